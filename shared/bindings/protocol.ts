@@ -1,0 +1,609 @@
+// Generated from shared/src/lib.rs by shared/tests/bindings.rs. Do not edit.
+// Regenerate: UPDATE_BINDINGS=1 cargo test -p switchboard-shared --features ts --test bindings
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_MESSAGE_CHARS = 4000;
+export const MAX_FRAME_BYTES = 65536;
+
+export type ChatId = number;
+
+export type OperatorId = number;
+
+export type VisitorId = number;
+
+export type OfflineMessageId = number;
+
+export type ChatStatus = "waiting" | "queued" | "active" | "on_hold" | "ended" | "missed";
+
+export type Mode = "text" | "voice";
+
+export type Page = { 
+/**
+ * The page's address.
+ */
+url: string, 
+/**
+ * The page's title, when the widget could read one.
+ */
+title: string | null, };
+
+export type OperatorRef = { 
+/**
+ * The operator.
+ */
+id: OperatorId, 
+/**
+ * The name visitors and colleagues see.
+ */
+name: string, };
+
+export type Author = { "kind": "visitor" } | { "kind": "operator", 
+/**
+ * The operator who wrote it.
+ */
+id: OperatorId, 
+/**
+ * Their display name at the time.
+ */
+name: string, } | { "kind": "system" };
+
+export type EndReason = "visitor" | "operator" | "no_operator";
+
+export type ChatEvent = { 
+/**
+ * The chat this event belongs to.
+ */
+chat_id: ChatId, 
+/**
+ * Position of this event in the chat's history.
+ */
+seq: number, 
+/**
+ * When it was stored (unix ms).
+ */
+at: number, 
+/**
+ * The chat's status after this event.
+ */
+status: ChatStatus, 
+/**
+ * What happened.
+ */
+kind: ChatEventKind, };
+
+export type ChatEventKind = { "type": "requested", 
+/**
+ * The visitor.
+ */
+visitor_id: VisitorId, 
+/**
+ * The chat name the visitor gave, if any.
+ */
+name: string | null, 
+/**
+ * Text or voice.
+ */
+mode: Mode, 
+/**
+ * The page the visitor asked from.
+ */
+page: Page | null, } | { "type": "message", 
+/**
+ * Who wrote it.
+ */
+author: Author, 
+/**
+ * The text, as typed (clients escape it when they render it).
+ */
+text: string, 
+/**
+ * The sender's idempotency key, if it gave one.
+ */
+client_id: string | null, } | { "type": "accepted", 
+/**
+ * Who took it.
+ */
+operator: OperatorRef, } | { "type": "declined", 
+/**
+ * Who passed.
+ */
+operator: OperatorRef, } | { "type": "queued", 
+/**
+ * Who queued it.
+ */
+operator: OperatorRef, } | { "type": "on_hold", 
+/**
+ * Who held it.
+ */
+operator: OperatorRef, } | { "type": "resumed", 
+/**
+ * Who resumed it.
+ */
+operator: OperatorRef, } | { "type": "ended", 
+/**
+ * Why.
+ */
+reason: EndReason, };
+
+export type ChatSummary = { 
+/**
+ * The chat.
+ */
+id: ChatId, 
+/**
+ * Its visitor.
+ */
+visitor_id: VisitorId, 
+/**
+ * The chat name the visitor gave, if any.
+ */
+visitor_name: string | null, 
+/**
+ * Text or voice.
+ */
+mode: Mode, 
+/**
+ * Where it stands.
+ */
+status: ChatStatus, 
+/**
+ * The page the visitor asked from.
+ */
+page: Page | null, 
+/**
+ * The operator leading it, once accepted.
+ */
+operator: OperatorRef | null, 
+/**
+ * When it was requested (unix ms).
+ */
+created_at: number, 
+/**
+ * When it was accepted (unix ms).
+ */
+accepted_at: number | null, 
+/**
+ * When it ended (unix ms).
+ */
+ended_at: number | null, 
+/**
+ * Highest `seq` stored for it.
+ */
+last_seq: number, };
+
+export type ErrorCode = "unauthorized" | "token_expired" | "forbidden" | "not_found" | "invalid_input" | "malformed_frame" | "unknown_type" | "too_large" | "illegal_transition" | "already_taken" | "chat_limit_reached" | "no_operator_available" | "conflict" | "hello_required" | "unsupported_protocol" | "internal";
+
+export type ApiError = { 
+/**
+ * What went wrong, for programs.
+ */
+code: ErrorCode, 
+/**
+ * What went wrong, for people.
+ */
+message: string, };
+
+export type VisitorClientMsg = { "type": "hello", 
+/**
+ * Must equal [`PROTOCOL_VERSION`].
+ */
+protocol: number, 
+/**
+ * The token from an earlier `welcome`, kept by the widget.
+ */
+visitor_token: string | null, 
+/**
+ * The page the widget runs on.
+ */
+page: Page | null, 
+/**
+ * Highest chat `seq` the widget has applied; the server replays everything after it
+ * (everything, when absent).
+ */
+last_seq: number | null, } | { "type": "start_chat", 
+/**
+ * Chat name (optional).
+ */
+name: string | null, 
+/**
+ * Text chat or voice chat.
+ */
+mode: Mode, } | { "type": "send", 
+/**
+ * Idempotency key chosen by the widget (unique per message).
+ */
+client_id: string, 
+/**
+ * The text.
+ */
+text: string, } | { "type": "end_chat" } | { "type": "page_view", 
+/**
+ * The page.
+ */
+page: Page, } | { "type": "ping" };
+
+export type VisitorServerMsg = { "type": "welcome", 
+/**
+ * The server's [`PROTOCOL_VERSION`].
+ */
+protocol: number, 
+/**
+ * The visitor.
+ */
+visitor_id: VisitorId, 
+/**
+ * The token to keep and send back in later `hello`s.
+ */
+visitor_token: string, 
+/**
+ * Whether any operator has Live Help Available.
+ */
+available: boolean, 
+/**
+ * The visitor's open (or last, if ended) chat.
+ */
+chat: ChatSummary | null, } | { "type": "availability", 
+/**
+ * Whether any operator is available.
+ */
+available: boolean, } | { "type": "event", 
+/**
+ * The event.
+ */
+event: ChatEvent, } | { "type": "queue_position", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * Its place in line, from 1.
+ */
+position: number, } | { "type": "ack", 
+/**
+ * The widget's idempotency key.
+ */
+client_id: string, 
+/**
+ * Its event's `seq`.
+ */
+seq: number, } | { "type": "error", 
+/**
+ * The failed message's `client_id`, when it had one.
+ */
+client_id: string | null, 
+/**
+ * What went wrong.
+ */
+error: ApiError, } | { "type": "pong" };
+
+export type WidgetStatus = { 
+/**
+ * Whether any operator has Live Help Available.
+ */
+available: boolean, };
+
+export type LeaveMessageRequest = { 
+/**
+ * The visitor token, when the widget has one (links the message to the visitor).
+ */
+visitor_token: string | null, 
+/**
+ * The visitor's name.
+ */
+name: string, 
+/**
+ * Where to answer.
+ */
+email: string, 
+/**
+ * The message.
+ */
+text: string, };
+
+export type OfflineMessage = { 
+/**
+ * The message.
+ */
+id: OfflineMessageId, 
+/**
+ * The visitor, when known.
+ */
+visitor_id: VisitorId | null, 
+/**
+ * The visitor's chat it followed, when there was one.
+ */
+chat_id: ChatId | null, 
+/**
+ * The visitor's name.
+ */
+name: string, 
+/**
+ * Where to answer.
+ */
+email: string, 
+/**
+ * The message.
+ */
+text: string, 
+/**
+ * When it was left (unix ms).
+ */
+created_at: number, };
+
+export type LoginRequest = { 
+/**
+ * The operator's e-mail.
+ */
+email: string, 
+/**
+ * The operator's password.
+ */
+password: string, };
+
+export type LoginResponse = { 
+/**
+ * Bearer token for HTTP (`Authorization: Bearer …`) and the WebSocket `hello`.
+ */
+token: string, 
+/**
+ * When the token stops working (unix ms).
+ */
+expires_at: number, 
+/**
+ * Who signed in.
+ */
+operator: OperatorProfile, };
+
+export type OperatorProfile = { 
+/**
+ * The operator.
+ */
+id: OperatorId, 
+/**
+ * Sign-in e-mail.
+ */
+email: string, 
+/**
+ * Display name.
+ */
+name: string, 
+/**
+ * Whether the operator may use the settings API.
+ */
+is_admin: boolean, 
+/**
+ * Live Help Available (true) or Not Available.
+ */
+available: boolean, };
+
+export type SetStatusRequest = { 
+/**
+ * Live Help Available (true) or Not Available.
+ */
+available: boolean, };
+
+export type CreateOperatorRequest = { 
+/**
+ * Sign-in e-mail (unique).
+ */
+email: string, 
+/**
+ * Display name.
+ */
+name: string, 
+/**
+ * Initial password (at least 8 characters).
+ */
+password: string, 
+/**
+ * Settings rights.
+ */
+is_admin: boolean, };
+
+export type UpdateOperatorRequest = { 
+/**
+ * New display name.
+ */
+name: string | null, 
+/**
+ * New password (at least 8 characters); ends the operator's sessions.
+ */
+password: string | null, 
+/**
+ * New settings rights.
+ */
+is_admin: boolean | null, };
+
+export type Settings = { 
+/**
+ * The operator name put into invitations (`%name%`).
+ */
+operator_name: string, 
+/**
+ * The default invitation text.
+ */
+default_invitation: string, 
+/**
+ * How many chats (active or on hold) one operator may lead at once.
+ */
+max_chats_per_operator: number, 
+/**
+ * How long a request rings before the visitor is offered "Leave a message" (seconds).
+ */
+ring_timeout_secs: number, };
+
+export type ResumeFrom = { 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The highest `seq` applied.
+ */
+last_seq: number, };
+
+export type OperatorRequest = { 
+/**
+ * Chosen by the client, echoed in the answer.
+ */
+req: number, } & ({ "type": "hello", 
+/**
+ * Must equal [`PROTOCOL_VERSION`].
+ */
+protocol: number, 
+/**
+ * The login token.
+ */
+token: string, 
+/**
+ * Chats the client has, with the last `seq` applied to each.
+ */
+resume: Array<ResumeFrom>, } | { "type": "set_available", 
+/**
+ * Available (true) or not.
+ */
+available: boolean, } | { "type": "accept", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "decline", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "queue", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "hold", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "resume", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "end", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "send", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * Idempotency key (unique per message).
+ */
+client_id: string, 
+/**
+ * The text.
+ */
+text: string, } | { "type": "ping" });
+
+export type OperatorAction = { "type": "hello", 
+/**
+ * Must equal [`PROTOCOL_VERSION`].
+ */
+protocol: number, 
+/**
+ * The login token.
+ */
+token: string, 
+/**
+ * Chats the client has, with the last `seq` applied to each.
+ */
+resume: Array<ResumeFrom>, } | { "type": "set_available", 
+/**
+ * Available (true) or not.
+ */
+available: boolean, } | { "type": "accept", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "decline", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "queue", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "hold", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "resume", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "end", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "send", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * Idempotency key (unique per message).
+ */
+client_id: string, 
+/**
+ * The text.
+ */
+text: string, } | { "type": "ping" };
+
+export type OperatorServerMsg = { "type": "ready", 
+/**
+ * The server's [`PROTOCOL_VERSION`].
+ */
+protocol: number, 
+/**
+ * Who is signed in (with Live Help Available or not).
+ */
+operator: OperatorProfile, 
+/**
+ * Incoming chat requests this operator has not declined.
+ */
+requests: Array<ChatSummary>, 
+/**
+ * The Communication Queue, oldest first.
+ */
+queue: Array<ChatSummary>, 
+/**
+ * The operator's own active and on-hold chats.
+ */
+chats: Array<ChatSummary>, 
+/**
+ * The settings that shape the operator's work.
+ */
+settings: Settings, } | { "type": "event", 
+/**
+ * The event.
+ */
+event: ChatEvent, 
+/**
+ * The chat after the event.
+ */
+chat: ChatSummary, } | { "type": "availability", 
+/**
+ * Available or not.
+ */
+available: boolean, } | { "type": "ack", 
+/**
+ * The request id.
+ */
+req: number, 
+/**
+ * The stored event's `seq`.
+ */
+seq: number | null, } | { "type": "error", 
+/**
+ * The request id, when the frame had one.
+ */
+req: number | null, 
+/**
+ * What went wrong.
+ */
+error: ApiError, } | { "type": "pong" };
