@@ -1,1 +1,112 @@
+//! Switchboard's backend: one axum server carrying the widget's and the operator app's HTTP
+//! and WebSocket APIs and the admin settings API, over SQLite or PostgreSQL.
+//!
+//! The server is a value: [`run`] takes a config, a bound listener and a shutdown future, so
+//! tests start it on port 0 against a fresh database. [`app`] is the router alone.
 
+pub mod auth;
+pub mod chat;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod hub;
+pub mod store;
+pub mod ws;
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use switchboard_shared::{MAX_FRAME_BYTES, Settings};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+pub use error::Error;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Boot-time configuration.
+    pub config: Arc<Config>,
+    /// The database.
+    pub store: store::Store,
+    /// Live fan-out.
+    pub hub: hub::Hub,
+    /// The chat domain.
+    pub chats: chat::Chats,
+    /// Admin-editable settings, cached (the database is the source).
+    pub settings: Arc<RwLock<Settings>>,
+}
+
+/// The whole HTTP surface.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(http::widget::router())
+        .merge(http::auth::router())
+        .merge(http::operator::router())
+        .merge(http::admin::router())
+        .route("/api/widget/ws", get(ws::visitor::upgrade))
+        .route("/api/operator/ws", get(ws::operator::upgrade))
+        .layer(DefaultBodyLimit::max(MAX_FRAME_BYTES))
+        .with_state(state)
+}
+
+/// Connects the database, applies migrations, creates the first admin if there is none,
+/// and starts the chat domain.
+pub async fn init(config: Config) -> Result<AppState, Error> {
+    let store = store::Store::connect(&config.database_url).await?;
+    bootstrap_admin(&store, &config).await?;
+    let settings = Arc::new(RwLock::new(store::settings::load(&store.read).await?));
+    let hub = hub::Hub::default();
+    let chats = chat::Chats::launch(store.clone(), hub.clone(), settings.clone());
+    chats.refresh_availability().await?;
+    Ok(AppState { config: Arc::new(config), store, hub, chats, settings })
+}
+
+/// Serves `state` on `listener` until `shutdown` completes.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await.map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// [`init`] then [`serve`].
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let state = init(config).await?;
+    serve(state, listener, shutdown).await
+}
+
+/// On the first start (no operators), creates the admin and says how to sign in.
+async fn bootstrap_admin(store: &store::Store, config: &Config) -> Result<(), Error> {
+    if store::operators::count(&store.read).await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match &config.admin_password {
+        Some(p) => (p.clone(), false),
+        None => (auth::new_token()[..20].to_owned(), true),
+    };
+    auth::check_password_rules(&password)?;
+    let hash = auth::hash_password(password.clone()).await?;
+    let email = config.admin_email.trim().to_lowercase();
+    store::operators::create(&store.write, &email, "Admin", &hash, true, store::now_ms()).await?;
+    if generated {
+        // Shown once, on purpose: there is no other way to learn it.
+        tracing::warn!(
+            "created the admin account: sign in as {email} with password {password} \
+             (set SWITCHBOARD_ADMIN_PASSWORD to choose it)"
+        );
+    } else {
+        tracing::info!("created the admin account {email} with SWITCHBOARD_ADMIN_PASSWORD");
+    }
+    Ok(())
+}

@@ -1,1 +1,35 @@
-fn main(){}
+//! `switchboard`: loads the config, starts logging, and runs the server until Ctrl-C.
+
+use switchboard_backend::{Config, run};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            std::process::exit(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+    tracing::info!(?config, "starting");
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot listen on {}: {e}", config.listen);
+            std::process::exit(1);
+        }
+    };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    };
+    if let Err(e) = run(config, listener, shutdown).await {
+        tracing::error!("{e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,213 @@
+//! Chat domain actions: the only way anything changes a chat. Handlers (HTTP and WebSocket)
+//! validate and authenticate, then call one method here; every change goes through the
+//! [`writer::Writer`], which commits and then publishes through the [`Hub`].
+//!
+//! Also here: the background duties that act on chats without a client asking (ring
+//! timeouts, "nobody is available any more", queue positions).
+
+pub mod lifecycle;
+pub mod writer;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use switchboard_shared::{
+    ChatId, ChatStatus, ErrorCode, MAX_MESSAGE_CHARS, Mode, OperatorId, OperatorProfile,
+    OperatorRef, Page, Settings, VisitorId,
+};
+use tokio::sync::Notify;
+
+use crate::error::Error;
+use crate::hub::{Hub, HubEvent, Topic};
+use crate::store::{Store, chats, now_ms, operators};
+use lifecycle::Action;
+pub use writer::{Actor, Done, Op};
+
+/// Longest client id accepted.
+const MAX_CLIENT_ID: usize = 64;
+
+/// Cheap-to-clone handle to the chat domain.
+#[derive(Clone)]
+pub struct Chats {
+    store: Store,
+    hub: Hub,
+    writer: writer::Writer,
+    settings: Arc<RwLock<Settings>>,
+    line_changed: Arc<Notify>,
+}
+
+impl Chats {
+    /// Starts the writer and the background duties.
+    pub fn launch(store: Store, hub: Hub, settings: Arc<RwLock<Settings>>) -> Chats {
+        let writer = writer::Writer::start(store.clone(), hub.clone(), settings.clone());
+        let chats = Chats { store, hub, writer, settings, line_changed: Arc::new(Notify::new()) };
+        tokio::spawn(chats.clone().queue_positions());
+        tokio::spawn(chats.clone().ring_timeouts());
+        chats
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Settings {
+        self.settings.read().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    async fn apply(&self, op: Op) -> Result<Done, Error> {
+        let done = self.writer.apply(op).await?;
+        if done.events.iter().any(|e| !matches!(e.kind, switchboard_shared::ChatEventKind::Message { .. })) {
+            self.line_changed.notify_one();
+        }
+        Ok(done)
+    }
+
+    /// A visitor asks for a chat ("Open chat with operator").
+    pub async fn start(
+        &self,
+        visitor: VisitorId,
+        name: Option<String>,
+        mode: Mode,
+        page: Option<Page>,
+    ) -> Result<Done, Error> {
+        let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+        if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
+            return Err(Error::client(ErrorCode::TooLarge, "the chat name is over 100 characters"));
+        }
+        if let Some(open) = chats::latest_for_visitor(&self.store.read, visitor).await? {
+            if !open.status.is_final() {
+                return Err(Error::client(
+                    ErrorCode::IllegalTransition,
+                    "you already have an open chat",
+                ));
+            }
+        }
+        let available = operators::count_available(&self.store.read).await? > 0;
+        self.apply(Op::Start { visitor, name, mode, page, available }).await
+    }
+
+    /// A lifecycle move by a visitor, an operator or the system.
+    pub async fn act(&self, chat: ChatId, actor: Actor, action: Action) -> Result<Done, Error> {
+        self.apply(Op::Act { chat, actor, action }).await
+    }
+
+    /// A message. Retrying with the same `client_id` stores it once.
+    pub async fn send(
+        &self,
+        chat: ChatId,
+        actor: Actor,
+        client_id: String,
+        text: String,
+    ) -> Result<Done, Error> {
+        if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID {
+            return Err(Error::invalid(format!("client_id must be 1 to {MAX_CLIENT_ID} bytes")));
+        }
+        if text.trim().is_empty() {
+            return Err(Error::invalid("the message is empty"));
+        }
+        if text.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(Error::client(
+                ErrorCode::TooLarge,
+                format!("messages are limited to {MAX_MESSAGE_CHARS} characters"),
+            ));
+        }
+        self.apply(Op::Message { chat, actor, client_id, text }).await
+    }
+
+    /// Live Help Available / Not Available. When the last available operator leaves, the
+    /// ringing chats are ended so their visitors are offered "Leave a message".
+    pub async fn set_available(
+        &self,
+        operator: OperatorId,
+        available: bool,
+    ) -> Result<OperatorProfile, Error> {
+        let profile = operators::set_available(&self.store.write, operator, available)
+            .await?
+            .ok_or_else(|| Error::not_found("operator"))?;
+        self.hub.publish(
+            &[Topic::Operator(operator)],
+            HubEvent::OperatorAvailability { operator, available },
+        );
+        self.refresh_availability().await?;
+        if !available {
+            self.end_ringing_if_nobody_left().await?;
+        }
+        Ok(profile)
+    }
+
+    /// Recomputes the site-wide availability the widgets show.
+    pub async fn refresh_availability(&self) -> Result<bool, Error> {
+        let any = operators::count_available(&self.store.read).await? > 0;
+        self.hub.set_available(any);
+        Ok(any)
+    }
+
+    async fn end_ringing_if_nobody_left(&self) -> Result<(), Error> {
+        for chat in chats::with_status(&self.store.read, ChatStatus::Waiting).await? {
+            let mut conn = self.store.read.acquire().await?;
+            if chats::undeclined_available(&mut conn, chat.id).await? == 0 {
+                drop(conn);
+                self.ignore_races(self.act(chat.id, Actor::System, Action::Unanswered).await)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A system move may lose a race with a person (the chat was accepted meanwhile): fine.
+    fn ignore_races(&self, result: Result<Done, Error>) -> Result<(), Error> {
+        match result {
+            Ok(_) => Ok(()),
+            Err(Error::Client { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ends requests nobody accepted within the ring timeout.
+    async fn ring_timeouts(self) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let timeout = i64::from(self.settings().ring_timeout_secs) * 1000;
+            let expired = match chats::waiting_since_before(&self.store.read, now_ms() - timeout).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ring timeout sweep failed");
+                    continue;
+                }
+            };
+            for id in expired {
+                let r = self.act(id, Actor::System, Action::Unanswered).await;
+                if let Err(e) = self.ignore_races(r) {
+                    tracing::warn!(error = %e, chat = %id, "ring timeout failed");
+                }
+            }
+        }
+    }
+
+    /// Tells every waiting or queued visitor where they stand, after each change to the line.
+    async fn queue_positions(self) {
+        loop {
+            self.line_changed.notified().await;
+            // coalesce bursts of changes into one pass
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            match chats::line(&self.store.read).await {
+                Ok(line) => {
+                    for (i, (chat_id, visitor)) in line.into_iter().enumerate() {
+                        self.hub.publish(
+                            &[Topic::Visitor(visitor)],
+                            HubEvent::QueuePosition { chat_id, position: i as u32 + 1 },
+                        );
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "queue positions failed"),
+            }
+        }
+    }
+
+    /// Asks for the queue positions to be sent again (a visitor just connected).
+    pub fn refresh_line(&self) {
+        self.line_changed.notify_one();
+    }
+}
+
+/// The operator as an actor.
+pub fn operator_actor(profile: &OperatorProfile) -> Actor {
+    Actor::Operator(OperatorRef { id: profile.id, name: profile.name.clone() })
+}

@@ -1,0 +1,131 @@
+//! Boot-time configuration: `SWITCHBOARD_*` environment variables over an optional TOML file
+//! (`SWITCHBOARD_CONFIG=path`), over defaults. Admin-editable settings live in the database
+//! instead ([`crate::store::settings`]). Secrets are redacted from `Debug`.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// How the server starts.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`SWITCHBOARD_LISTEN`), default `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// `sqlite:…` or `postgres://…` (`DATABASE_URL` or `SWITCHBOARD_DATABASE_URL`),
+    /// default `sqlite://switchboard.db`.
+    pub database_url: String,
+    /// E-mail of the admin created on first start (`SWITCHBOARD_ADMIN_EMAIL`).
+    pub admin_email: String,
+    /// Password of the admin created on first start (`SWITCHBOARD_ADMIN_PASSWORD`); a random
+    /// one is generated and logged once when unset.
+    pub admin_password: Option<String>,
+    /// How long an operator's login lasts, in seconds (`SWITCHBOARD_TOKEN_TTL_SECS`).
+    pub token_ttl_secs: u64,
+    /// Log filter (`SWITCHBOARD_LOG`), e.g. `info` or `switchboard_backend=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: ([127, 0, 0, 1], 8080).into(),
+            database_url: "sqlite://switchboard.db".into(),
+            admin_email: "admin@localhost".into(),
+            admin_password: None,
+            token_ttl_secs: 12 * 3600,
+            log: "info".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+/// Hides a password in a database URL.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:<redacted>{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Config {
+    /// Reads the TOML file named by `SWITCHBOARD_CONFIG` (if any), then the environment.
+    pub fn from_env() -> Result<Config, Error> {
+        let mut config = match std::env::var("SWITCHBOARD_CONFIG") {
+            Ok(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| Error::Config(format!("cannot read {path}: {e}")))?;
+                toml::from_str(&text).map_err(|e| Error::Config(format!("{path}: {e}")))?
+            }
+            Err(_) => Config::default(),
+        };
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(v) = var("SWITCHBOARD_LISTEN") {
+            config.listen =
+                v.parse().map_err(|e| Error::Config(format!("SWITCHBOARD_LISTEN={v}: {e}")))?;
+        }
+        if let Some(v) = var("SWITCHBOARD_DATABASE_URL").or_else(|| var("DATABASE_URL")) {
+            config.database_url = v;
+        }
+        if let Some(v) = var("SWITCHBOARD_ADMIN_EMAIL") {
+            config.admin_email = v;
+        }
+        if let Some(v) = var("SWITCHBOARD_ADMIN_PASSWORD") {
+            config.admin_password = Some(v);
+        }
+        if let Some(v) = var("SWITCHBOARD_TOKEN_TTL_SECS") {
+            config.token_ttl_secs = v
+                .parse()
+                .map_err(|e| Error::Config(format!("SWITCHBOARD_TOKEN_TTL_SECS={v}: {e}")))?;
+        }
+        if let Some(v) = var("SWITCHBOARD_LOG") {
+            config.log = v;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let config = Config {
+            database_url: "postgres://sb:hunter2@db/sb".into(),
+            admin_password: Some("s3cret-pass".into()),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cret-pass"), "{shown}");
+        assert!(shown.contains("postgres://sb:<redacted>@db/sb"), "{shown}");
+    }
+
+    #[test]
+    fn toml_keys_match_the_fields() {
+        let c: Config = toml::from_str("listen = \"0.0.0.0:9000\"\ntoken_ttl_secs = 60").unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.token_ttl_secs, 60);
+        assert!(toml::from_str::<Config>("nope = 1").is_err());
+    }
+}

@@ -1,0 +1,98 @@
+//! The admin settings API: operators and settings. Admins only.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use switchboard_shared::{
+    CreateOperatorRequest, ErrorCode, OperatorId, OperatorProfile, Settings, UpdateOperatorRequest,
+};
+
+use super::{Body, email, field};
+use crate::AppState;
+use crate::auth::{Admin, check_password_rules, hash_password};
+use crate::error::Error;
+use crate::store::{now_ms, operators, settings};
+
+/// `/api/admin/*`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/operators", get(list).post(create))
+        .route("/api/admin/operators/{id}", patch(update).delete(remove))
+        .route("/api/admin/settings", get(get_settings).put(put_settings))
+}
+
+async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<OperatorProfile>>, Error> {
+    Ok(Json(operators::list(&state.store.read).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Body(req): Body<CreateOperatorRequest>,
+) -> Result<(StatusCode, Json<OperatorProfile>), Error> {
+    let email = email(&req.email)?;
+    let name = field(&req.name, "name", 100)?;
+    check_password_rules(&req.password)?;
+    let hash = hash_password(req.password).await?;
+    let op = operators::create(&state.store.write, &email, &name, &hash, req.is_admin, now_ms()).await?;
+    tracing::info!(admin = %admin.id, operator = %op.id, "operator created");
+    Ok((StatusCode::CREATED, Json(op)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(id): Path<i64>,
+    Body(req): Body<UpdateOperatorRequest>,
+) -> Result<Json<OperatorProfile>, Error> {
+    let name = req.name.as_deref().map(|n| field(n, "name", 100)).transpose()?;
+    let hash = match req.password {
+        Some(p) => {
+            check_password_rules(&p)?;
+            Some(hash_password(p).await?)
+        }
+        None => None,
+    };
+    operators::update(&state.store.write, OperatorId(id), name.as_deref(), hash.as_deref(), req.is_admin)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Error::not_found("operator"))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, Error> {
+    if admin.id.0 == id {
+        return Err(Error::client(ErrorCode::Conflict, "you cannot delete your own account"));
+    }
+    if !operators::delete(&state.store.write, OperatorId(id)).await? {
+        return Err(Error::not_found("operator"));
+    }
+    state.chats.refresh_availability().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_settings(State(state): State<AppState>, _: Admin) -> Json<Settings> {
+    Json(state.chats.settings())
+}
+
+async fn put_settings(
+    State(state): State<AppState>,
+    _: Admin,
+    Body(new): Body<Settings>,
+) -> Result<Json<Settings>, Error> {
+    field(&new.operator_name, "operator_name", 100)?;
+    field(&new.default_invitation, "default_invitation", 1000)?;
+    if !(1..=50).contains(&new.max_chats_per_operator) {
+        return Err(Error::invalid("max_chats_per_operator must be 1 to 50"));
+    }
+    if !(5..=3600).contains(&new.ring_timeout_secs) {
+        return Err(Error::invalid("ring_timeout_secs must be 5 to 3600"));
+    }
+    settings::save(&state.store.write, &new).await?;
+    *state.settings.write().unwrap_or_else(|p| p.into_inner()) = new.clone();
+    Ok(Json(new))
+}

@@ -1,0 +1,222 @@
+//! In-process fan-out of committed changes to live connections.
+//!
+//! A connection subscribes to topics (the operators' lobby, one operator's devices, one
+//! visitor's tabs) and gets one bounded queue; [`Hub::publish`] delivers an event once per
+//! connection however many of its topics match. A connection that cannot keep up is cut off
+//! rather than slowing everyone: its client reconnects and resumes from its last `seq`.
+//!
+//! Events are published only after they are committed, so anything a client receives can be
+//! found again in the database when it resumes. A cluster bus (several nodes on one
+//! PostgreSQL) plugs in behind `publish`: it relays what this node commits and feeds what other
+//! nodes commit into the same local delivery.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dashmap::DashMap;
+use switchboard_shared::{ChatEvent, ChatEventKind, ChatId, ChatSummary, OperatorId, VisitorId};
+use tokio::sync::{mpsc, watch};
+
+/// How many undelivered events a connection may hold before it is cut off.
+const QUEUE: usize = 1024;
+
+/// Who an event is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Every operator connection: chat requests, queue and lifecycle changes.
+    Lobby,
+    /// One operator's devices.
+    Operator(OperatorId),
+    /// One visitor's open widgets.
+    Visitor(VisitorId),
+}
+
+/// What the hub carries.
+#[derive(Debug, Clone)]
+pub enum HubEvent {
+    /// A committed chat event and the chat after it.
+    Chat {
+        /// The event.
+        event: ChatEvent,
+        /// The chat after the event.
+        chat: ChatSummary,
+    },
+    /// An operator's Live Help status changed.
+    OperatorAvailability {
+        /// Who.
+        operator: OperatorId,
+        /// Available or not.
+        available: bool,
+    },
+    /// A waiting or queued chat's place in line.
+    QueuePosition {
+        /// The chat.
+        chat_id: ChatId,
+        /// From 1.
+        position: u32,
+    },
+}
+
+type Subscribers = HashMap<u64, mpsc::Sender<Arc<HubEvent>>>;
+
+struct Inner {
+    topics: DashMap<Topic, Subscribers>,
+    next_id: AtomicU64,
+    available: watch::Sender<bool>,
+}
+
+/// Cheap-to-clone handle to the fan-out.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+/// A live connection's subscription; dropping it unsubscribes.
+pub struct Subscription {
+    id: u64,
+    topics: Vec<Topic>,
+    hub: Hub,
+    /// The connection's queue of events.
+    pub rx: mpsc::Receiver<Arc<HubEvent>>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        for topic in &self.topics {
+            self.hub.remove(*topic, self.id);
+        }
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            inner: Arc::new(Inner {
+                topics: DashMap::new(),
+                next_id: AtomicU64::new(1),
+                available: watch::Sender::new(false),
+            }),
+        }
+    }
+}
+
+impl Hub {
+    /// Subscribes a new connection to `topics`.
+    pub fn subscribe(&self, topics: Vec<Topic>) -> Subscription {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(QUEUE);
+        for topic in &topics {
+            self.inner.topics.entry(*topic).or_default().insert(id, tx.clone());
+        }
+        Subscription { id, topics, hub: self.clone(), rx }
+    }
+
+    fn remove(&self, topic: Topic, id: u64) {
+        if let dashmap::Entry::Occupied(mut e) = self.inner.topics.entry(topic) {
+            e.get_mut().remove(&id);
+            if e.get().is_empty() {
+                e.remove();
+            }
+        }
+    }
+
+    /// Delivers `event` once to every connection subscribed to any of `topics`.
+    pub fn publish(&self, topics: &[Topic], event: HubEvent) {
+        let event = Arc::new(event);
+        let mut targets: Vec<(u64, mpsc::Sender<Arc<HubEvent>>)> = Vec::new();
+        for topic in topics {
+            if let Some(subs) = self.inner.topics.get(topic) {
+                for (id, tx) in subs.iter() {
+                    if !targets.iter().any(|(t, _)| t == id) {
+                        targets.push((*id, tx.clone()));
+                    }
+                }
+            }
+        }
+        for (id, tx) in targets {
+            if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(event.clone()) {
+                // Too slow: cut it off everywhere; its client resumes from its last seq.
+                tracing::warn!(connection = id, "connection lagging; disconnecting");
+                self.inner.topics.iter_mut().for_each(|mut subs| {
+                    subs.remove(&id);
+                });
+            }
+        }
+    }
+
+    /// Publishes a committed chat event to everyone who may see it.
+    pub fn publish_chat(&self, event: ChatEvent, chat: ChatSummary) {
+        let mut topics = Vec::with_capacity(3);
+        match &event.kind {
+            // A decline matters only to the decliner's devices.
+            ChatEventKind::Declined { operator } => topics.push(Topic::Operator(operator.id)),
+            kind => {
+                topics.push(Topic::Visitor(chat.visitor_id));
+                if let Some(op) = &chat.operator {
+                    topics.push(Topic::Operator(op.id));
+                }
+                if !matches!(kind, ChatEventKind::Message { .. }) {
+                    topics.push(Topic::Lobby);
+                }
+            }
+        }
+        self.publish(&topics, HubEvent::Chat { event, chat });
+    }
+
+    /// Whether any operator has Live Help Available, as a watch every widget follows.
+    pub fn availability(&self) -> watch::Receiver<bool> {
+        self.inner.available.subscribe()
+    }
+
+    /// Sets the site-wide availability (only notifies when it changes).
+    pub fn set_available(&self, available: bool) {
+        self.inner.available.send_if_modified(|v| std::mem::replace(v, available) != available);
+    }
+
+    /// The current site-wide availability.
+    pub fn is_available(&self) -> bool {
+        *self.inner.available.borrow()
+    }
+
+    /// Number of live subscriptions on a topic (for tests and metrics).
+    pub fn subscribers(&self, topic: Topic) -> usize {
+        self.inner.topics.get(&topic).map(|s| s.len()).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn one_delivery_per_connection_and_unsubscribe_on_drop() {
+        let hub = Hub::default();
+        let mut a = hub.subscribe(vec![Topic::Lobby, Topic::Operator(OperatorId(1))]);
+        let mut b = hub.subscribe(vec![Topic::Lobby]);
+        hub.publish(
+            &[Topic::Lobby, Topic::Operator(OperatorId(1))],
+            HubEvent::OperatorAvailability { operator: OperatorId(1), available: true },
+        );
+        assert!(a.rx.try_recv().is_ok());
+        assert!(a.rx.try_recv().is_err(), "delivered twice");
+        assert!(b.rx.try_recv().is_ok());
+        drop(b);
+        assert_eq!(hub.subscribers(Topic::Lobby), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lagging_connection_is_cut_off() {
+        let hub = Hub::default();
+        let mut slow = hub.subscribe(vec![Topic::Lobby]);
+        for _ in 0..=QUEUE {
+            hub.publish(&[Topic::Lobby], HubEvent::QueuePosition { chat_id: ChatId(1), position: 1 });
+        }
+        assert_eq!(hub.subscribers(Topic::Lobby), 0);
+        let mut n = 0;
+        while slow.rx.recv().await.is_some() {
+            n += 1;
+        }
+        assert_eq!(n, QUEUE, "queued events are still delivered, then the channel closes");
+    }
+}

@@ -1,0 +1,314 @@
+//! Chats and their event log.
+//!
+//! The `chats` row is the current state (what snapshots read); `chat_events` is the ordered
+//! history (what resumes read). Both change in one transaction, in [`crate::chat::writer`].
+
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+use switchboard_shared::{
+    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, Mode, OperatorId, OperatorRef,
+    Page, VisitorId,
+};
+
+use crate::error::Error;
+
+fn summary(row: &AnyRow) -> Result<ChatSummary, Error> {
+    let status: String = row.try_get("status")?;
+    let mode: String = row.try_get("mode")?;
+    let page_url: Option<String> = row.try_get("page_url")?;
+    let operator_id: Option<i64> = row.try_get("operator_id")?;
+    let operator_name: Option<String> = row.try_get("operator_name")?;
+    Ok(ChatSummary {
+        id: ChatId(row.try_get("id")?),
+        visitor_id: VisitorId(row.try_get("visitor_id")?),
+        visitor_name: row.try_get("visitor_name")?,
+        mode: Mode::parse(&mode).ok_or_else(|| Error::Internal(format!("bad mode {mode}")))?,
+        status: ChatStatus::parse(&status)
+            .ok_or_else(|| Error::Internal(format!("bad status {status}")))?,
+        page: page_url.map(|url| Page { url, title: row.try_get("page_title").ok().flatten() }),
+        operator: match (operator_id, operator_name) {
+            (Some(id), Some(name)) => Some(OperatorRef { id: OperatorId(id), name }),
+            _ => None,
+        },
+        created_at: row.try_get("created_at")?,
+        accepted_at: row.try_get("accepted_at")?,
+        ended_at: row.try_get("ended_at")?,
+        last_seq: row.try_get("last_seq")?,
+    })
+}
+
+fn event(row: &AnyRow) -> Result<ChatEvent, Error> {
+    let status: String = row.try_get("status")?;
+    let body: String = row.try_get("body")?;
+    Ok(ChatEvent {
+        chat_id: ChatId(row.try_get("chat_id")?),
+        seq: row.try_get("seq")?,
+        at: row.try_get("at")?,
+        status: ChatStatus::parse(&status)
+            .ok_or_else(|| Error::Internal(format!("bad status {status}")))?,
+        kind: serde_json::from_str(&body).map_err(|e| Error::Internal(e.to_string()))?,
+    })
+}
+
+/// One chat. `lock` takes a row lock on PostgreSQL (another node may act on the same chat);
+/// SQLite has a single writer already.
+pub async fn get(
+    conn: &mut AnyConnection,
+    id: ChatId,
+    lock: bool,
+) -> Result<Option<ChatSummary>, Error> {
+    let sql = if lock {
+        "select * from chats where id = $1 for update"
+    } else {
+        "select * from chats where id = $1"
+    };
+    let row = sqlx::query(sql).bind(id.0).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(summary).transpose()
+}
+
+/// One chat, read from a pool.
+pub async fn get_from<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    id: ChatId,
+) -> Result<Option<ChatSummary>, Error> {
+    let row = sqlx::query("select * from chats where id = $1").bind(id.0).fetch_optional(exec).await?;
+    row.as_ref().map(summary).transpose()
+}
+
+/// Inserts a new waiting chat (with `last_seq` 0: the caller appends `requested`).
+pub async fn insert(
+    conn: &mut AnyConnection,
+    visitor: VisitorId,
+    name: Option<&str>,
+    mode: Mode,
+    page: Option<&Page>,
+    now: i64,
+) -> Result<ChatSummary, Error> {
+    let row = sqlx::query(
+        "insert into chats (visitor_id, visitor_name, mode, status, page_url, page_title, \
+         created_at, last_seq) values ($1, $2, $3, 'waiting', $4, $5, $6, 0) returning *",
+    )
+    .bind(visitor.0)
+    .bind(name)
+    .bind(mode.as_str())
+    .bind(page.map(|p| p.url.clone()))
+    .bind(page.and_then(|p| p.title.clone()))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    summary(&row)
+}
+
+/// Writes the chat's current state back (after a transition).
+pub async fn update(
+    conn: &mut AnyConnection,
+    chat: &ChatSummary,
+    end_reason: Option<&str>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "update chats set status = $2, operator_id = $3, operator_name = $4, accepted_at = $5, \
+         ended_at = $6, end_reason = coalesce($7, end_reason), last_seq = $8 where id = $1",
+    )
+    .bind(chat.id.0)
+    .bind(chat.status.as_str())
+    .bind(chat.operator.as_ref().map(|o| o.id.0))
+    .bind(chat.operator.as_ref().map(|o| o.name.clone()))
+    .bind(chat.accepted_at)
+    .bind(chat.ended_at)
+    .bind(end_reason)
+    .bind(chat.last_seq)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends one event to a chat's log.
+pub async fn append(
+    conn: &mut AnyConnection,
+    event: &ChatEvent,
+    client_id: Option<&str>,
+) -> Result<(), Error> {
+    let body = serde_json::to_string(&event.kind).map_err(|e| Error::Internal(e.to_string()))?;
+    sqlx::query(
+        "insert into chat_events (chat_id, seq, at, status, body, client_id) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(event.chat_id.0)
+    .bind(event.seq)
+    .bind(event.at)
+    .bind(event.status.as_str())
+    .bind(body)
+    .bind(client_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The event stored for a client id, if that message was stored before (a retry).
+pub async fn by_client_id(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    client_id: &str,
+) -> Result<Option<ChatEvent>, Error> {
+    let row = sqlx::query(
+        "select chat_id, seq, at, status, body from chat_events \
+         where chat_id = $1 and client_id = $2",
+    )
+    .bind(chat.0)
+    .bind(client_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(event).transpose()
+}
+
+/// A chat's events after `after`, in order, at most `limit`.
+pub async fn events_after<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    chat: ChatId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ChatEvent>, Error> {
+    let rows = sqlx::query(
+        "select chat_id, seq, at, status, body from chat_events \
+         where chat_id = $1 and seq > $2 order by seq limit $3",
+    )
+    .bind(chat.0)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(event).collect()
+}
+
+/// The visitor's most recent chat.
+pub async fn latest_for_visitor<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    visitor: VisitorId,
+) -> Result<Option<ChatSummary>, Error> {
+    let row = sqlx::query("select * from chats where visitor_id = $1 order by id desc limit 1")
+        .bind(visitor.0)
+        .fetch_optional(exec)
+        .await?;
+    row.as_ref().map(summary).transpose()
+}
+
+/// Chats in the given status, oldest first.
+pub async fn with_status<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    status: ChatStatus,
+) -> Result<Vec<ChatSummary>, Error> {
+    let rows = sqlx::query("select * from chats where status = $1 order by created_at, id")
+        .bind(status.as_str())
+        .fetch_all(exec)
+        .await?;
+    rows.iter().map(summary).collect()
+}
+
+/// Waiting chats this operator has not declined, oldest first.
+pub async fn requests_for<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    operator: OperatorId,
+) -> Result<Vec<ChatSummary>, Error> {
+    let rows = sqlx::query(
+        "select * from chats c where c.status = 'waiting' and not exists \
+         (select 1 from chat_declines d where d.chat_id = c.id and d.operator_id = $1) \
+         order by c.created_at, c.id",
+    )
+    .bind(operator.0)
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(summary).collect()
+}
+
+/// The operator's active and on-hold chats.
+pub async fn open_for_operator<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    operator: OperatorId,
+) -> Result<Vec<ChatSummary>, Error> {
+    let rows = sqlx::query(
+        "select * from chats where operator_id = $1 and status in ('active', 'on_hold') \
+         order by id",
+    )
+    .bind(operator.0)
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(summary).collect()
+}
+
+/// How many chats the operator leads right now.
+pub async fn count_open_for_operator(
+    conn: &mut AnyConnection,
+    operator: OperatorId,
+) -> Result<i64, Error> {
+    Ok(sqlx::query(
+        "select count(*) from chats where operator_id = $1 and status in ('active', 'on_hold')",
+    )
+    .bind(operator.0)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?)
+}
+
+/// Records that an operator passed on a request; false when it had already.
+pub async fn decline(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    operator: OperatorId,
+    now: i64,
+) -> Result<bool, Error> {
+    let n = sqlx::query(
+        "insert into chat_declines (chat_id, operator_id, at) values ($1, $2, $3) \
+         on conflict do nothing",
+    )
+    .bind(chat.0)
+    .bind(operator.0)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+/// Available operators who have not declined this chat.
+pub async fn undeclined_available(conn: &mut AnyConnection, chat: ChatId) -> Result<i64, Error> {
+    Ok(sqlx::query(
+        "select count(*) from operators o where o.available = 1 and not exists \
+         (select 1 from chat_declines d where d.chat_id = $1 and d.operator_id = o.id)",
+    )
+    .bind(chat.0)
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get(0)?)
+}
+
+/// Waiting chats requested before `cutoff` (their ring has timed out).
+pub async fn waiting_since_before<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    cutoff: i64,
+) -> Result<Vec<ChatId>, Error> {
+    let rows = sqlx::query(
+        "select id from chats where status = 'waiting' and created_at < $1 order by id",
+    )
+    .bind(cutoff)
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(|r| Ok(ChatId(r.try_get(0)?))).collect()
+}
+
+/// Waiting and queued chats in line order, with their visitors (for queue positions).
+pub async fn line<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+) -> Result<Vec<(ChatId, VisitorId)>, Error> {
+    let rows = sqlx::query(
+        "select id, visitor_id from chats where status in ('waiting', 'queued') \
+         order by created_at, id",
+    )
+    .fetch_all(exec)
+    .await?;
+    rows.iter().map(|r| Ok((ChatId(r.try_get(0)?), VisitorId(r.try_get(1)?)))).collect()
+}
+
+/// True when the event must not reach the visitor (operator-only bookkeeping).
+pub fn operator_only(kind: &ChatEventKind) -> bool {
+    matches!(kind, ChatEventKind::Declined { .. })
+}

@@ -1,0 +1,169 @@
+//! Persistence behind one type, [`Store`], over sqlx's `Any` driver: an embedded SQLite file
+//! by default, PostgreSQL when the database URL says so. One code path serves both; the two
+//! migration sets in `migrations/` keep the schemas equal.
+//!
+//! Invariants:
+//! - Writes to chats go through [`crate::chat::writer`] only, on the `write` pool. For SQLite
+//!   that pool has one connection, so writers never fight over the file lock; reads use the
+//!   `read` pool (WAL lets them run beside the writer).
+//! - SQL here is static text with `$n` placeholders, valid on both databases.
+
+pub mod chats;
+pub mod operators;
+pub mod visitors;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+use crate::error::Error;
+
+/// Which database the store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// Cheap-to-clone handle to the database.
+#[derive(Clone)]
+pub struct Store {
+    /// Pool for reads (snapshots, replays, listings).
+    pub read: AnyPool,
+    /// Pool for writes.
+    pub write: AnyPool,
+    /// Which database this is.
+    pub backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+impl Store {
+    /// Connects, applies the migrations, and returns the store.
+    pub async fn connect(url: &str) -> Result<Store, Error> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(Error::Config(format!(
+                "database url must start with sqlite: or postgres: (got {:?})",
+                url.split(':').next().unwrap_or("")
+            )));
+        };
+        let (read_conns, write_conns) = match backend {
+            Backend::Sqlite => (8, 1),
+            Backend::Postgres => (16, 8),
+        };
+        let read = pool(url, backend, read_conns).await?;
+        let write = pool(url, backend, write_conns).await?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&write).await.map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Store { read, write, backend })
+    }
+
+    /// How many write shards the chat writer may run: SQLite has a single writer.
+    pub fn write_shards(&self) -> usize {
+        match self.backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        }
+    }
+
+    /// Closes both pools.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+async fn pool(url: &str, backend: Backend, max: u32) -> Result<AnyPool, Error> {
+    let mut opts = AnyPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10));
+    if backend == Backend::Sqlite {
+        opts = opts.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // WAL: readers beside the writer; NORMAL: no fsync per commit (durable across
+                // a process crash, which is what "stored before acknowledged" needs here).
+                conn.execute(
+                    "pragma journal_mode = wal; pragma synchronous = normal; \
+                     pragma foreign_keys = on; pragma busy_timeout = 5000;",
+                )
+                .await?;
+                Ok(())
+            })
+        });
+    }
+    let url = if backend == Backend::Sqlite && !url.contains("mode=") {
+        // create the file on first start
+        if url.contains('?') { format!("{url}&mode=rwc") } else { format!("{url}?mode=rwc") }
+    } else {
+        url.to_owned()
+    };
+    opts.connect(&url).await.map_err(Error::from)
+}
+
+/// Now, in unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Reads and writes the admin-editable settings.
+pub mod settings {
+    use sqlx::{AnyPool, Row};
+    use switchboard_shared::Settings;
+
+    use crate::error::Error;
+
+    /// The settings a fresh install starts with.
+    pub fn defaults() -> Settings {
+        Settings {
+            operator_name: "Support".into(),
+            default_invitation: "Hello! I'm %name%. If you have any questions or requests I'm \
+                                 ready to help you. Just click \"Start Chat\" button to start a \
+                                 conversation."
+                .into(),
+            max_chats_per_operator: 3,
+            ring_timeout_secs: 120,
+        }
+    }
+
+    /// The stored settings (defaults where nothing is stored).
+    pub async fn load(pool: &AnyPool) -> Result<Settings, Error> {
+        let row = sqlx::query("select value from settings where key = 'general'")
+            .fetch_optional(pool)
+            .await?;
+        match row {
+            Some(row) => {
+                let json: String = row.try_get(0)?;
+                serde_json::from_str(&json).map_err(|e| Error::Internal(e.to_string()))
+            }
+            None => Ok(defaults()),
+        }
+    }
+
+    /// Replaces the stored settings.
+    pub async fn save(pool: &AnyPool, settings: &Settings) -> Result<(), Error> {
+        let json = serde_json::to_string(settings).map_err(|e| Error::Internal(e.to_string()))?;
+        sqlx::query(
+            "insert into settings (key, value) values ('general', $1) \
+             on conflict (key) do update set value = excluded.value",
+        )
+        .bind(json)
+        .execute(pool)
+        .await?;
+        Ok(())
+    }
+}

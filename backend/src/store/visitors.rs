@@ -1,0 +1,108 @@
+//! Visitors (known by a hashed token) and the offline messages they leave.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+use switchboard_shared::{ChatId, OfflineMessage, OfflineMessageId, Page, VisitorId};
+
+use crate::error::Error;
+
+/// The visitor behind a token hash.
+pub async fn by_token_hash(pool: &AnyPool, token_hash: &str) -> Result<Option<VisitorId>, Error> {
+    let row = sqlx::query("select id from visitors where token_hash = $1")
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?.map(VisitorId))
+}
+
+/// Creates a visitor on its first visit.
+pub async fn create(
+    pool: &AnyPool,
+    token_hash: &str,
+    page: Option<&Page>,
+    now: i64,
+) -> Result<VisitorId, Error> {
+    let row = sqlx::query(
+        "insert into visitors (token_hash, created_at, last_seen_at, visits, page_url, page_title) \
+         values ($1, $2, $2, 1, $3, $4) returning id",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .bind(page.map(|p| p.url.clone()))
+    .bind(page.and_then(|p| p.title.clone()))
+    .fetch_one(pool)
+    .await?;
+    Ok(VisitorId(row.try_get(0)?))
+}
+
+/// Records a returning visitor: a new visit when the last one was over 30 minutes ago.
+pub async fn touch(
+    pool: &AnyPool,
+    id: VisitorId,
+    page: Option<&Page>,
+    now: i64,
+) -> Result<(), Error> {
+    sqlx::query(
+        "update visitors set \
+           visits = visits + case when last_seen_at < $2 - 1800000 then 1 else 0 end, \
+           last_seen_at = $2, page_url = coalesce($3, page_url), page_title = coalesce($4, page_title) \
+         where id = $1",
+    )
+    .bind(id.0)
+    .bind(now)
+    .bind(page.map(|p| p.url.clone()))
+    .bind(page.and_then(|p| p.title.clone()))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Stores a message left when nobody could answer.
+pub async fn leave_message(
+    pool: &AnyPool,
+    visitor: Option<VisitorId>,
+    chat: Option<ChatId>,
+    name: &str,
+    email: &str,
+    text: &str,
+    now: i64,
+) -> Result<OfflineMessage, Error> {
+    let row = sqlx::query(
+        "insert into offline_messages (visitor_id, chat_id, name, email, text, created_at) \
+         values ($1, $2, $3, $4, $5, $6) \
+         returning id, visitor_id, chat_id, name, email, text, created_at",
+    )
+    .bind(visitor.map(|v| v.0))
+    .bind(chat.map(|c| c.0))
+    .bind(name)
+    .bind(email)
+    .bind(text)
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    offline_message(&row)
+}
+
+/// Offline messages, newest first.
+pub async fn offline_messages(pool: &AnyPool, limit: i64) -> Result<Vec<OfflineMessage>, Error> {
+    let rows = sqlx::query(
+        "select id, visitor_id, chat_id, name, email, text, created_at from offline_messages \
+         order by id desc limit $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(offline_message).collect()
+}
+
+fn offline_message(row: &AnyRow) -> Result<OfflineMessage, Error> {
+    Ok(OfflineMessage {
+        id: OfflineMessageId(row.try_get("id")?),
+        visitor_id: row.try_get::<Option<i64>, _>("visitor_id")?.map(VisitorId),
+        chat_id: row.try_get::<Option<i64>, _>("chat_id")?.map(ChatId),
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        text: row.try_get("text")?,
+        created_at: row.try_get("created_at")?,
+    })
+}

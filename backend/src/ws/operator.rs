@@ -1,0 +1,236 @@
+//! The operator's WebSocket (`/api/operator/ws`): `hello` with a token → `ready` snapshot and
+//! the missed events of the operator's chats, then actions in (each answered by `ack` or
+//! `error` with its `req`), events out.
+//!
+//! Invariant: as for visitors, the hub subscription starts before the snapshot and replay are
+//! read, and live events at or below a chat's replayed `seq` are dropped, so nothing is missed
+//! and nothing is doubled.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use switchboard_shared::{
+    ChatId, ChatStatus, ErrorCode, MAX_FRAME_BYTES, OperatorAction, OperatorProfile,
+    OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
+};
+use tracing::Instrument;
+
+use super::{Conn, Frame, HELLO_TIMEOUT, IDLE_TIMEOUT, api};
+use crate::AppState;
+use crate::auth::operator_for_token;
+use crate::chat::{lifecycle::Action, operator_actor};
+use crate::error::Error;
+use crate::hub::{HubEvent, Topic};
+use crate::store::{chats, now_ms};
+
+/// `GET /api/operator/ws`.
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| session(state, socket))
+}
+
+struct Session {
+    state: AppState,
+    operator: OperatorProfile,
+    expires_at: i64,
+    /// Highest `seq` sent per chat.
+    sent: HashMap<ChatId, i64>,
+}
+
+async fn session(state: AppState, socket: WebSocket) {
+    let mut conn = Conn::new(socket);
+    let refuse = |req, code, message: &str| OperatorServerMsg::Error { req, error: api(code, message) };
+    let (req, token, resume) =
+        match tokio::time::timeout(HELLO_TIMEOUT, conn.recv::<OperatorRequest>()).await {
+            Ok(Frame::Msg(OperatorRequest {
+                req,
+                action: OperatorAction::Hello { protocol, token, resume },
+            })) => {
+                if protocol != PROTOCOL_VERSION {
+                    let msg = format!("this server speaks protocol {PROTOCOL_VERSION}");
+                    conn.send(&refuse(Some(req), ErrorCode::UnsupportedProtocol, &msg)).await;
+                    return conn.close(1008, "unsupported protocol").await;
+                }
+                (req, token, resume)
+            }
+            Ok(Frame::Msg(r)) => {
+                let msg = "the first frame must be hello";
+                conn.send(&refuse(Some(r.req), ErrorCode::HelloRequired, msg)).await;
+                return conn.close(1008, "hello required").await;
+            }
+            Ok(Frame::Bad(error)) => {
+                conn.send(&OperatorServerMsg::Error { req: None, error }).await;
+                return conn.close(1008, "hello required").await;
+            }
+            Ok(Frame::Closed) | Err(_) => return,
+        };
+    let (operator, expires_at) = match operator_for_token(&state, &token).await {
+        Ok(found) => found,
+        Err(e) => {
+            conn.send(&OperatorServerMsg::Error { req: Some(req), error: e.to_api() }).await;
+            return conn.close(1008, "unauthorized").await;
+        }
+    };
+    let span = tracing::info_span!("operator", operator = %operator.id);
+    let mut session = Session { state, operator, expires_at, sent: HashMap::new() };
+    let result = session.run(&mut conn, resume).instrument(span).await;
+    match result {
+        Ok(Some(close)) => conn.close(close.0, close.1).await,
+        Ok(None) => conn.close(1000, "bye").await,
+        Err(e) => {
+            tracing::warn!(error = %e, "operator session failed");
+            conn.send(&OperatorServerMsg::Error { req: None, error: e.to_api() }).await;
+            conn.close(1011, "internal error").await;
+        }
+    }
+}
+
+impl Session {
+    async fn run(
+        &mut self,
+        conn: &mut Conn,
+        resume: Vec<ResumeFrom>,
+    ) -> Result<Option<(u16, &'static str)>, Error> {
+        let me = self.operator.id;
+        let mut sub = self.state.hub.subscribe(vec![Topic::Lobby, Topic::Operator(me)]);
+        let read = &self.state.store.read;
+        let (requests, queue, mine) = (
+            chats::requests_for(read, me).await?,
+            chats::with_status(read, ChatStatus::Queued).await?,
+            chats::open_for_operator(read, me).await?,
+        );
+        // Replay: every chat the client listed (that it may still see) and every own chat.
+        let mut replay: Vec<(ChatId, i64)> = mine.iter().map(|c| (c.id, 0)).collect();
+        for r in &resume {
+            match replay.iter_mut().find(|(id, _)| *id == r.chat_id) {
+                Some(entry) => entry.1 = r.last_seq,
+                None => replay.push((r.chat_id, r.last_seq)),
+            }
+        }
+        let ready = OperatorServerMsg::Ready {
+            protocol: PROTOCOL_VERSION,
+            operator: self.operator.clone(),
+            requests,
+            queue,
+            chats: mine,
+            settings: self.state.chats.settings(),
+        };
+        if !conn.send(&ready).await {
+            return Ok(None);
+        }
+        for (id, after) in replay {
+            self.replay(conn, id, after).await?;
+        }
+        let mut idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
+        loop {
+            tokio::select! {
+                frame = conn.recv::<OperatorRequest>() => {
+                    idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
+                    if self.expires_at <= now_ms() {
+                        let error = api(ErrorCode::TokenExpired, "the session has expired: sign in again");
+                        conn.send(&OperatorServerMsg::Error { req: None, error }).await;
+                        return Ok(Some((1008, "token expired")));
+                    }
+                    let reply = match frame {
+                        Frame::Closed => return Ok(None),
+                        Frame::Bad(error) => OperatorServerMsg::Error { req: None, error },
+                        Frame::Msg(OperatorRequest { req, action }) => match self.handle(action).await {
+                            Ok(Reply::Ack(seq)) => OperatorServerMsg::Ack { req, seq },
+                            Ok(Reply::Msg(msg)) => msg,
+                            Err(e) => OperatorServerMsg::Error { req: Some(req), error: e.to_api() },
+                        },
+                    };
+                    if !conn.send(&reply).await {
+                        return Ok(None);
+                    }
+                }
+                event = sub.rx.recv() => {
+                    let Some(event) = event else { return Ok(Some((1013, "too slow: reconnect"))) };
+                    if !self.forward(conn, event).await {
+                        return Ok(None);
+                    }
+                }
+                () = &mut idle => return Ok(Some((1001, "idle"))),
+            }
+        }
+    }
+
+    /// Sends a chat's events after `after`, if this operator may see the chat.
+    async fn replay(&mut self, conn: &mut Conn, id: ChatId, after: i64) -> Result<(), Error> {
+        let read = &self.state.store.read;
+        let Some(chat) = chats::get_from(read, id).await? else { return Ok(()) };
+        let mine = chat.operator.as_ref().is_some_and(|o| o.id == self.operator.id);
+        let open = matches!(chat.status, ChatStatus::Waiting | ChatStatus::Queued);
+        if !mine && !open {
+            return Ok(());
+        }
+        let mut after = after;
+        loop {
+            let events = chats::events_after(read, id, after, 500).await?;
+            let Some(last) = events.last().map(|e| e.seq) else { break };
+            for event in events {
+                let sent = self.sent.entry(id).or_insert(0);
+                if event.seq > *sent {
+                    *sent = event.seq;
+                    conn.send(&OperatorServerMsg::Event { event, chat: chat.clone() }).await;
+                }
+            }
+            after = last;
+        }
+        Ok(())
+    }
+
+    async fn forward(&mut self, conn: &mut Conn, event: Arc<HubEvent>) -> bool {
+        match &*event {
+            HubEvent::Chat { event, chat } => {
+                let sent = self.sent.entry(event.chat_id).or_insert(0);
+                if event.seq <= *sent {
+                    return true;
+                }
+                *sent = event.seq;
+                conn.send(&OperatorServerMsg::Event { event: event.clone(), chat: chat.clone() }).await
+            }
+            HubEvent::OperatorAvailability { operator, available } if *operator == self.operator.id => {
+                self.operator.available = *available;
+                conn.send(&OperatorServerMsg::Availability { available: *available }).await
+            }
+            HubEvent::OperatorAvailability { .. } | HubEvent::QueuePosition { .. } => true,
+        }
+    }
+
+    async fn handle(&mut self, action: OperatorAction) -> Result<Reply, Error> {
+        let chats = &self.state.chats;
+        let me = operator_actor(&self.operator);
+        let (chat, action) = match action {
+            OperatorAction::Ping => return Ok(Reply::Msg(OperatorServerMsg::Pong)),
+            OperatorAction::Hello { .. } => {
+                return Err(Error::client(ErrorCode::IllegalTransition, "hello was already received"));
+            }
+            OperatorAction::SetAvailable { available } => {
+                self.operator = chats.set_available(self.operator.id, available).await?;
+                return Ok(Reply::Ack(None));
+            }
+            OperatorAction::Send { chat_id, client_id, text } => {
+                let done = chats.send(chat_id, me, client_id, text).await?;
+                return Ok(Reply::Ack(done.seq));
+            }
+            OperatorAction::Accept { chat_id } => (chat_id, Action::Accept),
+            OperatorAction::Decline { chat_id } => (chat_id, Action::Decline),
+            OperatorAction::Queue { chat_id } => (chat_id, Action::Queue),
+            OperatorAction::Hold { chat_id } => (chat_id, Action::Hold),
+            OperatorAction::Resume { chat_id } => (chat_id, Action::Resume),
+            OperatorAction::End { chat_id } => (chat_id, Action::OperatorEnd),
+        };
+        let done = chats.act(chat, me, action).await?;
+        Ok(Reply::Ack(done.seq))
+    }
+}
+
+enum Reply {
+    Ack(Option<i64>),
+    Msg(OperatorServerMsg),
+}

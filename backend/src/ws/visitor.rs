@@ -1,0 +1,244 @@
+//! The visitor's WebSocket (`/api/widget/ws`): `hello` → `welcome` + missed events, then
+//! chat actions in, chat events / availability / queue positions out.
+//!
+//! Invariant: events reach the widget in `seq` order, each once. The loop subscribes to the
+//! hub *before* replaying from the database and drops live events it has already replayed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use switchboard_shared::{
+    ChatEvent, ChatId, ChatSummary, ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION, Page,
+    VisitorClientMsg, VisitorId, VisitorServerMsg,
+};
+
+use super::{Conn, Frame, HELLO_TIMEOUT, IDLE_TIMEOUT, api};
+use crate::AppState;
+use crate::auth::{new_token, token_hash};
+use crate::chat::{Actor, lifecycle::Action};
+use crate::error::Error;
+use crate::hub::{HubEvent, Topic};
+use crate::store::{chats, now_ms, visitors};
+
+/// `GET /api/widget/ws`.
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    ws.max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| session(state, socket))
+}
+
+struct Session {
+    state: AppState,
+    visitor: VisitorId,
+    page: Option<Page>,
+    /// Highest `seq` sent per chat.
+    sent: HashMap<ChatId, i64>,
+}
+
+async fn session(state: AppState, socket: WebSocket) {
+    let mut conn = Conn::new(socket);
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, conn.recv::<VisitorClientMsg>()).await {
+        Ok(Frame::Msg(VisitorClientMsg::Hello { protocol, visitor_token, page, last_seq })) => {
+            if protocol != PROTOCOL_VERSION {
+                let error = api(
+                    ErrorCode::UnsupportedProtocol,
+                    format!("this server speaks protocol {PROTOCOL_VERSION}"),
+                );
+                conn.send(&VisitorServerMsg::Error { client_id: None, error }).await;
+                return conn.close(1008, "unsupported protocol").await;
+            }
+            (visitor_token, page, last_seq)
+        }
+        Ok(Frame::Msg(_)) => {
+            let error = api(ErrorCode::HelloRequired, "the first frame must be hello");
+            conn.send(&VisitorServerMsg::Error { client_id: None, error }).await;
+            return conn.close(1008, "hello required").await;
+        }
+        Ok(Frame::Bad(error)) => {
+            conn.send(&VisitorServerMsg::Error { client_id: None, error }).await;
+            return conn.close(1008, "hello required").await;
+        }
+        Ok(Frame::Closed) | Err(_) => return,
+    };
+    let (token, page, last_seq) = hello;
+    match identify(&state, token, page.as_ref()).await {
+        Ok((visitor, token)) => {
+            let span = tracing::info_span!("visitor", visitor = %visitor);
+            let _enter = span.enter();
+            drop(_enter);
+            let mut session = Session { state, visitor, page, sent: HashMap::new() };
+            if let Err(e) = session.run(&mut conn, token, last_seq).await {
+                tracing::warn!(error = %e, visitor = %visitor, "visitor session failed");
+            }
+            conn.close(1000, "bye").await;
+        }
+        Err(e) => {
+            conn.send(&VisitorServerMsg::Error { client_id: None, error: e.to_api() }).await;
+            conn.close(1011, "internal error").await;
+        }
+    }
+}
+
+/// The visitor behind the token, or a new visitor (with a new token) when there is none.
+async fn identify(
+    state: &AppState,
+    token: Option<String>,
+    page: Option<&Page>,
+) -> Result<(VisitorId, String), Error> {
+    let now = now_ms();
+    if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128) {
+        if let Some(id) = visitors::by_token_hash(&state.store.read, &token_hash(&token)).await? {
+            visitors::touch(&state.store.write, id, page, now).await?;
+            return Ok((id, token));
+        }
+    }
+    let token = new_token();
+    let id = visitors::create(&state.store.write, &token_hash(&token), page, now).await?;
+    Ok((id, token))
+}
+
+impl Session {
+    async fn run(&mut self, conn: &mut Conn, token: String, last_seq: Option<i64>) -> Result<(), Error> {
+        let mut sub = self.state.hub.subscribe(vec![Topic::Visitor(self.visitor)]);
+        let mut available = self.state.hub.availability();
+        let latest = chats::latest_for_visitor(&self.state.store.read, self.visitor).await?;
+        // A fresh page shows the open chat only; a reconnect also learns how its chat ended.
+        let chat = latest.filter(|c| !c.status.is_final() || last_seq.is_some());
+        let welcome = VisitorServerMsg::Welcome {
+            protocol: PROTOCOL_VERSION,
+            visitor_id: self.visitor,
+            visitor_token: token,
+            available: *available.borrow_and_update(),
+            chat: chat.clone(),
+        };
+        if !conn.send(&welcome).await {
+            return Ok(());
+        }
+        if let Some(chat) = &chat {
+            self.replay(conn, chat, last_seq.unwrap_or(0)).await?;
+            if !chat.status.is_final() {
+                self.state.chats.refresh_line();
+            }
+        }
+        let mut idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
+        loop {
+            tokio::select! {
+                frame = conn.recv::<VisitorClientMsg>() => {
+                    idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
+                    let reply = match frame {
+                        Frame::Closed => return Ok(()),
+                        Frame::Bad(error) => Some(VisitorServerMsg::Error { client_id: None, error }),
+                        Frame::Msg(msg) => self.handle(msg).await,
+                    };
+                    if let Some(reply) = reply {
+                        if !conn.send(&reply).await {
+                            return Ok(());
+                        }
+                    }
+                }
+                event = sub.rx.recv() => {
+                    let Some(event) = event else { return Ok(()) }; // cut off: client resumes
+                    if !self.forward(conn, event).await {
+                        return Ok(());
+                    }
+                }
+                Ok(()) = available.changed() => {
+                    let msg = VisitorServerMsg::Availability { available: *available.borrow_and_update() };
+                    if !conn.send(&msg).await {
+                        return Ok(());
+                    }
+                }
+                () = &mut idle => return Ok(()),
+            }
+        }
+    }
+
+    /// Sends the chat's events after `after` that the visitor may see.
+    async fn replay(&mut self, conn: &mut Conn, chat: &ChatSummary, after: i64) -> Result<(), Error> {
+        let mut after = after;
+        loop {
+            let events = chats::events_after(&self.state.store.read, chat.id, after, 500).await?;
+            let Some(last) = events.last().map(|e| e.seq) else { break };
+            for event in events {
+                self.send_event(conn, event).await;
+            }
+            after = last;
+        }
+        let sent = self.sent.entry(chat.id).or_insert(0);
+        *sent = (*sent).max(after);
+        Ok(())
+    }
+
+    async fn send_event(&mut self, conn: &mut Conn, event: ChatEvent) -> bool {
+        let sent = self.sent.entry(event.chat_id).or_insert(0);
+        if event.seq <= *sent {
+            return true;
+        }
+        *sent = event.seq;
+        if chats::operator_only(&event.kind) {
+            return true;
+        }
+        conn.send(&VisitorServerMsg::Event { event }).await
+    }
+
+    async fn forward(&mut self, conn: &mut Conn, event: Arc<HubEvent>) -> bool {
+        match &*event {
+            HubEvent::Chat { event, .. } => self.send_event(conn, event.clone()).await,
+            HubEvent::QueuePosition { chat_id, position } => {
+                conn.send(&VisitorServerMsg::QueuePosition { chat_id: *chat_id, position: *position })
+                    .await
+            }
+            HubEvent::OperatorAvailability { .. } => true,
+        }
+    }
+
+    async fn handle(&mut self, msg: VisitorClientMsg) -> Option<VisitorServerMsg> {
+        let chats = &self.state.chats;
+        let result = match msg {
+            VisitorClientMsg::Ping => return Some(VisitorServerMsg::Pong),
+            VisitorClientMsg::Hello { .. } => {
+                Err(Error::client(ErrorCode::IllegalTransition, "hello was already received"))
+            }
+            VisitorClientMsg::PageView { page } => {
+                let r = visitors::touch(&self.state.store.write, self.visitor, Some(&page), now_ms()).await;
+                self.page = Some(page);
+                r.map(|_| None)
+            }
+            VisitorClientMsg::StartChat { name, mode } => {
+                chats.start(self.visitor, name, mode, self.page.clone()).await.map(|_| None)
+            }
+            VisitorClientMsg::EndChat => match self.open_chat().await {
+                Ok(chat) => chats
+                    .act(chat, Actor::Visitor(self.visitor), Action::VisitorEnd)
+                    .await
+                    .map(|_| None),
+                Err(e) => Err(e),
+            },
+            VisitorClientMsg::Send { client_id, text } => {
+                let result = match self.open_chat().await {
+                    Ok(chat) => chats.send(chat, Actor::Visitor(self.visitor), client_id.clone(), text).await,
+                    Err(e) => Err(e),
+                };
+                return Some(match result {
+                    Ok(done) => VisitorServerMsg::Ack { client_id, seq: done.seq.unwrap_or(0) },
+                    Err(e) => VisitorServerMsg::Error { client_id: Some(client_id), error: e.to_api() },
+                });
+            }
+        };
+        match result {
+            Ok(reply) => reply,
+            Err(e) => Some(VisitorServerMsg::Error { client_id: None, error: e.to_api() }),
+        }
+    }
+
+    /// The visitor's chat that is not over yet.
+    async fn open_chat(&self) -> Result<ChatId, Error> {
+        match chats::latest_for_visitor(&self.state.store.read, self.visitor).await? {
+            Some(chat) if !chat.status.is_final() => Ok(chat.id),
+            _ => Err(Error::client(ErrorCode::IllegalTransition, "there is no open chat")),
+        }
+    }
+}
