@@ -1,0 +1,232 @@
+// Switchboard visitor widget: one script tag on any website gives it the "Click for Live Help"
+// button. This file wires the connection (WebSocket with resume), storage and the UI to the
+// pure reducer in state.ts.
+
+import {
+  MAX_MESSAGE_CHARS,
+  PROTOCOL_VERSION,
+  type Mode,
+  type Page,
+  type VisitorClientMsg,
+  type VisitorServerMsg,
+} from "../../shared/bindings/protocol";
+import { charCount, offlineMessagesUrl, serverBase, wsUrl } from "./config";
+import { initialState, reduce, unsent, type Action, type State } from "./state";
+import { UI } from "./ui";
+
+const TOKEN_KEY = "switchboard.visitor_token";
+const PING_MS = 25_000;
+const DEAD_MS = 60_000;
+const MIN_DELAY = 500;
+const MAX_DELAY = 10_000;
+
+function readToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function writeToken(token: string | null): void {
+  try {
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage blocked: the visitor is new on every page
+  }
+}
+
+function page(): Page {
+  return { url: location.href, title: document.title || null };
+}
+
+function newClientId(): string {
+  const c = (window as { crypto?: Crypto }).crypto;
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+}
+
+function start(script: HTMLScriptElement | null): void {
+  if (document.getElementById("switchboard-widget")) return; // loaded twice
+  const base = serverBase(script && script.src, script && script.getAttribute("data-server"), location.href);
+  const host = document.createElement("div");
+  host.id = "switchboard-widget";
+  document.body.appendChild(host);
+  const root = host.attachShadow({ mode: "open" });
+
+  let state: State = initialState(readToken());
+  let ws: WebSocket | null = null;
+  let ready = false; // welcome received on ws
+  let delay = MIN_DELAY;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let pingTimer: ReturnType<typeof setInterval> | undefined;
+  let lastRx = 0;
+  let lastUrl = location.href;
+  const queue: VisitorClientMsg[] = [];
+
+  const raw = (frame: VisitorClientMsg): void => {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+  };
+
+  /** Sends now, or after the next welcome when the connection is down. */
+  const send = (frame: VisitorClientMsg): void => {
+    if (ready) raw(frame);
+    else queue.push(frame);
+  };
+
+  const dispatch = (action: Action): void => {
+    state = reduce(state, action);
+    ui.render(state);
+  };
+
+  const onFrame = (frame: VisitorServerMsg): void => {
+    const tokenBefore = state.token;
+    dispatch(frame);
+    if (state.token !== tokenBefore) writeToken(state.token);
+    if (frame.type !== "welcome") return;
+    if (state.resync) {
+      drop(true); // our last_seq was another chat's: hello again with last_seq null
+      return;
+    }
+    ready = true;
+    delay = MIN_DELAY;
+    for (const e of unsent(state)) raw({ type: "send", client_id: e.clientId!, text: e.text });
+    for (const f of queue.splice(0)) raw(f);
+  };
+
+  const connect = (): void => {
+    clearTimeout(retryTimer);
+    let sock: WebSocket;
+    try {
+      sock = new WebSocket(wsUrl(base));
+    } catch {
+      drop();
+      return;
+    }
+    ws = sock;
+    ready = false;
+    sock.onopen = () => {
+      lastRx = Date.now();
+      raw({
+        type: "hello",
+        protocol: PROTOCOL_VERSION,
+        visitor_token: state.token,
+        page: page(),
+        last_seq: state.lastSeq,
+      });
+      clearInterval(pingTimer);
+      pingTimer = setInterval(() => {
+        if (Date.now() - lastRx > DEAD_MS) drop();
+        else raw({ type: "ping" });
+      }, PING_MS);
+    };
+    sock.onmessage = (e: MessageEvent) => {
+      if (ws !== sock) return;
+      lastRx = Date.now();
+      let frame: VisitorServerMsg;
+      try {
+        frame = JSON.parse(String(e.data));
+      } catch {
+        return;
+      }
+      if (frame && typeof frame.type === "string") onFrame(frame);
+    };
+    sock.onclose = () => {
+      if (ws === sock) drop();
+    };
+  };
+
+  /** Forgets the current socket and connects again after the backoff (or at once). */
+  function drop(now = false): void {
+    const sock = ws;
+    ws = null;
+    ready = false;
+    clearInterval(pingTimer);
+    clearTimeout(retryTimer);
+    if (sock) {
+      sock.onopen = sock.onmessage = sock.onclose = null;
+      try {
+        sock.close();
+      } catch {
+        // already closed
+      }
+    }
+    if (state.connected) dispatch({ type: "ui_disconnected" });
+    retryTimer = setTimeout(connect, now ? 0 : delay);
+    if (!now) delay = Math.min(delay * 2, MAX_DELAY);
+  }
+
+  const ui = new UI(root, {
+    launcher: () => dispatch({ type: "ui_launcher" }),
+    close: () => dispatch({ type: "ui_close" }),
+    minimize: () => dispatch({ type: "ui_minimize" }),
+    start: (name: string | null, mode: Mode) => {
+      send({ type: "start_chat", name, mode });
+      dispatch({ type: "ui_start" });
+    },
+    cancel: () => {
+      send({ type: "end_chat" });
+      if (state.chatId === null || state.chatId === state.ignoreChat) dispatch({ type: "ui_close" });
+    },
+    leaveFromQueue: () => {
+      send({ type: "end_chat" }); // the visitor would rather not wait
+      dispatch({ type: "ui_leave" });
+    },
+    send: (text: string) => {
+      if (!text.trim()) return false;
+      if (charCount(text) > MAX_MESSAGE_CHARS) {
+        dispatch({
+          type: "ui_notice",
+          text: `Your message is too long: at most ${MAX_MESSAGE_CHARS} characters.`,
+        });
+        return false;
+      }
+      const clientId = newClientId();
+      dispatch({ type: "ui_send", clientId, text });
+      if (ready) raw({ type: "send", client_id: clientId, text });
+      return true;
+    },
+    endChat: () => send({ type: "end_chat" }),
+    submitLeave: async (name: string, email: string, text: string) => {
+      let notice = "The message could not be sent. Please try again.";
+      try {
+        const res = await fetch(offlineMessagesUrl(base), {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ visitor_token: state.token, name, email, text }),
+        });
+        if (res.ok) {
+          dispatch({ type: "ui_left" });
+          return;
+        }
+        const body = await res.json().catch(() => null);
+        if (body && typeof body.message === "string") notice = body.message;
+      } catch {
+        // network error: keep the generic notice
+      }
+      dispatch({ type: "ui_notice", text: notice });
+    },
+  });
+
+  const pageChanged = () => {
+    if (location.href === lastUrl) return;
+    lastUrl = location.href;
+    send({ type: "page_view", page: page() });
+  };
+  window.addEventListener("popstate", pageChanged);
+  window.addEventListener("hashchange", pageChanged);
+  window.addEventListener("online", () => {
+    if (!ready) {
+      delay = MIN_DELAY;
+      drop(true);
+    }
+  });
+
+  ui.render(state);
+  connect();
+}
+
+const script = document.currentScript as HTMLScriptElement | null;
+if (document.body) start(script);
+else document.addEventListener("DOMContentLoaded", () => start(script));

@@ -1,0 +1,327 @@
+// The widget's state and its pure reducer: every server frame and every local action goes
+// through `reduce`, which returns a new state (the old one is never changed). The side
+// effects (sending frames, storage, DOM) live in main.ts and ui.ts.
+
+import type {
+  ChatEvent,
+  ChatStatus,
+  EndReason,
+  VisitorServerMsg,
+} from "../../shared/bindings/protocol";
+
+export const TEXT = {
+  launcher: "Click for Live Help",
+  available: "Live Help Available",
+  notAvailable: "Live Help Not Available",
+  openTitle: "Open chat with operator",
+  routingTitle: "Routing your call…",
+  queued: "The operator is busy, your call has been queued.",
+  chatTitle: "Chat with operator",
+  leaveTitle: "Leave a message",
+  noOperator: "No operator can answer right now.",
+  onHold: "The operator has put the chat on hold and will be right back.",
+  resumed: "The operator is back.",
+  endedByOperator: "The operator has ended the chat.",
+  endedByVisitor: "You have ended the chat.",
+  thanks: "Thank you! Your message has been sent.",
+  noVoice: "Voice chat is not available in this browser, please use Text chat",
+} as const;
+
+/** What the open panel shows. "chat" covers routing, queue and the chat window. */
+export type Panel = "none" | "open" | "leave" | "chat";
+
+/** One line of the message list. */
+export interface Entry {
+  key: number;
+  who: "visitor" | "operator" | "system";
+  /** The operator's name, for operator messages. */
+  name: string | null;
+  text: string;
+  seq: number | null;
+  clientId: string | null;
+  /** Visitor messages: "pending" until acked or echoed, "failed" after an error. */
+  state: "pending" | "sent" | "failed";
+}
+
+export interface State {
+  available: boolean;
+  /** Welcome received on the current connection. */
+  connected: boolean;
+  token: string | null;
+  chatId: number | null;
+  status: ChatStatus | null;
+  endReason: EndReason | null;
+  operator: string | null;
+  position: number | null;
+  /** Highest seq applied for `chatId` in this page's life. */
+  lastSeq: number | null;
+  /** A finished chat the visitor has left behind: its events are ignored. */
+  ignoreChat: number | null;
+  /** The chat's last seq when welcome came: replayed events before it keep the status. */
+  replayTo: number | null;
+  /** Our last_seq belonged to another chat: ignore events until the next welcome. */
+  resync: boolean;
+  entries: Entry[];
+  nextKey: number;
+  panel: Panel;
+  /** Panel shown (true) or minimized to the launcher (false). */
+  open: boolean;
+  leaveIntro: string | null;
+  leaveSent: boolean;
+  notice: string | null;
+}
+
+export function initialState(token: string | null): State {
+  return {
+    available: false,
+    connected: false,
+    token,
+    chatId: null,
+    status: null,
+    endReason: null,
+    operator: null,
+    position: null,
+    lastSeq: null,
+    ignoreChat: null,
+    replayTo: null,
+    resync: false,
+    entries: [],
+    nextKey: 1,
+    panel: "none",
+    open: false,
+    leaveIntro: null,
+    leaveSent: false,
+    notice: null,
+  };
+}
+
+/** Things the visitor (or the connection) did. */
+export type LocalAction =
+  | { type: "ui_launcher" }
+  | { type: "ui_close" }
+  | { type: "ui_minimize" }
+  | { type: "ui_start" }
+  | { type: "ui_leave" }
+  | { type: "ui_left" }
+  | { type: "ui_send"; clientId: string; text: string }
+  | { type: "ui_notice"; text: string | null }
+  | { type: "ui_disconnected" };
+
+export type Action = VisitorServerMsg | LocalAction;
+
+export function isFinal(status: ChatStatus | null): boolean {
+  return status === "ended" || status === "missed";
+}
+
+/** The visitor has a chat that is neither finished nor left behind. */
+export function hasChat(s: State): boolean {
+  return s.chatId !== null && s.chatId !== s.ignoreChat && !isFinal(s.status);
+}
+
+/** What the "chat" panel shows. */
+export function chatView(s: State): "routing" | "chat" {
+  if (s.chatId === null || s.chatId === s.ignoreChat) return "routing"; // start_chat sent
+  return s.status === "active" || s.status === "on_hold" || isFinal(s.status)
+    ? "chat"
+    : "routing";
+}
+
+/** Unacknowledged visitor messages, to (re)send after each welcome. */
+export function unsent(s: State): Entry[] {
+  return s.entries.filter((e) => e.who === "visitor" && e.state === "pending" && e.clientId);
+}
+
+function line(s: State, who: Entry["who"], text: string, extra?: Partial<Entry>): State {
+  const entry: Entry = {
+    key: s.nextKey,
+    who,
+    name: null,
+    text,
+    seq: null,
+    clientId: null,
+    state: "sent",
+    ...extra,
+  };
+  return { ...s, entries: [...s.entries, entry], nextKey: s.nextKey + 1 };
+}
+
+function leave(s: State, intro: string | null): State {
+  return { ...s, panel: "leave", open: true, leaveIntro: intro, leaveSent: false, notice: null };
+}
+
+function forget(s: State): State {
+  return { ...s, ignoreChat: s.chatId, position: null };
+}
+
+function applyEvent(s: State, ev: ChatEvent): State {
+  if (s.resync || ev.chat_id === s.ignoreChat) return s;
+  if (ev.chat_id !== s.chatId) {
+    // A new chat (or the first one this page sees): start afresh.
+    s = {
+      ...s,
+      chatId: ev.chat_id,
+      status: null,
+      endReason: null,
+      operator: null,
+      position: null,
+      lastSeq: null,
+      replayTo: null,
+      entries: [],
+    };
+  }
+  if (s.lastSeq !== null && ev.seq <= s.lastSeq) return s; // already applied
+  const before = s.status;
+  // While the history is replayed, the status stays the one welcome gave (no flicker through
+  // "Routing your call…" on a reload); the last replayed event brings the current one.
+  const replaying = s.replayTo !== null && ev.seq < s.replayTo && before !== null;
+  s = { ...s, lastSeq: ev.seq, status: replaying ? before : ev.status };
+  const k = ev.kind;
+  switch (k.type) {
+    case "message": {
+      const a = k.author;
+      if (a.kind === "system") return line(s, "system", k.text);
+      if (a.kind === "visitor" && k.client_id !== null) {
+        const i = s.entries.findIndex((e) => e.clientId === k.client_id);
+        if (i >= 0) {
+          const entries = s.entries.slice();
+          entries[i] = { ...entries[i], seq: ev.seq, state: "sent" };
+          return { ...s, entries };
+        }
+      }
+      return line(s, a.kind, k.text, {
+        name: a.kind === "operator" ? a.name : null,
+        seq: ev.seq,
+        clientId: k.client_id,
+      });
+    }
+    case "accepted":
+      s = { ...s, operator: k.operator.name, position: null };
+      break;
+    case "on_hold":
+      s = line(s, "system", TEXT.onHold);
+      break;
+    case "resumed":
+      s = line(s, "system", TEXT.resumed);
+      break;
+    case "ended": {
+      s = { ...s, endReason: k.reason, position: null };
+      if (k.reason === "no_operator") {
+        return leave(forget(line(s, "system", TEXT.noOperator)), TEXT.noOperator);
+      }
+      s = line(s, "system", k.reason === "operator" ? TEXT.endedByOperator : TEXT.endedByVisitor);
+      if (s.panel !== "chat") return forget(s); // the visitor is elsewhere (e.g. leaving a message)
+      if (k.reason === "visitor" && s.operator === null) {
+        return { ...forget(s), panel: "none", open: false }; // cancelled while routing
+      }
+      return s;
+    }
+    default:
+      break;
+  }
+  if (isFinal(ev.status)) {
+    // Missed (the visitor left before anyone took it) without an ended event.
+    if (s.panel === "chat" && s.operator !== null) return s;
+    s = forget(s);
+    return s.panel === "chat" ? { ...s, panel: "none", open: false } : s;
+  }
+  if (before !== ev.status && s.panel !== "leave") {
+    // Requested, queued, accepted: the chat panel follows the chat.
+    s = { ...s, panel: "chat", open: s.open || ev.status === "active" || before === null };
+  }
+  return s;
+}
+
+export function reduce(s: State, a: Action): State {
+  switch (a.type) {
+    case "welcome": {
+      s = { ...s, connected: true, available: a.available, token: a.visitor_token, resync: false };
+      const c = a.chat;
+      if (!c) return s;
+      if (isFinal(c.status)) {
+        // A reloaded page shows the launcher, not an old finished chat; a page that still
+        // shows that chat keeps it (its last events are replayed after our last_seq).
+        return c.id === s.chatId && s.ignoreChat !== c.id ? s : { ...s, ignoreChat: c.id };
+      }
+      if (c.id === s.chatId) {
+        return { ...s, operator: c.operator ? c.operator.name : s.operator, replayTo: c.last_seq };
+      }
+      if (s.lastSeq !== null) {
+        // Our last_seq counted another chat's events: start over with last_seq null.
+        return { ...s, resync: true, chatId: null, lastSeq: null, status: null, entries: [] };
+      }
+      return {
+        ...s,
+        chatId: c.id,
+        status: c.status,
+        operator: c.operator ? c.operator.name : null,
+        endReason: null,
+        replayTo: c.last_seq,
+        entries: [],
+        panel: "chat",
+        open: true,
+      };
+    }
+    case "availability":
+      return { ...s, available: a.available };
+    case "event":
+      return applyEvent(s, a.event);
+    case "queue_position":
+      return a.chat_id === s.chatId ? { ...s, position: a.position } : s;
+    case "ack": {
+      const i = s.entries.findIndex((e) => e.clientId === a.client_id);
+      if (i < 0) return s;
+      const entries = s.entries.slice();
+      entries[i] = { ...entries[i], seq: a.seq, state: "sent" };
+      return { ...s, entries };
+    }
+    case "error": {
+      const msg = a.error.message;
+      if (a.client_id !== null) {
+        const entries = s.entries.map((e) =>
+          e.clientId === a.client_id ? { ...e, state: "failed" as const } : e,
+        );
+        return { ...s, entries, notice: msg };
+      }
+      if (a.error.code === "unauthorized" || a.error.code === "token_expired") {
+        s = { ...s, token: null };
+      }
+      if (a.error.code === "no_operator_available") {
+        return { ...leave(s, TEXT.noOperator), notice: null };
+      }
+      if (s.panel === "chat" && (s.chatId === null || s.chatId === s.ignoreChat)) {
+        return { ...s, panel: "open", notice: msg }; // start_chat failed
+      }
+      return { ...s, notice: msg };
+    }
+    case "pong":
+      return s;
+    case "ui_launcher":
+      if (hasChat(s) || (s.panel === "chat" && s.chatId !== s.ignoreChat && s.chatId !== null)) {
+        return { ...s, panel: "chat", open: true };
+      }
+      if (s.available) return { ...s, panel: "open", open: true, notice: null };
+      return leave(s, null);
+    case "ui_close":
+      if (s.panel === "chat" && hasChat(s)) return { ...s, open: false };
+      return { ...(isFinal(s.status) ? forget(s) : s), panel: "none", open: false, notice: null };
+    case "ui_minimize":
+      return { ...s, open: false };
+    case "ui_start":
+      return { ...s, panel: "chat", open: true, notice: null, position: null };
+    case "ui_leave":
+      return leave(s, null);
+    case "ui_left":
+      return { ...s, leaveSent: true, notice: null };
+    case "ui_send":
+      return {
+        ...line(s, "visitor", a.text, { clientId: a.clientId, state: "pending" }),
+        notice: null,
+      };
+    case "ui_notice":
+      return { ...s, notice: a.text };
+    case "ui_disconnected":
+      return { ...s, connected: false };
+    default:
+      return s;
+  }
+}

@@ -1,0 +1,385 @@
+// The widget's DOM, inside an open shadow root. Every piece of text from the server or the
+// visitor goes in through text nodes (never innerHTML); links come from linkify's segments.
+
+import type { Mode } from "../../shared/bindings/protocol";
+import { linkify } from "./linkify";
+import { CSS } from "./styles";
+import { TEXT, chatView, isFinal, type Entry, type State } from "./state";
+
+export interface Handlers {
+  launcher(): void;
+  close(): void;
+  minimize(): void;
+  start(name: string | null, mode: Mode): void;
+  cancel(): void;
+  leaveFromQueue(): void;
+  /** Returns false when the text was not sent (empty or too long): the input keeps it. */
+  send(text: string): boolean;
+  endChat(): void;
+  submitLeave(name: string, email: string, text: string): Promise<void>;
+}
+
+type Kid = Node | string | null | false;
+type Attrs = Record<string, string | boolean>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Attrs | null,
+  ...kids: Kid[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (attrs) {
+    for (const k of Object.keys(attrs)) {
+      const v = attrs[k];
+      if (v === true) el.setAttribute(k, "");
+      else if (v !== false) el.setAttribute(k, v);
+    }
+  }
+  for (const kid of kids) if (kid) el.append(kid);
+  return el;
+}
+
+/** Message text as text nodes and <a> elements. */
+export function renderText(text: string): DocumentFragment {
+  const frag = document.createDocumentFragment();
+  for (const seg of linkify(text)) {
+    if (seg.kind === "link" && seg.href) {
+      const a = h("a", { href: seg.href, target: "_blank", rel: "noopener noreferrer" });
+      a.textContent = seg.text;
+      frag.append(a);
+    } else {
+      frag.append(document.createTextNode(seg.text));
+    }
+  }
+  return frag;
+}
+
+const voiceSupported = (): boolean =>
+  typeof (window as { RTCPeerConnection?: unknown }).RTCPeerConnection === "function" &&
+  !!navigator.mediaDevices;
+
+function header(title: string, id: string, ...kids: Kid[]): HTMLElement {
+  return h("header", null, h("h2", { id }, title), ...kids);
+}
+
+function dialog(label: string, cls: string, ...kids: Kid[]): HTMLElement {
+  return h("section", { role: "dialog", "aria-label": label, class: cls }, ...kids);
+}
+
+export class UI {
+  private readonly launcher: HTMLButtonElement;
+  private readonly launcherWrap: HTMLElement;
+  private readonly caption: HTMLElement;
+  private readonly card: HTMLElement;
+  private current: HTMLElement | null = null;
+  private readonly open: {
+    el: HTMLElement;
+    name: HTMLInputElement;
+    notice: HTMLElement;
+  };
+  private readonly routing: {
+    el: HTMLElement;
+    queued: HTMLElement;
+    position: HTMLElement;
+    leave: HTMLButtonElement;
+    notice: HTMLElement;
+  };
+  private readonly chat: {
+    el: HTMLElement;
+    operator: HTMLElement;
+    badge: HTMLElement;
+    log: HTMLElement;
+    notice: HTMLElement;
+    input: HTMLInputElement;
+    send: HTMLButtonElement;
+    end: HTMLButtonElement;
+    close: HTMLButtonElement;
+  };
+  private readonly leave: {
+    el: HTMLElement;
+    intro: HTMLElement;
+    form: HTMLFormElement;
+    name: HTMLInputElement;
+    email: HTMLInputElement;
+    text: HTMLTextAreaElement;
+    submit: HTMLButtonElement;
+    notice: HTMLElement;
+    thanks: HTMLElement;
+  };
+  private rendered = new Map<number, { entry: Entry; el: HTMLElement }>();
+  private firstKey: number | null = null;
+  private acted = false;
+  private wasOver = false;
+  private wasSent = false;
+
+  constructor(
+    private readonly root: ShadowRoot,
+    on: Handlers,
+  ) {
+    const act = (f: () => void) => () => {
+      this.acted = true;
+      f();
+    };
+    const btn = (text: string, cls: string, f: (() => void) | null, attrs?: Attrs) => {
+      const b = h("button", { type: f ? "button" : "submit", class: cls, ...attrs }, text);
+      if (f) b.addEventListener("click", act(f));
+      return b;
+    };
+    const closeX = (f: () => void) => btn("×", "x", f, { "aria-label": "Close" });
+    const minimizeX = () => btn("–", "x", () => on.minimize(), { "aria-label": "Minimize" });
+
+    // Launcher.
+    this.caption = h("span", { class: "cap", id: "sb-cap" }, TEXT.notAvailable);
+    this.launcher = btn(TEXT.launcher, "launcher", () => on.launcher(), {
+      "aria-describedby": "sb-cap",
+      "aria-haspopup": "dialog",
+    });
+    this.launcher.prepend(h("span", { class: "dot", "aria-hidden": "true" }));
+    this.launcherWrap = h("div", { class: "lw" }, this.launcher, this.caption);
+
+    // "Open chat with operator".
+    {
+      const name = h("input", { id: "sb-chat-name", type: "text", autocomplete: "name", maxlength: "100" });
+      const notice = h("p", { class: "notice", role: "alert" });
+      const voice = btn("Voice chat", "btn btn2", () => on.start(name.value.trim() || null, "voice"));
+      const noVoice = h("p", { class: "note" }, TEXT.noVoice);
+      if (voiceSupported()) noVoice.hidden = true;
+      else voice.hidden = true;
+      const form = h(
+        "form",
+        { class: "body", novalidate: true },
+        h("label", { for: "sb-chat-name" }, "Chat name (optional)"),
+        name,
+        noVoice,
+        notice,
+        h("div", { class: "row" }, btn("Text chat", "btn", null), voice),
+      );
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        this.acted = true;
+        on.start(name.value.trim() || null, "text");
+      });
+      const el = dialog(TEXT.openTitle, "open", header(TEXT.openTitle, "sb-open-t", closeX(() => on.close())), form);
+      this.open = { el, name, notice };
+    }
+
+    // "Routing your call…" (waiting, or queued).
+    {
+      const queued = h("p", null, TEXT.queued);
+      const position = h("p", { class: "pos" });
+      const leave = btn(TEXT.leaveTitle, "link", () => on.leaveFromQueue());
+      const notice = h("p", { class: "notice", role: "alert" });
+      const el = dialog(
+        TEXT.routingTitle,
+        "routing",
+        header(TEXT.routingTitle, "sb-routing-t", minimizeX()),
+        h(
+          "div",
+          { class: "body" },
+          h("progress", { "aria-label": TEXT.routingTitle }),
+          queued,
+          position,
+          leave,
+          notice,
+          h("div", { class: "row" }, btn("Cancel", "btn btn2", () => on.cancel())),
+        ),
+      );
+      this.routing = { el, queued, position, leave, notice };
+    }
+
+    // "Chat with operator".
+    {
+      const operator = h("p", { class: "op" });
+      const badge = h("span", { class: "badge" }, "On hold");
+      const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+      const notice = h("p", { class: "notice", role: "alert" });
+      const input = h("input", { type: "text", "aria-label": "Message", autocomplete: "off" });
+      const send = btn("Send", "btn", null);
+      const end = btn("End chat", "btn btn2", () => on.endChat());
+      const close = btn("Close", "btn", () => on.close());
+      const form = h("form", { class: "compose", novalidate: true }, input, send);
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        this.acted = true;
+        if (on.send(input.value)) input.value = "";
+        input.focus();
+      });
+      const el = dialog(
+        TEXT.chatTitle,
+        "chat",
+        h("header", null, h("div", null, h("h2", { id: "sb-chat-t" }, TEXT.chatTitle), operator), badge, minimizeX()),
+        log,
+        notice,
+        form,
+        h("div", { class: "row foot" }, end, close),
+      );
+      this.chat = { el, operator, badge, log, notice, input, send, end, close };
+    }
+
+    // "Leave a message".
+    {
+      const field = (id: string, label: string, input: HTMLInputElement | HTMLTextAreaElement) => {
+        input.id = id;
+        return [h("label", { for: id }, label), input];
+      };
+      const name = h("input", { type: "text", autocomplete: "name" });
+      const email = h("input", { type: "email", autocomplete: "email" });
+      const text = h("textarea", { rows: "5" });
+      const submit = btn("Send message", "btn", null);
+      const notice = h("p", { class: "notice", role: "alert" });
+      const intro = h("p", { class: "intro" });
+      const thanks = h("p", { role: "status" }, TEXT.thanks);
+      const form = h(
+        "form",
+        { class: "body", novalidate: true },
+        intro,
+        ...field("sb-leave-name", "Your name", name),
+        ...field("sb-leave-email", "E-mail", email),
+        ...field("sb-leave-text", "Message", text),
+        notice,
+        submit,
+      );
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        this.acted = true;
+        submit.disabled = true;
+        on.submitLeave(name.value.trim(), email.value.trim(), text.value).finally(() => {
+          submit.disabled = false;
+        });
+      });
+      const el = dialog(
+        TEXT.leaveTitle,
+        "leave",
+        header(TEXT.leaveTitle, "sb-leave-t", closeX(() => on.close())),
+        form,
+        h("div", { class: "body" }, thanks),
+      );
+      this.leave = { el, intro, form, name, email, text, submit, notice, thanks };
+    }
+
+    this.card = h("div", { class: "card" });
+    const wrap = h("div", { class: "sb" }, this.launcherWrap, this.card);
+    wrap.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && this.current) {
+        this.acted = true;
+        if (this.current === this.chat.el || this.current === this.routing.el) on.minimize();
+        else on.close();
+      }
+    });
+    root.append(h("style", null, CSS), wrap);
+  }
+
+  render(s: State): void {
+    const focused = this.acted || this.root.activeElement !== null;
+    this.acted = false;
+
+    // Launcher.
+    this.launcherWrap.hidden = s.open;
+    this.launcherWrap.classList.toggle("on", s.available);
+    this.caption.textContent = s.available ? TEXT.available : TEXT.notAvailable;
+
+    // Which panel.
+    let view: HTMLElement | null = null;
+    if (s.open) {
+      if (s.panel === "open") view = this.open.el;
+      else if (s.panel === "leave") view = this.leave.el;
+      else if (s.panel === "chat") view = chatView(s) === "chat" ? this.chat.el : this.routing.el;
+    }
+    const changed = view !== this.current;
+    if (changed) {
+      this.card.replaceChildren(...(view ? [view] : []));
+      if (view === this.leave.el) {
+        if (!this.leave.name.value) this.leave.name.value = this.open.name.value.trim();
+      }
+    }
+    this.card.hidden = !view;
+    const prev = this.current;
+    this.current = view;
+
+    // "Open chat with operator".
+    this.open.notice.textContent = s.panel === "open" ? s.notice || "" : "";
+
+    // Routing / queued.
+    const queued = s.status === "queued";
+    this.routing.queued.hidden = !queued;
+    this.routing.leave.hidden = !queued;
+    this.routing.position.hidden = s.position === null;
+    this.routing.position.textContent = s.position === null ? "" : `Position in queue: ${s.position}`;
+    this.routing.notice.textContent = view === this.routing.el ? s.notice || "" : "";
+
+    // Chat window.
+    this.renderLog(s.entries);
+    const over = isFinal(s.status);
+    this.chat.operator.textContent = s.operator || "";
+    this.chat.badge.hidden = s.status !== "on_hold";
+    this.chat.input.disabled = over;
+    this.chat.send.disabled = over;
+    this.chat.end.hidden = over;
+    this.chat.close.hidden = !over;
+    this.chat.notice.textContent = view === this.chat.el ? s.notice || "" : "";
+
+    // Leave a message.
+    this.leave.intro.textContent = s.leaveIntro || "";
+    this.leave.intro.hidden = !s.leaveIntro;
+    this.leave.form.hidden = s.leaveSent;
+    this.leave.thanks.parentElement!.hidden = !s.leaveSent;
+    this.leave.notice.textContent = s.panel === "leave" ? s.notice || "" : "";
+    if (changed && prev === this.leave.el) {
+      if (s.leaveSent) this.leave.form.reset();
+    }
+
+    // Focus follows the visitor's actions (never stolen from the host page).
+    let target: HTMLElement | null = null;
+    const closeX = view && view.querySelector<HTMLElement>(".x");
+    if (changed) {
+      if (view === this.open.el) target = this.open.name;
+      else if (view === this.leave.el) target = s.leaveSent ? closeX : this.leave.name;
+      else if (view === this.chat.el) target = over ? this.chat.close : this.chat.input;
+      else if (view === this.routing.el) target = closeX;
+      else target = this.launcher;
+    } else if (view === this.chat.el && over && !this.wasOver) {
+      target = this.chat.close;
+    } else if (view === this.leave.el && s.leaveSent && !this.wasSent) {
+      target = closeX;
+    }
+    this.wasOver = over;
+    this.wasSent = s.leaveSent;
+    if (focused && target) target.focus({ preventScroll: true });
+  }
+
+  private renderLog(entries: Entry[]): void {
+    const log = this.chat.log;
+    const first = entries.length ? entries[0].key : null;
+    if (first !== this.firstKey) {
+      log.replaceChildren();
+      this.rendered.clear();
+      this.firstKey = first;
+    }
+    let added = false;
+    for (const entry of entries) {
+      const seen = this.rendered.get(entry.key);
+      if (seen && seen.entry === entry) continue;
+      const el = this.entryElement(entry);
+      if (seen) seen.el.replaceWith(el);
+      else {
+        log.append(el);
+        added = true;
+      }
+      this.rendered.set(entry.key, { entry, el });
+    }
+    if (added) log.scrollTop = log.scrollHeight;
+  }
+
+  private entryElement(e: Entry): HTMLElement {
+    if (e.who === "system") return h("p", { class: "m s" }, e.text);
+    const mine = e.who === "visitor";
+    const status = mine && e.state !== "sent" ? (e.state === "pending" ? "Sending…" : "Not sent") : null;
+    return h(
+      "div",
+      { class: `m ${mine ? "v" : "o"} ${e.state}` },
+      h("span", { class: "who" }, mine ? "You" : e.name || "Operator"),
+      h("span", { class: "tx" }, renderText(e.text)),
+      status !== null && h("span", { class: "st" }, status),
+    );
+  }
+}
