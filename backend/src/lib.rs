@@ -38,6 +38,9 @@ pub struct AppState {
     pub chats: chat::Chats,
     /// Admin-editable settings, cached (the database is the source).
     pub settings: Arc<RwLock<Settings>>,
+    /// Set when the server shuts down: live sessions close with 1012 (service restart) so
+    /// their clients reconnect elsewhere or later.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// The whole HTTP surface.
@@ -62,7 +65,8 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     let hub = hub::Hub::default();
     let chats = chat::Chats::launch(store.clone(), hub.clone(), settings.clone());
     chats.refresh_availability().await?;
-    Ok(AppState { config: Arc::new(config), store, hub, chats, settings })
+    let closing = Arc::new(tokio::sync::watch::Sender::new(false));
+    Ok(AppState { config: Arc::new(config), store, hub, chats, settings, closing })
 }
 
 /// Serves `state` on `listener` until `shutdown` completes.
@@ -73,7 +77,15 @@ pub async fn serve(
 ) -> Result<(), Error> {
     let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await.map_err(|e| Error::Internal(e.to_string()))
+    let closing = state.closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// [`init`] then [`serve`].

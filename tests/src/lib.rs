@@ -1,1 +1,180 @@
+//! Test harness: the real backend started in-process on port 0 against a fresh database
+//! (a SQLite file in a temp dir, or a fresh PostgreSQL database), a Rust visitor client that
+//! speaks the widget's protocol, and a small WebDriver client for headless Chromium.
 
+pub mod visitor;
+pub mod webdriver;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use switchboard_backend::{AppState, Config};
+use switchboard_core::{Client, Session};
+use switchboard_shared::CreateOperatorRequest;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Which database a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// A SQLite file in a fresh temp dir.
+    Sqlite,
+    /// A fresh database on the PostgreSQL at `SWITCHBOARD_TEST_PG` (default
+    /// `postgres://postgres@127.0.0.1:5432/test`).
+    Postgres,
+}
+
+/// The admin password every test server starts with.
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+/// The password of operators made by [`TestServer::operator`].
+pub const OPERATOR_PASSWORD: &str = "operator-password-1";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A running backend.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// `http://addr`.
+    pub base: String,
+    /// The state (store, hub…) for white-box checks.
+    pub state: AppState,
+    /// The admin's session.
+    pub admin: Session,
+    database_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    dir: PathBuf,
+}
+
+fn unique() -> String {
+    format!("{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos())
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000
+}
+
+async fn fresh_postgres() -> String {
+    use sqlx::Connection;
+    let admin_url = std::env::var("SWITCHBOARD_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let name = format!("sb_test_{}", unique());
+    let mut conn = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed for this test: {e}"));
+    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("create database {name}")))
+        .await
+        .expect("create test database");
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url);
+    format!("{base}/{name}")
+}
+
+impl TestServer {
+    /// Starts a server on a fresh database.
+    pub async fn start(db: Db) -> TestServer {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = std::env::temp_dir().join(format!("switchboard-test-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let database_url = match db {
+            Db::Sqlite => format!("sqlite://{}", dir.join("test.db").display()),
+            Db::Postgres => fresh_postgres().await,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(listener, database_url, dir).await
+    }
+
+    async fn start_on(
+        listener: tokio::net::TcpListener,
+        database_url: String,
+        dir: PathBuf,
+    ) -> TestServer {
+        let addr = listener.local_addr().unwrap();
+        let config = Config {
+            listen: addr,
+            database_url: database_url.clone(),
+            admin_email: "admin@example.test".into(),
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            ..Config::default()
+        };
+        let state = switchboard_backend::init(config).await.expect("backend starts");
+        let (tx, rx) = oneshot::channel::<()>();
+        let serving = state.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.await;
+            };
+            switchboard_backend::serve(serving, listener, shutdown).await.expect("serve");
+        });
+        let base = format!("http://{addr}");
+        let admin = Client::new(&base)
+            .unwrap()
+            .login("admin@example.test", ADMIN_PASSWORD)
+            .await
+            .expect("admin login");
+        TestServer {
+            addr,
+            base,
+            state,
+            admin,
+            database_url,
+            shutdown: Some(tx),
+            task: Some(task),
+            dir,
+        }
+    }
+
+    /// A client of this server.
+    pub fn client(&self) -> Client {
+        Client::new(&self.base).unwrap()
+    }
+
+    /// Creates an operator (through the admin API) and signs them in.
+    pub async fn operator(&self, name: &str) -> Session {
+        let email = format!("{}@example.test", name.to_lowercase().replace(' ', "."));
+        let req = CreateOperatorRequest {
+            email: email.clone(),
+            name: name.into(),
+            password: OPERATOR_PASSWORD.into(),
+            is_admin: false,
+        };
+        self.admin.create_operator(&req).await.expect("create operator");
+        self.client().login(&email, OPERATOR_PASSWORD).await.expect("operator login")
+    }
+
+    /// Stops the server (connections drop) and starts it again on the same address and
+    /// database, as a restart in production would.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        };
+        let next = Self::start_on(listener, self.database_url.clone(), self.dir.clone()).await;
+        let mut old = std::mem::replace(self, next);
+        old.dir = PathBuf::new(); // the new server owns the directory now
+    }
+
+    async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        self.state.store.close().await;
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

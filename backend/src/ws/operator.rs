@@ -24,7 +24,7 @@ use crate::auth::operator_for_token;
 use crate::chat::{lifecycle::Action, operator_actor};
 use crate::error::Error;
 use crate::hub::{HubEvent, Topic};
-use crate::store::{chats, now_ms};
+use crate::store::chats;
 
 /// `GET /api/operator/ws`.
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
@@ -36,7 +36,8 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Res
 struct Session {
     state: AppState,
     operator: OperatorProfile,
-    expires_at: i64,
+    /// Re-checked at every frame, so logout, password changes and expiry take effect at once.
+    token: String,
     /// Highest `seq` sent per chat.
     sent: HashMap<ChatId, i64>,
 }
@@ -68,7 +69,7 @@ async fn session(state: AppState, socket: WebSocket) {
             }
             Ok(Frame::Closed) | Err(_) => return,
         };
-    let (operator, expires_at) = match operator_for_token(&state, &token).await {
+    let (operator, _) = match operator_for_token(&state, &token).await {
         Ok(found) => found,
         Err(e) => {
             conn.send(&OperatorServerMsg::Error { req: Some(req), error: e.to_api() }).await;
@@ -76,7 +77,7 @@ async fn session(state: AppState, socket: WebSocket) {
         }
     };
     let span = tracing::info_span!("operator", operator = %operator.id);
-    let mut session = Session { state, operator, expires_at, sent: HashMap::new() };
+    let mut session = Session { state, operator, token, sent: HashMap::new() };
     let result = session.run(&mut conn, resume).instrument(span).await;
     match result {
         Ok(Some(close)) => conn.close(close.0, close.1).await,
@@ -125,15 +126,18 @@ impl Session {
         for (id, after) in replay {
             self.replay(conn, id, after).await?;
         }
+        let mut closing = self.state.closing.subscribe();
         let mut idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
         loop {
             tokio::select! {
                 frame = conn.recv::<OperatorRequest>() => {
                     idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
-                    if self.expires_at <= now_ms() {
-                        let error = api(ErrorCode::TokenExpired, "the session has expired: sign in again");
-                        conn.send(&OperatorServerMsg::Error { req: None, error }).await;
-                        return Ok(Some((1008, "token expired")));
+                    if !matches!(frame, Frame::Closed) {
+                        if let Err(e) = operator_for_token(&self.state, &self.token).await {
+                            let req = match &frame { Frame::Msg(r) => Some(r.req), _ => None };
+                            conn.send(&OperatorServerMsg::Error { req, error: e.to_api() }).await;
+                            return Ok(Some((1008, "session ended")));
+                        }
                     }
                     let reply = match frame {
                         Frame::Closed => return Ok(None),
@@ -144,6 +148,13 @@ impl Session {
                             Err(e) => OperatorServerMsg::Error { req: Some(req), error: e.to_api() },
                         },
                     };
+                    // The events an action caused are already queued: send them before its
+                    // answer, so a client that sees `ack` has seen the change too.
+                    while let Ok(event) = sub.rx.try_recv() {
+                        if !self.forward(conn, event).await {
+                            return Ok(None);
+                        }
+                    }
                     if !conn.send(&reply).await {
                         return Ok(None);
                     }
@@ -154,6 +165,7 @@ impl Session {
                         return Ok(None);
                     }
                 }
+                () = async { let _ = closing.wait_for(|c| *c).await; } => return Ok(Some((1012, "restarting"))),
                 () = &mut idle => return Ok(Some((1001, "idle"))),
             }
         }

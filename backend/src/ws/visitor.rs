@@ -15,6 +15,8 @@ use switchboard_shared::{
     VisitorClientMsg, VisitorId, VisitorServerMsg,
 };
 
+use tracing::Instrument;
+
 use super::{Conn, Frame, HELLO_TIMEOUT, IDLE_TIMEOUT, api};
 use crate::AppState;
 use crate::auth::{new_token, token_hash};
@@ -67,10 +69,8 @@ async fn session(state: AppState, socket: WebSocket) {
     match identify(&state, token, page.as_ref()).await {
         Ok((visitor, token)) => {
             let span = tracing::info_span!("visitor", visitor = %visitor);
-            let _enter = span.enter();
-            drop(_enter);
             let mut session = Session { state, visitor, page, sent: HashMap::new() };
-            if let Err(e) = session.run(&mut conn, token, last_seq).await {
+            if let Err(e) = session.run(&mut conn, token, last_seq).instrument(span).await {
                 tracing::warn!(error = %e, visitor = %visitor, "visitor session failed");
             }
             conn.close(1000, "bye").await;
@@ -123,6 +123,7 @@ impl Session {
                 self.state.chats.refresh_line();
             }
         }
+        let mut closing = self.state.closing.subscribe();
         let mut idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
         loop {
             tokio::select! {
@@ -133,6 +134,12 @@ impl Session {
                         Frame::Bad(error) => Some(VisitorServerMsg::Error { client_id: None, error }),
                         Frame::Msg(msg) => self.handle(msg).await,
                     };
+                    // Events the action caused go out before its answer (see operator.rs).
+                    while let Ok(event) = sub.rx.try_recv() {
+                        if !self.forward(conn, event).await {
+                            return Ok(());
+                        }
+                    }
                     if let Some(reply) = reply {
                         if !conn.send(&reply).await {
                             return Ok(());
@@ -151,6 +158,7 @@ impl Session {
                         return Ok(());
                     }
                 }
+                () = async { let _ = closing.wait_for(|c| *c).await; } => return Ok(()),
                 () = &mut idle => return Ok(()),
             }
         }

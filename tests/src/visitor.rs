@@ -1,0 +1,156 @@
+//! A visitor client in Rust that speaks the widget's WebSocket protocol, for flows that do
+//! not need a browser (and for bad-input tests the real widget would never send).
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use switchboard_shared::{
+    ChatEvent, ChatEventKind, ChatStatus, Mode, PROTOCOL_VERSION, Page, VisitorClientMsg,
+    VisitorServerMsg,
+};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A visitor's widget connection.
+pub struct Visitor {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    base: String,
+    /// The visitor token from `welcome`.
+    pub token: String,
+    /// The `welcome` frame.
+    pub welcome: VisitorServerMsg,
+    /// Every chat event received, in order.
+    pub events: Vec<ChatEvent>,
+    /// Every frame received, in order.
+    pub frames: Vec<VisitorServerMsg>,
+}
+
+impl Visitor {
+    /// Connects as a new visitor.
+    pub async fn connect(base: &str) -> Visitor {
+        Self::connect_as(base, None, None).await
+    }
+
+    /// Connects with a kept token and the last `seq` seen.
+    pub async fn connect_as(base: &str, token: Option<String>, last_seq: Option<i64>) -> Visitor {
+        let url = format!("{}/api/widget/ws", base.replacen("http://", "ws://", 1));
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("visitor connects");
+        let mut v = Visitor {
+            ws,
+            base: base.to_owned(),
+            token: String::new(),
+            welcome: VisitorServerMsg::Pong,
+            events: Vec::new(),
+            frames: Vec::new(),
+        };
+        v.send(&VisitorClientMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            visitor_token: token,
+            page: Some(Page { url: "https://shop.example.test/pricing".into(), title: Some("Pricing".into()) }),
+            last_seq,
+        })
+        .await;
+        let welcome = v.recv().await.expect("welcome");
+        match &welcome {
+            VisitorServerMsg::Welcome { visitor_token, .. } => v.token = visitor_token.clone(),
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        v.welcome = welcome;
+        v
+    }
+
+    /// Reconnects as the same visitor, resuming after the last event seen.
+    pub async fn reconnect(self) -> Visitor {
+        let last = self.events.last().map(|e| e.seq);
+        let (base, token) = (self.base.clone(), self.token.clone());
+        drop(self);
+        Self::connect_as(&base, Some(token), last).await
+    }
+
+    /// Sends a frame.
+    pub async fn send(&mut self, msg: &VisitorClientMsg) {
+        self.send_raw(&serde_json::to_string(msg).unwrap()).await;
+    }
+
+    /// Sends raw text.
+    pub async fn send_raw(&mut self, text: &str) {
+        self.ws.send(Message::Text(text.to_owned().into())).await.expect("visitor send");
+    }
+
+    /// The next frame (None when closed or after 10 s).
+    pub async fn recv(&mut self) -> Option<VisitorServerMsg> {
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(10), self.ws.next()).await.ok()??;
+            match next {
+                Ok(Message::Text(t)) => {
+                    let msg: VisitorServerMsg =
+                        serde_json::from_str(t.as_str()).unwrap_or_else(|e| panic!("{e}: {t}"));
+                    if let VisitorServerMsg::Event { event } = &msg {
+                        self.events.push(event.clone());
+                    }
+                    self.frames.push(msg.clone());
+                    return Some(msg);
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// Reads frames until one matches.
+    pub async fn wait_for(&mut self, mut pred: impl FnMut(&VisitorServerMsg) -> bool) -> VisitorServerMsg {
+        loop {
+            let msg = self.recv().await.expect("frame before timeout");
+            if pred(&msg) {
+                return msg;
+            }
+        }
+    }
+
+    /// Reads frames until an event leaves the chat in `status`.
+    pub async fn wait_status(&mut self, status: ChatStatus) -> ChatEvent {
+        match self
+            .wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if event.status == status))
+            .await
+        {
+            VisitorServerMsg::Event { event } => event,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Asks for a text chat.
+    pub async fn start_chat(&mut self, name: &str) -> ChatEvent {
+        self.send(&VisitorClientMsg::StartChat { name: Some(name.into()), mode: Mode::Text }).await;
+        match self
+            .wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(event.kind, ChatEventKind::Requested { .. })))
+            .await
+        {
+            VisitorServerMsg::Event { event } => event,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Sends a message and waits for its ack; returns the acked `seq`.
+    pub async fn say(&mut self, client_id: &str, text: &str) -> i64 {
+        self.send(&VisitorClientMsg::Send { client_id: client_id.into(), text: text.into() }).await;
+        match self
+            .wait_for(|m| matches!(m, VisitorServerMsg::Ack { client_id: c, .. } | VisitorServerMsg::Error { client_id: Some(c), .. } if c == client_id))
+            .await
+        {
+            VisitorServerMsg::Ack { seq, .. } => seq,
+            other => panic!("message refused: {other:?}"),
+        }
+    }
+
+    /// The message texts received, in order.
+    pub fn texts(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                ChatEventKind::Message { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}

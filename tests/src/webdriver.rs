@@ -1,0 +1,179 @@
+//! A small W3C WebDriver client for headless Chromium (Debian's `chromium` and
+//! `chromedriver`), enough to drive the widget like a visitor: open a page, find elements
+//! (through script, so the widget's shadow root is no obstacle), click, type, read.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A browser session.
+pub struct Browser {
+    http: reqwest::Client,
+    base: String,
+    driver: Child,
+    profile: std::path::PathBuf,
+}
+
+/// An element reference.
+#[derive(Debug, Clone)]
+pub struct Element(String);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with a fresh profile.
+    pub async fn launch(width: u32, height: u32) -> Browser {
+        let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chrome_bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let port = free_port();
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{driver_bin} is needed (apt-get install chromium-driver): {e}"));
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = std::env::temp_dir().join(format!("sb-chrome-{}-{port}", std::process::id()));
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chrome_bin,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--disable-quic",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        }}});
+        let mut browser = Browser { http, base, driver, profile };
+        let res = browser.post_raw("/session", caps).await;
+        let id = res["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("chromedriver refused the session: {res}"))
+            .to_owned();
+        browser.base = format!("{}/session/{id}", browser.base);
+        browser
+    }
+
+    async fn post_raw(&self, path: &str, body: Value) -> Value {
+        let res = self.http.post(format!("{}{path}", self.base)).json(&body).send().await.expect("webdriver");
+        res.json().await.expect("webdriver json")
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let v = self.post_raw(path, body).await;
+        if let Some(err) = v["value"]["error"].as_str() {
+            panic!("webdriver {path}: {err}: {}", v["value"]["message"]);
+        }
+        v["value"].clone()
+    }
+
+    /// Opens a URL.
+    pub async fn goto(&self, url: &str) {
+        self.post("/url", json!({ "url": url })).await;
+    }
+
+    /// Reloads the page.
+    pub async fn refresh(&self) {
+        self.post("/refresh", json!({})).await;
+    }
+
+    /// Runs a script (a function body; `arguments` are the args) and returns its value.
+    pub async fn js(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/sync", json!({ "script": script, "args": args })).await
+    }
+
+    /// Polls a script until it returns something truthy (up to 15 s); returns that value.
+    pub async fn wait(&self, what: &str, script: &str, args: Value) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let v = self.js(script, args.clone()).await;
+            let truthy = !matches!(&v, Value::Null | Value::Bool(false))
+                && v != json!("")
+                && v != json!(0);
+            if truthy {
+                return v;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for a script to return an element, and gives its reference.
+    pub async fn element(&self, what: &str, script: &str, args: Value) -> Element {
+        let v = self.wait(what, script, args).await;
+        Element(v[ELEMENT_KEY].as_str().unwrap_or_else(|| panic!("{what}: not an element: {v}")).to_owned())
+    }
+
+    /// Clicks an element as a user would.
+    pub async fn click(&self, el: &Element) {
+        self.post(&format!("/element/{}/click", el.0), json!({})).await;
+    }
+
+    /// Types into an element as a user would.
+    pub async fn type_text(&self, el: &Element, text: &str) {
+        self.post(&format!("/element/{}/value", el.0), json!({ "text": text })).await;
+    }
+
+    /// Saves a PNG screenshot.
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        let v = self.http.get(format!("{}/screenshot", self.base)).send().await.unwrap();
+        let v: Value = v.json().await.unwrap();
+        if let Some(b64) = v["value"].as_str() {
+            let _ = std::fs::write(path, base64_decode(b64));
+        }
+    }
+
+    /// Ends the session and the driver.
+    pub async fn quit(mut self) {
+        let _ = self.http.delete(&self.base).send().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let table = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|c| *c != b'=' && !c.is_ascii_whitespace()).collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let v: Vec<u32> = chunk.iter().map(|c| u32::from(table(*c))).collect();
+        let n = v.iter().enumerate().fold(0u32, |acc, (i, x)| acc | (x << (18 - 6 * i)));
+        let take = chunk.len() - 1;
+        for i in 0..take {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
+}

@@ -1,0 +1,575 @@
+//! The foundation's flows, end to end through the real server: the operator side driven by
+//! `mobile/core`, the visitor side by a Rust client of the widget protocol. Every test runs
+//! twice, on SQLite and on PostgreSQL.
+
+use switchboard_core::{Connection, CoreError};
+use switchboard_e2e::visitor::Visitor;
+use switchboard_e2e::{Db, TestServer};
+use switchboard_shared::{
+    Author, ChatEventKind, ChatId, ChatStatus, EndReason, ErrorCode, LeaveMessageRequest,
+    OperatorServerMsg, Settings, VisitorServerMsg,
+};
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(switchboard_e2e::Db::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(switchboard_e2e::Db::Postgres).await })*
+        }
+    };
+}
+
+on_both_databases!(
+    visitor_asks_operator_accepts_chats_holds_and_ends,
+    first_accept_wins_on_every_device,
+    declined_by_everyone_offers_leave_a_message,
+    nobody_available_offers_leave_a_message_at_once,
+    queued_chat_waits_without_a_second_request_and_is_taken_later,
+    operator_chat_cap_comes_from_settings,
+    dropped_connections_resume_with_exactly_what_they_missed,
+    retried_messages_are_stored_once,
+    reloaded_widget_gets_its_chat_back,
+    bad_input_gets_typed_errors_and_stores_nothing,
+    tokens_are_checked_everywhere,
+    cached_state_plus_events_equals_a_fresh_snapshot,
+    a_server_restart_loses_nothing,
+);
+
+/// An operator with Live Help Available and a live connection.
+async fn available_operator(server: &TestServer, name: &str) -> Connection {
+    let session = server.operator(name).await;
+    let mut conn = session.connect().await.unwrap();
+    conn.set_available(true).await.unwrap();
+    conn
+}
+
+/// Waits until the connection shows a chat request for `chat`.
+async fn wait_request(conn: &mut Connection, chat: ChatId) {
+    if conn.state.requests.contains_key(&chat) {
+        return;
+    }
+    conn.wait_for(|m| matches!(m, OperatorServerMsg::Event { event, .. } if event.chat_id == chat && matches!(event.kind, ChatEventKind::Requested { .. })))
+        .await
+        .expect("chat request arrives");
+}
+
+async fn wait_event(conn: &mut Connection, chat: ChatId, pred: impl Fn(&ChatEventKind) -> bool) {
+    conn.wait_for(|m| matches!(m, OperatorServerMsg::Event { event, .. } if event.chat_id == chat && pred(&event.kind)))
+        .await
+        .expect("event arrives");
+}
+
+async fn message_count(server: &TestServer) -> i64 {
+    use sqlx::Row;
+    sqlx::query("select count(*) from chat_events where client_id is not null")
+        .fetch_one(&server.state.store.read)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+}
+
+async fn visitor_messages_of(conn: &Connection, chat: ChatId) -> Vec<String> {
+    conn.state
+        .messages(chat)
+        .iter()
+        .filter_map(|e| match &e.kind {
+            ChatEventKind::Message { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
+    let server = TestServer::start(db).await;
+    let client = server.client();
+    assert!(!client.widget_status().await.unwrap().available);
+    let mut visitor = Visitor::connect(&server.base).await;
+    assert!(matches!(visitor.welcome, VisitorServerMsg::Welcome { available: false, .. }));
+
+    let mut op = available_operator(&server, "Olga").await;
+    // The widget learns of it over its socket, and the status endpoint agrees.
+    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Availability { available: true })).await;
+    assert!(client.widget_status().await.unwrap().available);
+
+    let requested = visitor.start_chat("Ann").await;
+    assert_eq!((requested.seq, requested.status), (1, ChatStatus::Waiting));
+    let chat = requested.chat_id;
+    visitor.wait_for(|m| matches!(m, VisitorServerMsg::QueuePosition { position: 1, .. })).await;
+    wait_request(&mut op, chat).await;
+    let req = &op.state.requests[&chat];
+    assert_eq!(req.visitor_name.as_deref(), Some("Ann"));
+    assert_eq!(req.page.as_ref().unwrap().url, "https://shop.example.test/pricing");
+
+    op.accept(chat).await.unwrap();
+    let accepted = visitor.wait_status(ChatStatus::Active).await;
+    assert!(matches!(accepted.kind, ChatEventKind::Accepted { ref operator } if operator.name == "Olga"));
+    assert!(op.state.chats.contains_key(&chat) && op.state.requests.is_empty());
+
+    visitor.say("v1", "Hello, I need help with https://shop.example.test/order/42").await;
+    op.send(chat, "Sure! Write to help@example.test").await.unwrap();
+    visitor.say("v2", "Thanks").await;
+    assert!(visitor.events.iter().any(|e| matches!(&e.kind, ChatEventKind::Message { author: Author::Operator { name, .. }, text, .. } if name == "Olga" && text.starts_with("Sure!"))));
+    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { text, .. } if text == "Thanks")).await;
+    assert_eq!(
+        visitor_messages_of(&op, chat).await,
+        ["Hello, I need help with https://shop.example.test/order/42", "Sure! Write to help@example.test", "Thanks"]
+    );
+
+    op.hold(chat).await.unwrap();
+    visitor.wait_status(ChatStatus::OnHold).await;
+    // The visitor may still write while the chat is on hold.
+    visitor.say("v3", "I'll wait").await;
+    op.resume(chat).await.unwrap();
+    visitor.wait_status(ChatStatus::Active).await;
+
+    op.end(chat).await.unwrap();
+    let ended = visitor.wait_status(ChatStatus::Ended).await;
+    assert_eq!(ended.kind, ChatEventKind::Ended { reason: EndReason::Operator });
+    assert!(op.state.chats.is_empty());
+    // Seqs are 1..n without gaps, in order.
+    let seqs: Vec<i64> = visitor.events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+
+    // And the other way round: the visitor ends, the operator sees it.
+    let _ = visitor.start_chat("Ann again").await;
+    let chat2 = visitor.events.last().unwrap().chat_id;
+    wait_request(&mut op, chat2).await;
+    op.accept(chat2).await.unwrap();
+    visitor.send(&switchboard_shared::VisitorClientMsg::EndChat).await;
+    wait_event(&mut op, chat2, |k| *k == ChatEventKind::Ended { reason: EndReason::Visitor }).await;
+    assert!(op.state.chats.is_empty());
+}
+
+async fn first_accept_wins_on_every_device(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut a_phone = available_operator(&server, "Anna").await;
+    let mut a_desktop = a_phone_session_second_device(&a_phone, &server).await;
+    let mut b = available_operator(&server, "Ben").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Carl").await.chat_id;
+    for conn in [&mut a_phone, &mut a_desktop, &mut b] {
+        wait_request(conn, chat).await;
+    }
+    b.accept(chat).await.unwrap();
+    for conn in [&mut a_phone, &mut a_desktop] {
+        wait_event(conn, chat, |k| matches!(k, ChatEventKind::Accepted { .. })).await;
+        assert!(conn.state.requests.is_empty(), "the request disappears");
+        let err = conn.accept(chat).await.unwrap_err();
+        assert_eq!(err.code(), Some(ErrorCode::AlreadyTaken), "{err}");
+    }
+    // The winner retrying (a lost ack) changes nothing.
+    let seq = b.state.last_seq[&chat];
+    assert_eq!(b.accept(chat).await.unwrap(), Some(seq));
+    let events = b.state.history[&chat].len();
+    assert_eq!(server.admin.chat_events(chat, 0).await.unwrap().len(), events);
+}
+
+async fn a_phone_session_second_device(first: &Connection, server: &TestServer) -> Connection {
+    let email = &first.state.operator.email;
+    let session = server.client().login(email, switchboard_e2e::OPERATOR_PASSWORD).await.unwrap();
+    session.connect().await.unwrap()
+}
+
+async fn declined_by_everyone_offers_leave_a_message(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut a = available_operator(&server, "Dora").await;
+    let mut b = available_operator(&server, "Emil").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Fay").await.chat_id;
+    wait_request(&mut a, chat).await;
+    wait_request(&mut b, chat).await;
+    a.decline(chat).await.unwrap();
+    assert!(a.state.requests.is_empty(), "the decliner no longer sees it");
+    // Still ringing for Emil.
+    assert!(b.state.requests.contains_key(&chat));
+    b.decline(chat).await.unwrap();
+    let ended = visitor.wait_status(ChatStatus::Ended).await;
+    assert_eq!(ended.kind, ChatEventKind::Ended { reason: EndReason::NoOperator });
+    // The visitor never sees who declined.
+    assert!(!visitor.events.iter().any(|e| matches!(e.kind, ChatEventKind::Declined { .. })));
+    wait_event(&mut a, chat, |k| matches!(k, ChatEventKind::Ended { .. })).await;
+    assert!(a.state.requests.is_empty() && b.state.requests.is_empty());
+}
+
+async fn nobody_available_offers_leave_a_message_at_once(db: Db) {
+    let server = TestServer::start(db).await;
+    let session = server.operator("Gus").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    visitor.send(&switchboard_shared::VisitorClientMsg::StartChat { name: None, mode: switchboard_shared::Mode::Text }).await;
+    let ended = visitor.wait_status(ChatStatus::Ended).await;
+    assert_eq!(ended.kind, ChatEventKind::Ended { reason: EndReason::NoOperator });
+
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/widget/offline-messages", server.base);
+    let leave = LeaveMessageRequest {
+        visitor_token: Some(visitor.token.clone()),
+        name: "Hana".into(),
+        email: "hana@example.test".into(),
+        text: "Please call me back <b>soon</b>".into(),
+    };
+    let res = http.post(&url).json(&leave).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let bad = LeaveMessageRequest { email: "not-an-address".into(), ..leave.clone() };
+    let res = http.post(&url).json(&bad).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    let err: switchboard_shared::ApiError = res.json().await.unwrap();
+    assert_eq!(err.code, ErrorCode::InvalidInput);
+
+    let listed = session.offline_messages().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].text, "Please call me back <b>soon</b>");
+    assert_eq!(listed[0].chat_id, Some(ended.chat_id));
+    assert!(listed[0].visitor_id.is_some());
+
+    // Going Not Available while a chat rings ends it the same way.
+    let mut op = available_operator(&server, "Ida").await;
+    let mut v2 = Visitor::connect(&server.base).await;
+    let chat = v2.start_chat("Jo").await.chat_id;
+    wait_request(&mut op, chat).await;
+    op.set_available(false).await.unwrap();
+    let ended = v2.wait_status(ChatStatus::Ended).await;
+    assert_eq!(ended.kind, ChatEventKind::Ended { reason: EndReason::NoOperator });
+    assert!(v2.frames.iter().any(|m| matches!(m, VisitorServerMsg::Availability { available: false })));
+}
+
+async fn queued_chat_waits_without_a_second_request_and_is_taken_later(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut a = available_operator(&server, "Kim").await;
+    let mut b = available_operator(&server, "Lou").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Max").await.chat_id;
+    wait_request(&mut a, chat).await;
+    wait_request(&mut b, chat).await;
+    a.queue(chat).await.unwrap();
+    let queued = visitor.wait_status(ChatStatus::Queued).await;
+    assert!(matches!(queued.kind, ChatEventKind::Queued { .. }));
+    wait_event(&mut b, chat, |k| matches!(k, ChatEventKind::Queued { .. })).await;
+    for conn in [&a, &b] {
+        assert!(conn.state.requests.is_empty(), "no second notification");
+        assert_eq!(conn.state.queue[&chat].created_at, queued_created(&server, chat).await);
+    }
+    // A fresh connection lists it in the queue, not as a request.
+    let fresh = server.admin.connect().await.unwrap();
+    assert!(fresh.state.queue.contains_key(&chat) && fresh.state.requests.is_empty());
+    // Any operator may take it later.
+    b.accept(chat).await.unwrap();
+    visitor.wait_status(ChatStatus::Active).await;
+    wait_event(&mut a, chat, |k| matches!(k, ChatEventKind::Accepted { .. })).await;
+    assert!(a.state.queue.is_empty());
+    // A queued visitor may give up: the chat is missed.
+    let mut v2 = Visitor::connect(&server.base).await;
+    let chat2 = v2.start_chat("Nia").await.chat_id;
+    wait_request(&mut a, chat2).await;
+    a.queue(chat2).await.unwrap();
+    v2.wait_status(ChatStatus::Queued).await;
+    v2.send(&switchboard_shared::VisitorClientMsg::EndChat).await;
+    v2.wait_status(ChatStatus::Missed).await;
+}
+
+async fn queued_created(server: &TestServer, chat: ChatId) -> i64 {
+    server.admin.connect().await.unwrap().state.queue[&chat].created_at
+}
+
+async fn operator_chat_cap_comes_from_settings(db: Db) {
+    let server = TestServer::start(db).await;
+    let settings = server.admin.settings().await.unwrap();
+    assert_eq!(settings.max_chats_per_operator, 3);
+    assert!(settings.default_invitation.contains("%name%"));
+    let one = Settings { max_chats_per_operator: 1, ..settings };
+    server.admin.put_settings(&one).await.unwrap();
+    let mut op = available_operator(&server, "Ola").await;
+    let mut v1 = Visitor::connect(&server.base).await;
+    let mut v2 = Visitor::connect(&server.base).await;
+    let c1 = v1.start_chat("P").await.chat_id;
+    let c2 = v2.start_chat("Q").await.chat_id;
+    wait_request(&mut op, c1).await;
+    wait_request(&mut op, c2).await;
+    op.accept(c1).await.unwrap();
+    let err = op.accept(c2).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::ChatLimitReached));
+    // Holding does not free a slot; ending does.
+    op.hold(c1).await.unwrap();
+    assert_eq!(op.accept(c2).await.unwrap_err().code(), Some(ErrorCode::ChatLimitReached));
+    op.end(c1).await.unwrap();
+    op.accept(c2).await.unwrap();
+}
+
+async fn dropped_connections_resume_with_exactly_what_they_missed(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut op = available_operator(&server, "Rae").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Sam").await.chat_id;
+    wait_request(&mut op, chat).await;
+    op.accept(chat).await.unwrap();
+    visitor.say("a", "one").await;
+    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { .. })).await;
+
+    // The phone loses its network; the visitor keeps writing.
+    op.drop_connection();
+    visitor.say("b", "two").await;
+    visitor.say("c", "three").await;
+    op.reconnect().await.unwrap();
+    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { text, .. } if text == "three")).await;
+    assert_eq!(visitor_messages_of(&op, chat).await, ["one", "two", "three"]);
+    let seqs: Vec<i64> = op.state.history[&chat].iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gap, no double");
+
+    // The visitor drops too; the operator writes meanwhile.
+    let seen = visitor.events.last().unwrap().seq;
+    let token = visitor.token.clone();
+    drop(visitor);
+    op.send(chat, "four").await.unwrap();
+    op.send(chat, "five").await.unwrap();
+    let mut visitor = Visitor::connect_as(&server.base, Some(token), Some(seen)).await;
+    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "five"))).await;
+    assert_eq!(visitor.texts(), ["four", "five"], "exactly what it missed");
+    assert!(visitor.events.iter().all(|e| e.seq > seen));
+}
+
+async fn retried_messages_are_stored_once(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut op = available_operator(&server, "Tia").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Uma").await.chat_id;
+    wait_request(&mut op, chat).await;
+    op.accept(chat).await.unwrap();
+    let first = visitor.say("same-id", "hello once").await;
+    let again = visitor.say("same-id", "hello once").await;
+    assert_eq!(first, again, "the retry is acknowledged with the stored seq");
+    let s1 = op.send_with_id(chat, "op-same", "reply once").await.unwrap();
+    let s2 = op.send_with_id(chat, "op-same", "reply once").await.unwrap();
+    assert_eq!(s1, s2);
+    assert_eq!(message_count(&server).await, 2);
+    let texts: Vec<_> = server
+        .admin
+        .chat_events(chat, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(e.kind, ChatEventKind::Message { .. }))
+        .collect();
+    assert_eq!(texts.len(), 2);
+}
+
+async fn reloaded_widget_gets_its_chat_back(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut op = available_operator(&server, "Vic").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Wes").await.chat_id;
+    wait_request(&mut op, chat).await;
+    op.accept(chat).await.unwrap();
+    visitor.say("1", "before reload").await;
+    op.send(chat, "answer").await.unwrap();
+    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "answer"))).await;
+
+    // A reload: same token, no seq: the whole history comes back.
+    let token = visitor.token.clone();
+    drop(visitor);
+    let mut reloaded = Visitor::connect_as(&server.base, Some(token.clone()), None).await;
+    match &reloaded.welcome {
+        VisitorServerMsg::Welcome { chat: Some(c), visitor_token, .. } => {
+            assert_eq!(c.id, chat);
+            assert_eq!(c.status, ChatStatus::Active);
+            assert_eq!(visitor_token, &token);
+        }
+        other => panic!("expected the open chat in welcome: {other:?}"),
+    }
+    reloaded.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "answer"))).await;
+    assert_eq!(reloaded.texts(), ["before reload", "answer"]);
+    reloaded.say("2", "after reload").await;
+    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { text, .. } if text == "after reload")).await;
+
+    // Once ended, a reload shows no chat.
+    op.end(chat).await.unwrap();
+    reloaded.wait_status(ChatStatus::Ended).await;
+    drop(reloaded);
+    let again = Visitor::connect_as(&server.base, Some(token), None).await;
+    assert!(matches!(again.welcome, VisitorServerMsg::Welcome { chat: None, .. }));
+}
+
+async fn bad_input_gets_typed_errors_and_stores_nothing(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut a = available_operator(&server, "Xia").await;
+    let mut b = available_operator(&server, "Yan").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Zed").await.chat_id;
+    wait_request(&mut a, chat).await;
+
+    // Illegal in the chat's status: hold a ringing chat; the visitor writing before accept.
+    assert_eq!(a.hold(chat).await.unwrap_err().code(), Some(ErrorCode::IllegalTransition));
+    visitor.send(&switchboard_shared::VisitorClientMsg::Send { client_id: "early".into(), text: "hi".into() }).await;
+    let err = visitor.wait_for(|m| matches!(m, VisitorServerMsg::Error { .. })).await;
+    assert!(matches!(err, VisitorServerMsg::Error { client_id: Some(ref c), ref error } if c == "early" && error.code == ErrorCode::IllegalTransition));
+
+    a.accept(chat).await.unwrap();
+    let before = message_count(&server).await;
+    // Another operator's chat.
+    wait_event(&mut b, chat, |k| matches!(k, ChatEventKind::Accepted { .. })).await;
+    assert_eq!(b.send(chat, "not mine").await.unwrap_err().code(), Some(ErrorCode::Forbidden));
+    assert_eq!(b.end(chat).await.unwrap_err().code(), Some(ErrorCode::Forbidden));
+    // Unknown chat.
+    assert_eq!(a.send(ChatId(987_654), "x").await.unwrap_err().code(), Some(ErrorCode::NotFound));
+    // Oversize message (limit: 4000 characters) and an empty one.
+    let long = "x".repeat(switchboard_shared::MAX_MESSAGE_CHARS + 1);
+    assert_eq!(a.send(chat, &long).await.unwrap_err().code(), Some(ErrorCode::TooLarge));
+    assert_eq!(a.send(chat, "   ").await.unwrap_err().code(), Some(ErrorCode::InvalidInput));
+    // Malformed frames and unknown types: typed errors, the connection survives.
+    a.send_raw("{not json").await.unwrap();
+    let m = a.wait_for(|m| matches!(m, OperatorServerMsg::Error { .. })).await.unwrap();
+    assert!(matches!(m, OperatorServerMsg::Error { req: None, ref error } if error.code == ErrorCode::MalformedFrame));
+    a.send_raw(r#"{"req":5,"type":"self_destruct"}"#).await.unwrap();
+    let m = a.wait_for(|m| matches!(m, OperatorServerMsg::Error { .. })).await.unwrap();
+    assert!(matches!(m, OperatorServerMsg::Error { ref error, .. } if error.code == ErrorCode::UnknownType));
+    visitor.send_raw(r#"{"type":"send","client_id":"big","text":"#).await;
+    let m = visitor.wait_for(|m| matches!(m, VisitorServerMsg::Error { .. })).await;
+    assert!(matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::MalformedFrame));
+    visitor.send_raw(r#"{"type":"teleport"}"#).await;
+    let m = visitor.wait_for(|m| matches!(m, VisitorServerMsg::Error { .. })).await;
+    assert!(matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::UnknownType));
+    visitor.send(&switchboard_shared::VisitorClientMsg::Send { client_id: "long".into(), text: long.clone() }).await;
+    let m = visitor.wait_for(|m| matches!(m, VisitorServerMsg::Error { .. })).await;
+    assert!(matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::TooLarge));
+    // Both connections still work.
+    visitor.send(&switchboard_shared::VisitorClientMsg::Ping).await;
+    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Pong)).await;
+    a.send(chat, "still here").await.unwrap();
+    assert_eq!(message_count(&server).await, before + 1, "only the valid message was stored");
+
+    // A frame over the 64 KiB limit closes the socket (WebSocket close 1009), nothing stored.
+    let huge = format!(r#"{{"type":"send","client_id":"huge","text":"{}"}}"#, "y".repeat(70_000));
+    visitor.send_raw(&huge).await;
+    assert!(visitor.wait_for_close().await, "oversize frame closes the connection");
+    assert_eq!(message_count(&server).await, before + 1);
+
+    // HTTP: malformed and oversize bodies.
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/auth/login", server.base);
+    let res = http.post(&url).body("{").send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.json::<switchboard_shared::ApiError>().await.unwrap().code, ErrorCode::MalformedFrame);
+    let res = http.post(&url).body(vec![b' '; 100_000]).send().await.unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.json::<switchboard_shared::ApiError>().await.unwrap().code, ErrorCode::TooLarge);
+}
+
+trait WaitClose {
+    async fn wait_for_close(&mut self) -> bool;
+}
+
+impl WaitClose for Visitor {
+    async fn wait_for_close(&mut self) -> bool {
+        for _ in 0..100 {
+            if self.recv().await.is_none() {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+async fn tokens_are_checked_everywhere(db: Db) {
+    let server = TestServer::start(db).await;
+    let session = server.operator("Abe").await;
+    let client = server.client();
+    // Wrong password, wrong token.
+    let err = client.login(&session.operator.email, "wrong-password").await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Unauthorized));
+    let err = client.resume_session("deadbeef").await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Unauthorized));
+    let mut forged = session.clone();
+    forged.token = "0".repeat(64);
+    assert_eq!(forged.connect().await.err().and_then(|e| e.code()), Some(ErrorCode::Unauthorized));
+    assert_eq!(forged.set_available(true).await.unwrap_err().code(), Some(ErrorCode::Unauthorized));
+    // Missing token.
+    let res = reqwest::get(format!("{}/api/operator/me", server.base)).await.unwrap();
+    assert_eq!(res.status(), 401);
+    // Operators are not admins.
+    assert_eq!(session.operators().await.unwrap_err().code(), Some(ErrorCode::Forbidden));
+    // Expired token: refused over HTTP and WebSocket with its own code.
+    let mut conn = session.connect().await.unwrap();
+    sqlx::query("update sessions set expires_at = 1")
+        .execute(&server.state.store.write)
+        .await
+        .unwrap();
+    assert_eq!(session.me().await.unwrap_err().code(), Some(ErrorCode::TokenExpired));
+    assert_eq!(session.connect().await.err().and_then(|e| e.code()), Some(ErrorCode::TokenExpired));
+    // An open connection notices at its next action.
+    let err = conn.set_available(true).await.unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Api(e) if e.code == ErrorCode::TokenExpired) || matches!(err, CoreError::Closed),
+        "{err}"
+    );
+    // Logout ends a session.
+    let fresh = client.login(&session.operator.email, switchboard_e2e::OPERATOR_PASSWORD).await.unwrap();
+    fresh.logout().await.unwrap();
+    assert_eq!(fresh.me().await.unwrap_err().code(), Some(ErrorCode::Unauthorized));
+}
+
+async fn cached_state_plus_events_equals_a_fresh_snapshot(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut op = available_operator(&server, "Bea").await;
+    let mut other = available_operator(&server, "Cy").await;
+    let mut visitors = Vec::new();
+    let mut chats = Vec::new();
+    for i in 0..5 {
+        let mut v = Visitor::connect(&server.base).await;
+        chats.push(v.start_chat(&format!("visitor {i}")).await.chat_id);
+        visitors.push(v);
+    }
+    for &c in &chats {
+        wait_request(&mut op, c).await;
+        wait_request(&mut other, c).await;
+    }
+    op.accept(chats[0]).await.unwrap();
+    op.accept(chats[1]).await.unwrap();
+    op.hold(chats[1]).await.unwrap();
+    op.queue(chats[2]).await.unwrap();
+    op.decline(chats[3]).await.unwrap();
+    other.accept(chats[4]).await.unwrap();
+    op.send(chats[0], "hello").await.unwrap();
+    visitors[0].say("x", "hi").await;
+    op.end(chats[0]).await.unwrap();
+    // Let every event reach the cached state.
+    op.set_available(true).await.unwrap();
+    while let Ok(Ok(_)) = tokio::time::timeout(std::time::Duration::from_millis(300), op.recv()).await {}
+
+    let fresh = op_fresh(&server, &op).await;
+    assert_eq!(op.state.requests, fresh.state.requests);
+    assert_eq!(op.state.queue, fresh.state.queue);
+    assert_eq!(op.state.chats, fresh.state.chats);
+    assert_eq!(op.state.operator, fresh.state.operator);
+    assert!(op.state.chats.contains_key(&chats[1]) && op.state.queue.contains_key(&chats[2]));
+}
+
+async fn op_fresh(server: &TestServer, op: &Connection) -> Connection {
+    a_phone_session_second_device(op, server).await
+}
+
+async fn a_server_restart_loses_nothing(db: Db) {
+    let mut server = TestServer::start(db).await;
+    let mut op = available_operator(&server, "Dee").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Eve").await.chat_id;
+    wait_request(&mut op, chat).await;
+    op.accept(chat).await.unwrap();
+    for i in 0..20 {
+        visitor.say(&format!("m{i}"), &format!("message {i}")).await;
+    }
+    let token = visitor.token.clone();
+    server.restart().await;
+    // Both sides reconnect and resume.
+    op.reconnect().await.unwrap();
+    let mut visitor = Visitor::connect_as(&server.base, Some(token), None).await;
+    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "message 19"))).await;
+    let seq = visitor.say("after", "after restart").await;
+    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { text, .. } if text == "after restart")).await;
+    let texts = visitor_messages_of(&op, chat).await;
+    assert_eq!(texts.len(), 21);
+    assert_eq!(texts[20], "after restart");
+    assert_eq!(op.state.last_seq[&chat], seq);
+}
