@@ -1,8 +1,8 @@
 //! Passwords (argon2id), opaque tokens (random, stored as sha256), and the extractors that
 //! turn an `Authorization: Bearer …` header into an operator or an admin.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use rand::RngCore;
@@ -32,7 +32,9 @@ pub async fn hash_password(password: String) -> Result<String, Error> {
 pub async fn verify_password(password: String, hash: String) -> Result<bool, Error> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))?
@@ -69,7 +71,10 @@ pub async fn operator_for_token(
         .await?
         .ok_or_else(|| Error::client(ErrorCode::Unauthorized, "unknown token: sign in again"))?;
     if expires_at <= now_ms() {
-        return Err(Error::client(ErrorCode::TokenExpired, "the session has expired: sign in again"));
+        return Err(Error::client(
+            ErrorCode::TokenExpired,
+            "the session has expired: sign in again",
+        ));
     }
     Ok((operator, expires_at))
 }
@@ -124,7 +129,11 @@ mod tests {
     async fn passwords_verify_and_hashes_are_argon2id() {
         let hash = hash_password("correct horse".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse".into(), hash.clone()).await.unwrap());
+        assert!(
+            verify_password("correct horse".into(), hash.clone())
+                .await
+                .unwrap()
+        );
         assert!(!verify_password("wrong horse".into(), hash).await.unwrap());
     }
 

@@ -47,7 +47,10 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("admin_email", &self.admin_email)
-            .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "<redacted>"),
+            )
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("log", &self.log)
             .finish()
@@ -81,8 +84,9 @@ impl Config {
         };
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         if let Some(v) = var("SWITCHBOARD_LISTEN") {
-            config.listen =
-                v.parse().map_err(|e| Error::Config(format!("SWITCHBOARD_LISTEN={v}: {e}")))?;
+            config.listen = v
+                .parse()
+                .map_err(|e| Error::Config(format!("SWITCHBOARD_LISTEN={v}: {e}")))?;
         }
         if let Some(v) = var("SWITCHBOARD_DATABASE_URL").or_else(|| var("DATABASE_URL")) {
             config.database_url = v;
@@ -117,7 +121,10 @@ mod tests {
             ..Config::default()
         };
         let shown = format!("{config:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("s3cret-pass"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("s3cret-pass"),
+            "{shown}"
+        );
         assert!(shown.contains("postgres://sb:<redacted>@db/sb"), "{shown}");
     }
 

@@ -33,7 +33,10 @@ pub enum Error {
 impl Error {
     /// A client error with this code and message.
     pub fn client(code: ErrorCode, message: impl Into<String>) -> Error {
-        Error::Client { code, message: message.into() }
+        Error::Client {
+            code,
+            message: message.into(),
+        }
     }
 
     /// `not_found` for the named thing.
@@ -59,10 +62,16 @@ impl Error {
     /// The wire form of this error. Server-side details are logged here, never returned.
     pub fn to_api(&self) -> ApiError {
         match self {
-            Error::Client { code, message } => ApiError { code: *code, message: message.clone() },
+            Error::Client { code, message } => ApiError {
+                code: *code,
+                message: message.clone(),
+            },
             other => {
                 tracing::error!(error = %other, "request failed");
-                ApiError { code: ErrorCode::Internal, message: "internal server error".into() }
+                ApiError {
+                    code: ErrorCode::Internal,
+                    message: "internal server error".into(),
+                }
             }
         }
     }

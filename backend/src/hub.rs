@@ -40,7 +40,7 @@ pub enum HubEvent {
         /// The event.
         event: ChatEvent,
         /// The chat after the event.
-        chat: ChatSummary,
+        chat: Box<ChatSummary>,
     },
     /// An operator's Live Help status changed.
     OperatorAvailability {
@@ -107,9 +107,18 @@ impl Hub {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(QUEUE);
         for topic in &topics {
-            self.inner.topics.entry(*topic).or_default().insert(id, tx.clone());
+            self.inner
+                .topics
+                .entry(*topic)
+                .or_default()
+                .insert(id, tx.clone());
         }
-        Subscription { id, topics, hub: self.clone(), rx }
+        Subscription {
+            id,
+            topics,
+            hub: self.clone(),
+            rx,
+        }
     }
 
     fn remove(&self, topic: Topic, id: u64) {
@@ -161,7 +170,13 @@ impl Hub {
                 }
             }
         }
-        self.publish(&topics, HubEvent::Chat { event, chat });
+        self.publish(
+            &topics,
+            HubEvent::Chat {
+                event,
+                chat: Box::new(chat),
+            },
+        );
     }
 
     /// Whether any operator has Live Help Available, as a watch every widget follows.
@@ -171,7 +186,9 @@ impl Hub {
 
     /// Sets the site-wide availability (only notifies when it changes).
     pub fn set_available(&self, available: bool) {
-        self.inner.available.send_if_modified(|v| std::mem::replace(v, available) != available);
+        self.inner
+            .available
+            .send_if_modified(|v| std::mem::replace(v, available) != available);
     }
 
     /// The current site-wide availability.
@@ -196,7 +213,10 @@ mod tests {
         let mut b = hub.subscribe(vec![Topic::Lobby]);
         hub.publish(
             &[Topic::Lobby, Topic::Operator(OperatorId(1))],
-            HubEvent::OperatorAvailability { operator: OperatorId(1), available: true },
+            HubEvent::OperatorAvailability {
+                operator: OperatorId(1),
+                available: true,
+            },
         );
         assert!(a.rx.try_recv().is_ok());
         assert!(a.rx.try_recv().is_err(), "delivered twice");
@@ -210,13 +230,22 @@ mod tests {
         let hub = Hub::default();
         let mut slow = hub.subscribe(vec![Topic::Lobby]);
         for _ in 0..=QUEUE {
-            hub.publish(&[Topic::Lobby], HubEvent::QueuePosition { chat_id: ChatId(1), position: 1 });
+            hub.publish(
+                &[Topic::Lobby],
+                HubEvent::QueuePosition {
+                    chat_id: ChatId(1),
+                    position: 1,
+                },
+            );
         }
         assert_eq!(hub.subscribers(Topic::Lobby), 0);
         let mut n = 0;
         while slow.rx.recv().await.is_some() {
             n += 1;
         }
-        assert_eq!(n, QUEUE, "queued events are still delivered, then the channel closes");
+        assert_eq!(
+            n, QUEUE,
+            "queued events are still delivered, then the channel closes"
+        );
     }
 }

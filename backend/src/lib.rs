@@ -66,7 +66,14 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     let chats = chat::Chats::launch(store.clone(), hub.clone(), settings.clone());
     chats.refresh_availability().await?;
     let closing = Arc::new(tokio::sync::watch::Sender::new(false));
-    Ok(AppState { config: Arc::new(config), store, hub, chats, settings, closing })
+    Ok(AppState {
+        config: Arc::new(config),
+        store,
+        hub,
+        chats,
+        settings,
+        closing,
+    })
 }
 
 /// Serves `state` on `listener` until `shutdown` completes.
@@ -75,7 +82,9 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    let addr = listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Internal(e.to_string()))?;
     tracing::info!(%addr, "listening");
     let closing = state.closing.clone();
     let shutdown = async move {

@@ -28,7 +28,6 @@ macro_rules! id_type {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(type = "number"))]
-        #[serde(transparent)]
         pub struct $name(pub i64);
 
         impl std::fmt::Display for $name {
@@ -733,7 +732,10 @@ mod tests {
             json,
             r#"{"req":7,"type":"send","chat_id":3,"client_id":"c1","text":"hi"}"#
         );
-        assert_eq!(serde_json::from_str::<OperatorRequest>(&json).unwrap(), frame);
+        assert_eq!(
+            serde_json::from_str::<OperatorRequest>(&json).unwrap(),
+            frame
+        );
     }
 
     #[test]
@@ -742,17 +744,30 @@ mod tests {
             VisitorClientMsg::Hello {
                 protocol: PROTOCOL_VERSION,
                 visitor_token: None,
-                page: Some(Page { url: "https://example.test/".into(), title: None }),
+                page: Some(Page {
+                    url: "https://example.test/".into(),
+                    title: None,
+                }),
                 last_seq: Some(4),
             },
-            VisitorClientMsg::StartChat { name: Some("Ann".into()), mode: Mode::Text },
-            VisitorClientMsg::Send { client_id: "x".into(), text: "hello".into() },
+            VisitorClientMsg::StartChat {
+                name: Some("Ann".into()),
+                mode: Mode::Text,
+            },
+            VisitorClientMsg::Send {
+                client_id: "x".into(),
+                text: "hello".into(),
+            },
             VisitorClientMsg::EndChat,
             VisitorClientMsg::Ping,
         ];
         for f in frames {
             let json = serde_json::to_string(&f).unwrap();
-            assert_eq!(serde_json::from_str::<VisitorClientMsg>(&json).unwrap(), f, "{json}");
+            assert_eq!(
+                serde_json::from_str::<VisitorClientMsg>(&json).unwrap(),
+                f,
+                "{json}"
+            );
         }
     }
 
@@ -764,7 +779,10 @@ mod tests {
             at: 10,
             status: ChatStatus::OnHold,
             kind: ChatEventKind::OnHold {
-                operator: OperatorRef { id: OperatorId(5), name: "Bo".into() },
+                operator: OperatorRef {
+                    id: OperatorId(5),
+                    name: "Bo".into(),
+                },
             },
         };
         let v: serde_json::Value = serde_json::to_value(&ev).unwrap();

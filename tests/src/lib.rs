@@ -49,11 +49,20 @@ pub struct TestServer {
 }
 
 fn unique() -> String {
-    format!("{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos())
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos()
+    )
 }
 
 fn nanos() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000
 }
 
 async fn fresh_postgres() -> String {
@@ -64,10 +73,16 @@ async fn fresh_postgres() -> String {
     let mut conn = sqlx::PgConnection::connect(&admin_url)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is needed for this test: {e}"));
-    sqlx::Executor::execute(&mut conn, sqlx::AssertSqlSafe(format!("create database {name}")))
-        .await
-        .expect("create test database");
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap_or(admin_url);
+    sqlx::Executor::execute(
+        &mut conn,
+        sqlx::AssertSqlSafe(format!("create database {name}")),
+    )
+    .await
+    .expect("create test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .unwrap_or(admin_url);
     format!("{base}/{name}")
 }
 
@@ -98,14 +113,18 @@ impl TestServer {
             admin_password: Some(ADMIN_PASSWORD.into()),
             ..Config::default()
         };
-        let state = switchboard_backend::init(config).await.expect("backend starts");
+        let state = switchboard_backend::init(config)
+            .await
+            .expect("backend starts");
         let (tx, rx) = oneshot::channel::<()>();
         let serving = state.clone();
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.await;
             };
-            switchboard_backend::serve(serving, listener, shutdown).await.expect("serve");
+            switchboard_backend::serve(serving, listener, shutdown)
+                .await
+                .expect("serve");
         });
         let base = format!("http://{addr}");
         let admin = Client::new(&base)
@@ -139,8 +158,14 @@ impl TestServer {
             password: OPERATOR_PASSWORD.into(),
             is_admin: false,
         };
-        self.admin.create_operator(&req).await.expect("create operator");
-        self.client().login(&email, OPERATOR_PASSWORD).await.expect("operator login")
+        self.admin
+            .create_operator(&req)
+            .await
+            .expect("create operator");
+        self.client()
+            .login(&email, OPERATOR_PASSWORD)
+            .await
+            .expect("operator login")
     }
 
     /// Stops the server (connections drop) and starts it again on the same address and

@@ -35,7 +35,9 @@ impl Visitor {
     /// Connects with a kept token and the last `seq` seen.
     pub async fn connect_as(base: &str, token: Option<String>, last_seq: Option<i64>) -> Visitor {
         let url = format!("{}/api/widget/ws", base.replacen("http://", "ws://", 1));
-        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("visitor connects");
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("visitor connects");
         let mut v = Visitor {
             ws,
             base: base.to_owned(),
@@ -47,7 +49,10 @@ impl Visitor {
         v.send(&VisitorClientMsg::Hello {
             protocol: PROTOCOL_VERSION,
             visitor_token: token,
-            page: Some(Page { url: "https://shop.example.test/pricing".into(), title: Some("Pricing".into()) }),
+            page: Some(Page {
+                url: "https://shop.example.test/pricing".into(),
+                title: Some("Pricing".into()),
+            }),
             last_seq,
         })
         .await;
@@ -75,13 +80,18 @@ impl Visitor {
 
     /// Sends raw text.
     pub async fn send_raw(&mut self, text: &str) {
-        self.ws.send(Message::Text(text.to_owned().into())).await.expect("visitor send");
+        self.ws
+            .send(Message::Text(text.to_owned().into()))
+            .await
+            .expect("visitor send");
     }
 
     /// The next frame (None when closed or after 10 s).
     pub async fn recv(&mut self) -> Option<VisitorServerMsg> {
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(10), self.ws.next()).await.ok()??;
+            let next = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
+                .await
+                .ok()??;
             match next {
                 Ok(Message::Text(t)) => {
                     let msg: VisitorServerMsg =
@@ -99,7 +109,10 @@ impl Visitor {
     }
 
     /// Reads frames until one matches.
-    pub async fn wait_for(&mut self, mut pred: impl FnMut(&VisitorServerMsg) -> bool) -> VisitorServerMsg {
+    pub async fn wait_for(
+        &mut self,
+        mut pred: impl FnMut(&VisitorServerMsg) -> bool,
+    ) -> VisitorServerMsg {
         loop {
             let msg = self.recv().await.expect("frame before timeout");
             if pred(&msg) {
@@ -121,7 +134,11 @@ impl Visitor {
 
     /// Asks for a text chat.
     pub async fn start_chat(&mut self, name: &str) -> ChatEvent {
-        self.send(&VisitorClientMsg::StartChat { name: Some(name.into()), mode: Mode::Text }).await;
+        self.send(&VisitorClientMsg::StartChat {
+            name: Some(name.into()),
+            mode: Mode::Text,
+        })
+        .await;
         match self
             .wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(event.kind, ChatEventKind::Requested { .. })))
             .await
@@ -133,7 +150,11 @@ impl Visitor {
 
     /// Sends a message and waits for its ack; returns the acked `seq`.
     pub async fn say(&mut self, client_id: &str, text: &str) -> i64 {
-        self.send(&VisitorClientMsg::Send { client_id: client_id.into(), text: text.into() }).await;
+        self.send(&VisitorClientMsg::Send {
+            client_id: client_id.into(),
+            text: text.into(),
+        })
+        .await;
         match self
             .wait_for(|m| matches!(m, VisitorServerMsg::Ack { client_id: c, .. } | VisitorServerMsg::Error { client_id: Some(c), .. } if c == client_id))
             .await

@@ -22,13 +22,18 @@ pub struct Browser {
 pub struct Element(String);
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Browser {
     /// Starts chromedriver and a headless Chromium with a fresh profile.
     pub async fn launch(width: u32, height: u32) -> Browser {
-        let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let driver_bin =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chrome_bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
         let port = free_port();
         let driver = Command::new(&driver_bin)
@@ -36,14 +41,16 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("{driver_bin} is needed (apt-get install chromium-driver): {e}"));
+            .unwrap_or_else(|e| {
+                panic!("{driver_bin} is needed (apt-get install chromium-driver): {e}")
+            });
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
         for _ in 0..100 {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await {
-                if r.status().is_success() {
-                    break;
-                }
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -61,7 +68,12 @@ impl Browser {
                 ]
             }
         }}});
-        let mut browser = Browser { http, base, driver, profile };
+        let mut browser = Browser {
+            http,
+            base,
+            driver,
+            profile,
+        };
         let res = browser.post_raw("/session", caps).await;
         let id = res["value"]["sessionId"]
             .as_str()
@@ -72,7 +84,13 @@ impl Browser {
     }
 
     async fn post_raw(&self, path: &str, body: Value) -> Value {
-        let res = self.http.post(format!("{}{path}", self.base)).json(&body).send().await.expect("webdriver");
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("webdriver");
         res.json().await.expect("webdriver json")
     }
 
@@ -96,7 +114,8 @@ impl Browser {
 
     /// Runs a script (a function body; `arguments` are the args) and returns its value.
     pub async fn js(&self, script: &str, args: Value) -> Value {
-        self.post("/execute/sync", json!({ "script": script, "args": args })).await
+        self.post("/execute/sync", json!({ "script": script, "args": args }))
+            .await
     }
 
     /// Polls a script until it returns something truthy (up to 15 s); returns that value.
@@ -104,9 +123,8 @@ impl Browser {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         loop {
             let v = self.js(script, args.clone()).await;
-            let truthy = !matches!(&v, Value::Null | Value::Bool(false))
-                && v != json!("")
-                && v != json!(0);
+            let truthy =
+                !matches!(&v, Value::Null | Value::Bool(false)) && v != json!("") && v != json!(0);
             if truthy {
                 return v;
             }
@@ -120,22 +138,34 @@ impl Browser {
     /// Waits for a script to return an element, and gives its reference.
     pub async fn element(&self, what: &str, script: &str, args: Value) -> Element {
         let v = self.wait(what, script, args).await;
-        Element(v[ELEMENT_KEY].as_str().unwrap_or_else(|| panic!("{what}: not an element: {v}")).to_owned())
+        Element(
+            v[ELEMENT_KEY]
+                .as_str()
+                .unwrap_or_else(|| panic!("{what}: not an element: {v}"))
+                .to_owned(),
+        )
     }
 
     /// Clicks an element as a user would.
     pub async fn click(&self, el: &Element) {
-        self.post(&format!("/element/{}/click", el.0), json!({})).await;
+        self.post(&format!("/element/{}/click", el.0), json!({}))
+            .await;
     }
 
     /// Types into an element as a user would.
     pub async fn type_text(&self, el: &Element, text: &str) {
-        self.post(&format!("/element/{}/value", el.0), json!({ "text": text })).await;
+        self.post(&format!("/element/{}/value", el.0), json!({ "text": text }))
+            .await;
     }
 
     /// Saves a PNG screenshot.
     pub async fn screenshot(&self, path: &std::path::Path) {
-        let v = self.http.get(format!("{}/screenshot", self.base)).send().await.unwrap();
+        let v = self
+            .http
+            .get(format!("{}/screenshot", self.base))
+            .send()
+            .await
+            .unwrap();
         let v: Value = v.json().await.unwrap();
         if let Some(b64) = v["value"].as_str() {
             let _ = std::fs::write(path, base64_decode(b64));
@@ -165,11 +195,17 @@ fn base64_decode(s: &str) -> Vec<u8> {
         b'+' => 62,
         _ => 63,
     };
-    let bytes: Vec<u8> = s.bytes().filter(|c| *c != b'=' && !c.is_ascii_whitespace()).collect();
+    let bytes: Vec<u8> = s
+        .bytes()
+        .filter(|c| *c != b'=' && !c.is_ascii_whitespace())
+        .collect();
     let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
     for chunk in bytes.chunks(4) {
         let v: Vec<u32> = chunk.iter().map(|c| u32::from(table(*c))).collect();
-        let n = v.iter().enumerate().fold(0u32, |acc, (i, x)| acc | (x << (18 - 6 * i)));
+        let n = v
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, x)| acc | (x << (18 - 6 * i)));
         let take = chunk.len() - 1;
         for i in 0..take {
             out.push((n >> (16 - 8 * i)) as u8);

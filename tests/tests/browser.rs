@@ -33,7 +33,8 @@ return root ? root.textContent : '';
 "#;
 
 async fn control(b: &Browser, role: &str, name: &str) -> Element {
-    b.element(&format!("{role} \"{name}\""), FIND, json!([role, name])).await
+    b.element(&format!("{role} \"{name}\""), FIND, json!([role, name]))
+        .await
 }
 
 async fn click(b: &Browser, name: &str) {
@@ -48,8 +49,12 @@ async fn fill(b: &Browser, name: &str, text: &str) {
 
 async fn wait_text(b: &Browser, text: &str) {
     let script = format!("{TEXT}\n// then\n");
-    let check = script.replace("return root ? root.textContent : '';", "return root ? root.textContent.includes(arguments[0]) : false;");
-    b.wait(&format!("text {text:?}"), &check, json!([text])).await;
+    let check = script.replace(
+        "return root ? root.textContent : '';",
+        "return root ? root.textContent.includes(arguments[0]) : false;",
+    );
+    b.wait(&format!("text {text:?}"), &check, json!([text]))
+        .await;
 }
 
 async fn wait_request(op: &mut Connection) -> ChatId {
@@ -67,7 +72,12 @@ async fn wait_request(op: &mut Connection) -> ChatId {
 }
 
 async fn wait_message(op: &mut Connection, chat: ChatId, text: &str) {
-    if op.state.messages(chat).iter().any(|e| matches!(&e.kind, ChatEventKind::Message { text: t, .. } if t == text)) {
+    if op
+        .state
+        .messages(chat)
+        .iter()
+        .any(|e| matches!(&e.kind, ChatEventKind::Message { text: t, .. } if t == text))
+    {
         return;
     }
     op.wait_for(|m| matches!(m, OperatorServerMsg::Event { event, .. } if event.chat_id == chat && matches!(&event.kind, ChatEventKind::Message { text: t, .. } if t == text)))
@@ -96,7 +106,10 @@ async fn visitor_chats_with_an_operator_in_chromium() {
     wait_text(&b, "Position in queue: 1").await;
 
     let chat = wait_request(&mut op).await;
-    assert_eq!(op.state.requests[&chat].visitor_name.as_deref(), Some("Brenda"));
+    assert_eq!(
+        op.state.requests[&chat].visitor_name.as_deref(),
+        Some("Brenda")
+    );
     op.accept(chat).await.unwrap();
     wait_text(&b, "Chat with operator").await;
     wait_text(&b, "Olivia").await;
@@ -105,7 +118,12 @@ async fn visitor_chats_with_an_operator_in_chromium() {
     click(&b, "Send").await;
     wait_message(&mut op, chat, "Hi, my order has not arrived").await;
 
-    op.send(chat, "Track it at https://track.example.test/42 or write to help@example.test.").await.unwrap();
+    op.send(
+        chat,
+        "Track it at https://track.example.test/42 or write to help@example.test.",
+    )
+    .await
+    .unwrap();
     let payload = r#"<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b>bold?</b>"#;
     op.send(chat, payload).await.unwrap();
     wait_text(&b, "bold?</b>").await;
@@ -116,8 +134,14 @@ async fn visitor_chats_with_an_operator_in_chromium() {
         )
         .await;
     let links: Vec<String> = serde_json::from_value(links).unwrap();
-    assert!(links.contains(&"https://track.example.test/42".to_string()), "{links:?}");
-    assert!(links.contains(&"mailto:help@example.test".to_string()), "{links:?}");
+    assert!(
+        links.contains(&"https://track.example.test/42".to_string()),
+        "{links:?}"
+    );
+    assert!(
+        links.contains(&"mailto:help@example.test".to_string()),
+        "{links:?}"
+    );
     let injected = b
         .js(
             "const log = document.querySelector('#switchboard-widget').shadowRoot.querySelector('[role=log]');\
@@ -125,7 +149,11 @@ async fn visitor_chats_with_an_operator_in_chromium() {
             json!([]),
         )
         .await;
-    assert_eq!(injected, json!({ "scripts": 0, "pwned": null }), "markup must render as text");
+    assert_eq!(
+        injected,
+        json!({ "scripts": 0, "pwned": null }),
+        "markup must render as text"
+    );
 
     // Hold and resume: the visitor is told.
     op.hold(chat).await.unwrap();
@@ -182,7 +210,10 @@ async fn queued_visitor_leaves_a_message_in_chromium() {
 
     let left = session.offline_messages().await.unwrap();
     assert_eq!(left.len(), 1);
-    assert_eq!((left[0].name.as_str(), left[0].email.as_str()), ("Rita", "rita@example.test"));
+    assert_eq!(
+        (left[0].name.as_str(), left[0].email.as_str()),
+        ("Rita", "rita@example.test")
+    );
     assert_eq!(left[0].text, "Please call me about the blue bike");
     b.quit().await;
 
@@ -192,6 +223,12 @@ async fn queued_visitor_leaves_a_message_in_chromium() {
     b.goto(&format!("{}/", server.base)).await;
     wait_text(&b, "Live Help Not Available").await;
     click(&b, "Click for Live Help").await;
-    let _: Value = b.wait("the leave-a-message form", FIND, json!(["button", "Send message"])).await;
+    let _: Value = b
+        .wait(
+            "the leave-a-message form",
+            FIND,
+            json!(["button", "Send message"]),
+        )
+        .await;
     b.quit().await;
 }

@@ -89,35 +89,66 @@ async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
     let client = server.client();
     assert!(!client.widget_status().await.unwrap().available);
     let mut visitor = Visitor::connect(&server.base).await;
-    assert!(matches!(visitor.welcome, VisitorServerMsg::Welcome { available: false, .. }));
+    assert!(matches!(
+        visitor.welcome,
+        VisitorServerMsg::Welcome {
+            available: false,
+            ..
+        }
+    ));
 
     let mut op = available_operator(&server, "Olga").await;
     // The widget learns of it over its socket, and the status endpoint agrees.
-    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Availability { available: true })).await;
+    visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::Availability { available: true }))
+        .await;
     assert!(client.widget_status().await.unwrap().available);
 
     let requested = visitor.start_chat("Ann").await;
     assert_eq!((requested.seq, requested.status), (1, ChatStatus::Waiting));
     let chat = requested.chat_id;
-    visitor.wait_for(|m| matches!(m, VisitorServerMsg::QueuePosition { position: 1, .. })).await;
+    visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::QueuePosition { position: 1, .. }))
+        .await;
     wait_request(&mut op, chat).await;
     let req = &op.state.requests[&chat];
     assert_eq!(req.visitor_name.as_deref(), Some("Ann"));
-    assert_eq!(req.page.as_ref().unwrap().url, "https://shop.example.test/pricing");
+    assert_eq!(
+        req.page.as_ref().unwrap().url,
+        "https://shop.example.test/pricing"
+    );
 
     op.accept(chat).await.unwrap();
     let accepted = visitor.wait_status(ChatStatus::Active).await;
-    assert!(matches!(accepted.kind, ChatEventKind::Accepted { ref operator } if operator.name == "Olga"));
+    assert!(
+        matches!(accepted.kind, ChatEventKind::Accepted { ref operator } if operator.name == "Olga")
+    );
     assert!(op.state.chats.contains_key(&chat) && op.state.requests.is_empty());
 
-    visitor.say("v1", "Hello, I need help with https://shop.example.test/order/42").await;
-    op.send(chat, "Sure! Write to help@example.test").await.unwrap();
+    visitor
+        .say(
+            "v1",
+            "Hello, I need help with https://shop.example.test/order/42",
+        )
+        .await;
+    op.send(chat, "Sure! Write to help@example.test")
+        .await
+        .unwrap();
     visitor.say("v2", "Thanks").await;
     assert!(visitor.events.iter().any(|e| matches!(&e.kind, ChatEventKind::Message { author: Author::Operator { name, .. }, text, .. } if name == "Olga" && text.starts_with("Sure!"))));
-    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { text, .. } if text == "Thanks")).await;
+    wait_event(
+        &mut op,
+        chat,
+        |k| matches!(k, ChatEventKind::Message { text, .. } if text == "Thanks"),
+    )
+    .await;
     assert_eq!(
         visitor_messages_of(&op, chat).await,
-        ["Hello, I need help with https://shop.example.test/order/42", "Sure! Write to help@example.test", "Thanks"]
+        [
+            "Hello, I need help with https://shop.example.test/order/42",
+            "Sure! Write to help@example.test",
+            "Thanks"
+        ]
     );
 
     op.hold(chat).await.unwrap();
@@ -129,7 +160,12 @@ async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
 
     op.end(chat).await.unwrap();
     let ended = visitor.wait_status(ChatStatus::Ended).await;
-    assert_eq!(ended.kind, ChatEventKind::Ended { reason: EndReason::Operator });
+    assert_eq!(
+        ended.kind,
+        ChatEventKind::Ended {
+            reason: EndReason::Operator
+        }
+    );
     assert!(op.state.chats.is_empty());
     // Seqs are 1..n without gaps, in order.
     let seqs: Vec<i64> = visitor.events.iter().map(|e| e.seq).collect();
@@ -140,8 +176,15 @@ async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
     let chat2 = visitor.events.last().unwrap().chat_id;
     wait_request(&mut op, chat2).await;
     op.accept(chat2).await.unwrap();
-    visitor.send(&switchboard_shared::VisitorClientMsg::EndChat).await;
-    wait_event(&mut op, chat2, |k| *k == ChatEventKind::Ended { reason: EndReason::Visitor }).await;
+    visitor
+        .send(&switchboard_shared::VisitorClientMsg::EndChat)
+        .await;
+    wait_event(&mut op, chat2, |k| {
+        *k == ChatEventKind::Ended {
+            reason: EndReason::Visitor,
+        }
+    })
+    .await;
     assert!(op.state.chats.is_empty());
 }
 
@@ -166,12 +209,19 @@ async fn first_accept_wins_on_every_device(db: Db) {
     let seq = b.state.last_seq[&chat];
     assert_eq!(b.accept(chat).await.unwrap(), Some(seq));
     let events = b.state.history[&chat].len();
-    assert_eq!(server.admin.chat_events(chat, 0).await.unwrap().len(), events);
+    assert_eq!(
+        server.admin.chat_events(chat, 0).await.unwrap().len(),
+        events
+    );
 }
 
 async fn a_phone_session_second_device(first: &Connection, server: &TestServer) -> Connection {
     let email = &first.state.operator.email;
-    let session = server.client().login(email, switchboard_e2e::OPERATOR_PASSWORD).await.unwrap();
+    let session = server
+        .client()
+        .login(email, switchboard_e2e::OPERATOR_PASSWORD)
+        .await
+        .unwrap();
     session.connect().await.unwrap()
 }
 
@@ -184,14 +234,27 @@ async fn declined_by_everyone_offers_leave_a_message(db: Db) {
     wait_request(&mut a, chat).await;
     wait_request(&mut b, chat).await;
     a.decline(chat).await.unwrap();
-    assert!(a.state.requests.is_empty(), "the decliner no longer sees it");
+    assert!(
+        a.state.requests.is_empty(),
+        "the decliner no longer sees it"
+    );
     // Still ringing for Emil.
     assert!(b.state.requests.contains_key(&chat));
     b.decline(chat).await.unwrap();
     let ended = visitor.wait_status(ChatStatus::Ended).await;
-    assert_eq!(ended.kind, ChatEventKind::Ended { reason: EndReason::NoOperator });
+    assert_eq!(
+        ended.kind,
+        ChatEventKind::Ended {
+            reason: EndReason::NoOperator
+        }
+    );
     // The visitor never sees who declined.
-    assert!(!visitor.events.iter().any(|e| matches!(e.kind, ChatEventKind::Declined { .. })));
+    assert!(
+        !visitor
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, ChatEventKind::Declined { .. }))
+    );
     wait_event(&mut a, chat, |k| matches!(k, ChatEventKind::Ended { .. })).await;
     assert!(a.state.requests.is_empty() && b.state.requests.is_empty());
 }
@@ -200,9 +263,19 @@ async fn nobody_available_offers_leave_a_message_at_once(db: Db) {
     let server = TestServer::start(db).await;
     let session = server.operator("Gus").await;
     let mut visitor = Visitor::connect(&server.base).await;
-    visitor.send(&switchboard_shared::VisitorClientMsg::StartChat { name: None, mode: switchboard_shared::Mode::Text }).await;
+    visitor
+        .send(&switchboard_shared::VisitorClientMsg::StartChat {
+            name: None,
+            mode: switchboard_shared::Mode::Text,
+        })
+        .await;
     let ended = visitor.wait_status(ChatStatus::Ended).await;
-    assert_eq!(ended.kind, ChatEventKind::Ended { reason: EndReason::NoOperator });
+    assert_eq!(
+        ended.kind,
+        ChatEventKind::Ended {
+            reason: EndReason::NoOperator
+        }
+    );
 
     let http = reqwest::Client::new();
     let url = format!("{}/api/widget/offline-messages", server.base);
@@ -214,7 +287,21 @@ async fn nobody_available_offers_leave_a_message_at_once(db: Db) {
     };
     let res = http.post(&url).json(&leave).send().await.unwrap();
     assert_eq!(res.status(), 201);
-    let bad = LeaveMessageRequest { email: "not-an-address".into(), ..leave.clone() };
+    let bad = LeaveMessageRequest {
+        email: "not-an-address".into(),
+        ..leave.clone()
+    };
+    // The widget posts from other sites: the preflight is answered.
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://shop.example.test")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
     let res = http.post(&url).json(&bad).send().await.unwrap();
     assert_eq!(res.status(), 400);
     let err: switchboard_shared::ApiError = res.json().await.unwrap();
@@ -233,8 +320,17 @@ async fn nobody_available_offers_leave_a_message_at_once(db: Db) {
     wait_request(&mut op, chat).await;
     op.set_available(false).await.unwrap();
     let ended = v2.wait_status(ChatStatus::Ended).await;
-    assert_eq!(ended.kind, ChatEventKind::Ended { reason: EndReason::NoOperator });
-    assert!(v2.frames.iter().any(|m| matches!(m, VisitorServerMsg::Availability { available: false })));
+    assert_eq!(
+        ended.kind,
+        ChatEventKind::Ended {
+            reason: EndReason::NoOperator
+        }
+    );
+    assert!(
+        v2.frames
+            .iter()
+            .any(|m| matches!(m, VisitorServerMsg::Availability { available: false }))
+    );
 }
 
 async fn queued_chat_waits_without_a_second_request_and_is_taken_later(db: Db) {
@@ -251,7 +347,10 @@ async fn queued_chat_waits_without_a_second_request_and_is_taken_later(db: Db) {
     wait_event(&mut b, chat, |k| matches!(k, ChatEventKind::Queued { .. })).await;
     for conn in [&a, &b] {
         assert!(conn.state.requests.is_empty(), "no second notification");
-        assert_eq!(conn.state.queue[&chat].created_at, queued_created(&server, chat).await);
+        assert_eq!(
+            conn.state.queue[&chat].created_at,
+            queued_created(&server, chat).await
+        );
     }
     // A fresh connection lists it in the queue, not as a request.
     let fresh = server.admin.connect().await.unwrap();
@@ -259,7 +358,10 @@ async fn queued_chat_waits_without_a_second_request_and_is_taken_later(db: Db) {
     // Any operator may take it later.
     b.accept(chat).await.unwrap();
     visitor.wait_status(ChatStatus::Active).await;
-    wait_event(&mut a, chat, |k| matches!(k, ChatEventKind::Accepted { .. })).await;
+    wait_event(&mut a, chat, |k| {
+        matches!(k, ChatEventKind::Accepted { .. })
+    })
+    .await;
     assert!(a.state.queue.is_empty());
     // A queued visitor may give up: the chat is missed.
     let mut v2 = Visitor::connect(&server.base).await;
@@ -267,7 +369,8 @@ async fn queued_chat_waits_without_a_second_request_and_is_taken_later(db: Db) {
     wait_request(&mut a, chat2).await;
     a.queue(chat2).await.unwrap();
     v2.wait_status(ChatStatus::Queued).await;
-    v2.send(&switchboard_shared::VisitorClientMsg::EndChat).await;
+    v2.send(&switchboard_shared::VisitorClientMsg::EndChat)
+        .await;
     v2.wait_status(ChatStatus::Missed).await;
 }
 
@@ -280,7 +383,10 @@ async fn operator_chat_cap_comes_from_settings(db: Db) {
     let settings = server.admin.settings().await.unwrap();
     assert_eq!(settings.max_chats_per_operator, 3);
     assert!(settings.default_invitation.contains("%name%"));
-    let one = Settings { max_chats_per_operator: 1, ..settings };
+    let one = Settings {
+        max_chats_per_operator: 1,
+        ..settings
+    };
     server.admin.put_settings(&one).await.unwrap();
     let mut op = available_operator(&server, "Ola").await;
     let mut v1 = Visitor::connect(&server.base).await;
@@ -294,7 +400,10 @@ async fn operator_chat_cap_comes_from_settings(db: Db) {
     assert_eq!(err.code(), Some(ErrorCode::ChatLimitReached));
     // Holding does not free a slot; ending does.
     op.hold(c1).await.unwrap();
-    assert_eq!(op.accept(c2).await.unwrap_err().code(), Some(ErrorCode::ChatLimitReached));
+    assert_eq!(
+        op.accept(c2).await.unwrap_err().code(),
+        Some(ErrorCode::ChatLimitReached)
+    );
     op.end(c1).await.unwrap();
     op.accept(c2).await.unwrap();
 }
@@ -307,17 +416,32 @@ async fn dropped_connections_resume_with_exactly_what_they_missed(db: Db) {
     wait_request(&mut op, chat).await;
     op.accept(chat).await.unwrap();
     visitor.say("a", "one").await;
-    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { .. })).await;
+    wait_event(&mut op, chat, |k| {
+        matches!(k, ChatEventKind::Message { .. })
+    })
+    .await;
 
     // The phone loses its network; the visitor keeps writing.
     op.drop_connection();
     visitor.say("b", "two").await;
     visitor.say("c", "three").await;
     op.reconnect().await.unwrap();
-    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { text, .. } if text == "three")).await;
-    assert_eq!(visitor_messages_of(&op, chat).await, ["one", "two", "three"]);
+    wait_event(
+        &mut op,
+        chat,
+        |k| matches!(k, ChatEventKind::Message { text, .. } if text == "three"),
+    )
+    .await;
+    assert_eq!(
+        visitor_messages_of(&op, chat).await,
+        ["one", "two", "three"]
+    );
     let seqs: Vec<i64> = op.state.history[&chat].iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gap, no double");
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "no gap, no double"
+    );
 
     // The visitor drops too; the operator writes meanwhile.
     let seen = visitor.events.last().unwrap().seq;
@@ -340,9 +464,18 @@ async fn retried_messages_are_stored_once(db: Db) {
     op.accept(chat).await.unwrap();
     let first = visitor.say("same-id", "hello once").await;
     let again = visitor.say("same-id", "hello once").await;
-    assert_eq!(first, again, "the retry is acknowledged with the stored seq");
-    let s1 = op.send_with_id(chat, "op-same", "reply once").await.unwrap();
-    let s2 = op.send_with_id(chat, "op-same", "reply once").await.unwrap();
+    assert_eq!(
+        first, again,
+        "the retry is acknowledged with the stored seq"
+    );
+    let s1 = op
+        .send_with_id(chat, "op-same", "reply once")
+        .await
+        .unwrap();
+    let s2 = op
+        .send_with_id(chat, "op-same", "reply once")
+        .await
+        .unwrap();
     assert_eq!(s1, s2);
     assert_eq!(message_count(&server).await, 2);
     let texts: Vec<_> = server
@@ -372,7 +505,11 @@ async fn reloaded_widget_gets_its_chat_back(db: Db) {
     drop(visitor);
     let mut reloaded = Visitor::connect_as(&server.base, Some(token.clone()), None).await;
     match &reloaded.welcome {
-        VisitorServerMsg::Welcome { chat: Some(c), visitor_token, .. } => {
+        VisitorServerMsg::Welcome {
+            chat: Some(c),
+            visitor_token,
+            ..
+        } => {
             assert_eq!(c.id, chat);
             assert_eq!(c.status, ChatStatus::Active);
             assert_eq!(visitor_token, &token);
@@ -382,14 +519,22 @@ async fn reloaded_widget_gets_its_chat_back(db: Db) {
     reloaded.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "answer"))).await;
     assert_eq!(reloaded.texts(), ["before reload", "answer"]);
     reloaded.say("2", "after reload").await;
-    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { text, .. } if text == "after reload")).await;
+    wait_event(
+        &mut op,
+        chat,
+        |k| matches!(k, ChatEventKind::Message { text, .. } if text == "after reload"),
+    )
+    .await;
 
     // Once ended, a reload shows no chat.
     op.end(chat).await.unwrap();
     reloaded.wait_status(ChatStatus::Ended).await;
     drop(reloaded);
     let again = Visitor::connect_as(&server.base, Some(token), None).await;
-    assert!(matches!(again.welcome, VisitorServerMsg::Welcome { chat: None, .. }));
+    assert!(matches!(
+        again.welcome,
+        VisitorServerMsg::Welcome { chat: None, .. }
+    ));
 }
 
 async fn bad_input_gets_typed_errors_and_stores_nothing(db: Db) {
@@ -401,49 +546,124 @@ async fn bad_input_gets_typed_errors_and_stores_nothing(db: Db) {
     wait_request(&mut a, chat).await;
 
     // Illegal in the chat's status: hold a ringing chat; the visitor writing before accept.
-    assert_eq!(a.hold(chat).await.unwrap_err().code(), Some(ErrorCode::IllegalTransition));
-    visitor.send(&switchboard_shared::VisitorClientMsg::Send { client_id: "early".into(), text: "hi".into() }).await;
-    let err = visitor.wait_for(|m| matches!(m, VisitorServerMsg::Error { .. })).await;
-    assert!(matches!(err, VisitorServerMsg::Error { client_id: Some(ref c), ref error } if c == "early" && error.code == ErrorCode::IllegalTransition));
+    assert_eq!(
+        a.hold(chat).await.unwrap_err().code(),
+        Some(ErrorCode::IllegalTransition)
+    );
+    visitor
+        .send(&switchboard_shared::VisitorClientMsg::Send {
+            client_id: "early".into(),
+            text: "hi".into(),
+        })
+        .await;
+    let err = visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
+        .await;
+    assert!(
+        matches!(err, VisitorServerMsg::Error { client_id: Some(ref c), ref error } if c == "early" && error.code == ErrorCode::IllegalTransition)
+    );
 
     a.accept(chat).await.unwrap();
     let before = message_count(&server).await;
     // Another operator's chat.
-    wait_event(&mut b, chat, |k| matches!(k, ChatEventKind::Accepted { .. })).await;
-    assert_eq!(b.send(chat, "not mine").await.unwrap_err().code(), Some(ErrorCode::Forbidden));
-    assert_eq!(b.end(chat).await.unwrap_err().code(), Some(ErrorCode::Forbidden));
+    wait_event(&mut b, chat, |k| {
+        matches!(k, ChatEventKind::Accepted { .. })
+    })
+    .await;
+    assert_eq!(
+        b.send(chat, "not mine").await.unwrap_err().code(),
+        Some(ErrorCode::Forbidden)
+    );
+    assert_eq!(
+        b.end(chat).await.unwrap_err().code(),
+        Some(ErrorCode::Forbidden)
+    );
     // Unknown chat.
-    assert_eq!(a.send(ChatId(987_654), "x").await.unwrap_err().code(), Some(ErrorCode::NotFound));
+    assert_eq!(
+        a.send(ChatId(987_654), "x").await.unwrap_err().code(),
+        Some(ErrorCode::NotFound)
+    );
     // Oversize message (limit: 4000 characters) and an empty one.
     let long = "x".repeat(switchboard_shared::MAX_MESSAGE_CHARS + 1);
-    assert_eq!(a.send(chat, &long).await.unwrap_err().code(), Some(ErrorCode::TooLarge));
-    assert_eq!(a.send(chat, "   ").await.unwrap_err().code(), Some(ErrorCode::InvalidInput));
+    assert_eq!(
+        a.send(chat, &long).await.unwrap_err().code(),
+        Some(ErrorCode::TooLarge)
+    );
+    assert_eq!(
+        a.send(chat, "   ").await.unwrap_err().code(),
+        Some(ErrorCode::InvalidInput)
+    );
     // Malformed frames and unknown types: typed errors, the connection survives.
     a.send_raw("{not json").await.unwrap();
-    let m = a.wait_for(|m| matches!(m, OperatorServerMsg::Error { .. })).await.unwrap();
-    assert!(matches!(m, OperatorServerMsg::Error { req: None, ref error } if error.code == ErrorCode::MalformedFrame));
-    a.send_raw(r#"{"req":5,"type":"self_destruct"}"#).await.unwrap();
-    let m = a.wait_for(|m| matches!(m, OperatorServerMsg::Error { .. })).await.unwrap();
-    assert!(matches!(m, OperatorServerMsg::Error { ref error, .. } if error.code == ErrorCode::UnknownType));
-    visitor.send_raw(r#"{"type":"send","client_id":"big","text":"#).await;
-    let m = visitor.wait_for(|m| matches!(m, VisitorServerMsg::Error { .. })).await;
-    assert!(matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::MalformedFrame));
+    let m = a
+        .wait_for(|m| matches!(m, OperatorServerMsg::Error { .. }))
+        .await
+        .unwrap();
+    assert!(
+        matches!(m, OperatorServerMsg::Error { req: None, ref error } if error.code == ErrorCode::MalformedFrame)
+    );
+    a.send_raw(r#"{"req":5,"type":"self_destruct"}"#)
+        .await
+        .unwrap();
+    let m = a
+        .wait_for(|m| matches!(m, OperatorServerMsg::Error { .. }))
+        .await
+        .unwrap();
+    assert!(
+        matches!(m, OperatorServerMsg::Error { ref error, .. } if error.code == ErrorCode::UnknownType)
+    );
+    visitor
+        .send_raw(r#"{"type":"send","client_id":"big","text":"#)
+        .await;
+    let m = visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
+        .await;
+    assert!(
+        matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::MalformedFrame)
+    );
     visitor.send_raw(r#"{"type":"teleport"}"#).await;
-    let m = visitor.wait_for(|m| matches!(m, VisitorServerMsg::Error { .. })).await;
-    assert!(matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::UnknownType));
-    visitor.send(&switchboard_shared::VisitorClientMsg::Send { client_id: "long".into(), text: long.clone() }).await;
-    let m = visitor.wait_for(|m| matches!(m, VisitorServerMsg::Error { .. })).await;
-    assert!(matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::TooLarge));
+    let m = visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
+        .await;
+    assert!(
+        matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::UnknownType)
+    );
+    visitor
+        .send(&switchboard_shared::VisitorClientMsg::Send {
+            client_id: "long".into(),
+            text: long.clone(),
+        })
+        .await;
+    let m = visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
+        .await;
+    assert!(
+        matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::TooLarge)
+    );
     // Both connections still work.
-    visitor.send(&switchboard_shared::VisitorClientMsg::Ping).await;
-    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Pong)).await;
+    visitor
+        .send(&switchboard_shared::VisitorClientMsg::Ping)
+        .await;
+    visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::Pong))
+        .await;
     a.send(chat, "still here").await.unwrap();
-    assert_eq!(message_count(&server).await, before + 1, "only the valid message was stored");
+    assert_eq!(
+        message_count(&server).await,
+        before + 1,
+        "only the valid message was stored"
+    );
 
     // A frame over the 64 KiB limit closes the socket (WebSocket close 1009), nothing stored.
-    let huge = format!(r#"{{"type":"send","client_id":"huge","text":"{}"}}"#, "y".repeat(70_000));
+    let huge = format!(
+        r#"{{"type":"send","client_id":"huge","text":"{}"}}"#,
+        "y".repeat(70_000)
+    );
     visitor.send_raw(&huge).await;
-    assert!(visitor.wait_for_close().await, "oversize frame closes the connection");
+    assert!(
+        visitor.wait_for_close().await,
+        "oversize frame closes the connection"
+    );
     assert_eq!(message_count(&server).await, before + 1);
 
     // HTTP: malformed and oversize bodies.
@@ -451,10 +671,27 @@ async fn bad_input_gets_typed_errors_and_stores_nothing(db: Db) {
     let url = format!("{}/api/auth/login", server.base);
     let res = http.post(&url).body("{").send().await.unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<switchboard_shared::ApiError>().await.unwrap().code, ErrorCode::MalformedFrame);
-    let res = http.post(&url).body(vec![b' '; 100_000]).send().await.unwrap();
+    assert_eq!(
+        res.json::<switchboard_shared::ApiError>()
+            .await
+            .unwrap()
+            .code,
+        ErrorCode::MalformedFrame
+    );
+    let res = http
+        .post(&url)
+        .body(vec![b' '; 100_000])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 413);
-    assert_eq!(res.json::<switchboard_shared::ApiError>().await.unwrap().code, ErrorCode::TooLarge);
+    assert_eq!(
+        res.json::<switchboard_shared::ApiError>()
+            .await
+            .unwrap()
+            .code,
+        ErrorCode::TooLarge
+    );
 }
 
 trait WaitClose {
@@ -477,37 +714,64 @@ async fn tokens_are_checked_everywhere(db: Db) {
     let session = server.operator("Abe").await;
     let client = server.client();
     // Wrong password, wrong token.
-    let err = client.login(&session.operator.email, "wrong-password").await.unwrap_err();
+    let err = client
+        .login(&session.operator.email, "wrong-password")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::Unauthorized));
     let err = client.resume_session("deadbeef").await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::Unauthorized));
     let mut forged = session.clone();
     forged.token = "0".repeat(64);
-    assert_eq!(forged.connect().await.err().and_then(|e| e.code()), Some(ErrorCode::Unauthorized));
-    assert_eq!(forged.set_available(true).await.unwrap_err().code(), Some(ErrorCode::Unauthorized));
+    assert_eq!(
+        forged.connect().await.err().and_then(|e| e.code()),
+        Some(ErrorCode::Unauthorized)
+    );
+    assert_eq!(
+        forged.set_available(true).await.unwrap_err().code(),
+        Some(ErrorCode::Unauthorized)
+    );
     // Missing token.
-    let res = reqwest::get(format!("{}/api/operator/me", server.base)).await.unwrap();
+    let res = reqwest::get(format!("{}/api/operator/me", server.base))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
     // Operators are not admins.
-    assert_eq!(session.operators().await.unwrap_err().code(), Some(ErrorCode::Forbidden));
+    assert_eq!(
+        session.operators().await.unwrap_err().code(),
+        Some(ErrorCode::Forbidden)
+    );
     // Expired token: refused over HTTP and WebSocket with its own code.
     let mut conn = session.connect().await.unwrap();
     sqlx::query("update sessions set expires_at = 1")
         .execute(&server.state.store.write)
         .await
         .unwrap();
-    assert_eq!(session.me().await.unwrap_err().code(), Some(ErrorCode::TokenExpired));
-    assert_eq!(session.connect().await.err().and_then(|e| e.code()), Some(ErrorCode::TokenExpired));
+    assert_eq!(
+        session.me().await.unwrap_err().code(),
+        Some(ErrorCode::TokenExpired)
+    );
+    assert_eq!(
+        session.connect().await.err().and_then(|e| e.code()),
+        Some(ErrorCode::TokenExpired)
+    );
     // An open connection notices at its next action.
     let err = conn.set_available(true).await.unwrap_err();
     assert!(
-        matches!(&err, CoreError::Api(e) if e.code == ErrorCode::TokenExpired) || matches!(err, CoreError::Closed),
+        matches!(&err, CoreError::Api(e) if e.code == ErrorCode::TokenExpired)
+            || matches!(err, CoreError::Closed),
         "{err}"
     );
     // Logout ends a session.
-    let fresh = client.login(&session.operator.email, switchboard_e2e::OPERATOR_PASSWORD).await.unwrap();
+    let fresh = client
+        .login(&session.operator.email, switchboard_e2e::OPERATOR_PASSWORD)
+        .await
+        .unwrap();
     fresh.logout().await.unwrap();
-    assert_eq!(fresh.me().await.unwrap_err().code(), Some(ErrorCode::Unauthorized));
+    assert_eq!(
+        fresh.me().await.unwrap_err().code(),
+        Some(ErrorCode::Unauthorized)
+    );
 }
 
 async fn cached_state_plus_events_equals_a_fresh_snapshot(db: Db) {
@@ -536,7 +800,9 @@ async fn cached_state_plus_events_equals_a_fresh_snapshot(db: Db) {
     op.end(chats[0]).await.unwrap();
     // Let every event reach the cached state.
     op.set_available(true).await.unwrap();
-    while let Ok(Ok(_)) = tokio::time::timeout(std::time::Duration::from_millis(300), op.recv()).await {}
+    while let Ok(Ok(_)) =
+        tokio::time::timeout(std::time::Duration::from_millis(300), op.recv()).await
+    {}
 
     let fresh = op_fresh(&server, &op).await;
     assert_eq!(op.state.requests, fresh.state.requests);
@@ -567,7 +833,12 @@ async fn a_server_restart_loses_nothing(db: Db) {
     let mut visitor = Visitor::connect_as(&server.base, Some(token), None).await;
     visitor.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "message 19"))).await;
     let seq = visitor.say("after", "after restart").await;
-    wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Message { text, .. } if text == "after restart")).await;
+    wait_event(
+        &mut op,
+        chat,
+        |k| matches!(k, ChatEventKind::Message { text, .. } if text == "after restart"),
+    )
+    .await;
     let texts = visitor_messages_of(&op, chat).await;
     assert_eq!(texts.len(), 21);
     assert_eq!(texts[20], "after restart");

@@ -67,7 +67,10 @@ pub fn transition(status: ChatStatus, action: Action) -> Result<Outcome, Illegal
     use Action as A;
     use ChatStatus as S;
     let stay = |status| Outcome { status, end: None };
-    let end = |status, reason| Outcome { status, end: Some(reason) };
+    let end = |status, reason| Outcome {
+        status,
+        end: Some(reason),
+    };
     let outcome = match (status, action) {
         (S::Waiting | S::Queued, A::Accept) => stay(S::Active),
         (S::Waiting, A::Decline) => stay(S::Waiting),
@@ -143,7 +146,11 @@ mod tests {
         for status in S::ALL {
             for action in A::ALL {
                 if let Ok(o) = transition(status, action) {
-                    assert_eq!(o.end.is_some(), o.status.is_final(), "{status:?} × {action:?}");
+                    assert_eq!(
+                        o.end.is_some(),
+                        o.status.is_final(),
+                        "{status:?} × {action:?}"
+                    );
                 }
             }
         }
@@ -151,7 +158,13 @@ mod tests {
             transition(S::Waiting, A::Unanswered).unwrap().end,
             Some(EndReason::NoOperator)
         );
-        assert_eq!(transition(S::Queued, A::VisitorEnd).unwrap().end, Some(EndReason::Visitor));
-        assert_eq!(transition(S::OnHold, A::OperatorEnd).unwrap().end, Some(EndReason::Operator));
+        assert_eq!(
+            transition(S::Queued, A::VisitorEnd).unwrap().end,
+            Some(EndReason::Visitor)
+        );
+        assert_eq!(
+            transition(S::OnHold, A::OperatorEnd).unwrap().end,
+            Some(EndReason::Operator)
+        );
     }
 }

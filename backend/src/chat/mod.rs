@@ -40,7 +40,13 @@ impl Chats {
     /// Starts the writer and the background duties.
     pub fn launch(store: Store, hub: Hub, settings: Arc<RwLock<Settings>>) -> Chats {
         let writer = writer::Writer::start(store.clone(), hub.clone(), settings.clone());
-        let chats = Chats { store, hub, writer, settings, line_changed: Arc::new(Notify::new()) };
+        let chats = Chats {
+            store,
+            hub,
+            writer,
+            settings,
+            line_changed: Arc::new(Notify::new()),
+        };
         tokio::spawn(chats.clone().queue_positions());
         tokio::spawn(chats.clone().ring_timeouts());
         chats
@@ -48,12 +54,19 @@ impl Chats {
 
     /// The current settings.
     pub fn settings(&self) -> Settings {
-        self.settings.read().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
+        self.settings
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
     }
 
     async fn apply(&self, op: Op) -> Result<Done, Error> {
         let done = self.writer.apply(op).await?;
-        if done.events.iter().any(|e| !matches!(e.kind, switchboard_shared::ChatEventKind::Message { .. })) {
+        if done
+            .events
+            .iter()
+            .any(|e| !matches!(e.kind, switchboard_shared::ChatEventKind::Message { .. }))
+        {
             self.line_changed.notify_one();
         }
         Ok(done)
@@ -69,23 +82,38 @@ impl Chats {
     ) -> Result<Done, Error> {
         let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
         if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
-            return Err(Error::client(ErrorCode::TooLarge, "the chat name is over 100 characters"));
+            return Err(Error::client(
+                ErrorCode::TooLarge,
+                "the chat name is over 100 characters",
+            ));
         }
-        if let Some(open) = chats::latest_for_visitor(&self.store.read, visitor).await? {
-            if !open.status.is_final() {
-                return Err(Error::client(
-                    ErrorCode::IllegalTransition,
-                    "you already have an open chat",
-                ));
-            }
+        if let Some(open) = chats::latest_for_visitor(&self.store.read, visitor).await?
+            && !open.status.is_final()
+        {
+            return Err(Error::client(
+                ErrorCode::IllegalTransition,
+                "you already have an open chat",
+            ));
         }
         let available = operators::count_available(&self.store.read).await? > 0;
-        self.apply(Op::Start { visitor, name, mode, page, available }).await
+        self.apply(Op::Start {
+            visitor,
+            name,
+            mode,
+            page,
+            available,
+        })
+        .await
     }
 
     /// A lifecycle move by a visitor, an operator or the system.
     pub async fn act(&self, chat: ChatId, actor: Actor, action: Action) -> Result<Done, Error> {
-        self.apply(Op::Act { chat, actor, action }).await
+        self.apply(Op::Act {
+            chat,
+            actor,
+            action,
+        })
+        .await
     }
 
     /// A message. Retrying with the same `client_id` stores it once.
@@ -97,7 +125,9 @@ impl Chats {
         text: String,
     ) -> Result<Done, Error> {
         if client_id.is_empty() || client_id.len() > MAX_CLIENT_ID {
-            return Err(Error::invalid(format!("client_id must be 1 to {MAX_CLIENT_ID} bytes")));
+            return Err(Error::invalid(format!(
+                "client_id must be 1 to {MAX_CLIENT_ID} bytes"
+            )));
         }
         if text.trim().is_empty() {
             return Err(Error::invalid("the message is empty"));
@@ -108,7 +138,13 @@ impl Chats {
                 format!("messages are limited to {MAX_MESSAGE_CHARS} characters"),
             ));
         }
-        self.apply(Op::Message { chat, actor, client_id, text }).await
+        self.apply(Op::Message {
+            chat,
+            actor,
+            client_id,
+            text,
+        })
+        .await
     }
 
     /// Live Help Available / Not Available. When the last available operator leaves, the
@@ -123,7 +159,10 @@ impl Chats {
             .ok_or_else(|| Error::not_found("operator"))?;
         self.hub.publish(
             &[Topic::Operator(operator)],
-            HubEvent::OperatorAvailability { operator, available },
+            HubEvent::OperatorAvailability {
+                operator,
+                available,
+            },
         );
         self.refresh_availability().await?;
         if !available {
@@ -165,13 +204,14 @@ impl Chats {
         loop {
             tick.tick().await;
             let timeout = i64::from(self.settings().ring_timeout_secs) * 1000;
-            let expired = match chats::waiting_since_before(&self.store.read, now_ms() - timeout).await {
-                Ok(ids) => ids,
-                Err(e) => {
-                    tracing::warn!(error = %e, "ring timeout sweep failed");
-                    continue;
-                }
-            };
+            let expired =
+                match chats::waiting_since_before(&self.store.read, now_ms() - timeout).await {
+                    Ok(ids) => ids,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "ring timeout sweep failed");
+                        continue;
+                    }
+                };
             for id in expired {
                 let r = self.act(id, Actor::System, Action::Unanswered).await;
                 if let Err(e) = self.ignore_races(r) {
@@ -192,7 +232,10 @@ impl Chats {
                     for (i, (chat_id, visitor)) in line.into_iter().enumerate() {
                         self.hub.publish(
                             &[Topic::Visitor(visitor)],
-                            HubEvent::QueuePosition { chat_id, position: i as u32 + 1 },
+                            HubEvent::QueuePosition {
+                                chat_id,
+                                position: i as u32 + 1,
+                            },
                         );
                     }
                 }
@@ -209,5 +252,8 @@ impl Chats {
 
 /// The operator as an actor.
 pub fn operator_actor(profile: &OperatorProfile) -> Actor {
-    Actor::Operator(OperatorRef { id: profile.id, name: profile.name.clone() })
+    Actor::Operator(OperatorRef {
+        id: profile.id,
+        name: profile.name.clone(),
+    })
 }

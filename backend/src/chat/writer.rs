@@ -14,8 +14,8 @@ use std::sync::{Arc, RwLock};
 
 use sqlx::AnyConnection;
 use switchboard_shared::{
-    Author, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, EndReason, ErrorCode,
-    Mode, OperatorRef, Page, Settings, VisitorId,
+    Author, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, EndReason, ErrorCode, Mode,
+    OperatorRef, Page, Settings, VisitorId,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -104,7 +104,11 @@ impl Writer {
         let shards = (0..store.write_shards())
             .map(|i| {
                 let (tx, rx) = mpsc::channel(4096);
-                let shard = Shard { store: store.clone(), hub: hub.clone(), settings: settings.clone() };
+                let shard = Shard {
+                    store: store.clone(),
+                    hub: hub.clone(),
+                    settings: settings.clone(),
+                };
                 tokio::spawn(async move {
                     shard.run(rx).await;
                     tracing::debug!(shard = i, "chat writer stopped");
@@ -112,7 +116,9 @@ impl Writer {
                 tx
             })
             .collect();
-        Writer { shards: Arc::new(shards) }
+        Writer {
+            shards: Arc::new(shards),
+        }
     }
 
     /// Applies `op` and returns what it did, once it is committed and published.
@@ -127,7 +133,8 @@ impl Writer {
             .send(Job { op, reply })
             .await
             .map_err(|_| Error::Internal("chat writer stopped".into()))?;
-        rx.await.map_err(|_| Error::Internal("chat writer dropped a job".into()))?
+        rx.await
+            .map_err(|_| Error::Internal("chat writer dropped a job".into()))?
     }
 }
 
@@ -157,7 +164,10 @@ impl Shard {
     async fn apply_batch(&self, batch: &[Job]) -> Vec<Result<Done, Error>> {
         let fail_all = |e: &Error| -> Vec<Result<Done, Error>> {
             tracing::error!(error = %e, jobs = batch.len(), "chat batch failed");
-            batch.iter().map(|_| Err(Error::Internal(e.to_string()))).collect()
+            batch
+                .iter()
+                .map(|_| Err(Error::Internal(e.to_string())))
+                .collect()
         };
         let mut tx = match self.store.write.begin().await {
             Ok(tx) => tx,
@@ -182,9 +192,16 @@ impl Shard {
     async fn apply_one(&self, conn: &mut AnyConnection, op: &Op) -> Result<Done, Error> {
         let now = now_ms();
         match op {
-            Op::Start { visitor, name, mode, page, available } => {
+            Op::Start {
+                visitor,
+                name,
+                mode,
+                page,
+                available,
+            } => {
                 let mut chat =
-                    chats::insert(conn, *visitor, name.as_deref(), *mode, page.as_ref(), now).await?;
+                    chats::insert(conn, *visitor, name.as_deref(), *mode, page.as_ref(), now)
+                        .await?;
                 let kind = ChatEventKind::Requested {
                     visitor_id: *visitor,
                     name: name.clone(),
@@ -198,14 +215,21 @@ impl Shard {
                 }
                 self.save(conn, &chat, &events).await
             }
-            Op::Act { chat: id, actor, action } => {
+            Op::Act {
+                chat: id,
+                actor,
+                action,
+            } => {
                 let mut chat = self.load(conn, *id).await?;
                 authorize(&chat, actor, *action)?;
                 let mut events = Vec::new();
                 match action {
                     Action::Accept => {
-                        if let (ChatStatus::Active | ChatStatus::OnHold, Some(op), Actor::Operator(me)) =
-                            (chat.status, &chat.operator, actor)
+                        if let (
+                            ChatStatus::Active | ChatStatus::OnHold,
+                            Some(op),
+                            Actor::Operator(me),
+                        ) = (chat.status, &chat.operator, actor)
                         {
                             // A retried accept by the winner is a no-op; anyone else lost.
                             if op.id == me.id {
@@ -218,8 +242,14 @@ impl Shard {
                             ));
                         }
                         check(chat.status, Action::Accept)?;
-                        let Actor::Operator(me) = actor else { unreachable!("authorized") };
-                        let max = self.settings.read().map(|s| s.max_chats_per_operator).unwrap_or(3);
+                        let Actor::Operator(me) = actor else {
+                            unreachable!("authorized")
+                        };
+                        let max = self
+                            .settings
+                            .read()
+                            .map(|s| s.max_chats_per_operator)
+                            .unwrap_or(3);
                         if chats::count_open_for_operator(conn, me.id).await? >= i64::from(max) {
                             return Err(Error::client(
                                 ErrorCode::ChatLimitReached,
@@ -228,14 +258,20 @@ impl Shard {
                         }
                         chat.operator = Some(me.clone());
                         chat.accepted_at = Some(now);
-                        let kind = ChatEventKind::Accepted { operator: me.clone() };
+                        let kind = ChatEventKind::Accepted {
+                            operator: me.clone(),
+                        };
                         events.push(push_event(&mut chat, now, ChatStatus::Active, kind));
                     }
                     Action::Decline => {
                         check(chat.status, Action::Decline)?;
-                        let Actor::Operator(me) = actor else { unreachable!("authorized") };
+                        let Actor::Operator(me) = actor else {
+                            unreachable!("authorized")
+                        };
                         if chats::decline(conn, chat.id, me.id, now).await? {
-                            let kind = ChatEventKind::Declined { operator: me.clone() };
+                            let kind = ChatEventKind::Declined {
+                                operator: me.clone(),
+                            };
                             events.push(push_event(&mut chat, now, ChatStatus::Waiting, kind));
                             if chats::undeclined_available(conn, chat.id).await? == 0 {
                                 self.end(&mut chat, now, Action::Unanswered, &mut events)?;
@@ -244,7 +280,9 @@ impl Shard {
                     }
                     Action::Queue | Action::Hold | Action::Resume => {
                         let out = check(chat.status, *action)?;
-                        let Actor::Operator(me) = actor else { unreachable!("authorized") };
+                        let Actor::Operator(me) = actor else {
+                            unreachable!("authorized")
+                        };
                         let operator = me.clone();
                         let kind = match action {
                             Action::Queue => ChatEventKind::Queued { operator },
@@ -260,16 +298,28 @@ impl Shard {
                 }
                 self.save(conn, &chat, &events).await
             }
-            Op::Message { chat: id, actor, client_id, text } => {
+            Op::Message {
+                chat: id,
+                actor,
+                client_id,
+                text,
+            } => {
                 let mut chat = self.load(conn, *id).await?;
                 authorize(&chat, actor, Action::Message)?;
                 if let Some(earlier) = chats::by_client_id(conn, chat.id, client_id).await? {
-                    return Ok(Done { chat, events: Vec::new(), seq: Some(earlier.seq) });
+                    return Ok(Done {
+                        chat,
+                        events: Vec::new(),
+                        seq: Some(earlier.seq),
+                    });
                 }
                 let out = check(chat.status, Action::Message)?;
                 let author = match actor {
                     Actor::Visitor(_) => Author::Visitor,
-                    Actor::Operator(op) => Author::Operator { id: op.id, name: op.name.clone() },
+                    Actor::Operator(op) => Author::Operator {
+                        id: op.id,
+                        name: op.name.clone(),
+                    },
                     Actor::System => Author::System,
                 };
                 let kind = ChatEventKind::Message {
@@ -281,14 +331,20 @@ impl Shard {
                 chats::append(conn, &event, Some(client_id)).await?;
                 chats::update(conn, &chat, None).await?;
                 let seq = Some(event.seq);
-                Ok(Done { chat, events: vec![event], seq })
+                Ok(Done {
+                    chat,
+                    events: vec![event],
+                    seq,
+                })
             }
         }
     }
 
     async fn load(&self, conn: &mut AnyConnection, id: ChatId) -> Result<ChatSummary, Error> {
         let lock = self.store.backend == Backend::Postgres;
-        chats::get(conn, id, lock).await?.ok_or_else(|| Error::not_found("chat"))
+        chats::get(conn, id, lock)
+            .await?
+            .ok_or_else(|| Error::not_found("chat"))
     }
 
     /// Applies an ending move and records its event.
@@ -302,7 +358,12 @@ impl Shard {
         let out = check(chat.status, action)?;
         let reason = out.end.unwrap_or(EndReason::NoOperator);
         chat.ended_at = Some(now);
-        events.push(push_event(chat, now, out.status, ChatEventKind::Ended { reason }));
+        events.push(push_event(
+            chat,
+            now,
+            out.status,
+            ChatEventKind::Ended { reason },
+        ));
         Ok(())
     }
 
@@ -324,22 +385,41 @@ impl Shard {
             }
         }
         chats::update(conn, chat, end_reason).await?;
-        Ok(Done { chat: chat.clone(), events: events.to_vec(), seq: events.last().map(|e| e.seq) })
+        Ok(Done {
+            chat: chat.clone(),
+            events: events.to_vec(),
+            seq: events.last().map(|e| e.seq),
+        })
     }
 }
 
 /// Gives the chat its next `seq` and status, and returns the event.
-fn push_event(chat: &mut ChatSummary, now: i64, status: ChatStatus, kind: ChatEventKind) -> ChatEvent {
+fn push_event(
+    chat: &mut ChatSummary,
+    now: i64,
+    status: ChatStatus,
+    kind: ChatEventKind,
+) -> ChatEvent {
     chat.last_seq += 1;
     chat.status = status;
-    ChatEvent { chat_id: chat.id, seq: chat.last_seq, at: now, status, kind }
+    ChatEvent {
+        chat_id: chat.id,
+        seq: chat.last_seq,
+        at: now,
+        status,
+        kind,
+    }
 }
 
 fn check(status: ChatStatus, action: Action) -> Result<super::lifecycle::Outcome, Error> {
     transition(status, action).map_err(|_| {
         Error::client(
             ErrorCode::IllegalTransition,
-            format!("cannot {} a chat that is {}", verb(action), status.as_str().replace('_', " ")),
+            format!(
+                "cannot {} a chat that is {}",
+                verb(action),
+                status.as_str().replace('_', " ")
+            ),
         )
     })
 }
@@ -366,7 +446,10 @@ fn authorize(chat: &ChatSummary, actor: &Actor, action: Action) -> Result<(), Er
             }
             match action {
                 Action::VisitorEnd | Action::Message => Ok(()),
-                _ => Err(Error::client(ErrorCode::Forbidden, "visitors cannot do that")),
+                _ => Err(Error::client(
+                    ErrorCode::Forbidden,
+                    "visitors cannot do that",
+                )),
             }
         }
         Actor::Operator(me) => match action {
@@ -380,9 +463,10 @@ fn authorize(chat: &ChatSummary, actor: &Actor, action: Action) -> Result<(), Er
                     _ => Ok(()),
                 }
             }
-            Action::VisitorEnd | Action::Unanswered => {
-                Err(Error::client(ErrorCode::Forbidden, "operators cannot do that"))
-            }
+            Action::VisitorEnd | Action::Unanswered => Err(Error::client(
+                ErrorCode::Forbidden,
+                "operators cannot do that",
+            )),
         },
     }
 }

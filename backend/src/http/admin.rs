@@ -22,7 +22,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/settings", get(get_settings).put(put_settings))
 }
 
-async fn list(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<OperatorProfile>>, Error> {
+async fn list(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<Vec<OperatorProfile>>, Error> {
     Ok(Json(operators::list(&state.store.read).await?))
 }
 
@@ -35,7 +38,15 @@ async fn create(
     let name = field(&req.name, "name", 100)?;
     check_password_rules(&req.password)?;
     let hash = hash_password(req.password).await?;
-    let op = operators::create(&state.store.write, &email, &name, &hash, req.is_admin, now_ms()).await?;
+    let op = operators::create(
+        &state.store.write,
+        &email,
+        &name,
+        &hash,
+        req.is_admin,
+        now_ms(),
+    )
+    .await?;
     tracing::info!(admin = %admin.id, operator = %op.id, "operator created");
     Ok((StatusCode::CREATED, Json(op)))
 }
@@ -46,7 +57,11 @@ async fn update(
     Path(id): Path<i64>,
     Body(req): Body<UpdateOperatorRequest>,
 ) -> Result<Json<OperatorProfile>, Error> {
-    let name = req.name.as_deref().map(|n| field(n, "name", 100)).transpose()?;
+    let name = req
+        .name
+        .as_deref()
+        .map(|n| field(n, "name", 100))
+        .transpose()?;
     let hash = match req.password {
         Some(p) => {
             check_password_rules(&p)?;
@@ -54,10 +69,16 @@ async fn update(
         }
         None => None,
     };
-    operators::update(&state.store.write, OperatorId(id), name.as_deref(), hash.as_deref(), req.is_admin)
-        .await?
-        .map(Json)
-        .ok_or_else(|| Error::not_found("operator"))
+    operators::update(
+        &state.store.write,
+        OperatorId(id),
+        name.as_deref(),
+        hash.as_deref(),
+        req.is_admin,
+    )
+    .await?
+    .map(Json)
+    .ok_or_else(|| Error::not_found("operator"))
 }
 
 async fn remove(
@@ -66,7 +87,10 @@ async fn remove(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, Error> {
     if admin.id.0 == id {
-        return Err(Error::client(ErrorCode::Conflict, "you cannot delete your own account"));
+        return Err(Error::client(
+            ErrorCode::Conflict,
+            "you cannot delete your own account",
+        ));
     }
     if !operators::delete(&state.store.write, OperatorId(id)).await? {
         return Err(Error::not_found("operator"));

@@ -13,7 +13,9 @@ use crate::store::{now_ms, operators};
 
 /// `/api/auth/*`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/auth/login", post(login)).route("/api/auth/logout", post(logout))
+    Router::new()
+        .route("/api/auth/login", post(login))
+        .route("/api/auth/logout", post(logout))
 }
 
 async fn login(
@@ -22,20 +24,35 @@ async fn login(
 ) -> Result<Json<LoginResponse>, Error> {
     let refused = || Error::client(ErrorCode::Unauthorized, "wrong e-mail or password");
     let email = req.email.trim().to_lowercase();
-    let record = operators::by_email(&state.store.read, &email).await?.ok_or_else(refused)?;
+    let record = operators::by_email(&state.store.read, &email)
+        .await?
+        .ok_or_else(refused)?;
     if !verify_password(req.password, record.password_hash).await? {
         return Err(refused());
     }
     let token = new_token();
     let now = now_ms();
     let expires_at = now + state.config.token_ttl_secs as i64 * 1000;
-    operators::create_session(&state.store.write, &token_hash(&token), record.profile.id, now, expires_at)
-        .await?;
+    operators::create_session(
+        &state.store.write,
+        &token_hash(&token),
+        record.profile.id,
+        now,
+        expires_at,
+    )
+    .await?;
     tracing::info!(operator = %record.profile.id, "signed in");
-    Ok(Json(LoginResponse { token, expires_at, operator: record.profile }))
+    Ok(Json(LoginResponse {
+        token,
+        expires_at,
+        operator: record.profile,
+    }))
 }
 
-async fn logout(State(state): State<AppState>, op: Operator) -> Result<axum::http::StatusCode, Error> {
+async fn logout(
+    State(state): State<AppState>,
+    op: Operator,
+) -> Result<axum::http::StatusCode, Error> {
     operators::delete_session(&state.store.write, &token_hash(&op.token)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -28,9 +28,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 Error::client(ErrorCode::MalformedFrame, r.body_text())
             }
         })?;
-        serde_json::from_slice(&bytes)
-            .map(Body)
-            .map_err(|e| Error::client(ErrorCode::MalformedFrame, format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+            Error::client(ErrorCode::MalformedFrame, format!("invalid JSON body: {e}"))
+        })
     }
 }
 
@@ -41,7 +41,10 @@ pub fn field(value: &str, name: &str, max: usize) -> Result<String, Error> {
         return Err(Error::invalid(format!("{name} is required")));
     }
     if v.chars().count() > max {
-        return Err(Error::client(ErrorCode::TooLarge, format!("{name} is over {max} characters")));
+        return Err(Error::client(
+            ErrorCode::TooLarge,
+            format!("{name} is over {max} characters"),
+        ));
     }
     Ok(v.to_owned())
 }

@@ -32,7 +32,12 @@ async fn set_status(
     op: Operator,
     Body(req): Body<SetStatusRequest>,
 ) -> Result<Json<OperatorProfile>, Error> {
-    Ok(Json(state.chats.set_available(op.profile.id, req.available).await?))
+    Ok(Json(
+        state
+            .chats
+            .set_available(op.profile.id, req.available)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -51,20 +56,30 @@ async fn events(
     let chat = chats::get_from(&state.store.read, ChatId(id))
         .await?
         .ok_or_else(|| Error::not_found("chat"))?;
-    let mine = chat.operator.as_ref().is_some_and(|o| o.id == op.profile.id);
+    let mine = chat
+        .operator
+        .as_ref()
+        .is_some_and(|o| o.id == op.profile.id);
     let open_to_all = matches!(
         chat.status,
         switchboard_shared::ChatStatus::Waiting | switchboard_shared::ChatStatus::Queued
     );
     if !mine && !open_to_all && !op.profile.is_admin {
-        return Err(Error::client(ErrorCode::Forbidden, "this chat belongs to another operator"));
+        return Err(Error::client(
+            ErrorCode::Forbidden,
+            "this chat belongs to another operator",
+        ));
     }
-    Ok(Json(chats::events_after(&state.store.read, chat.id, q.after, 1000).await?))
+    Ok(Json(
+        chats::events_after(&state.store.read, chat.id, q.after, 1000).await?,
+    ))
 }
 
 async fn offline_messages(
     State(state): State<AppState>,
     _op: Operator,
 ) -> Result<Json<Vec<OfflineMessage>>, Error> {
-    Ok(Json(visitors::offline_messages(&state.store.read, 500).await?))
+    Ok(Json(
+        visitors::offline_messages(&state.store.read, 500).await?,
+    ))
 }

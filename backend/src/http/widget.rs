@@ -2,11 +2,12 @@
 //! (the live part is the WebSocket in [`crate::ws::visitor`]), and the health check.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use switchboard_shared::{LeaveMessageRequest, OfflineMessage, WidgetStatus};
+use tower_http::cors::{Any, CorsLayer};
 
 use super::{Body, email, field};
 use crate::AppState;
@@ -21,12 +22,20 @@ const DEMO_HTML: &str = include_str!("../../assets/demo.html");
 
 /// `/`, `/widget.js`, `/healthz`, `/api/widget/*`.
 pub fn router() -> Router<AppState> {
+    // The widget runs on other sites: its HTTP calls are cross-origin (no cookies involved).
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE]);
+    let api = Router::new()
+        .route("/api/widget/status", get(status))
+        .route("/api/widget/offline-messages", post(leave_message))
+        .layer(cors);
     Router::new()
         .route("/", get(|| async { Html(DEMO_HTML) }))
         .route("/widget.js", get(widget_js))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/api/widget/status", get(status))
-        .route("/api/widget/offline-messages", post(leave_message))
+        .merge(api)
 }
 
 async fn widget_js() -> impl IntoResponse {
@@ -40,7 +49,9 @@ async fn widget_js() -> impl IntoResponse {
 }
 
 async fn status(State(state): State<AppState>) -> Json<WidgetStatus> {
-    Json(WidgetStatus { available: state.hub.is_available() })
+    Json(WidgetStatus {
+        available: state.hub.is_available(),
+    })
 }
 
 /// "Leave a message": stored, linked to the visitor (and their last chat) when known.
@@ -56,12 +67,21 @@ async fn leave_message(
         None => None,
     };
     let chat = match visitor {
-        Some(v) => chats::latest_for_visitor(&state.store.read, v).await?.map(|c| c.id),
+        Some(v) => chats::latest_for_visitor(&state.store.read, v)
+            .await?
+            .map(|c| c.id),
         None => None,
     };
-    let msg =
-        visitors::leave_message(&state.store.write, visitor, chat, &name, &email, &text, now_ms())
-            .await?;
+    let msg = visitors::leave_message(
+        &state.store.write,
+        visitor,
+        chat,
+        &name,
+        &email,
+        &text,
+        now_ms(),
+    )
+    .await?;
     tracing::info!(offline_message = %msg.id, "offline message left");
     Ok((StatusCode::CREATED, Json(msg)))
 }

@@ -6,8 +6,8 @@
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyConnection, Executor, Row};
 use switchboard_shared::{
-    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, Mode, OperatorId, OperatorRef,
-    Page, VisitorId,
+    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, Mode, OperatorId, OperatorRef, Page,
+    VisitorId,
 };
 
 use crate::error::Error;
@@ -25,9 +25,15 @@ fn summary(row: &AnyRow) -> Result<ChatSummary, Error> {
         mode: Mode::parse(&mode).ok_or_else(|| Error::Internal(format!("bad mode {mode}")))?,
         status: ChatStatus::parse(&status)
             .ok_or_else(|| Error::Internal(format!("bad status {status}")))?,
-        page: page_url.map(|url| Page { url, title: row.try_get("page_title").ok().flatten() }),
+        page: page_url.map(|url| Page {
+            url,
+            title: row.try_get("page_title").ok().flatten(),
+        }),
         operator: match (operator_id, operator_name) {
-            (Some(id), Some(name)) => Some(OperatorRef { id: OperatorId(id), name }),
+            (Some(id), Some(name)) => Some(OperatorRef {
+                id: OperatorId(id),
+                name,
+            }),
             _ => None,
         },
         created_at: row.try_get("created_at")?,
@@ -62,7 +68,10 @@ pub async fn get(
     } else {
         "select * from chats where id = $1"
     };
-    let row = sqlx::query(sql).bind(id.0).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(sql)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(summary).transpose()
 }
 
@@ -71,7 +80,10 @@ pub async fn get_from<'c, E: Executor<'c, Database = Any>>(
     exec: E,
     id: ChatId,
 ) -> Result<Option<ChatSummary>, Error> {
-    let row = sqlx::query("select * from chats where id = $1").bind(id.0).fetch_optional(exec).await?;
+    let row = sqlx::query("select * from chats where id = $1")
+        .bind(id.0)
+        .fetch_optional(exec)
+        .await?;
     row.as_ref().map(summary).transpose()
 }
 
@@ -305,7 +317,9 @@ pub async fn line<'c, E: Executor<'c, Database = Any>>(
     )
     .fetch_all(exec)
     .await?;
-    rows.iter().map(|r| Ok((ChatId(r.try_get(0)?), VisitorId(r.try_get(1)?)))).collect()
+    rows.iter()
+        .map(|r| Ok((ChatId(r.try_get(0)?), VisitorId(r.try_get(1)?))))
+        .collect()
 }
 
 /// True when the event must not reach the visitor (operator-only bookkeeping).

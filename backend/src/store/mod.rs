@@ -66,8 +66,15 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&write).await.map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(Store { read, write, backend })
+        migrator
+            .run(&write)
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Store {
+            read,
+            write,
+            backend,
+        })
     }
 
     /// How many write shards the chat writer may run: SQLite has a single writer.
@@ -105,7 +112,11 @@ async fn pool(url: &str, backend: Backend, max: u32) -> Result<AnyPool, Error> {
     }
     let url = if backend == Backend::Sqlite && !url.contains("mode=") {
         // create the file on first start
-        if url.contains('?') { format!("{url}&mode=rwc") } else { format!("{url}?mode=rwc") }
+        if url.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        }
     } else {
         url.to_owned()
     };

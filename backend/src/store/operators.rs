@@ -26,7 +26,10 @@ fn profile(row: &AnyRow) -> Result<OperatorProfile, Error> {
 
 /// How many operators exist.
 pub async fn count(pool: &AnyPool) -> Result<i64, Error> {
-    Ok(sqlx::query("select count(*) from operators").fetch_one(pool).await?.try_get(0)?)
+    Ok(sqlx::query("select count(*) from operators")
+        .fetch_one(pool)
+        .await?
+        .try_get(0)?)
 }
 
 /// Creates an operator; a taken e-mail is a [`Error::Conflict`].
@@ -55,18 +58,20 @@ pub async fn create(
 
 /// Every operator, by id.
 pub async fn list(pool: &AnyPool) -> Result<Vec<OperatorProfile>, Error> {
-    let rows = sqlx::query("select id, email, name, is_admin, available from operators order by id")
-        .fetch_all(pool)
-        .await?;
+    let rows =
+        sqlx::query("select id, email, name, is_admin, available from operators order by id")
+            .fetch_all(pool)
+            .await?;
     rows.iter().map(profile).collect()
 }
 
 /// One operator.
 pub async fn get(pool: &AnyPool, id: OperatorId) -> Result<Option<OperatorProfile>, Error> {
-    let row = sqlx::query("select id, email, name, is_admin, available from operators where id = $1")
-        .bind(id.0)
-        .fetch_optional(pool)
-        .await?;
+    let row =
+        sqlx::query("select id, email, name, is_admin, available from operators where id = $1")
+            .bind(id.0)
+            .fetch_optional(pool)
+            .await?;
     row.as_ref().map(profile).transpose()
 }
 
@@ -162,10 +167,12 @@ pub async fn set_available(
 
 /// How many operators have Live Help Available.
 pub async fn count_available(pool: &AnyPool) -> Result<i64, Error> {
-    Ok(sqlx::query("select count(*) from operators where available = 1")
-        .fetch_one(pool)
-        .await?
-        .try_get(0)?)
+    Ok(
+        sqlx::query("select count(*) from operators where available = 1")
+            .fetch_one(pool)
+            .await?
+            .try_get(0)?,
+    )
 }
 
 /// Stores a session token hash.

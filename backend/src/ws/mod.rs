@@ -67,14 +67,20 @@ impl Conn {
 
     /// Closes with a WebSocket close code and reason.
     pub async fn close(mut self, code: u16, reason: &str) {
-        let frame = CloseFrame { code, reason: reason.to_owned().into() };
+        let frame = CloseFrame {
+            code,
+            reason: reason.to_owned().into(),
+        };
         let _ = self.socket.send(Message::Close(Some(frame))).await;
     }
 }
 
 /// Builds an [`ApiError`].
 pub fn api(code: ErrorCode, message: impl Into<String>) -> ApiError {
-    ApiError { code, message: message.into() }
+    ApiError {
+        code,
+        message: message.into(),
+    }
 }
 
 /// Reads a frame: not JSON or the wrong shape is `malformed_frame`; an unknown `type` is
@@ -85,9 +91,15 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Frame<T> {
         Err(e) => {
             let msg = e.to_string();
             if msg.starts_with("unknown variant") {
-                Frame::Bad(api(ErrorCode::UnknownType, format!("unknown frame type: {msg}")))
+                Frame::Bad(api(
+                    ErrorCode::UnknownType,
+                    format!("unknown frame type: {msg}"),
+                ))
             } else {
-                Frame::Bad(api(ErrorCode::MalformedFrame, format!("malformed frame: {msg}")))
+                Frame::Bad(api(
+                    ErrorCode::MalformedFrame,
+                    format!("malformed frame: {msg}"),
+                ))
             }
         }
     }
@@ -108,9 +120,15 @@ mod tests {
     #[test]
     fn frames_are_classified() {
         assert_eq!(code(r#"{"type":"ping"}"#), None);
-        assert_eq!(code(r#"{"type":"launch_missiles"}"#), Some(ErrorCode::UnknownType));
+        assert_eq!(
+            code(r#"{"type":"launch_missiles"}"#),
+            Some(ErrorCode::UnknownType)
+        );
         assert_eq!(code("not json"), Some(ErrorCode::MalformedFrame));
-        assert_eq!(code(r#"{"type":"send","text":1}"#), Some(ErrorCode::MalformedFrame));
+        assert_eq!(
+            code(r#"{"type":"send","text":1}"#),
+            Some(ErrorCode::MalformedFrame)
+        );
         assert_eq!(code("[1,2]"), Some(ErrorCode::MalformedFrame));
     }
 }

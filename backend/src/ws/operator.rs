@@ -44,27 +44,38 @@ struct Session {
 
 async fn session(state: AppState, socket: WebSocket) {
     let mut conn = Conn::new(socket);
-    let refuse = |req, code, message: &str| OperatorServerMsg::Error { req, error: api(code, message) };
+    let refuse = |req, code, message: &str| OperatorServerMsg::Error {
+        req,
+        error: api(code, message),
+    };
     let (req, token, resume) =
         match tokio::time::timeout(HELLO_TIMEOUT, conn.recv::<OperatorRequest>()).await {
             Ok(Frame::Msg(OperatorRequest {
                 req,
-                action: OperatorAction::Hello { protocol, token, resume },
+                action:
+                    OperatorAction::Hello {
+                        protocol,
+                        token,
+                        resume,
+                    },
             })) => {
                 if protocol != PROTOCOL_VERSION {
                     let msg = format!("this server speaks protocol {PROTOCOL_VERSION}");
-                    conn.send(&refuse(Some(req), ErrorCode::UnsupportedProtocol, &msg)).await;
+                    conn.send(&refuse(Some(req), ErrorCode::UnsupportedProtocol, &msg))
+                        .await;
                     return conn.close(1008, "unsupported protocol").await;
                 }
                 (req, token, resume)
             }
             Ok(Frame::Msg(r)) => {
                 let msg = "the first frame must be hello";
-                conn.send(&refuse(Some(r.req), ErrorCode::HelloRequired, msg)).await;
+                conn.send(&refuse(Some(r.req), ErrorCode::HelloRequired, msg))
+                    .await;
                 return conn.close(1008, "hello required").await;
             }
             Ok(Frame::Bad(error)) => {
-                conn.send(&OperatorServerMsg::Error { req: None, error }).await;
+                conn.send(&OperatorServerMsg::Error { req: None, error })
+                    .await;
                 return conn.close(1008, "hello required").await;
             }
             Ok(Frame::Closed) | Err(_) => return,
@@ -72,19 +83,32 @@ async fn session(state: AppState, socket: WebSocket) {
     let (operator, _) = match operator_for_token(&state, &token).await {
         Ok(found) => found,
         Err(e) => {
-            conn.send(&OperatorServerMsg::Error { req: Some(req), error: e.to_api() }).await;
+            conn.send(&OperatorServerMsg::Error {
+                req: Some(req),
+                error: e.to_api(),
+            })
+            .await;
             return conn.close(1008, "unauthorized").await;
         }
     };
     let span = tracing::info_span!("operator", operator = %operator.id);
-    let mut session = Session { state, operator, token, sent: HashMap::new() };
+    let mut session = Session {
+        state,
+        operator,
+        token,
+        sent: HashMap::new(),
+    };
     let result = session.run(&mut conn, resume).instrument(span).await;
     match result {
         Ok(Some(close)) => conn.close(close.0, close.1).await,
         Ok(None) => conn.close(1000, "bye").await,
         Err(e) => {
             tracing::warn!(error = %e, "operator session failed");
-            conn.send(&OperatorServerMsg::Error { req: None, error: e.to_api() }).await;
+            conn.send(&OperatorServerMsg::Error {
+                req: None,
+                error: e.to_api(),
+            })
+            .await;
             conn.close(1011, "internal error").await;
         }
     }
@@ -97,7 +121,10 @@ impl Session {
         resume: Vec<ResumeFrom>,
     ) -> Result<Option<(u16, &'static str)>, Error> {
         let me = self.operator.id;
-        let mut sub = self.state.hub.subscribe(vec![Topic::Lobby, Topic::Operator(me)]);
+        let mut sub = self
+            .state
+            .hub
+            .subscribe(vec![Topic::Lobby, Topic::Operator(me)]);
         let read = &self.state.store.read;
         let (requests, queue, mine) = (
             chats::requests_for(read, me).await?,
@@ -132,19 +159,18 @@ impl Session {
             tokio::select! {
                 frame = conn.recv::<OperatorRequest>() => {
                     idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
-                    if !matches!(frame, Frame::Closed) {
-                        if let Err(e) = operator_for_token(&self.state, &self.token).await {
+                    if !matches!(frame, Frame::Closed)
+                        && let Err(e) = operator_for_token(&self.state, &self.token).await {
                             let req = match &frame { Frame::Msg(r) => Some(r.req), _ => None };
                             conn.send(&OperatorServerMsg::Error { req, error: e.to_api() }).await;
                             return Ok(Some((1008, "session ended")));
                         }
-                    }
                     let reply = match frame {
                         Frame::Closed => return Ok(None),
                         Frame::Bad(error) => OperatorServerMsg::Error { req: None, error },
                         Frame::Msg(OperatorRequest { req, action }) => match self.handle(action).await {
                             Ok(Reply::Ack(seq)) => OperatorServerMsg::Ack { req, seq },
-                            Ok(Reply::Msg(msg)) => msg,
+                            Ok(Reply::Msg(msg)) => *msg,
                             Err(e) => OperatorServerMsg::Error { req: Some(req), error: e.to_api() },
                         },
                     };
@@ -174,8 +200,13 @@ impl Session {
     /// Sends a chat's events after `after`, if this operator may see the chat.
     async fn replay(&mut self, conn: &mut Conn, id: ChatId, after: i64) -> Result<(), Error> {
         let read = &self.state.store.read;
-        let Some(chat) = chats::get_from(read, id).await? else { return Ok(()) };
-        let mine = chat.operator.as_ref().is_some_and(|o| o.id == self.operator.id);
+        let Some(chat) = chats::get_from(read, id).await? else {
+            return Ok(());
+        };
+        let mine = chat
+            .operator
+            .as_ref()
+            .is_some_and(|o| o.id == self.operator.id);
         let open = matches!(chat.status, ChatStatus::Waiting | ChatStatus::Queued);
         if !mine && !open {
             return Ok(());
@@ -183,12 +214,18 @@ impl Session {
         let mut after = after;
         loop {
             let events = chats::events_after(read, id, after, 500).await?;
-            let Some(last) = events.last().map(|e| e.seq) else { break };
+            let Some(last) = events.last().map(|e| e.seq) else {
+                break;
+            };
             for event in events {
                 let sent = self.sent.entry(id).or_insert(0);
                 if event.seq > *sent {
                     *sent = event.seq;
-                    conn.send(&OperatorServerMsg::Event { event, chat: chat.clone() }).await;
+                    conn.send(&OperatorServerMsg::Event {
+                        event,
+                        chat: chat.clone(),
+                    })
+                    .await;
                 }
             }
             after = last;
@@ -204,11 +241,21 @@ impl Session {
                     return true;
                 }
                 *sent = event.seq;
-                conn.send(&OperatorServerMsg::Event { event: event.clone(), chat: chat.clone() }).await
+                conn.send(&OperatorServerMsg::Event {
+                    event: event.clone(),
+                    chat: (**chat).clone(),
+                })
+                .await
             }
-            HubEvent::OperatorAvailability { operator, available } if *operator == self.operator.id => {
+            HubEvent::OperatorAvailability {
+                operator,
+                available,
+            } if *operator == self.operator.id => {
                 self.operator.available = *available;
-                conn.send(&OperatorServerMsg::Availability { available: *available }).await
+                conn.send(&OperatorServerMsg::Availability {
+                    available: *available,
+                })
+                .await
             }
             HubEvent::OperatorAvailability { .. } | HubEvent::QueuePosition { .. } => true,
         }
@@ -218,15 +265,22 @@ impl Session {
         let chats = &self.state.chats;
         let me = operator_actor(&self.operator);
         let (chat, action) = match action {
-            OperatorAction::Ping => return Ok(Reply::Msg(OperatorServerMsg::Pong)),
+            OperatorAction::Ping => return Ok(Reply::Msg(Box::new(OperatorServerMsg::Pong))),
             OperatorAction::Hello { .. } => {
-                return Err(Error::client(ErrorCode::IllegalTransition, "hello was already received"));
+                return Err(Error::client(
+                    ErrorCode::IllegalTransition,
+                    "hello was already received",
+                ));
             }
             OperatorAction::SetAvailable { available } => {
                 self.operator = chats.set_available(self.operator.id, available).await?;
                 return Ok(Reply::Ack(None));
             }
-            OperatorAction::Send { chat_id, client_id, text } => {
+            OperatorAction::Send {
+                chat_id,
+                client_id,
+                text,
+            } => {
                 let done = chats.send(chat_id, me, client_id, text).await?;
                 return Ok(Reply::Ack(done.seq));
             }
@@ -244,5 +298,5 @@ impl Session {
 
 enum Reply {
     Ack(Option<i64>),
-    Msg(OperatorServerMsg),
+    Msg(Box<OperatorServerMsg>),
 }

@@ -43,24 +43,41 @@ struct Session {
 async fn session(state: AppState, socket: WebSocket) {
     let mut conn = Conn::new(socket);
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, conn.recv::<VisitorClientMsg>()).await {
-        Ok(Frame::Msg(VisitorClientMsg::Hello { protocol, visitor_token, page, last_seq })) => {
+        Ok(Frame::Msg(VisitorClientMsg::Hello {
+            protocol,
+            visitor_token,
+            page,
+            last_seq,
+        })) => {
             if protocol != PROTOCOL_VERSION {
                 let error = api(
                     ErrorCode::UnsupportedProtocol,
                     format!("this server speaks protocol {PROTOCOL_VERSION}"),
                 );
-                conn.send(&VisitorServerMsg::Error { client_id: None, error }).await;
+                conn.send(&VisitorServerMsg::Error {
+                    client_id: None,
+                    error,
+                })
+                .await;
                 return conn.close(1008, "unsupported protocol").await;
             }
             (visitor_token, page, last_seq)
         }
         Ok(Frame::Msg(_)) => {
             let error = api(ErrorCode::HelloRequired, "the first frame must be hello");
-            conn.send(&VisitorServerMsg::Error { client_id: None, error }).await;
+            conn.send(&VisitorServerMsg::Error {
+                client_id: None,
+                error,
+            })
+            .await;
             return conn.close(1008, "hello required").await;
         }
         Ok(Frame::Bad(error)) => {
-            conn.send(&VisitorServerMsg::Error { client_id: None, error }).await;
+            conn.send(&VisitorServerMsg::Error {
+                client_id: None,
+                error,
+            })
+            .await;
             return conn.close(1008, "hello required").await;
         }
         Ok(Frame::Closed) | Err(_) => return,
@@ -69,14 +86,27 @@ async fn session(state: AppState, socket: WebSocket) {
     match identify(&state, token, page.as_ref()).await {
         Ok((visitor, token)) => {
             let span = tracing::info_span!("visitor", visitor = %visitor);
-            let mut session = Session { state, visitor, page, sent: HashMap::new() };
-            if let Err(e) = session.run(&mut conn, token, last_seq).instrument(span).await {
+            let mut session = Session {
+                state,
+                visitor,
+                page,
+                sent: HashMap::new(),
+            };
+            if let Err(e) = session
+                .run(&mut conn, token, last_seq)
+                .instrument(span)
+                .await
+            {
                 tracing::warn!(error = %e, visitor = %visitor, "visitor session failed");
             }
             conn.close(1000, "bye").await;
         }
         Err(e) => {
-            conn.send(&VisitorServerMsg::Error { client_id: None, error: e.to_api() }).await;
+            conn.send(&VisitorServerMsg::Error {
+                client_id: None,
+                error: e.to_api(),
+            })
+            .await;
             conn.close(1011, "internal error").await;
         }
     }
@@ -89,11 +119,11 @@ async fn identify(
     page: Option<&Page>,
 ) -> Result<(VisitorId, String), Error> {
     let now = now_ms();
-    if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128) {
-        if let Some(id) = visitors::by_token_hash(&state.store.read, &token_hash(&token)).await? {
-            visitors::touch(&state.store.write, id, page, now).await?;
-            return Ok((id, token));
-        }
+    if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128)
+        && let Some(id) = visitors::by_token_hash(&state.store.read, &token_hash(&token)).await?
+    {
+        visitors::touch(&state.store.write, id, page, now).await?;
+        return Ok((id, token));
     }
     let token = new_token();
     let id = visitors::create(&state.store.write, &token_hash(&token), page, now).await?;
@@ -101,7 +131,12 @@ async fn identify(
 }
 
 impl Session {
-    async fn run(&mut self, conn: &mut Conn, token: String, last_seq: Option<i64>) -> Result<(), Error> {
+    async fn run(
+        &mut self,
+        conn: &mut Conn,
+        token: String,
+        last_seq: Option<i64>,
+    ) -> Result<(), Error> {
         let mut sub = self.state.hub.subscribe(vec![Topic::Visitor(self.visitor)]);
         let mut available = self.state.hub.availability();
         let latest = chats::latest_for_visitor(&self.state.store.read, self.visitor).await?;
@@ -140,11 +175,10 @@ impl Session {
                             return Ok(());
                         }
                     }
-                    if let Some(reply) = reply {
-                        if !conn.send(&reply).await {
+                    if let Some(reply) = reply
+                        && !conn.send(&reply).await {
                             return Ok(());
                         }
-                    }
                 }
                 event = sub.rx.recv() => {
                     let Some(event) = event else { return Ok(()) }; // cut off: client resumes
@@ -165,11 +199,18 @@ impl Session {
     }
 
     /// Sends the chat's events after `after` that the visitor may see.
-    async fn replay(&mut self, conn: &mut Conn, chat: &ChatSummary, after: i64) -> Result<(), Error> {
+    async fn replay(
+        &mut self,
+        conn: &mut Conn,
+        chat: &ChatSummary,
+        after: i64,
+    ) -> Result<(), Error> {
         let mut after = after;
         loop {
             let events = chats::events_after(&self.state.store.read, chat.id, after, 500).await?;
-            let Some(last) = events.last().map(|e| e.seq) else { break };
+            let Some(last) = events.last().map(|e| e.seq) else {
+                break;
+            };
             for event in events {
                 self.send_event(conn, event).await;
             }
@@ -196,8 +237,11 @@ impl Session {
         match &*event {
             HubEvent::Chat { event, .. } => self.send_event(conn, event.clone()).await,
             HubEvent::QueuePosition { chat_id, position } => {
-                conn.send(&VisitorServerMsg::QueuePosition { chat_id: *chat_id, position: *position })
-                    .await
+                conn.send(&VisitorServerMsg::QueuePosition {
+                    chat_id: *chat_id,
+                    position: *position,
+                })
+                .await
             }
             HubEvent::OperatorAvailability { .. } => true,
         }
@@ -207,17 +251,21 @@ impl Session {
         let chats = &self.state.chats;
         let result = match msg {
             VisitorClientMsg::Ping => return Some(VisitorServerMsg::Pong),
-            VisitorClientMsg::Hello { .. } => {
-                Err(Error::client(ErrorCode::IllegalTransition, "hello was already received"))
-            }
+            VisitorClientMsg::Hello { .. } => Err(Error::client(
+                ErrorCode::IllegalTransition,
+                "hello was already received",
+            )),
             VisitorClientMsg::PageView { page } => {
-                let r = visitors::touch(&self.state.store.write, self.visitor, Some(&page), now_ms()).await;
+                let r =
+                    visitors::touch(&self.state.store.write, self.visitor, Some(&page), now_ms())
+                        .await;
                 self.page = Some(page);
                 r.map(|_| None)
             }
-            VisitorClientMsg::StartChat { name, mode } => {
-                chats.start(self.visitor, name, mode, self.page.clone()).await.map(|_| None)
-            }
+            VisitorClientMsg::StartChat { name, mode } => chats
+                .start(self.visitor, name, mode, self.page.clone())
+                .await
+                .map(|_| None),
             VisitorClientMsg::EndChat => match self.open_chat().await {
                 Ok(chat) => chats
                     .act(chat, Actor::Visitor(self.visitor), Action::VisitorEnd)
@@ -227,18 +275,31 @@ impl Session {
             },
             VisitorClientMsg::Send { client_id, text } => {
                 let result = match self.open_chat().await {
-                    Ok(chat) => chats.send(chat, Actor::Visitor(self.visitor), client_id.clone(), text).await,
+                    Ok(chat) => {
+                        chats
+                            .send(chat, Actor::Visitor(self.visitor), client_id.clone(), text)
+                            .await
+                    }
                     Err(e) => Err(e),
                 };
                 return Some(match result {
-                    Ok(done) => VisitorServerMsg::Ack { client_id, seq: done.seq.unwrap_or(0) },
-                    Err(e) => VisitorServerMsg::Error { client_id: Some(client_id), error: e.to_api() },
+                    Ok(done) => VisitorServerMsg::Ack {
+                        client_id,
+                        seq: done.seq.unwrap_or(0),
+                    },
+                    Err(e) => VisitorServerMsg::Error {
+                        client_id: Some(client_id),
+                        error: e.to_api(),
+                    },
                 });
             }
         };
         match result {
             Ok(reply) => reply,
-            Err(e) => Some(VisitorServerMsg::Error { client_id: None, error: e.to_api() }),
+            Err(e) => Some(VisitorServerMsg::Error {
+                client_id: None,
+                error: e.to_api(),
+            }),
         }
     }
 
@@ -246,7 +307,10 @@ impl Session {
     async fn open_chat(&self) -> Result<ChatId, Error> {
         match chats::latest_for_visitor(&self.state.store.read, self.visitor).await? {
             Some(chat) if !chat.status.is_final() => Ok(chat.id),
-            _ => Err(Error::client(ErrorCode::IllegalTransition, "there is no open chat")),
+            _ => Err(Error::client(
+                ErrorCode::IllegalTransition,
+                "there is no open chat",
+            )),
         }
     }
 }

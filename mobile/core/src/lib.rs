@@ -79,7 +79,10 @@ impl Client {
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(30))
             .build()?;
-        Ok(Client { base: base_url.trim_end_matches('/').to_owned(), http })
+        Ok(Client {
+            base: base_url.trim_end_matches('/').to_owned(),
+            http,
+        })
     }
 
     /// The base URL.
@@ -89,8 +92,12 @@ impl Client {
 
     /// Signs in.
     pub async fn login(&self, email: &str, password: &str) -> Result<Session> {
-        let req = LoginRequest { email: email.into(), password: password.into() };
-        let res: LoginResponse = answer(self.http.post(self.url("/api/auth/login")).json(&req)).await?;
+        let req = LoginRequest {
+            email: email.into(),
+            password: password.into(),
+        };
+        let res: LoginResponse =
+            answer(self.http.post(self.url("/api/auth/login")).json(&req)).await?;
         Ok(Session {
             client: self.clone(),
             token: res.token,
@@ -101,9 +108,18 @@ impl Client {
 
     /// A session from a token kept from an earlier login (the app keeps it across restarts).
     pub async fn resume_session(&self, token: &str) -> Result<Session> {
-        let operator: OperatorProfile =
-            answer(self.http.get(self.url("/api/operator/me")).bearer_auth(token)).await?;
-        Ok(Session { client: self.clone(), token: token.into(), expires_at: 0, operator })
+        let operator: OperatorProfile = answer(
+            self.http
+                .get(self.url("/api/operator/me"))
+                .bearer_auth(token),
+        )
+        .await?;
+        Ok(Session {
+            client: self.clone(),
+            token: token.into(),
+            expires_at: 0,
+            operator,
+        })
     }
 
     /// Whether Live Help is available (what the widget shows).
@@ -133,12 +149,18 @@ async fn answer<T: DeserializeOwned>(req: reqwest::RequestBuilder) -> Result<T> 
     let status = res.status();
     let bytes = res.bytes().await?;
     if status.is_success() {
-        let body = if bytes.is_empty() { &b"null"[..] } else { &bytes[..] };
+        let body = if bytes.is_empty() {
+            &b"null"[..]
+        } else {
+            &bytes[..]
+        };
         serde_json::from_slice(body).map_err(|e| CoreError::Protocol(e.to_string()))
     } else {
         match serde_json::from_slice::<ApiError>(&bytes) {
             Ok(e) => Err(CoreError::Api(e)),
-            Err(_) => Err(CoreError::Protocol(format!("HTTP {status} without an error body"))),
+            Err(_) => Err(CoreError::Protocol(format!(
+                "HTTP {status} without an error body"
+            ))),
         }
     }
 }
@@ -162,7 +184,13 @@ impl Session {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        answer(self.client.http.get(self.client.url(path)).bearer_auth(&self.token)).await
+        answer(
+            self.client
+                .http
+                .get(self.client.url(path))
+                .bearer_auth(&self.token),
+        )
+        .await
     }
 
     async fn send<B: Serialize, T: DeserializeOwned>(
@@ -171,7 +199,11 @@ impl Session {
         path: &str,
         body: Option<&B>,
     ) -> Result<T> {
-        let mut req = self.client.http.request(method, self.client.url(path)).bearer_auth(&self.token);
+        let mut req = self
+            .client
+            .http
+            .request(method, self.client.url(path))
+            .bearer_auth(&self.token);
         if let Some(body) = body {
             req = req.json(body);
         }
@@ -186,7 +218,8 @@ impl Session {
     /// Live Help Available / Not Available.
     pub async fn set_available(&self, available: bool) -> Result<OperatorProfile> {
         let body = SetStatusRequest { available };
-        self.send(reqwest::Method::PUT, "/api/operator/status", Some(&body)).await
+        self.send(reqwest::Method::PUT, "/api/operator/status", Some(&body))
+            .await
     }
 
     /// Messages visitors left when nobody could answer, newest first.
@@ -196,12 +229,14 @@ impl Session {
 
     /// A chat's history after `after`.
     pub async fn chat_events(&self, chat: ChatId, after: i64) -> Result<Vec<ChatEvent>> {
-        self.get(&format!("/api/operator/chats/{chat}/events?after={after}")).await
+        self.get(&format!("/api/operator/chats/{chat}/events?after={after}"))
+            .await
     }
 
     /// Signs out (the token stops working).
     pub async fn logout(&self) -> Result<()> {
-        self.send::<(), serde_json::Value>(reqwest::Method::POST, "/api/auth/logout", None).await?;
+        self.send::<(), serde_json::Value>(reqwest::Method::POST, "/api/auth/logout", None)
+            .await?;
         Ok(())
     }
 
@@ -212,7 +247,8 @@ impl Session {
 
     /// Admin: creates an operator.
     pub async fn create_operator(&self, req: &CreateOperatorRequest) -> Result<OperatorProfile> {
-        self.send(reqwest::Method::POST, "/api/admin/operators", Some(req)).await
+        self.send(reqwest::Method::POST, "/api/admin/operators", Some(req))
+            .await
     }
 
     /// Admin: changes an operator.
@@ -221,13 +257,19 @@ impl Session {
         id: OperatorId,
         req: &UpdateOperatorRequest,
     ) -> Result<OperatorProfile> {
-        self.send(reqwest::Method::PATCH, &format!("/api/admin/operators/{id}"), Some(req)).await
+        self.send(
+            reqwest::Method::PATCH,
+            &format!("/api/admin/operators/{id}"),
+            Some(req),
+        )
+        .await
     }
 
     /// Admin: deletes an operator.
     pub async fn delete_operator(&self, id: OperatorId) -> Result<()> {
         let path = format!("/api/admin/operators/{id}");
-        self.send::<(), serde_json::Value>(reqwest::Method::DELETE, &path, None).await?;
+        self.send::<(), serde_json::Value>(reqwest::Method::DELETE, &path, None)
+            .await?;
         Ok(())
     }
 
@@ -238,7 +280,8 @@ impl Session {
 
     /// Admin: replaces the settings.
     pub async fn put_settings(&self, settings: &Settings) -> Result<Settings> {
-        self.send(reqwest::Method::PUT, "/api/admin/settings", Some(settings)).await
+        self.send(reqwest::Method::PUT, "/api/admin/settings", Some(settings))
+            .await
     }
 
     /// Opens the live connection and waits for its `ready`.
@@ -297,7 +340,9 @@ impl Connection {
                 Ok(())
             }
             OperatorServerMsg::Error { error, .. } => Err(CoreError::Api(error)),
-            other => Err(CoreError::Protocol(format!("expected ready to hello {req}, got {other:?}"))),
+            other => Err(CoreError::Protocol(format!(
+                "expected ready to hello {req}, got {other:?}"
+            ))),
         }
     }
 
@@ -334,7 +379,9 @@ impl Connection {
         let timeout = self.timeout;
         let ws = self.ws.as_mut().ok_or(CoreError::Closed)?;
         loop {
-            let frame = tokio::time::timeout(timeout, ws.next()).await.map_err(|_| CoreError::Timeout)?;
+            let frame = tokio::time::timeout(timeout, ws.next())
+                .await
+                .map_err(|_| CoreError::Timeout)?;
             match frame {
                 Some(Ok(Message::Text(text))) => {
                     return serde_json::from_str(text.as_str())
@@ -370,7 +417,9 @@ impl Connection {
     ) -> Result<OperatorServerMsg> {
         let deadline = tokio::time::Instant::now() + self.timeout;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.recv()).await.map_err(|_| CoreError::Timeout)??;
+            let msg = tokio::time::timeout_at(deadline, self.recv())
+                .await
+                .map_err(|_| CoreError::Timeout)??;
             if pred(&msg) {
                 return Ok(msg);
             }
@@ -386,7 +435,10 @@ impl Connection {
             self.state.apply(&msg);
             match msg {
                 OperatorServerMsg::Ack { req: r, seq } if r == req => return Ok(seq),
-                OperatorServerMsg::Error { req: Some(r), error } if r == req => {
+                OperatorServerMsg::Error {
+                    req: Some(r),
+                    error,
+                } if r == req => {
                     return Err(CoreError::Api(error));
                 }
                 other => self.pending.push_back(other),
@@ -426,7 +478,9 @@ impl Connection {
 
     /// Live Help Available / Not Available.
     pub async fn set_available(&mut self, available: bool) -> Result<()> {
-        self.request(OperatorAction::SetAvailable { available }).await.map(|_| ())
+        self.request(OperatorAction::SetAvailable { available })
+            .await
+            .map(|_| ())
     }
 
     /// Sends a message with a fresh client id; returns its `seq`.
@@ -436,10 +490,20 @@ impl Connection {
     }
 
     /// Sends a message with a chosen client id (a retry reuses it and is stored once).
-    pub async fn send_with_id(&mut self, chat_id: ChatId, client_id: &str, text: &str) -> Result<i64> {
-        let action =
-            OperatorAction::Send { chat_id, client_id: client_id.into(), text: text.into() };
-        self.request(action).await?.ok_or_else(|| CoreError::Protocol("send without seq".into()))
+    pub async fn send_with_id(
+        &mut self,
+        chat_id: ChatId,
+        client_id: &str,
+        text: &str,
+    ) -> Result<i64> {
+        let action = OperatorAction::Send {
+            chat_id,
+            client_id: client_id.into(),
+            text: text.into(),
+        };
+        self.request(action)
+            .await?
+            .ok_or_else(|| CoreError::Protocol("send without seq".into()))
     }
 }
 

@@ -45,13 +45,23 @@ impl OperatorState {
 
     /// Where to resume from: every chat with a known `seq`.
     pub fn resume_points(&self) -> Vec<ResumeFrom> {
-        self.last_seq.iter().map(|(&chat_id, &last_seq)| ResumeFrom { chat_id, last_seq }).collect()
+        self.last_seq
+            .iter()
+            .map(|(&chat_id, &last_seq)| ResumeFrom { chat_id, last_seq })
+            .collect()
     }
 
     /// Applies one frame from the server.
     pub fn apply(&mut self, msg: &OperatorServerMsg) {
         match msg {
-            OperatorServerMsg::Ready { operator, requests, queue, chats, settings, .. } => {
+            OperatorServerMsg::Ready {
+                operator,
+                requests,
+                queue,
+                chats,
+                settings,
+                ..
+            } => {
                 self.operator = operator.clone();
                 self.requests = requests.iter().map(|c| (c.id, c.clone())).collect();
                 self.queue = queue.iter().map(|c| (c.id, c.clone())).collect();
@@ -60,7 +70,9 @@ impl OperatorState {
             }
             OperatorServerMsg::Event { event, chat } => self.apply_event(event, chat),
             OperatorServerMsg::Availability { available } => self.operator.available = *available,
-            OperatorServerMsg::Ack { .. } | OperatorServerMsg::Error { .. } | OperatorServerMsg::Pong => {}
+            OperatorServerMsg::Ack { .. }
+            | OperatorServerMsg::Error { .. }
+            | OperatorServerMsg::Pong => {}
         }
     }
 
@@ -70,7 +82,10 @@ impl OperatorState {
             return; // already applied (a replay overlapping live delivery)
         }
         *seen = event.seq;
-        self.history.entry(event.chat_id).or_default().push(event.clone());
+        self.history
+            .entry(event.chat_id)
+            .or_default()
+            .push(event.clone());
         let me = self.operator.id;
         let id = event.chat_id;
         let declined_by_me =
@@ -100,7 +115,11 @@ impl OperatorState {
     pub fn messages(&self, chat: ChatId) -> Vec<&ChatEvent> {
         self.history
             .get(&chat)
-            .map(|h| h.iter().filter(|e| matches!(e.kind, ChatEventKind::Message { .. })).collect())
+            .map(|h| {
+                h.iter()
+                    .filter(|e| matches!(e.kind, ChatEventKind::Message { .. }))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
