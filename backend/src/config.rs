@@ -24,6 +24,10 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// How long an operator's login lasts, in seconds (`SWITCHBOARD_TOKEN_TTL_SECS`).
     pub token_ttl_secs: u64,
+    /// How long a waiting or queued visitor may be gone (no widget connected) before the
+    /// chat counts as missed, in seconds (`SWITCHBOARD_VISITOR_GRACE_SECS`). Long enough for a
+    /// page reload or a change of page.
+    pub visitor_grace_secs: f64,
     /// Log filter (`SWITCHBOARD_LOG`), e.g. `info` or `switchboard_backend=debug`.
     pub log: String,
 }
@@ -36,6 +40,7 @@ impl Default for Config {
             admin_email: "admin@localhost".into(),
             admin_password: None,
             token_ttl_secs: 12 * 3600,
+            visitor_grace_secs: 30.0,
             log: "info".into(),
         }
     }
@@ -52,6 +57,7 @@ impl std::fmt::Debug for Config {
                 &self.admin_password.as_ref().map(|_| "<redacted>"),
             )
             .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("visitor_grace_secs", &self.visitor_grace_secs)
             .field("log", &self.log)
             .finish()
     }
@@ -101,6 +107,13 @@ impl Config {
             config.token_ttl_secs = v
                 .parse()
                 .map_err(|e| Error::Config(format!("SWITCHBOARD_TOKEN_TTL_SECS={v}: {e}")))?;
+        }
+        if let Some(v) = var("SWITCHBOARD_VISITOR_GRACE_SECS") {
+            config.visitor_grace_secs = v
+                .parse()
+                .ok()
+                .filter(|s: &f64| s.is_finite() && *s >= 0.0)
+                .ok_or_else(|| Error::Config(format!("SWITCHBOARD_VISITOR_GRACE_SECS={v}")))?;
         }
         if let Some(v) = var("SWITCHBOARD_LOG") {
             config.log = v;

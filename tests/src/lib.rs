@@ -42,7 +42,7 @@ pub struct TestServer {
     pub state: AppState,
     /// The admin's session.
     pub admin: Session,
-    database_url: String,
+    config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     dir: PathBuf,
@@ -89,6 +89,11 @@ async fn fresh_postgres() -> String {
 impl TestServer {
     /// Starts a server on a fresh database.
     pub async fn start(db: Db) -> TestServer {
+        Self::start_with(db, |_| {}).await
+    }
+
+    /// Starts a server on a fresh database, with changes to the default test config.
+    pub async fn start_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = std::env::temp_dir().join(format!("switchboard-test-{}", unique()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -97,22 +102,24 @@ impl TestServer {
             Db::Postgres => fresh_postgres().await,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        Self::start_on(listener, database_url, dir).await
-    }
-
-    async fn start_on(
-        listener: tokio::net::TcpListener,
-        database_url: String,
-        dir: PathBuf,
-    ) -> TestServer {
-        let addr = listener.local_addr().unwrap();
-        let config = Config {
-            listen: addr,
-            database_url: database_url.clone(),
+        let mut config = Config {
+            listen: listener.local_addr().unwrap(),
+            database_url,
             admin_email: "admin@example.test".into(),
             admin_password: Some(ADMIN_PASSWORD.into()),
             ..Config::default()
         };
+        tweak(&mut config);
+        Self::start_on(listener, config, dir).await
+    }
+
+    async fn start_on(
+        listener: tokio::net::TcpListener,
+        config: Config,
+        dir: PathBuf,
+    ) -> TestServer {
+        let addr = listener.local_addr().unwrap();
+        let kept = config.clone();
         let state = switchboard_backend::init(config)
             .await
             .expect("backend starts");
@@ -137,7 +144,7 @@ impl TestServer {
             base,
             state,
             admin,
-            database_url,
+            config: kept,
             shutdown: Some(tx),
             task: Some(task),
             dir,
@@ -178,7 +185,7 @@ impl TestServer {
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
             }
         };
-        let next = Self::start_on(listener, self.database_url.clone(), self.dir.clone()).await;
+        let next = Self::start_on(listener, self.config.clone(), self.dir.clone()).await;
         let mut old = std::mem::replace(self, next);
         old.dir = PathBuf::new(); // the new server owns the directory now
     }

@@ -37,6 +37,7 @@ on_both_databases!(
     tokens_are_checked_everywhere,
     cached_state_plus_events_equals_a_fresh_snapshot,
     a_server_restart_loses_nothing,
+    a_visitor_who_leaves_before_an_answer_is_missed,
 );
 
 /// An operator with Live Help Available and a live connection.
@@ -843,4 +844,32 @@ async fn a_server_restart_loses_nothing(db: Db) {
     assert_eq!(texts.len(), 21);
     assert_eq!(texts[20], "after restart");
     assert_eq!(op.state.last_seq[&chat], seq);
+}
+
+async fn a_visitor_who_leaves_before_an_answer_is_missed(db: Db) {
+    let server = TestServer::start_with(db, |c| c.visitor_grace_secs = 0.5).await;
+    let mut op = available_operator(&server, "Flo").await;
+    // A reload within the grace period keeps the request ringing…
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Gil").await.chat_id;
+    wait_request(&mut op, chat).await;
+    let token = visitor.token.clone();
+    drop(visitor);
+    let mut visitor = Visitor::connect_as(&server.base, Some(token), None).await;
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    assert!(op.state.requests.contains_key(&chat));
+    // …closing the tab does not: the request stops ringing and the chat is missed.
+    visitor
+        .send(&switchboard_shared::VisitorClientMsg::Ping)
+        .await;
+    drop(visitor);
+    wait_event(&mut op, chat, |k| {
+        *k == ChatEventKind::Ended {
+            reason: EndReason::Visitor,
+        }
+    })
+    .await;
+    assert!(op.state.requests.is_empty());
+    let events = server.admin.chat_events(chat, 0).await.unwrap();
+    assert_eq!(events.last().unwrap().status, ChatStatus::Missed);
 }

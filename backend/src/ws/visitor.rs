@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use switchboard_shared::{
-    ChatEvent, ChatId, ChatSummary, ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION, Page,
+    ChatEvent, ChatId, ChatStatus, ChatSummary, ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION, Page,
     VisitorClientMsg, VisitorId, VisitorServerMsg,
 };
 
@@ -100,6 +100,8 @@ async fn session(state: AppState, socket: WebSocket) {
                 tracing::warn!(error = %e, visitor = %visitor, "visitor session failed");
             }
             conn.close(1000, "bye").await;
+            let grace = session.state.config.visitor_grace_secs;
+            tokio::spawn(miss_if_gone(session.state, visitor, grace));
         }
         Err(e) => {
             conn.send(&VisitorServerMsg::Error {
@@ -109,6 +111,29 @@ async fn session(state: AppState, socket: WebSocket) {
             .await;
             conn.close(1011, "internal error").await;
         }
+    }
+}
+
+/// After the visitor's last widget went away, waits out the grace period; if the visitor is
+/// still gone and its chat still unanswered, the chat is missed (nobody is left to answer).
+async fn miss_if_gone(state: AppState, visitor: VisitorId, grace_secs: f64) {
+    tokio::time::sleep(std::time::Duration::from_secs_f64(grace_secs)).await;
+    if state.hub.subscribers(Topic::Visitor(visitor)) > 0 {
+        return; // back (a reload, another page or tab)
+    }
+    let chat = match chats::latest_for_visitor(&state.store.read, visitor).await {
+        Ok(Some(chat)) if matches!(chat.status, ChatStatus::Waiting | ChatStatus::Queued) => chat,
+        Ok(_) => return,
+        Err(e) => return tracing::warn!(error = %e, "missed-chat check failed"),
+    };
+    match state
+        .chats
+        .act(chat.id, Actor::System, Action::VisitorEnd)
+        .await
+    {
+        Ok(_) => tracing::info!(chat = %chat.id, "visitor left before anyone answered: missed"),
+        Err(Error::Client { .. }) => {} // taken meanwhile
+        Err(e) => tracing::warn!(error = %e, chat = %chat.id, "marking a chat missed failed"),
     }
 }
 
