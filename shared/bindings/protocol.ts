@@ -13,6 +13,8 @@ export type VisitorId = number;
 
 export type OfflineMessageId = number;
 
+export type CannedId = number;
+
 export type ChatStatus = "waiting" | "queued" | "active" | "on_hold" | "ended" | "missed";
 
 export type Mode = "text" | "voice";
@@ -607,3 +609,75 @@ req: number | null,
  * What went wrong.
  */
 error: ApiError, } | { "type": "pong" };
+
+export type CannedMessage = { 
+/**
+ * The canned message.
+ */
+id: CannedId, 
+/**
+ * A short title to find it by.
+ */
+title: string, 
+/**
+ * The text inserted into the chat.
+ */
+text: string, 
+/**
+ * Last change (unix ms); the newer change wins when syncing.
+ */
+updated_at: number, };
+
+export type SaveCannedRequest = { 
+/**
+ * A short title.
+ */
+title: string, 
+/**
+ * The text.
+ */
+text: string, };
+
+export type PageView = { 
+/**
+ * The page.
+ */
+page: Page, 
+/**
+ * When (unix ms).
+ */
+at: number, };
+
+export type VisitorProfile = { 
+/**
+ * The visitor.
+ */
+id: VisitorId, 
+/**
+ * The chat name they gave last, if any.
+ */
+name: string | null, 
+/**
+ * The page they are on (or were on last).
+ */
+current_page: Page | null, 
+/**
+ * Pages seen, newest first (at most 50).
+ */
+pages: Array<PageView>, 
+/**
+ * How many visits (a visit ends after 30 minutes without activity).
+ */
+visits: number, 
+/**
+ * First seen (unix ms).
+ */
+first_seen: number, 
+/**
+ * Last seen (unix ms).
+ */
+last_seen: number, 
+/**
+ * Their chats, newest first (at most 20).
+ */
+chats: Array<ChatSummary>, };

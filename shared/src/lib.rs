@@ -54,6 +54,10 @@ id_type!(
     /// A message left when nobody could answer.
     OfflineMessageId
 );
+id_type!(
+    /// A canned message.
+    CannedId
+);
 
 /// Where a chat stands. `Ended` and `Missed` are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -576,6 +580,63 @@ pub struct Settings {
     pub max_chats_per_operator: u32,
     /// How long a request rings before the visitor is offered "Leave a message" (seconds).
     pub ring_timeout_secs: u32,
+}
+
+/// A ready-made answer operators insert with one tap (`/api/operator/canned`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CannedMessage {
+    /// The canned message.
+    pub id: CannedId,
+    /// A short title to find it by.
+    pub title: String,
+    /// The text inserted into the chat.
+    pub text: String,
+    /// Last change (unix ms); the newer change wins when syncing.
+    pub updated_at: i64,
+}
+
+/// `POST /api/operator/canned` and `PUT /api/operator/canned/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SaveCannedRequest {
+    /// A short title.
+    pub title: String,
+    /// The text.
+    pub text: String,
+}
+
+/// A page a visitor saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PageView {
+    /// The page.
+    pub page: Page,
+    /// When (unix ms).
+    pub at: i64,
+}
+
+/// What an operator sees of a visitor (`GET /api/operator/visitors/{id}`): the profile shown
+/// on top of the Live Communication tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VisitorProfile {
+    /// The visitor.
+    pub id: VisitorId,
+    /// The chat name they gave last, if any.
+    pub name: Option<String>,
+    /// The page they are on (or were on last).
+    pub current_page: Option<Page>,
+    /// Pages seen, newest first (at most 50).
+    pub pages: Vec<PageView>,
+    /// How many visits (a visit ends after 30 minutes without activity).
+    pub visits: i64,
+    /// First seen (unix ms).
+    pub first_seen: i64,
+    /// Last seen (unix ms).
+    pub last_seen: i64,
+    /// Their chats, newest first (at most 20).
+    pub chats: Vec<ChatSummary>,
 }
 
 /// A chat the operator app already knows, with the last `seq` it applied.

@@ -21,12 +21,12 @@ macro_rules! decls {
 fn generate() -> String {
     let cfg = Config::new().with_large_int("number");
     let body = decls!(&cfg;
-        ChatId, OperatorId, VisitorId, OfflineMessageId, ChatStatus, Mode, Page, OperatorRef,
+        ChatId, OperatorId, VisitorId, OfflineMessageId, CannedId, ChatStatus, Mode, Page, OperatorRef,
         Author, EndReason, ChatEvent, ChatEventKind, ChatSummary, ErrorCode, ApiError,
         VisitorClientMsg, VisitorServerMsg, WidgetStatus, LeaveMessageRequest, OfflineMessage,
         LoginRequest, LoginResponse, OperatorProfile, SetStatusRequest, CreateOperatorRequest,
         UpdateOperatorRequest, Settings, ResumeFrom, OperatorRequest, OperatorAction,
-        OperatorServerMsg,
+        OperatorServerMsg, CannedMessage, SaveCannedRequest, PageView, VisitorProfile,
     );
     format!(
         "// Generated from shared/src/lib.rs by shared/tests/bindings.rs. Do not edit.\n\

@@ -8,6 +8,7 @@
 //!   [`Connection::reconnect`] resumes from those `seq`s so nothing is missed or doubled.
 
 mod state;
+pub mod ui;
 
 use std::collections::VecDeque;
 use std::time::Duration;
