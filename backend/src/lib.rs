@@ -52,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         .merge(http::admin::router())
         .route("/api/widget/ws", get(ws::visitor::upgrade))
         .route("/api/operator/ws", get(ws::operator::upgrade))
+        .fallback(|| async { Error::not_found("route") })
         .layer(DefaultBodyLimit::max(MAX_FRAME_BYTES))
         .with_state(state)
 }

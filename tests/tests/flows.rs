@@ -38,6 +38,11 @@ on_both_databases!(
     cached_state_plus_events_equals_a_fresh_snapshot,
     a_server_restart_loses_nothing,
     a_visitor_who_leaves_before_an_answer_is_missed,
+    canned_messages_are_shared_by_the_team,
+    visitor_profile_shows_pages_visits_and_earlier_chats,
+    signing_out_everywhere_ends_live_help,
+    an_operator_leading_chats_cannot_be_deleted,
+    client_ids_are_scoped_by_author_and_survive_the_end,
 );
 
 /// An operator with Live Help Available and a live connection.
@@ -872,4 +877,182 @@ async fn a_visitor_who_leaves_before_an_answer_is_missed(db: Db) {
     assert!(op.state.requests.is_empty());
     let events = server.admin.chat_events(chat, 0).await.unwrap();
     assert_eq!(events.last().unwrap().status, ChatStatus::Missed);
+}
+
+async fn canned_messages_are_shared_by_the_team(db: Db) {
+    let server = TestServer::start(db).await;
+    let a = server.operator("Hal").await;
+    let b = server.operator("Ivy").await;
+    let hello = a
+        .create_canned("Greeting", "Hello! How can I help you?")
+        .await
+        .unwrap();
+    a.create_canned("Bye", "Thanks for chatting with us.")
+        .await
+        .unwrap();
+    let listed = b.canned().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(),
+        ["Bye", "Greeting"]
+    );
+    let edited = b
+        .update_canned(hello.id, "Greeting", "Hi there!")
+        .await
+        .unwrap();
+    assert!(edited.updated_at >= hello.updated_at);
+    assert_eq!(
+        a.canned()
+            .await
+            .unwrap()
+            .iter()
+            .find(|c| c.id == hello.id)
+            .unwrap()
+            .text,
+        "Hi there!"
+    );
+    a.delete_canned(hello.id).await.unwrap();
+    assert_eq!(b.canned().await.unwrap().len(), 1);
+    assert_eq!(
+        a.delete_canned(hello.id).await.unwrap_err().code(),
+        Some(ErrorCode::NotFound)
+    );
+    assert_eq!(
+        a.create_canned(" ", "x").await.unwrap_err().code(),
+        Some(ErrorCode::InvalidInput)
+    );
+}
+
+async fn visitor_profile_shows_pages_visits_and_earlier_chats(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut op = available_operator(&server, "Jay").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    for (url, title) in [
+        ("https://shop.example.test/bikes", "Bikes"),
+        ("https://shop.example.test/cart", "Cart"),
+    ] {
+        let page = switchboard_shared::Page {
+            url: url.into(),
+            title: Some(title.into()),
+        };
+        visitor
+            .send(&switchboard_shared::VisitorClientMsg::PageView { page })
+            .await;
+    }
+    let chat = visitor.start_chat("Kai").await.chat_id;
+    wait_request(&mut op, chat).await;
+    let visitor_id = op.state.requests[&chat].visitor_id;
+    let session = server
+        .client()
+        .login("jay@example.test", switchboard_e2e::OPERATOR_PASSWORD)
+        .await
+        .unwrap();
+    let profile = session.visitor_profile(visitor_id).await.unwrap();
+    assert_eq!(profile.name.as_deref(), Some("Kai"));
+    let urls: Vec<_> = profile.pages.iter().map(|p| p.page.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://shop.example.test/cart",
+            "https://shop.example.test/bikes",
+            "https://shop.example.test/pricing"
+        ]
+    );
+    assert_eq!(
+        profile.current_page.unwrap().url,
+        "https://shop.example.test/cart"
+    );
+    assert_eq!(profile.visits, 1);
+    assert_eq!(
+        profile.chats.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [chat]
+    );
+    let err = session
+        .visitor_profile(switchboard_shared::VisitorId(424_242))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::NotFound));
+}
+
+async fn signing_out_everywhere_ends_live_help(db: Db) {
+    let server = TestServer::start(db).await;
+    let phone = server.operator("Lea").await;
+    let desktop = server
+        .client()
+        .login("lea@example.test", switchboard_e2e::OPERATOR_PASSWORD)
+        .await
+        .unwrap();
+    phone.set_available(true).await.unwrap();
+    assert!(server.client().widget_status().await.unwrap().available);
+    phone.logout().await.unwrap();
+    assert!(
+        server.client().widget_status().await.unwrap().available,
+        "still signed in on the desktop"
+    );
+    desktop.logout().await.unwrap();
+    assert!(!server.client().widget_status().await.unwrap().available);
+}
+
+async fn an_operator_leading_chats_cannot_be_deleted(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut op = available_operator(&server, "Mo").await;
+    let id = op.state.operator.id;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Ned").await.chat_id;
+    wait_request(&mut op, chat).await;
+    op.accept(chat).await.unwrap();
+    assert_eq!(
+        server.admin.delete_operator(id).await.unwrap_err().code(),
+        Some(ErrorCode::Conflict)
+    );
+    op.end(chat).await.unwrap();
+    // A ringing chat with nobody else left ends when its only operator is deleted.
+    let mut v2 = Visitor::connect(&server.base).await;
+    let _ = v2.start_chat("Oz").await;
+    server.admin.delete_operator(id).await.unwrap();
+    let ended = v2.wait_status(ChatStatus::Ended).await;
+    assert_eq!(
+        ended.kind,
+        ChatEventKind::Ended {
+            reason: EndReason::NoOperator
+        }
+    );
+    assert!(!server.client().widget_status().await.unwrap().available);
+    assert_eq!(
+        server.admin.delete_operator(id).await.unwrap_err().code(),
+        Some(ErrorCode::NotFound)
+    );
+}
+
+async fn client_ids_are_scoped_by_author_and_survive_the_end(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut op = available_operator(&server, "Pia").await;
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Rob").await.chat_id;
+    wait_request(&mut op, chat).await;
+    op.accept(chat).await.unwrap();
+    let v = visitor.say("same", "from the visitor").await;
+    let o = op
+        .send_with_id(chat, "same", "from the operator")
+        .await
+        .unwrap();
+    assert_ne!(v, o, "two authors, two messages");
+    assert_eq!(message_count(&server).await, 2);
+    op.end(chat).await.unwrap();
+    visitor.wait_status(ChatStatus::Ended).await;
+    // The widget retries a message whose ack it lost: acknowledged again, not refused.
+    assert_eq!(visitor.say("same", "from the visitor").await, v);
+    // A new message to an ended chat is refused.
+    visitor
+        .send(&switchboard_shared::VisitorClientMsg::Send {
+            client_id: "new".into(),
+            text: "hello?".into(),
+        })
+        .await;
+    let m = visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
+        .await;
+    assert!(
+        matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::IllegalTransition)
+    );
+    assert_eq!(message_count(&server).await, 2);
 }

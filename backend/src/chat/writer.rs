@@ -306,7 +306,13 @@ impl Shard {
             } => {
                 let mut chat = self.load(conn, *id).await?;
                 authorize(&chat, actor, Action::Message)?;
-                if let Some(earlier) = chats::by_client_id(conn, chat.id, client_id).await? {
+                // Client ids are scoped by author, so two authors never collide.
+                let key = match actor {
+                    Actor::Visitor(_) => format!("v:{client_id}"),
+                    Actor::Operator(op) => format!("o{}:{client_id}", op.id),
+                    Actor::System => format!("s:{client_id}"),
+                };
+                if let Some(earlier) = chats::by_client_id(conn, chat.id, &key).await? {
                     return Ok(Done {
                         chat,
                         events: Vec::new(),
@@ -328,7 +334,7 @@ impl Shard {
                     client_id: Some(client_id.clone()),
                 };
                 let event = push_event(&mut chat, now, out.status, kind);
-                chats::append(conn, &event, Some(client_id)).await?;
+                chats::append(conn, &event, Some(&key)).await?;
                 chats::update(conn, &chat, None).await?;
                 let seq = Some(event.seq);
                 Ok(Done {

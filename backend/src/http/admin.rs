@@ -12,7 +12,7 @@ use super::{Body, email, field};
 use crate::AppState;
 use crate::auth::{Admin, check_password_rules, hash_password};
 use crate::error::Error;
-use crate::store::{now_ms, operators, settings};
+use crate::store::{chats, now_ms, operators, settings};
 
 /// `/api/admin/*`.
 pub fn router() -> Router<AppState> {
@@ -92,10 +92,26 @@ async fn remove(
             "you cannot delete your own account",
         ));
     }
+    let open = chats::open_for_operator(&state.store.read, OperatorId(id)).await?;
+    if !open.is_empty() {
+        return Err(Error::client(
+            ErrorCode::Conflict,
+            format!(
+                "this operator leads {} chat(s): they must end them first",
+                open.len()
+            ),
+        ));
+    }
+    // Not available any more: this also ends ringing chats if nobody else is left.
+    if operators::get(&state.store.read, OperatorId(id))
+        .await?
+        .is_some_and(|o| o.available)
+    {
+        state.chats.set_available(OperatorId(id), false).await?;
+    }
     if !operators::delete(&state.store.write, OperatorId(id)).await? {
         return Err(Error::not_found("operator"));
     }
-    state.chats.refresh_availability().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -108,8 +124,11 @@ async fn put_settings(
     _: Admin,
     Body(new): Body<Settings>,
 ) -> Result<Json<Settings>, Error> {
-    field(&new.operator_name, "operator_name", 100)?;
-    field(&new.default_invitation, "default_invitation", 1000)?;
+    let new = Settings {
+        operator_name: field(&new.operator_name, "operator_name", 100)?,
+        default_invitation: field(&new.default_invitation, "default_invitation", 1000)?,
+        ..new
+    };
     if !(1..=50).contains(&new.max_chats_per_operator) {
         return Err(Error::invalid("max_chats_per_operator must be 1 to 50"));
     }

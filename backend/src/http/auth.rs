@@ -54,5 +54,11 @@ async fn logout(
     op: Operator,
 ) -> Result<axum::http::StatusCode, Error> {
     operators::delete_session(&state.store.write, &token_hash(&op.token)).await?;
+    // Signed out everywhere: nobody is there to answer, so stop showing Live Help for them.
+    if operators::session_count(&state.store.read, op.profile.id).await? == 0
+        && op.profile.available
+    {
+        state.chats.set_available(op.profile.id, false).await?;
+    }
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -1,18 +1,20 @@
 //! The operator's HTTP API (the live part is the WebSocket in [`crate::ws::operator`]).
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use switchboard_shared::{
-    ChatEvent, ChatId, ErrorCode, OfflineMessage, OperatorProfile, SetStatusRequest,
+    CannedId, CannedMessage, ChatEvent, ChatId, ErrorCode, OfflineMessage, OperatorProfile,
+    SaveCannedRequest, SetStatusRequest, VisitorId, VisitorProfile,
 };
 
-use super::Body;
+use super::{Body, field};
 use crate::AppState;
 use crate::auth::Operator;
 use crate::error::Error;
-use crate::store::{chats, visitors};
+use crate::store::{canned, chats, now_ms, visitors};
 
 /// `/api/operator/*`.
 pub fn router() -> Router<AppState> {
@@ -21,6 +23,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/operator/status", put(set_status))
         .route("/api/operator/chats/{id}/events", get(events))
         .route("/api/operator/offline-messages", get(offline_messages))
+        .route("/api/operator/canned", get(list_canned).post(create_canned))
+        .route(
+            "/api/operator/canned/{id}",
+            put(update_canned).delete(delete_canned),
+        )
+        .route("/api/operator/visitors/{id}", get(visitor_profile))
 }
 
 async fn me(op: Operator) -> Json<OperatorProfile> {
@@ -82,4 +90,76 @@ async fn offline_messages(
     Ok(Json(
         visitors::offline_messages(&state.store.read, 500).await?,
     ))
+}
+
+async fn list_canned(
+    State(state): State<AppState>,
+    _op: Operator,
+) -> Result<Json<Vec<CannedMessage>>, Error> {
+    Ok(Json(canned::list(&state.store.read).await?))
+}
+
+fn canned_fields(req: &SaveCannedRequest) -> Result<(String, String), Error> {
+    Ok((
+        field(&req.title, "title", 100)?,
+        field(&req.text, "text", switchboard_shared::MAX_MESSAGE_CHARS)?,
+    ))
+}
+
+async fn create_canned(
+    State(state): State<AppState>,
+    op: Operator,
+    Body(req): Body<SaveCannedRequest>,
+) -> Result<(StatusCode, Json<CannedMessage>), Error> {
+    let (title, text) = canned_fields(&req)?;
+    let msg = canned::create(&state.store.write, &title, &text, op.profile.id, now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(msg)))
+}
+
+async fn update_canned(
+    State(state): State<AppState>,
+    _op: Operator,
+    Path(id): Path<i64>,
+    Body(req): Body<SaveCannedRequest>,
+) -> Result<Json<CannedMessage>, Error> {
+    let (title, text) = canned_fields(&req)?;
+    canned::update(&state.store.write, CannedId(id), &title, &text, now_ms())
+        .await?
+        .map(Json)
+        .ok_or_else(|| Error::not_found("canned message"))
+}
+
+async fn delete_canned(
+    State(state): State<AppState>,
+    _op: Operator,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, Error> {
+    if !canned::delete(&state.store.write, CannedId(id)).await? {
+        return Err(Error::not_found("canned message"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The visitor's profile: pages seen, visits, earlier chats.
+async fn visitor_profile(
+    State(state): State<AppState>,
+    _op: Operator,
+    Path(id): Path<i64>,
+) -> Result<Json<VisitorProfile>, Error> {
+    let read = &state.store.read;
+    let visitor = VisitorId(id);
+    let record = visitors::record(read, visitor)
+        .await?
+        .ok_or_else(|| Error::not_found("visitor"))?;
+    let chats = chats::for_visitor(read, visitor, 20).await?;
+    Ok(Json(VisitorProfile {
+        id: visitor,
+        name: chats.iter().find_map(|c| c.visitor_name.clone()),
+        current_page: record.page,
+        pages: record.pages,
+        visits: record.visits,
+        first_seen: record.first_seen,
+        last_seen: record.last_seen,
+        chats,
+    }))
 }

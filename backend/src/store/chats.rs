@@ -326,3 +326,17 @@ pub async fn line<'c, E: Executor<'c, Database = Any>>(
 pub fn operator_only(kind: &ChatEventKind) -> bool {
     matches!(kind, ChatEventKind::Declined { .. })
 }
+
+/// A visitor's chats, newest first.
+pub async fn for_visitor<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    visitor: VisitorId,
+    limit: i64,
+) -> Result<Vec<ChatSummary>, Error> {
+    let rows = sqlx::query("select * from chats where visitor_id = $1 order by id desc limit $2")
+        .bind(visitor.0)
+        .bind(limit)
+        .fetch_all(exec)
+        .await?;
+    rows.iter().map(summary).collect()
+}

@@ -8,6 +8,7 @@
 //!   `read` pool (WAL lets them run beside the writer).
 //! - SQL here is static text with `$n` placeholders, valid on both databases.
 
+pub mod canned;
 pub mod chats;
 pub mod operators;
 pub mod visitors;

@@ -123,7 +123,7 @@ pub async fn update(
     row.as_ref().map(profile).transpose()
 }
 
-/// Deletes an operator who leads no chat; returns false when there was none.
+/// Deletes an operator (the caller checks they lead no chat); false when there was none.
 pub async fn delete(pool: &AnyPool, id: OperatorId) -> Result<bool, Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("delete from sessions where operator_id = $1")
@@ -221,4 +221,16 @@ pub async fn delete_session(pool: &AnyPool, token_hash: &str) -> Result<(), Erro
         .execute(pool)
         .await?;
     Ok(())
+}
+
+/// How many unexpired sessions an operator has.
+pub async fn session_count(pool: &AnyPool, id: OperatorId) -> Result<i64, Error> {
+    Ok(
+        sqlx::query("select count(*) from sessions where operator_id = $1 and expires_at > $2")
+            .bind(id.0)
+            .bind(crate::store::now_ms())
+            .fetch_one(pool)
+            .await?
+            .try_get(0)?,
+    )
 }

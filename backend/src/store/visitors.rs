@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
-use switchboard_shared::{ChatId, OfflineMessage, OfflineMessageId, Page, VisitorId};
+use switchboard_shared::{ChatId, OfflineMessage, OfflineMessageId, Page, PageView, VisitorId};
 
 use crate::error::Error;
 
@@ -105,4 +105,79 @@ fn offline_message(row: &AnyRow) -> Result<OfflineMessage, Error> {
         text: row.try_get("text")?,
         created_at: row.try_get("created_at")?,
     })
+}
+
+/// Records a page the visitor saw (skipped when it is the page they were already on).
+pub async fn record_page(
+    pool: &AnyPool,
+    id: VisitorId,
+    page: &Page,
+    now: i64,
+) -> Result<(), Error> {
+    sqlx::query(
+        "insert into page_views (visitor_id, url, title, at) select $1, $2, $3, $4 \
+         where not exists (select 1 from page_views p where p.id = \
+           (select max(id) from page_views where visitor_id = $1) and p.url = $2)",
+    )
+    .bind(id.0)
+    .bind(page.url.clone())
+    .bind(page.title.clone())
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// What an operator sees of a visitor, without the chats (see [`crate::store::chats`]).
+pub struct VisitorRecord {
+    /// First seen (unix ms).
+    pub first_seen: i64,
+    /// Last seen (unix ms).
+    pub last_seen: i64,
+    /// Visits.
+    pub visits: i64,
+    /// The current page.
+    pub page: Option<Page>,
+    /// Pages seen, newest first.
+    pub pages: Vec<PageView>,
+}
+
+/// A visitor's record, or `None`.
+pub async fn record(pool: &AnyPool, id: VisitorId) -> Result<Option<VisitorRecord>, Error> {
+    let Some(row) = sqlx::query(
+        "select created_at, last_seen_at, visits, page_url, page_title from visitors where id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let url: Option<String> = row.try_get("page_url")?;
+    let title: Option<String> = row.try_get("page_title")?;
+    let rows = sqlx::query(
+        "select url, title, at from page_views where visitor_id = $1 order by id desc limit 50",
+    )
+    .bind(id.0)
+    .fetch_all(pool)
+    .await?;
+    let pages = rows
+        .iter()
+        .map(|r| {
+            Ok(PageView {
+                page: Page {
+                    url: r.try_get("url")?,
+                    title: r.try_get("title")?,
+                },
+                at: r.try_get("at")?,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(Some(VisitorRecord {
+        first_seen: row.try_get("created_at")?,
+        last_seen: row.try_get("last_seen_at")?,
+        visits: row.try_get("visits")?,
+        page: url.map(|url| Page { url, title }),
+        pages,
+    }))
 }

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use switchboard_shared::{
-    ChatId, ChatStatus, ErrorCode, MAX_FRAME_BYTES, OperatorAction, OperatorProfile,
+    ChatEventKind, ChatId, ChatStatus, ErrorCode, MAX_FRAME_BYTES, OperatorAction, OperatorProfile,
     OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
 };
 use tracing::Instrument;
@@ -218,6 +218,12 @@ impl Session {
                 break;
             };
             for event in events {
+                // Another operator's decline is theirs alone (as in live delivery).
+                if let ChatEventKind::Declined { operator } = &event.kind
+                    && operator.id != self.operator.id
+                {
+                    continue;
+                }
                 let sent = self.sent.entry(id).or_insert(0);
                 if event.seq > *sent {
                     *sent = event.seq;

@@ -86,20 +86,32 @@ async fn session(state: AppState, socket: WebSocket) {
     match identify(&state, token, page.as_ref()).await {
         Ok((visitor, token)) => {
             let span = tracing::info_span!("visitor", visitor = %visitor);
+            let mut close = (1000, "bye");
             let mut session = Session {
                 state,
                 visitor,
                 page,
                 sent: HashMap::new(),
             };
-            if let Err(e) = session
+            match session
                 .run(&mut conn, token, last_seq)
                 .instrument(span)
                 .await
             {
-                tracing::warn!(error = %e, visitor = %visitor, "visitor session failed");
+                Ok(Some(code)) => close = code,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, visitor = %visitor, "visitor session failed");
+                    let error = e.to_api();
+                    conn.send(&VisitorServerMsg::Error {
+                        client_id: None,
+                        error,
+                    })
+                    .await;
+                    close = (1011, "internal error");
+                }
             }
-            conn.close(1000, "bye").await;
+            conn.close(close.0, close.1).await;
             let grace = session.state.config.visitor_grace_secs;
             tokio::spawn(miss_if_gone(session.state, visitor, grace));
         }
@@ -148,10 +160,16 @@ async fn identify(
         && let Some(id) = visitors::by_token_hash(&state.store.read, &token_hash(&token)).await?
     {
         visitors::touch(&state.store.write, id, page, now).await?;
+        if let Some(page) = page {
+            visitors::record_page(&state.store.write, id, page, now).await?;
+        }
         return Ok((id, token));
     }
     let token = new_token();
     let id = visitors::create(&state.store.write, &token_hash(&token), page, now).await?;
+    if let Some(page) = page {
+        visitors::record_page(&state.store.write, id, page, now).await?;
+    }
     Ok((id, token))
 }
 
@@ -161,7 +179,7 @@ impl Session {
         conn: &mut Conn,
         token: String,
         last_seq: Option<i64>,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<(u16, &'static str)>, Error> {
         let mut sub = self.state.hub.subscribe(vec![Topic::Visitor(self.visitor)]);
         let mut available = self.state.hub.availability();
         let latest = chats::latest_for_visitor(&self.state.store.read, self.visitor).await?;
@@ -175,7 +193,7 @@ impl Session {
             chat: chat.clone(),
         };
         if !conn.send(&welcome).await {
-            return Ok(());
+            return Ok(None);
         }
         if let Some(chat) = &chat {
             self.replay(conn, chat, last_seq.unwrap_or(0)).await?;
@@ -190,35 +208,35 @@ impl Session {
                 frame = conn.recv::<VisitorClientMsg>() => {
                     idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
                     let reply = match frame {
-                        Frame::Closed => return Ok(()),
+                        Frame::Closed => return Ok(None),
                         Frame::Bad(error) => Some(VisitorServerMsg::Error { client_id: None, error }),
                         Frame::Msg(msg) => self.handle(msg).await,
                     };
                     // Events the action caused go out before its answer (see operator.rs).
                     while let Ok(event) = sub.rx.try_recv() {
                         if !self.forward(conn, event).await {
-                            return Ok(());
+                            return Ok(None);
                         }
                     }
                     if let Some(reply) = reply
                         && !conn.send(&reply).await {
-                            return Ok(());
+                            return Ok(None);
                         }
                 }
                 event = sub.rx.recv() => {
-                    let Some(event) = event else { return Ok(()) }; // cut off: client resumes
+                    let Some(event) = event else { return Ok(Some((1013, "too slow: reconnect"))) };
                     if !self.forward(conn, event).await {
-                        return Ok(());
+                        return Ok(None);
                     }
                 }
                 Ok(()) = available.changed() => {
                     let msg = VisitorServerMsg::Availability { available: *available.borrow_and_update() };
                     if !conn.send(&msg).await {
-                        return Ok(());
+                        return Ok(None);
                     }
                 }
-                () = async { let _ = closing.wait_for(|c| *c).await; } => return Ok(()),
-                () = &mut idle => return Ok(()),
+                () = async { let _ = closing.wait_for(|c| *c).await; } => return Ok(Some((1012, "restarting"))),
+                () = &mut idle => return Ok(Some((1001, "idle"))),
             }
         }
     }
@@ -281,9 +299,12 @@ impl Session {
                 "hello was already received",
             )),
             VisitorClientMsg::PageView { page } => {
-                let r =
-                    visitors::touch(&self.state.store.write, self.visitor, Some(&page), now_ms())
-                        .await;
+                let now = now_ms();
+                let store = &self.state.store.write;
+                let r = match visitors::touch(store, self.visitor, Some(&page), now).await {
+                    Ok(()) => visitors::record_page(store, self.visitor, &page, now).await,
+                    Err(e) => Err(e),
+                };
                 self.page = Some(page);
                 r.map(|_| None)
             }
@@ -299,7 +320,9 @@ impl Session {
                 Err(e) => Err(e),
             },
             VisitorClientMsg::Send { client_id, text } => {
-                let result = match self.open_chat().await {
+                // The latest chat, open or not: a retry of a message stored before the chat
+                // ended is acknowledged again; a new message to an ended chat is refused.
+                let result = match self.latest_chat().await {
                     Ok(chat) => {
                         chats
                             .send(chat, Actor::Visitor(self.visitor), client_id.clone(), text)
@@ -325,6 +348,17 @@ impl Session {
                 client_id: None,
                 error: e.to_api(),
             }),
+        }
+    }
+
+    /// The visitor's most recent chat.
+    async fn latest_chat(&self) -> Result<ChatId, Error> {
+        match chats::latest_for_visitor(&self.state.store.read, self.visitor).await? {
+            Some(chat) => Ok(chat.id),
+            None => Err(Error::client(
+                ErrorCode::IllegalTransition,
+                "there is no open chat",
+            )),
         }
     }
 

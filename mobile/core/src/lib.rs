@@ -17,10 +17,10 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_shared::{
-    ApiError, ChatEvent, ChatId, CreateOperatorRequest, ErrorCode, LoginRequest, LoginResponse,
-    OfflineMessage, OperatorAction, OperatorId, OperatorProfile, OperatorRequest,
-    OperatorServerMsg, PROTOCOL_VERSION, SetStatusRequest, Settings, UpdateOperatorRequest,
-    WidgetStatus,
+    ApiError, CannedId, CannedMessage, ChatEvent, ChatId, CreateOperatorRequest, ErrorCode,
+    LoginRequest, LoginResponse, OfflineMessage, OperatorAction, OperatorId, OperatorProfile,
+    OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, SaveCannedRequest, SetStatusRequest,
+    Settings, UpdateOperatorRequest, VisitorId, VisitorProfile, WidgetStatus,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -239,6 +239,53 @@ impl Session {
         self.send::<(), serde_json::Value>(reqwest::Method::POST, "/api/auth/logout", None)
             .await?;
         Ok(())
+    }
+
+    /// The team's canned messages.
+    pub async fn canned(&self) -> Result<Vec<CannedMessage>> {
+        self.get("/api/operator/canned").await
+    }
+
+    /// Creates a canned message.
+    pub async fn create_canned(&self, title: &str, text: &str) -> Result<CannedMessage> {
+        let body = SaveCannedRequest {
+            title: title.into(),
+            text: text.into(),
+        };
+        self.send(reqwest::Method::POST, "/api/operator/canned", Some(&body))
+            .await
+    }
+
+    /// Changes a canned message.
+    pub async fn update_canned(
+        &self,
+        id: CannedId,
+        title: &str,
+        text: &str,
+    ) -> Result<CannedMessage> {
+        let body = SaveCannedRequest {
+            title: title.into(),
+            text: text.into(),
+        };
+        self.send(
+            reqwest::Method::PUT,
+            &format!("/api/operator/canned/{id}"),
+            Some(&body),
+        )
+        .await
+    }
+
+    /// Deletes a canned message.
+    pub async fn delete_canned(&self, id: CannedId) -> Result<()> {
+        let path = format!("/api/operator/canned/{id}");
+        self.send::<(), serde_json::Value>(reqwest::Method::DELETE, &path, None)
+            .await?;
+        Ok(())
+    }
+
+    /// A visitor's profile: pages seen, visits, earlier chats.
+    pub async fn visitor_profile(&self, id: VisitorId) -> Result<VisitorProfile> {
+        self.get(&format!("/api/operator/visitors/{id}")).await
     }
 
     /// Admin: every operator.

@@ -108,18 +108,27 @@ impl From<ApiError> for CommandError {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_else(|| "internal".into());
-        CommandError { code, message: e.message }
+        CommandError {
+            code,
+            message: e.message,
+        }
     }
 }
 
 impl CommandError {
     /// An error with this code and message.
     pub fn new(code: &str, message: impl Into<String>) -> CommandError {
-        CommandError { code: code.into(), message: message.into() }
+        CommandError {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 
     /// True when the server refused with `code`.
     pub fn is(&self, code: ErrorCode) -> bool {
-        serde_json::to_value(code).ok().and_then(|v| v.as_str().map(|s| s == self.code)).unwrap_or(false)
+        serde_json::to_value(code)
+            .ok()
+            .and_then(|v| v.as_str().map(|s| s == self.code))
+            .unwrap_or(false)
     }
 }

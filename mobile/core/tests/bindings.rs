@@ -36,5 +36,8 @@ fn ui_bindings_are_up_to_date() {
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == fresh, "mobile/ui/src/bindings.ts is out of date: run UPDATE_BINDINGS=1 cargo test -p switchboard-core --features ts --test bindings");
+    assert!(
+        committed == fresh,
+        "mobile/ui/src/bindings.ts is out of date: run UPDATE_BINDINGS=1 cargo test -p switchboard-core --features ts --test bindings"
+    );
 }
