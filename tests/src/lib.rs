@@ -179,6 +179,11 @@ impl TestServer {
     /// database, as a restart in production would.
     pub async fn restart(&mut self) {
         self.stop().await;
+        self.start_again().await;
+    }
+
+    /// Starts a stopped server again on the same address and database.
+    pub async fn start_again(&mut self) {
         let listener = loop {
             match tokio::net::TcpListener::bind(self.addr).await {
                 Ok(l) => break l,
@@ -190,7 +195,9 @@ impl TestServer {
         old.dir = PathBuf::new(); // the new server owns the directory now
     }
 
-    async fn stop(&mut self) {
+    /// Stops the server: live connections close and new ones are refused (the network is
+    /// "down" for its clients) until [`TestServer::start_again`].
+    pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -7,6 +7,8 @@
 //!   [`OperatorState`] (requests, queue, own chats, last `seq` per chat), and
 //!   [`Connection::reconnect`] resumes from those `seq`s so nothing is missed or doubled.
 
+pub mod app;
+pub mod cache;
 mod state;
 pub mod ui;
 
@@ -332,14 +334,32 @@ impl Session {
             .await
     }
 
+    /// A session kept from an earlier sign-in, without asking the server (the first
+    /// connection checks the token).
+    pub fn restore(client: Client, token: String, operator: OperatorProfile) -> Session {
+        Session {
+            client,
+            token,
+            expires_at: 0,
+            operator,
+        }
+    }
+
     /// Opens the live connection and waits for its `ready`.
     pub async fn connect(&self) -> Result<Connection> {
+        self.connect_with(OperatorState::new(self.operator.clone()))
+            .await
+    }
+
+    /// Opens the live connection resuming from a known state (from the cache): the server
+    /// replays what happened to those chats since.
+    pub async fn connect_with(&self, state: OperatorState) -> Result<Connection> {
         let mut conn = Connection {
             session: self.clone(),
             ws: None,
             next_req: 1,
             pending: VecDeque::new(),
-            state: OperatorState::new(self.operator.clone()),
+            state,
             timeout: Duration::from_secs(10),
         };
         conn.reconnect().await?;
@@ -492,6 +512,16 @@ impl Connection {
                 other => self.pending.push_back(other),
             }
         }
+    }
+
+    /// Sends a keep-alive; the `pong` arrives through [`Connection::recv`].
+    pub async fn ping(&mut self) -> Result<()> {
+        self.write(OperatorAction::Ping).await.map(|_| ())
+    }
+
+    /// True while the socket is up.
+    pub fn is_connected(&self) -> bool {
+        self.ws.is_some()
     }
 
     /// Accept a chat request (or take a chat from the queue).

@@ -1,0 +1,704 @@
+//! The operator app's engine, with no Tauri in it: the signed-in session, the live connection
+//! (reconnecting with backoff and resuming from the cache), the outbox, canned-message sync,
+//! and the [`UiSnapshot`] the UI renders. The Tauri shell is one-line commands into this.
+//!
+//! Invariants:
+//! - Every action is written to the outbox (on disk) before it is tried, and leaves it once
+//!   the server has answered (accepted or refused). So an action taken offline, or while the
+//!   network drops, is sent once, in order, when the connection is back; messages carry their
+//!   client id, so a resend after a lost answer is stored once.
+//! - After every change the whole snapshot is emitted; the UI keeps no state of its own that
+//!   the engine could contradict.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use switchboard_shared::{
+    Author, CannedId, CannedMessage, ChatEventKind, ChatId, ChatStatus, ChatSummary, ErrorCode,
+    OfflineMessage, OperatorServerMsg, VisitorId, VisitorProfile,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cache::{Cache, ChatAction, OutboxItem, StoredSession};
+use crate::ui::{
+    ChatView, CommandError, ConnectionState, MessageView, PendingAction, SignedIn, UiSnapshot,
+};
+use crate::{Client, Connection, CoreError, OperatorState, Session, new_client_id};
+
+/// What the engine tells the UI.
+#[derive(Debug, Clone)]
+pub enum AppEvent {
+    /// Everything changed (or something did): render this.
+    Snapshot(UiSnapshot),
+    /// A new chat request arrived: ring (and notify when the window is in the background).
+    IncomingRequest(ChatSummary),
+}
+
+/// Where the engine sends its events (the Tauri shell forwards them to the webview).
+pub type Emit = Arc<dyn Fn(AppEvent) + Send + Sync>;
+
+/// The operator app's engine. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cache: Cache,
+    emit: Emit,
+    data: Mutex<Data>,
+    link: Mutex<Option<mpsc::Sender<Flush>>>,
+}
+
+#[derive(Default)]
+struct Data {
+    session: Option<Session>,
+    server: Option<String>,
+    state: Option<OperatorState>,
+    canned: Vec<CannedMessage>,
+    connection: Option<ConnectionState>,
+    read_upto: HashMap<ChatId, i64>,
+    outbox: Vec<(i64, OutboxItem)>,
+}
+
+/// Asks the connection task to send the outbox; the reply is the result of item `wait`.
+struct Flush {
+    wait: Option<(i64, oneshot::Sender<Result<(), CommandError>>)>,
+}
+
+fn cache_err(e: impl std::fmt::Display) -> CommandError {
+    CommandError::new("internal", format!("local storage failed: {e}"))
+}
+
+fn core_err(e: CoreError) -> CommandError {
+    match e {
+        CoreError::Api(api) => api.into(),
+        CoreError::Http(_) | CoreError::Ws(_) | CoreError::Closed | CoreError::Timeout => {
+            CommandError::new("offline", "the server cannot be reached")
+        }
+        CoreError::Protocol(m) => CommandError::new("internal", m),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl App {
+    /// Opens the engine on its data directory; a kept session reconnects at once (must be
+    /// called inside a tokio runtime).
+    pub fn open(data_dir: &Path, emit: Emit) -> Result<App, CommandError> {
+        std::fs::create_dir_all(data_dir).map_err(cache_err)?;
+        let cache = Cache::open(&data_dir.join("switchboard-cache.sqlite3")).map_err(cache_err)?;
+        Self::with_cache(cache, emit)
+    }
+
+    /// Opens the engine on a given cache.
+    pub fn with_cache(cache: Cache, emit: Emit) -> Result<App, CommandError> {
+        let mut data = Data::default();
+        let stored = cache.session().map_err(cache_err)?;
+        if let Some(s) = &stored {
+            let client = Client::new(&s.server).map_err(core_err)?;
+            data.session = Some(Session::restore(
+                client,
+                s.token.clone(),
+                s.operator.clone(),
+            ));
+            data.server = Some(s.server.clone());
+            data.state = cache.load_state().map_err(cache_err)?;
+            data.canned = cache.canned().map_err(cache_err)?;
+            data.read_upto = cache.read_upto().map_err(cache_err)?.into_iter().collect();
+            data.outbox = cache.outbox().map_err(cache_err)?;
+            data.connection = Some(ConnectionState::Connecting);
+        }
+        let app = App {
+            inner: Arc::new(Inner {
+                cache,
+                emit,
+                data: Mutex::new(data),
+                link: Mutex::new(None),
+            }),
+        };
+        if stored.is_some() {
+            app.start_link();
+        }
+        Ok(app)
+    }
+
+    fn data(&self) -> std::sync::MutexGuard<'_, Data> {
+        self.inner.data.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn emit_snapshot(&self) {
+        (self.inner.emit)(AppEvent::Snapshot(self.snapshot()));
+    }
+
+    /// Everything the UI shows, now.
+    pub fn snapshot(&self) -> UiSnapshot {
+        let d = self.data();
+        let signed_in = match (&d.server, &d.session) {
+            (Some(server), Some(session)) => Some(SignedIn {
+                server: server.clone(),
+                operator: d
+                    .state
+                    .as_ref()
+                    .map(|s| s.operator.clone())
+                    .unwrap_or_else(|| session.operator.clone()),
+            }),
+            _ => None,
+        };
+        let pending = d
+            .outbox
+            .iter()
+            .map(|(id, item)| PendingAction {
+                id: *id,
+                chat_id: item.chat(),
+                label: item.label(),
+            })
+            .collect();
+        let mut snap = UiSnapshot {
+            signed_in,
+            connection: d.connection.unwrap_or(ConnectionState::Offline),
+            pending,
+            requests: Vec::new(),
+            queue: Vec::new(),
+            chats: Vec::new(),
+            canned: d.canned.clone(),
+            settings: None,
+        };
+        let Some(state) = &d.state else { return snap };
+        snap.settings = state.settings.clone();
+        snap.requests = state.requests.values().cloned().collect();
+        snap.requests.sort_by_key(|c| (c.created_at, c.id));
+        snap.queue = state.queue.values().cloned().collect();
+        snap.queue.sort_by_key(|c| (c.created_at, c.id));
+        for chat in state.chats.values() {
+            let read = d.read_upto.get(&chat.id).copied().unwrap_or(0);
+            let mut unread = 0;
+            let mut messages: Vec<MessageView> = state
+                .history
+                .get(&chat.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| match &e.kind {
+                    ChatEventKind::Message { author, text, .. } => {
+                        if *author == Author::Visitor && e.seq > read {
+                            unread += 1;
+                        }
+                        Some(MessageView {
+                            seq: Some(e.seq),
+                            at: e.at,
+                            author: author.clone(),
+                            text: text.clone(),
+                            pending: false,
+                        })
+                    }
+                    _ => None,
+                })
+                .collect();
+            for (_, item) in &d.outbox {
+                if let OutboxItem::Send {
+                    chat_id, text, at, ..
+                } = item
+                {
+                    if *chat_id == chat.id {
+                        messages.push(MessageView {
+                            seq: None,
+                            at: *at,
+                            author: Author::Operator {
+                                id: state.operator.id,
+                                name: state.operator.name.clone(),
+                            },
+                            text: text.clone(),
+                            pending: true,
+                        });
+                    }
+                }
+            }
+            snap.chats.push(ChatView {
+                chat: chat.clone(),
+                messages,
+                unread,
+            });
+        }
+        snap
+    }
+
+    /// Signs in to a server and connects.
+    pub async fn sign_in(
+        &self,
+        server: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<UiSnapshot, CommandError> {
+        let server = server.trim().trim_end_matches('/').to_owned();
+        if !(server.starts_with("http://") || server.starts_with("https://")) {
+            return Err(CommandError::new(
+                "invalid_input",
+                "the server address must start with http:// or https://",
+            ));
+        }
+        let client = Client::new(&server).map_err(core_err)?;
+        let session = client
+            .login(email.trim(), password)
+            .await
+            .map_err(core_err)?;
+        self.stop_link();
+        let cache = &self.inner.cache;
+        let previous = cache.session().map_err(cache_err)?;
+        // Another account or server: nothing cached belongs to this one.
+        if previous
+            .as_ref()
+            .is_none_or(|p| p.server != server || p.operator.id != session.operator.id)
+        {
+            cache.clear().map_err(cache_err)?;
+        }
+        let stored = StoredSession {
+            server: server.clone(),
+            token: session.token.clone(),
+            operator: session.operator.clone(),
+        };
+        cache.set_session(&stored).map_err(cache_err)?;
+        {
+            let mut d = self.data();
+            *d = Data::default();
+            d.state = cache.load_state().map_err(cache_err)?;
+            d.canned = cache.canned().map_err(cache_err)?;
+            d.read_upto = cache.read_upto().map_err(cache_err)?.into_iter().collect();
+            d.outbox = cache.outbox().map_err(cache_err)?;
+            d.session = Some(session);
+            d.server = Some(server);
+            d.connection = Some(ConnectionState::Connecting);
+        }
+        self.start_link();
+        self.emit_snapshot();
+        Ok(self.snapshot())
+    }
+
+    /// Signs out: the server forgets the token, the device forgets everything.
+    pub async fn sign_out(&self) -> Result<UiSnapshot, CommandError> {
+        self.stop_link();
+        let session = self.data().session.take();
+        if let Some(session) = session {
+            let _ = session.logout().await; // offline: the token expires by itself
+        }
+        self.inner.cache.clear().map_err(cache_err)?;
+        *self.data() = Data::default();
+        self.emit_snapshot();
+        Ok(self.snapshot())
+    }
+
+    /// A chat action (Accept, Decline, Queue, Hold, Resume, End chat).
+    pub async fn act(&self, chat_id: ChatId, action: ChatAction) -> Result<(), CommandError> {
+        self.submit(OutboxItem::Act { chat_id, action }).await
+    }
+
+    /// Live Help Available / Not Available.
+    pub async fn set_available(&self, available: bool) -> Result<(), CommandError> {
+        self.submit(OutboxItem::SetAvailable { available }).await
+    }
+
+    /// Sends a message (shown as pending until the server has it).
+    pub async fn send_message(&self, chat_id: ChatId, text: &str) -> Result<(), CommandError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(CommandError::new("invalid_input", "the message is empty"));
+        }
+        if text.chars().count() > switchboard_shared::MAX_MESSAGE_CHARS {
+            return Err(CommandError::new(
+                "too_large",
+                format!(
+                    "messages are limited to {} characters",
+                    switchboard_shared::MAX_MESSAGE_CHARS
+                ),
+            ));
+        }
+        let item = OutboxItem::Send {
+            chat_id,
+            client_id: new_client_id(),
+            text: text.into(),
+            at: now_ms(),
+        };
+        self.submit(item).await
+    }
+
+    /// Creates (no id) or changes a canned message; works offline.
+    pub async fn save_canned(
+        &self,
+        id: Option<CannedId>,
+        title: &str,
+        text: &str,
+    ) -> Result<(), CommandError> {
+        let (title, text) = (title.trim().to_owned(), text.trim().to_owned());
+        if title.is_empty() || text.is_empty() {
+            return Err(CommandError::new(
+                "invalid_input",
+                "a canned message needs a title and a text",
+            ));
+        }
+        {
+            // Show it at once; the next sync replaces the list with the server's.
+            let mut d = self.data();
+            match id.and_then(|id| d.canned.iter_mut().find(|c| c.id == id)) {
+                Some(c) => {
+                    c.title = title.clone();
+                    c.text = text.clone();
+                }
+                None => {
+                    let temp = CannedId(-(d.canned.len() as i64) - 1);
+                    d.canned.push(CannedMessage {
+                        id: temp,
+                        title: title.clone(),
+                        text: text.clone(),
+                        updated_at: now_ms(),
+                    });
+                }
+            }
+            d.canned.sort_by(|a, b| a.title.cmp(&b.title));
+        }
+        self.submit(OutboxItem::SaveCanned {
+            id: id.filter(|i| i.0 > 0),
+            title,
+            text,
+        })
+        .await
+    }
+
+    /// Deletes a canned message; works offline.
+    pub async fn delete_canned(&self, id: CannedId) -> Result<(), CommandError> {
+        self.data().canned.retain(|c| c.id != id);
+        if id.0 <= 0 {
+            self.emit_snapshot();
+            return Ok(()); // never reached the server
+        }
+        self.submit(OutboxItem::DeleteCanned { id }).await
+    }
+
+    /// Marks a chat read up to its last message.
+    pub fn mark_read(&self, chat_id: ChatId) -> Result<(), CommandError> {
+        let read: Vec<(ChatId, i64)> = {
+            let mut d = self.data();
+            let last = d
+                .state
+                .as_ref()
+                .and_then(|s| s.last_seq.get(&chat_id).copied())
+                .unwrap_or(0);
+            d.read_upto.insert(chat_id, last);
+            d.read_upto.iter().map(|(k, v)| (*k, *v)).collect()
+        };
+        self.inner.cache.set_read_upto(&read).map_err(cache_err)?;
+        self.emit_snapshot();
+        Ok(())
+    }
+
+    /// A visitor's profile (needs the network).
+    pub async fn visitor_profile(&self, id: VisitorId) -> Result<VisitorProfile, CommandError> {
+        self.session()?.visitor_profile(id).await.map_err(core_err)
+    }
+
+    /// Messages left when nobody could answer (needs the network).
+    pub async fn offline_messages(&self) -> Result<Vec<OfflineMessage>, CommandError> {
+        self.session()?.offline_messages().await.map_err(core_err)
+    }
+
+    fn session(&self) -> Result<Session, CommandError> {
+        self.data()
+            .session
+            .clone()
+            .ok_or_else(|| CommandError::new("unauthorized", "sign in first"))
+    }
+
+    /// Writes the action to the outbox, then asks the connection to send it. Offline, it
+    /// stays there (and shows as pending) until the connection is back.
+    async fn submit(&self, item: OutboxItem) -> Result<(), CommandError> {
+        self.session()?;
+        let id = self
+            .inner
+            .cache
+            .push_outbox(&item, now_ms())
+            .map_err(cache_err)?;
+        self.data().outbox.push((id, item));
+        self.emit_snapshot();
+        let link = self
+            .inner
+            .link
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(link) = link else { return Ok(()) };
+        let (tx, rx) = oneshot::channel();
+        if link
+            .send(Flush {
+                wait: Some((id, tx)),
+            })
+            .await
+            .is_err()
+        {
+            return Ok(());
+        }
+        rx.await.unwrap_or(Ok(()))
+    }
+
+    fn start_link(&self) {
+        let (tx, rx) = mpsc::channel(64);
+        *self.inner.link.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        tokio::spawn(self.clone().run_link(rx));
+    }
+
+    fn stop_link(&self) {
+        // Dropping the sender ends the task at its next turn.
+        self.inner
+            .link
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+
+    fn set_connection(&self, c: ConnectionState) {
+        self.data().connection = Some(c);
+        self.emit_snapshot();
+    }
+
+    /// The connection task: connect, resume, send the outbox, follow the server; on any
+    /// failure go offline and try again with backoff.
+    async fn run_link(self, mut rx: mpsc::Receiver<Flush>) {
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            let Some((session, state)) = ({
+                let d = self.data();
+                d.session.clone().map(|s| {
+                    let state = d
+                        .state
+                        .clone()
+                        .unwrap_or_else(|| OperatorState::new(s.operator.clone()));
+                    (s, state)
+                })
+            }) else {
+                return;
+            };
+            self.set_connection(ConnectionState::Connecting);
+            match session.connect_with(state).await {
+                Ok(mut conn) => {
+                    backoff = Duration::from_millis(250);
+                    self.absorb(&conn, None);
+                    self.set_connection(ConnectionState::Online);
+                    self.sync_canned(&session).await;
+                    if self.serve(&mut conn, &session, &mut rx).await.is_break() {
+                        return;
+                    }
+                }
+                Err(CoreError::Api(e))
+                    if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::TokenExpired) =>
+                {
+                    tracing::info!("the session ended on the server: signing out");
+                    self.stop_link();
+                    let _ = self.inner.cache.clear();
+                    *self.data() = Data::default();
+                    self.emit_snapshot();
+                    return;
+                }
+                Err(e) => tracing::debug!(error = %e, "connect failed"),
+            }
+            self.set_connection(ConnectionState::Offline);
+            // Wait out the backoff; flushes asked for meanwhile stay pending (answered Ok).
+            let deadline = tokio::time::sleep(backoff);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    () = &mut deadline => break,
+                    flush = rx.recv() => match flush {
+                        None => return,
+                        Some(Flush { wait: Some((_, reply)) }) => { let _ = reply.send(Ok(())); }
+                        Some(_) => {}
+                    },
+                }
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        }
+    }
+
+    /// Follows a live connection until it fails (Continue: reconnect) or the app signs out
+    /// (Break).
+    async fn serve(
+        &self,
+        conn: &mut Connection,
+        session: &Session,
+        rx: &mut mpsc::Receiver<Flush>,
+    ) -> std::ops::ControlFlow<()> {
+        use std::ops::ControlFlow::{Break, Continue};
+        if self.flush(conn, session, None).await.is_err() {
+            return Continue(());
+        }
+        loop {
+            tokio::select! {
+                msg = conn.recv() => match msg {
+                    Ok(msg) => self.absorb(conn, Some(&msg)),
+                    Err(CoreError::Timeout) => {
+                        // Quiet for a while: keep the connection (and the server) awake.
+                        if conn.ping().await.is_err() {
+                            return Continue(());
+                        }
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, "connection lost");
+                        return Continue(());
+                    }
+                },
+                flush = rx.recv() => match flush {
+                    None => return Break(()),
+                    Some(f) => {
+                        if self.flush(conn, session, f.wait).await.is_err() {
+                            return Continue(());
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// Sends the outbox in order. Each item leaves it once the server answered; a connection
+    /// failure stops the flush (Err) and leaves the rest for the next connection.
+    async fn flush(
+        &self,
+        conn: &mut Connection,
+        session: &Session,
+        mut wait: Option<(i64, oneshot::Sender<Result<(), CommandError>>)>,
+    ) -> Result<(), ()> {
+        let items = self.data().outbox.clone();
+        let mut canned_changed = false;
+        for (id, item) in items {
+            let result = self.execute(conn, session, &item).await;
+            let answer = match result {
+                Ok(()) => Ok(()),
+                Err(CoreError::Api(e)) => Err(CommandError::from(e)),
+                Err(e) => {
+                    tracing::info!(error = %e, "outbox paused: connection lost");
+                    if let Some((_, reply)) = wait.take() {
+                        let _ = reply.send(Ok(())); // pending: it goes when we are back
+                    }
+                    self.absorb(conn, None);
+                    return Err(());
+                }
+            };
+            if let Err(e) = &answer {
+                tracing::info!(error = %e.message, label = item.label(), "the server refused an action");
+            }
+            let _ = self.inner.cache.remove_outbox(id);
+            self.data().outbox.retain(|(i, _)| *i != id);
+            canned_changed |= matches!(
+                item,
+                OutboxItem::SaveCanned { .. } | OutboxItem::DeleteCanned { .. }
+            );
+            if let Some((w, _)) = &wait {
+                if *w == id {
+                    let (_, reply) = wait.take().expect("checked");
+                    let _ = reply.send(answer);
+                }
+            }
+        }
+        if canned_changed {
+            self.sync_canned(session).await;
+        }
+        self.absorb(conn, None);
+        if let Some((_, reply)) = wait {
+            let _ = reply.send(Ok(())); // sent by an earlier flush
+        }
+        Ok(())
+    }
+
+    async fn execute(
+        &self,
+        conn: &mut Connection,
+        session: &Session,
+        item: &OutboxItem,
+    ) -> crate::Result<()> {
+        match item {
+            OutboxItem::Send {
+                chat_id,
+                client_id,
+                text,
+                ..
+            } => conn
+                .send_with_id(*chat_id, client_id, text)
+                .await
+                .map(|_| ()),
+            OutboxItem::Act { chat_id, action } => {
+                let c = *chat_id;
+                match action {
+                    ChatAction::Accept => conn.accept(c).await,
+                    ChatAction::Decline => conn.decline(c).await,
+                    ChatAction::Queue => conn.queue(c).await,
+                    ChatAction::Hold => conn.hold(c).await,
+                    ChatAction::Resume => conn.resume(c).await,
+                    ChatAction::End => conn.end(c).await,
+                }
+                .map(|_| ())
+            }
+            OutboxItem::SetAvailable { available } => conn.set_available(*available).await,
+            OutboxItem::SaveCanned {
+                id: Some(id),
+                title,
+                text,
+            } => session.update_canned(*id, title, text).await.map(|_| ()),
+            OutboxItem::SaveCanned {
+                id: None,
+                title,
+                text,
+            } => session.create_canned(title, text).await.map(|_| ()),
+            OutboxItem::DeleteCanned { id } => match session.delete_canned(*id).await {
+                // deleted elsewhere already: the goal is reached
+                Err(CoreError::Api(e)) if e.code == ErrorCode::NotFound => Ok(()),
+                other => other,
+            },
+        }
+    }
+
+    async fn sync_canned(&self, session: &Session) {
+        if !self.data().outbox.iter().any(|(_, i)| {
+            matches!(
+                i,
+                OutboxItem::SaveCanned { .. } | OutboxItem::DeleteCanned { .. }
+            )
+        }) {
+            if let Ok(list) = session.canned().await {
+                let _ = self.inner.cache.set_canned(&list);
+                self.data().canned = list;
+                self.emit_snapshot();
+            }
+        }
+    }
+
+    /// Takes the connection's state after a frame: cache it, ring for new requests, render.
+    fn absorb(&self, conn: &Connection, msg: Option<&OperatorServerMsg>) {
+        let fresh: Vec<ChatSummary> = {
+            let mut d = self.data();
+            let before: Vec<ChatId> = d
+                .state
+                .as_ref()
+                .map(|s| s.requests.keys().copied().collect())
+                .unwrap_or_default();
+            d.state = Some(conn.state.clone());
+            conn.state
+                .requests
+                .values()
+                .filter(|c| !before.contains(&c.id) && c.status == ChatStatus::Waiting)
+                .cloned()
+                .collect()
+        };
+        if let Err(e) = self.inner.cache.save_state(&conn.state) {
+            tracing::warn!(error = %e, "cannot cache the state");
+        }
+        if matches!(msg, Some(OperatorServerMsg::Pong)) {
+            return;
+        }
+        for chat in fresh {
+            (self.inner.emit)(AppEvent::IncomingRequest(chat));
+        }
+        self.emit_snapshot();
+    }
+}

@@ -1,0 +1,393 @@
+// The controller: holds the state, runs commands, and renders the shell. The screens are pure
+// renders of the latest snapshot plus local view state.
+import { api, errorMessage, onIncomingRequest, onSnapshot } from "./api";
+import type { UiSnapshot } from "./bindings";
+import { fill, h, icon } from "./dom";
+import { initials, plural, waited } from "./format";
+import { chime } from "./sound";
+import { SECTIONS, findChat, initialState, type CannedView, type Section, type State } from "./state";
+import { SignIn } from "./signin";
+import { renderOverview } from "./overview";
+import { LiveView } from "./live";
+import { renderQueue, renderReports, renderVisitors } from "./sections";
+import { Dialogs } from "./dialogs";
+
+export class App {
+  readonly s: State = initialState();
+  private root: HTMLElement;
+  private signIn: SignIn;
+  private shell: HTMLElement;
+  private toggle: HTMLButtonElement;
+  private account: HTMLButtonElement;
+  private banner: HTMLElement;
+  private noticesEl: HTMLElement;
+  private navButtons = new Map<Section, HTMLButtonElement>();
+  private sectionEls = new Map<Section, HTMLElement>();
+  private live: LiveView;
+  private dialogs: Dialogs;
+  private scheduled = false;
+  private noticeSeq = 0;
+  private gotEvent = false;
+
+  constructor(root: HTMLElement) {
+    this.root = root;
+    this.signIn = new SignIn(this);
+    this.live = new LiveView(this);
+    this.dialogs = new Dialogs(this);
+
+    this.toggle = h("button", { type: "button", class: "livehelp", "aria-pressed": "false", onclick: () => this.toggleAvailable() });
+    this.account = h("button", { type: "button", class: "avatar-btn", "aria-label": "Account", "aria-haspopup": "dialog", onclick: () => this.openAccount() });
+    const topbar = h("header", { class: "topbar" }, this.toggle, h("div", { class: "spacer" }), this.account);
+    this.banner = h("div", { class: "banner", role: "status", hidden: true });
+    this.noticesEl = h("div", { class: "notices" });
+
+    const nav = h("nav", { class: "nav", "aria-label": "Sections" },
+      h("div", { class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }, icon("chat")), h("span", { class: "brand-name" }, "Switchboard")),
+    );
+    for (const sec of SECTIONS) {
+      const b = h("button", { type: "button", class: "nav-item", "aria-label": sec.name, onclick: () => this.go(sec.id) },
+        icon(sec.icon),
+        h("span", { class: "nav-short", "aria-hidden": "true" }, sec.short),
+        h("span", { class: "nav-full", "aria-hidden": "true" }, sec.name),
+        h("span", { class: "nav-badge", "aria-hidden": "true", hidden: true }),
+      );
+      this.navButtons.set(sec.id, b);
+      nav.appendChild(b);
+    }
+
+    const content = h("main", { class: "content" });
+    for (const sec of SECTIONS) {
+      const el = sec.id === "live" ? this.live.el : h("section", { class: `section section-${sec.id}`, "aria-label": sec.name });
+      el.hidden = true;
+      this.sectionEls.set(sec.id, el);
+      content.appendChild(el);
+    }
+
+    this.shell = h("div", { class: "shell", hidden: true }, topbar, this.banner, content, nav);
+    this.root.append(this.signIn.el, this.shell, this.noticesEl, ...this.dialogs.elements());
+
+    document.addEventListener("visibilitychange", () => this.render());
+    window.setInterval(() => this.tick(), 1000);
+  }
+
+  async start(): Promise<void> {
+    await onSnapshot((snap) => {
+      this.gotEvent = true;
+      this.apply(snap);
+    });
+    await onIncomingRequest(() => chime());
+    try {
+      const snap = await api.snapshot();
+      if (!this.gotEvent) this.apply(snap);
+    } catch (e) {
+      this.notify(errorMessage(e));
+      this.render();
+    }
+  }
+
+  // ---- state changes ------------------------------------------------------------------------
+
+  apply(snap: UiSnapshot): void {
+    const s = this.s;
+    const wasSignedIn = !!s.snap?.signed_in;
+    s.snap = snap;
+    if (!snap.signed_in) {
+      if (wasSignedIn) this.resetLocal();
+      this.render();
+      return;
+    }
+    // The Incoming chat request dialog: close it when its request is gone, show the next unseen.
+    const ids = new Set(snap.requests.map((r) => r.id));
+    if (s.dialogRequest !== null && !ids.has(s.dialogRequest)) s.dialogRequest = null;
+    if (s.dialogRequest === null) {
+      const next = snap.requests.find((r) => !s.seenRequests.has(r.id));
+      if (next) {
+        s.dialogRequest = next.id;
+        s.seenRequests.add(next.id);
+      }
+    }
+    if (s.awaitingChat !== null && findChat(s, s.awaitingChat)) s.awaitingChat = null;
+    if (s.confirmEnd !== null && !findChat(s, s.confirmEnd)) s.confirmEnd = null;
+    this.render();
+  }
+
+  private resetLocal(): void {
+    const keep = this.s.snap;
+    Object.assign(this.s, initialState(), { snap: keep });
+  }
+
+  go(section: Section, chatId?: number): void {
+    const s = this.s;
+    if (section !== s.section && section === "live") s.profileFetchedFor = null;
+    s.section = section;
+    if (chatId !== undefined) this.openChat(chatId);
+    if (section === "reports") this.loadOfflineMessages();
+    this.render();
+  }
+
+  openChat(chatId: number): void {
+    const s = this.s;
+    if (s.openChat !== chatId) {
+      s.openChat = chatId;
+      s.profileFetchedFor = null;
+    }
+    if (!findChat(s, chatId)) s.awaitingChat = chatId;
+  }
+
+  notify(text: string): void {
+    this.s.notices.push({ id: ++this.noticeSeq, text });
+    if (this.s.notices.length > 3) this.s.notices.shift();
+    this.render();
+  }
+
+  dismiss(id: number): void {
+    this.s.notices = this.s.notices.filter((n) => n.id !== id);
+    this.render();
+  }
+
+  isBusy(key: string): boolean {
+    return this.s.busy.has(key);
+  }
+
+  /** Runs a command; a failure becomes a notice. Resolves to whether it succeeded. */
+  async run(key: string, fn: () => Promise<unknown>): Promise<boolean> {
+    if (this.s.busy.has(key)) return false;
+    this.s.busy.add(key);
+    this.render();
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      this.notify(errorMessage(e));
+      return false;
+    } finally {
+      this.s.busy.delete(key);
+      this.render();
+    }
+  }
+
+  // ---- actions ------------------------------------------------------------------------------
+
+  toggleAvailable(): void {
+    const op = this.s.snap?.signed_in?.operator;
+    if (!op) return;
+    void this.run("available", () => api.setAvailable(!op.available));
+  }
+
+  async accept(chatId: number): Promise<void> {
+    this.s.seenRequests.add(chatId);
+    if (this.s.dialogRequest === chatId) this.s.dialogRequest = null;
+    if (await this.run(`accept:${chatId}`, () => api.accept(chatId))) this.go("live", chatId);
+  }
+
+  decline(chatId: number): void {
+    this.s.seenRequests.add(chatId);
+    if (this.s.dialogRequest === chatId) this.s.dialogRequest = null;
+    void this.run(`decline:${chatId}`, () => api.decline(chatId));
+  }
+
+  queue(chatId: number): void {
+    this.s.seenRequests.add(chatId);
+    if (this.s.dialogRequest === chatId) this.s.dialogRequest = null;
+    void this.run(`queue:${chatId}`, () => api.queue(chatId));
+  }
+
+  /** Closes the Incoming chat request dialog without answering (the request stays in the
+   *  Communication Overview). */
+  laterRequest(): void {
+    this.s.dialogRequest = null;
+    const next = this.s.snap?.requests.find((r) => !this.s.seenRequests.has(r.id));
+    if (next) {
+      this.s.dialogRequest = next.id;
+      this.s.seenRequests.add(next.id);
+    }
+    this.render();
+  }
+
+  hold(chatId: number): void {
+    void this.run(`hold:${chatId}`, () => api.hold(chatId));
+  }
+
+  resume(chatId: number): void {
+    void this.run(`resume:${chatId}`, () => api.resume(chatId));
+  }
+
+  askEnd(chatId: number): void {
+    this.s.confirmEnd = chatId;
+    this.render();
+  }
+
+  async endChat(chatId: number): Promise<void> {
+    this.s.confirmEnd = null;
+    await this.run(`end:${chatId}`, () => api.endChat(chatId));
+  }
+
+  async send(chatId: number, text: string): Promise<boolean> {
+    return this.run(`send:${chatId}:${Date.now()}:${Math.random()}`, () => api.sendMessage(chatId, text));
+  }
+
+  openCanned(view: CannedView = { kind: "pick" }): void {
+    this.s.canned = view;
+    this.s.cannedSearch = "";
+    this.render();
+  }
+
+  openAccount(): void {
+    this.s.accountOpen = true;
+    this.render();
+  }
+
+  async signOut(): Promise<void> {
+    this.s.accountOpen = false;
+    try {
+      this.apply(await api.signOut());
+    } catch (e) {
+      this.notify(errorMessage(e));
+    }
+  }
+
+  insertIntoComposer(text: string): void {
+    this.live.insert(text);
+  }
+
+  loadOfflineMessages(): void {
+    if (this.s.offlineMessages === "loading") return;
+    this.s.offlineMessages = "loading";
+    api.offlineMessages().then(
+      (list) => {
+        this.s.offlineMessages = list;
+        this.render();
+      },
+      () => {
+        this.s.offlineMessages = "error";
+        this.render();
+      },
+    );
+  }
+
+  // ---- rendering ----------------------------------------------------------------------------
+
+  render(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.renderNow();
+    });
+  }
+
+  private renderNow(): void {
+    const s = this.s;
+    const signedIn = s.snap?.signed_in ?? null;
+    this.root.setAttribute("aria-busy", s.snap ? "false" : "true");
+    this.signIn.el.hidden = !s.snap || !!signedIn;
+    this.shell.hidden = !signedIn;
+    this.renderNotices();
+    if (!s.snap) return;
+    if (!signedIn) {
+      this.signIn.render();
+      this.dialogs.render();
+      return;
+    }
+    const snap = s.snap;
+    const op = signedIn.operator;
+
+    // Live Help toggle
+    this.toggle.setAttribute("aria-pressed", String(op.available));
+    this.toggle.classList.toggle("on", op.available);
+    this.toggle.disabled = this.isBusy("available");
+    fill(this.toggle, h("span", { class: "dot", "aria-hidden": "true" }), h("span", null, op.available ? "Live Help Available" : "Live Help Not Available"));
+    fill(this.account, initials(op.name));
+    this.account.title = op.name;
+
+    this.renderBanner();
+
+    // Navigation
+    const unread = snap.chats.reduce((n, c) => n + c.unread, 0);
+    const badges: Record<Section, number> = { overview: snap.requests.length, live: unread, queue: snap.queue.length, visitors: 0, reports: 0 };
+    for (const sec of SECTIONS) {
+      const b = this.navButtons.get(sec.id)!;
+      const current = sec.id === s.section;
+      if (current) b.setAttribute("aria-current", "page");
+      else b.removeAttribute("aria-current");
+      const badge = b.querySelector<HTMLElement>(".nav-badge")!;
+      const n = badges[sec.id];
+      badge.hidden = n === 0;
+      badge.textContent = n > 99 ? "99+" : String(n);
+      const what = sec.id === "live" ? "unread" : sec.id === "queue" ? "waiting" : "new";
+      b.setAttribute("aria-label", n ? `${sec.name}, ${n} ${what}` : sec.name);
+    }
+
+    // Sections
+    for (const sec of SECTIONS) this.sectionEls.get(sec.id)!.hidden = sec.id !== s.section;
+    const el = this.sectionEls.get(s.section)!;
+    switch (s.section) {
+      case "overview":
+        renderOverview(this, el);
+        break;
+      case "live":
+        this.live.render();
+        break;
+      case "queue":
+        renderQueue(this, el);
+        break;
+      case "visitors":
+        renderVisitors(this, el);
+        break;
+      case "reports":
+        renderReports(this, el);
+        break;
+    }
+    this.shell.dataset.section = s.section;
+    this.dialogs.render();
+    document.title = unread ? `(${unread}) Switchboard` : "Switchboard";
+  }
+
+  private renderBanner(): void {
+    const snap = this.s.snap!;
+    const parts: HTMLElement[] = [];
+    if (snap.connection !== "online") {
+      parts.push(
+        h("div", { class: "banner-line" }, icon(snap.connection === "offline" ? "wifiOff" : "clock"),
+          h("strong", null, snap.connection === "offline" ? "Offline — showing saved chats" : "Connecting…")),
+      );
+    }
+    if (snap.pending.length) {
+      parts.push(
+        h("div", { class: "banner-line pending" },
+          h("span", null, `${plural(snap.pending.length, "action", "actions")} waiting to be sent`),
+          h("ul", { class: "pending-list", "aria-label": "Waiting to be sent" }, snap.pending.map((p) => h("li", null, p.label))),
+        ),
+      );
+    }
+    this.banner.hidden = parts.length === 0;
+    this.banner.className = `banner ${snap.connection}`;
+    fill(this.banner, parts);
+  }
+
+  private renderNotices(): void {
+    fill(
+      this.noticesEl,
+      this.s.notices.map((n) =>
+        h("div", { class: "notice", role: "alert" },
+          icon("alert"),
+          h("span", { class: "notice-text" }, n.text),
+          h("button", { type: "button", class: "icon-btn", "aria-label": "Dismiss", onclick: () => this.dismiss(n.id) }, icon("x")),
+        ),
+      ),
+    );
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-since]"))) {
+      const t = (el.dataset.prefix ?? "") + waited(Number(el.dataset.since), now);
+      if (el.textContent !== t) el.textContent = t;
+    }
+  }
+}
+
+/** A live-updating "how long since" text. */
+export function since(at: number, prefix = "", cls = "since"): HTMLElement {
+  return h("span", { class: cls, "data-since": at, "data-prefix": prefix }, prefix + waited(at));
+}

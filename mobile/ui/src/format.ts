@@ -1,0 +1,65 @@
+// Words and numbers as the app shows them.
+import type { Mode, Page } from "./bindings";
+
+export function visitorName(c: { visitor_name: string | null } | { name: string | null }): string {
+  const n = "visitor_name" in c ? c.visitor_name : c.name;
+  return n && n.trim() ? n.trim() : "Visitor";
+}
+
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return "?";
+  const first = Array.from(parts[0])[0] ?? "";
+  const second = parts.length > 1 ? (Array.from(parts[parts.length - 1])[0] ?? "") : "";
+  return (first + second).toUpperCase();
+}
+
+export function shortUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const path = u.pathname === "/" ? "" : u.pathname;
+    return u.host + path;
+  } catch {
+    return url;
+  }
+}
+
+export function pageLabel(p: Page | null): string {
+  if (!p) return "Page unknown";
+  return p.title && p.title.trim() ? p.title.trim() : shortUrl(p.url);
+}
+
+export function modeLabel(m: Mode): string {
+  return m === "voice" ? "Voice chat" : "Text chat";
+}
+
+/** How long since `since` (unix ms): "12 s", "3 min", "1 h 5 min". */
+export function waited(since: number, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - since) / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const hours = Math.floor(m / 60);
+  const rest = m % 60;
+  return rest ? `${hours} h ${rest} min` : `${hours} h`;
+}
+
+export function clock(at: number): string {
+  return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function dateTime(at: number): string {
+  const d = new Date(at);
+  const today = new Date();
+  if (d.toDateString() === today.toDateString()) return `Today ${clock(at)}`;
+  return d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" }) + " " + clock(at);
+}
+
+/** Length in Unicode code points, as the server counts it. */
+export function charCount(s: string): number {
+  return Array.from(s).length;
+}
+
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

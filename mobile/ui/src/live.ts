@@ -1,0 +1,353 @@
+// Live Communication: one tab per own chat, the visitor profile, the messages and the composer.
+import { api } from "./api";
+import type { App } from "./app";
+import type { ChatView, MessageView, VisitorProfile } from "./bindings";
+import { MAX_MESSAGE_CHARS } from "./bindings";
+import { fill, h, icon } from "./dom";
+import { charCount, clock, dateTime, modeLabel, pageLabel, shortUrl, visitorName } from "./format";
+import { avatar } from "./overview";
+import { findChat } from "./state";
+
+export class LiveView {
+  readonly el: HTMLElement;
+  private heading: HTMLElement;
+  private tabs: HTMLElement;
+  private panel: HTMLElement;
+  private head: HTMLElement;
+  private holdNote: HTMLElement;
+  private profile: HTMLElement;
+  private log: HTMLElement;
+  private composer: HTMLFormElement;
+  private input: HTMLTextAreaElement;
+  private sendBtn: HTMLButtonElement;
+  private counter: HTMLElement;
+  private emptyEl: HTMLElement;
+  private logKey = "";
+  private logChat: number | null = null;
+  private composerChat: number | null = null;
+
+  constructor(private app: App) {
+    this.heading = h("h1", { class: "live-title" }, "Live Communication");
+    this.tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "Chats", "aria-orientation": "horizontal", onkeydown: (e: KeyboardEvent) => this.onTabKey(e) });
+    this.head = h("header", { class: "chat-head" });
+    this.holdNote = h("p", { class: "hold-note", hidden: true }, icon("pause", "icon sm"), "On hold — the visitor has been told you will be back shortly.");
+    this.profile = h("section", { class: "profile", "aria-label": "Visitor profile" });
+    this.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
+    this.input = h("textarea", { class: "message-input", "aria-label": "Message", rows: 1, placeholder: "Type a message…", enterkeyhint: "send",
+      oninput: () => this.onInput(), onkeydown: (e: KeyboardEvent) => this.onKey(e) });
+    this.sendBtn = h("button", { type: "submit", class: "btn primary send" }, icon("send", "icon sm"), h("span", null, "Send"));
+    this.counter = h("span", { class: "counter", hidden: true });
+    this.composer = h("form", { class: "composer", onsubmit: (e: Event) => { e.preventDefault(); void this.submit(); } },
+      h("button", { type: "button", class: "btn ghost canned-btn", onclick: () => this.app.openCanned() }, icon("canned", "icon sm"), h("span", null, "Canned")),
+      h("div", { class: "input-wrap" }, this.input, this.counter),
+      this.sendBtn,
+    );
+    this.panel = h("div", { class: "chat-panel", role: "tabpanel", id: "chat-panel" },
+      this.head, this.holdNote, this.profile, this.log, this.composer);
+    this.emptyEl = h("div", { class: "live-empty", hidden: true });
+    this.el = h("section", { class: "section section-live", "aria-label": "Live Communication" },
+      this.heading, h("div", { class: "live-layout" }, this.tabs, this.panel), this.emptyEl);
+  }
+
+  render(): void {
+    const s = this.app.s;
+    const snap = s.snap!;
+    const chats = snap.chats;
+
+    // which tab is open
+    let chat = findChat(s, s.openChat);
+    if (!chat && s.awaitingChat === null && chats.length) {
+      s.openChat = chats[0].chat.id;
+      s.profileFetchedFor = null;
+      chat = chats[0];
+    }
+
+    this.renderTabs(chats, chat?.chat.id ?? null);
+    const nothing = !chat;
+    this.panel.hidden = nothing;
+    this.tabs.hidden = chats.length === 0;
+    this.emptyEl.hidden = !nothing;
+    if (!chat) {
+      this.saveDraft();
+      this.composerChat = null;
+      fill(this.emptyEl,
+        s.awaitingChat !== null
+          ? h("p", { class: "empty" }, "Opening chat…")
+          : [
+              h("div", { class: "empty-art", "aria-hidden": "true" }, icon("chat")),
+              h("h2", null, "No live chats"),
+              h("p", { class: "muted" }, "Accept a request in the Communication Overview, or take a visitor from the Communication Queue."),
+              h("div", { class: "actions center" },
+                h("button", { type: "button", class: "btn", onclick: () => this.app.go("overview") }, "Communication Overview"),
+                h("button", { type: "button", class: "btn", onclick: () => this.app.go("queue") }, "Communication Queue"),
+              ),
+            ],
+      );
+      return;
+    }
+
+    const id = chat.chat.id;
+    this.panel.setAttribute("aria-labelledby", `tab-${id}`);
+    this.renderHead(chat);
+    this.holdNote.hidden = chat.chat.status !== "on_hold";
+    this.renderProfile(chat);
+    this.renderLog(chat);
+    this.syncComposer(id);
+    this.maybeFetchProfile(chat);
+    this.maybeMarkRead(chat);
+  }
+
+  /** Puts `text` into the message input at the cursor (it is not sent). */
+  insert(text: string): void {
+    const el = this.input;
+    const start = el.selectionStart ?? el.value.length;
+    const end = el.selectionEnd ?? el.value.length;
+    el.value = el.value.slice(0, start) + text + el.value.slice(end);
+    const pos = start + text.length;
+    el.focus();
+    el.setSelectionRange(pos, pos);
+    this.onInput();
+  }
+
+  // ---- tabs ---------------------------------------------------------------------------------
+
+  private renderTabs(chats: ChatView[], openId: number | null): void {
+    const focused = document.activeElement instanceof HTMLElement && this.tabs.contains(document.activeElement) ? document.activeElement.id : null;
+    fill(
+      this.tabs,
+      chats.map((c) => {
+        const name = visitorName(c.chat);
+        const selected = c.chat.id === openId;
+        return h("button", { type: "button", role: "tab", id: `tab-${c.chat.id}`, class: "tab", "aria-selected": String(selected), "aria-controls": "chat-panel",
+          tabindex: selected ? "0" : "-1", onclick: () => { this.app.openChat(c.chat.id); this.app.render(); } },
+          avatar(name, "avatar sm"),
+          h("span", { class: "tab-name" }, name),
+          c.chat.status === "on_hold" && h("span", { class: "chip hold" }, "On hold"),
+          c.unread > 0 && h("span", { class: "badge" }, String(c.unread), h("span", { class: "sr-only" }, " unread")),
+        );
+      }),
+    );
+    if (focused) document.getElementById(focused)?.focus();
+  }
+
+  private onTabKey(e: KeyboardEvent): void {
+    const tabs = Array.from(this.tabs.querySelectorAll<HTMLElement>("[role=tab]"));
+    const i = tabs.indexOf(document.activeElement as HTMLElement);
+    if (i < 0) return;
+    let j = i;
+    if (e.key === "ArrowRight" || e.key === "ArrowDown") j = (i + 1) % tabs.length;
+    else if (e.key === "ArrowLeft" || e.key === "ArrowUp") j = (i - 1 + tabs.length) % tabs.length;
+    else if (e.key === "Home") j = 0;
+    else if (e.key === "End") j = tabs.length - 1;
+    else return;
+    e.preventDefault();
+    tabs[j].click();
+    tabs[j].focus();
+  }
+
+  // ---- head and profile ---------------------------------------------------------------------
+
+  private renderHead(c: ChatView): void {
+    const app = this.app;
+    const id = c.chat.id;
+    const name = visitorName(c.chat);
+    const onHold = c.chat.status === "on_hold";
+    const busy = app.isBusy(`hold:${id}`) || app.isBusy(`resume:${id}`);
+    fill(this.head,
+      h("div", { class: "who" },
+        avatar(name),
+        h("div", { class: "who-text" },
+          h("h2", null, name),
+          h("span", { class: "meta" }, icon(c.chat.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(c.chat.mode),
+            c.chat.page && [" · ", pageLabel(c.chat.page)]),
+        ),
+      ),
+      h("div", { class: "chat-actions" },
+        onHold
+          ? h("button", { type: "button", class: "btn", disabled: busy, onclick: () => app.resume(id) }, icon("play", "icon sm"), h("span", null, "Resume"))
+          : h("button", { type: "button", class: "btn", disabled: busy, onclick: () => app.hold(id) }, icon("pause", "icon sm"), h("span", null, "Hold")),
+        h("button", { type: "button", class: "btn subtle-danger", disabled: app.isBusy(`end:${id}`), onclick: () => app.askEnd(id) }, icon("x", "icon sm"), h("span", null, "End chat")),
+      ),
+    );
+  }
+
+  private maybeFetchProfile(c: ChatView): void {
+    const s = this.app.s;
+    if (s.profileFetchedFor === c.chat.id) return;
+    s.profileFetchedFor = c.chat.id;
+    const vid = c.chat.visitor_id;
+    const had = s.profiles.get(vid);
+    if (!had || had === "error") s.profiles.set(vid, "loading");
+    api.visitorProfile(vid).then(
+      (p) => {
+        s.profiles.set(vid, p);
+        this.app.render();
+      },
+      () => {
+        if (s.profiles.get(vid) === "loading") s.profiles.set(vid, "error");
+        this.app.render();
+      },
+    );
+    this.app.render();
+  }
+
+  private renderProfile(c: ChatView): void {
+    const s = this.app.s;
+    const p = s.profiles.get(c.chat.visitor_id);
+    const name = p && typeof p === "object" ? visitorName(p) : visitorName(c.chat);
+    const page = p && typeof p === "object" ? p.current_page : c.chat.page;
+    const expanded = s.profileExpanded;
+    const toggle = h("button", { type: "button", class: "profile-toggle", "aria-expanded": String(expanded), "aria-controls": "profile-body",
+      onclick: () => { s.profileExpanded = !s.profileExpanded; this.app.render(); } },
+      icon("user", "icon sm"),
+      h("span", { class: "profile-summary" }, h("strong", null, "Visitor profile"), h("span", { class: "muted" }, " · ", pageLabel(page))),
+      icon("chevronDown", "icon sm chevron"),
+    );
+    let body: HTMLElement;
+    if (p === undefined || p === "loading") {
+      body = h("p", { class: "muted" }, "Loading profile…");
+    } else if (p === "error") {
+      body = h("div", null,
+        h("p", { class: "muted" }, "The visitor profile is not available right now."),
+        h("button", { type: "button", class: "btn small", onclick: () => { s.profileFetchedFor = null; this.app.render(); } }, "Try again"),
+      );
+    } else {
+      body = profileBody(p, c.chat.id, name);
+    }
+    this.profile.classList.toggle("expanded", expanded);
+    fill(this.profile, h("h2", { class: "profile-title" }, "Visitor profile"), toggle, h("div", { class: "profile-body", id: "profile-body" }, body));
+  }
+
+  // ---- messages -----------------------------------------------------------------------------
+
+  private renderLog(c: ChatView): void {
+    const me = this.app.s.snap!.signed_in!.operator.id;
+    const key = c.chat.id + "|" + c.messages.map((m) => `${m.seq ?? "p"}${m.pending ? "p" : ""}:${m.text.length}`).join(",");
+    if (key === this.logKey) return;
+    const switched = this.logChat !== c.chat.id;
+    const log = this.log;
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+    const lastMine = c.messages.length > 0 && c.messages[c.messages.length - 1].author.kind === "operator";
+    this.logKey = key;
+    this.logChat = c.chat.id;
+    log.setAttribute("aria-label", `Messages with ${visitorName(c.chat)}`);
+    fill(log,
+      c.messages.length === 0
+        ? h("p", { class: "log-empty" }, `${visitorName(c.chat)} is connected. Say hello!`)
+        : c.messages.map((m) => message(m, me)),
+    );
+    if (switched || atBottom || lastMine) log.scrollTop = log.scrollHeight;
+  }
+
+  // ---- composer -----------------------------------------------------------------------------
+
+  private saveDraft(): void {
+    if (this.composerChat !== null) this.app.s.drafts.set(this.composerChat, this.input.value);
+  }
+
+  private syncComposer(id: number): void {
+    if (this.composerChat !== id) {
+      this.saveDraft();
+      this.composerChat = id;
+      this.input.value = this.app.s.drafts.get(id) ?? "";
+      this.onInput();
+    }
+  }
+
+  private onInput(): void {
+    const el = this.input;
+    el.style.height = "auto";
+    el.style.height = Math.min(el.scrollHeight, 140) + "px";
+    const n = charCount(el.value);
+    const over = n > MAX_MESSAGE_CHARS;
+    this.counter.hidden = n < MAX_MESSAGE_CHARS - 200;
+    this.counter.textContent = `${n} / ${MAX_MESSAGE_CHARS}`;
+    this.counter.classList.toggle("over", over);
+    this.sendBtn.disabled = over || el.value.trim() === "";
+    if (this.composerChat !== null) this.app.s.drafts.set(this.composerChat, el.value);
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      void this.submit();
+    }
+  }
+
+  private async submit(): Promise<void> {
+    const id = this.composerChat;
+    const text = this.input.value;
+    if (id === null || !text.trim() || charCount(text) > MAX_MESSAGE_CHARS) return;
+    this.input.value = "";
+    this.onInput();
+    this.input.focus();
+    const ok = await this.app.send(id, text);
+    if (!ok && this.composerChat === id && this.input.value === "") {
+      this.input.value = text;
+      this.onInput();
+    }
+  }
+
+  private maybeMarkRead(c: ChatView): void {
+    const s = this.app.s;
+    if (c.unread === 0 || document.visibilityState !== "visible" || s.section !== "live") return;
+    if (s.markedAt.get(c.chat.id) === c.messages.length) return;
+    s.markedAt.set(c.chat.id, c.messages.length);
+    api.markRead(c.chat.id).catch(() => s.markedAt.delete(c.chat.id));
+  }
+}
+
+function message(m: MessageView, me: number): HTMLElement {
+  const a = m.author;
+  if (a.kind === "system") {
+    return h("div", { class: "msg system" }, h("span", { class: "bubble" }, m.text));
+  }
+  const mine = a.kind === "operator" && a.id === me;
+  const who = a.kind === "visitor" ? "visitor" : mine ? "me" : "colleague";
+  return h("div", { class: `msg ${who}${m.pending ? " pending" : ""}` },
+    // textContent only: whatever anyone typed shows literally
+    h("div", { class: "bubble" }, m.text),
+    h("div", { class: "msg-meta" },
+      a.kind === "operator" && !mine && `${a.name} · `,
+      h("time", { datetime: new Date(m.at).toISOString() }, clock(m.at)),
+      m.pending && h("span", { class: "sending" }, " · Sending…"),
+    ),
+  );
+}
+
+function profileBody(p: VisitorProfile, chatId: number, name: string): HTMLElement {
+  const earlier = p.chats.filter((c) => c.id !== chatId);
+  const pages = p.pages.slice(0, 10);
+  return h("div", null,
+    h("dl", { class: "facts" },
+      h("div", null, h("dt", null, "Name"), h("dd", null, name)),
+      h("div", { class: "wide" }, h("dt", null, "Current page"), h("dd", null, p.current_page ? [pageLabel(p.current_page), h("small", null, shortUrl(p.current_page.url))] : "Unknown")),
+      h("div", null, h("dt", null, "Visits"), h("dd", null, String(p.visits))),
+      h("div", null, h("dt", null, "First seen"), h("dd", null, dateTime(p.first_seen))),
+    ),
+    h("h3", null, "Pages seen"),
+    pages.length
+      ? h("ol", { class: "pages", "aria-label": "Pages seen" },
+          pages.map((v) => h("li", null, h("span", { class: "page-name" }, pageLabel(v.page)), h("time", null, clock(v.at)))),
+          p.pages.length > pages.length && h("li", { class: "muted" }, `and ${p.pages.length - pages.length} more`))
+      : h("p", { class: "muted" }, "No pages recorded."),
+    h("h3", null, "Earlier chats"),
+    earlier.length
+      ? h("ul", { class: "history", "aria-label": "Earlier chats" },
+          earlier.map((c) => h("li", null,
+            h("span", null, dateTime(c.created_at)),
+            h("span", { class: "muted" }, ` · ${statusLabel(c.status)}${c.operator ? " · " + c.operator.name : ""}`))))
+      : h("p", { class: "muted" }, "First chat with this visitor."),
+  );
+}
+
+function statusLabel(s: string): string {
+  switch (s) {
+    case "ended": return "Ended";
+    case "missed": return "Missed";
+    case "on_hold": return "On hold";
+    case "queued": return "Queued";
+    case "waiting": return "Waiting";
+    default: return "Active";
+  }
+}

@@ -1,0 +1,89 @@
+// Communication Queue, Visitors List / Site Monitor, Reports.
+import { since, type App } from "./app";
+import { fill, h, icon } from "./dom";
+import { dateTime, modeLabel, pageLabel, visitorName } from "./format";
+import { avatar, empty } from "./overview";
+
+export function renderQueue(app: App, el: HTMLElement): void {
+  const queue = [...app.s.snap!.queue].sort((a, b) => a.created_at - b.created_at);
+  fill(
+    el,
+    h("div", { class: "section-head" }, h("h1", null, "Communication Queue")),
+    h("p", { class: "lead" }, "Visitors you or a colleague queued. They get no second notification, so take them as soon as you can."),
+    queue.length
+      ? h("ol", { class: "cards queue-list", "aria-label": "Queued chats, oldest first" },
+          queue.map((c, i) => {
+            const name = visitorName(c);
+            const busy = app.isBusy(`accept:${c.id}`);
+            return h("li", { class: "card queued", "aria-label": `${name}, number ${i + 1} in the queue` },
+              h("div", { class: "card-head" },
+                h("span", { class: "position", "aria-hidden": "true" }, String(i + 1)),
+                avatar(name),
+                h("div", { class: "card-title" },
+                  h("strong", null, name),
+                  h("span", { class: "meta" }, icon(c.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(c.mode), " · ", pageLabel(c.page)),
+                ),
+                h("span", { class: "wait" }, icon("clock", "icon sm"), since(c.created_at, "Waiting ")),
+              ),
+              h("div", { class: "actions" },
+                h("button", { type: "button", class: "btn primary", disabled: busy, onclick: () => void app.accept(c.id) }, "Take"),
+              ),
+            );
+          }))
+      : empty("The Communication Queue is empty."),
+  );
+}
+
+export function renderVisitors(_app: App, el: HTMLElement): void {
+  if (el.childElementCount) return;
+  fill(
+    el,
+    h("div", { class: "section-head" }, h("h1", null, "Visitors List")),
+    h("div", { class: "placeholder card" },
+      h("div", { class: "empty-art", "aria-hidden": "true" }, icon("eye")),
+      h("h2", null, "Site Monitor"),
+      h("p", null, "The site monitor arrives with a later update."),
+      h("p", { class: "muted" }, "It will show who is on your website now, on which page, for how long, how many visits, and whether they are chatting — and let you invite them to a chat."),
+    ),
+  );
+}
+
+export function renderReports(app: App, el: HTMLElement): void {
+  const list = app.s.offlineMessages;
+  fill(
+    el,
+    h("div", { class: "section-head" }, h("h1", null, "Reports")),
+    h("div", { class: "placeholder card compact" },
+      h("p", null, "Charts and CSV reports arrive with a later update."),
+      h("p", { class: "muted" }, "Chats requested, accepted, declined, queued and missed, wait and chat times, per operator and per day."),
+    ),
+    h("section", { class: "group" },
+      h("div", { class: "group-head" },
+        h("h2", null, "Offline messages"),
+        h("button", { type: "button", class: "btn small", disabled: list === "loading", onclick: () => app.loadOfflineMessages() }, "Refresh"),
+      ),
+      h("p", { class: "muted small" }, "Messages visitors left when nobody could answer."),
+      list === null || list === "loading"
+        ? h("p", { class: "empty" }, "Loading offline messages…")
+        : list === "error"
+          ? h("p", { class: "empty" }, "Offline messages cannot be loaded right now.")
+          : list.length === 0
+            ? empty("No offline messages.")
+            : h("ul", { class: "cards", "aria-label": "Offline messages" },
+                [...list].sort((a, b) => b.created_at - a.created_at).map((m) =>
+                  h("li", { class: "card offline-msg" },
+                    h("div", { class: "card-head" },
+                      avatar(m.name || "?"),
+                      h("div", { class: "card-title" },
+                        h("strong", null, m.name || "Visitor"),
+                        h("span", { class: "meta" }, icon("mail", "icon sm"), m.email),
+                      ),
+                      h("time", { class: "muted small", datetime: new Date(m.created_at).toISOString() }, dateTime(m.created_at)),
+                    ),
+                    h("p", { class: "offline-text" }, m.text),
+                  ),
+                ),
+              ),
+    ),
+  );
+}

@@ -1,0 +1,297 @@
+//! The operator app's engine (`mobile/core::app`) against the real backend: sign-in that
+//! survives restarts, the cache the app opens on when offline, the outbox replayed once and
+//! in order, unread counts, canned messages that work offline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_core::app::{App, AppEvent};
+use switchboard_core::cache::{Cache, ChatAction};
+use switchboard_core::ui::{ConnectionState, UiSnapshot};
+use switchboard_e2e::visitor::Visitor;
+use switchboard_e2e::{Db, OPERATOR_PASSWORD, TestServer};
+use switchboard_shared::{ChatEventKind, ChatId, ChatStatus, VisitorServerMsg};
+use tokio::sync::mpsc;
+
+struct Harness {
+    app: App,
+    events: mpsc::UnboundedReceiver<AppEvent>,
+    dir: std::path::PathBuf,
+}
+
+fn open(dir: &std::path::Path) -> Harness {
+    let (tx, events) = mpsc::unbounded_channel();
+    let cache = Cache::open(&dir.join("cache.sqlite3")).unwrap();
+    let app = App::with_cache(cache, Arc::new(move |e| drop(tx.send(e)))).unwrap();
+    Harness {
+        app,
+        events,
+        dir: dir.to_owned(),
+    }
+}
+
+impl Harness {
+    /// Waits (up to 15 s) for a snapshot that satisfies `pred`.
+    async fn until(&mut self, what: &str, pred: impl Fn(&UiSnapshot) -> bool) -> UiSnapshot {
+        let now = self.app.snapshot();
+        if pred(&now) {
+            return now;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(AppEvent::Snapshot(s))) if pred(&s) => return s,
+                Ok(Some(_)) => continue,
+                _ => panic!(
+                    "timed out waiting for {what}; last: {:#?}",
+                    self.app.snapshot()
+                ),
+            }
+        }
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sb-app-{name}-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+fn messages(s: &UiSnapshot, chat: ChatId) -> Vec<(String, bool)> {
+    s.chats
+        .iter()
+        .find(|c| c.chat.id == chat)
+        .map(|c| {
+            c.messages
+                .iter()
+                .map(|m| (m.text.clone(), m.pending))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_works_offline_and_replays_its_outbox_once_in_order() {
+    let mut server = TestServer::start(Db::Sqlite).await;
+    let op = server.operator("Nora").await;
+    let dir = temp_dir("outbox");
+    let mut h = open(&dir);
+    assert!(h.app.snapshot().signed_in.is_none());
+    let err = h
+        .app
+        .sign_in(&server.base, &op.operator.email, "wrong-password")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "unauthorized");
+    h.app
+        .sign_in(&server.base, &op.operator.email, OPERATOR_PASSWORD)
+        .await
+        .unwrap();
+    h.until("online", |s| s.connection == ConnectionState::Online)
+        .await;
+    h.app.set_available(true).await.unwrap();
+    h.until("available", |s| {
+        s.signed_in.as_ref().is_some_and(|i| i.operator.available)
+    })
+    .await;
+
+    // An incoming chat request rings, then Accept opens it.
+    let mut visitor = Visitor::connect(&server.base).await;
+    let chat = visitor.start_chat("Otto").await.chat_id;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, h.events.recv())
+            .await
+            .expect("incoming request")
+        {
+            Some(AppEvent::IncomingRequest(c)) if c.id == chat => break,
+            _ => {}
+        }
+    }
+    h.app.act(chat, ChatAction::Accept).await.unwrap();
+    h.until("the chat tab", |s| {
+        s.chats.iter().any(|c| c.chat.id == chat) && s.requests.is_empty()
+    })
+    .await;
+    visitor.say("v1", "hello from Otto").await;
+    let s = h
+        .until("the visitor's message", |s| messages(s, chat).len() == 1)
+        .await;
+    assert_eq!(s.chats[0].unread, 1);
+    h.app.mark_read(chat).unwrap();
+    assert_eq!(h.app.snapshot().chats[0].unread, 0);
+
+    // The network goes away. Actions go to the outbox and show as pending.
+    server.stop().await;
+    h.until("offline", |s| s.connection != ConnectionState::Online)
+        .await;
+    for text in ["one", "two", "three"] {
+        h.app.send_message(chat, text).await.unwrap();
+    }
+    h.app.act(chat, ChatAction::Hold).await.unwrap();
+    let s = h.app.snapshot();
+    assert_eq!(
+        s.pending
+            .iter()
+            .map(|p| p.label.as_str())
+            .collect::<Vec<_>>(),
+        ["Send message", "Send message", "Send message", "Hold"]
+    );
+    assert_eq!(
+        messages(&s, chat)
+            .iter()
+            .filter(|(_, pending)| *pending)
+            .count(),
+        3
+    );
+
+    // The app is closed and opened again while still offline: everything is still there.
+    drop(h);
+    let mut h = open(&dir);
+    let s = h.app.snapshot();
+    assert!(s.signed_in.is_some(), "the session survives a restart");
+    assert_eq!(s.pending.len(), 4);
+    assert_eq!(
+        messages(&s, chat)[0],
+        ("hello from Otto".to_string(), false)
+    );
+    assert_eq!(s.chats[0].unread, 0, "what was read stays read");
+
+    // The network is back: the outbox goes out once, in order.
+    server.start_again().await;
+    let s = h
+        .until("the outbox sent", |s| {
+            s.connection == ConnectionState::Online && s.pending.is_empty()
+        })
+        .await;
+    let _ = s;
+    let s = h
+        .until("the chat on hold", |s| {
+            s.chats
+                .iter()
+                .any(|c| c.chat.id == chat && c.chat.status == ChatStatus::OnHold)
+        })
+        .await;
+    assert_eq!(
+        messages(&s, chat),
+        [
+            ("hello from Otto", false),
+            ("one", false),
+            ("two", false),
+            ("three", false)
+        ]
+        .map(|(t, p)| (t.to_string(), p))
+    );
+    let token = visitor.token.clone();
+    drop(visitor);
+    let mut visitor = Visitor::connect_as(&server.base, Some(token), None).await;
+    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if event.status == ChatStatus::OnHold)).await;
+    assert_eq!(
+        visitor.texts(),
+        ["hello from Otto", "one", "two", "three"],
+        "each once, in order"
+    );
+    let held: Vec<_> = visitor
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, ChatEventKind::OnHold { .. }))
+        .collect();
+    assert_eq!(held.len(), 1);
+    let _ = std::fs::remove_dir_all(&h.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canned_messages_sync_and_work_offline() {
+    let mut server = TestServer::start(Db::Sqlite).await;
+    let op = server.operator("Pat").await;
+    op.create_canned("Greeting", "Hello! How can I help?")
+        .await
+        .unwrap();
+    let dir = temp_dir("canned");
+    let mut h = open(&dir);
+    h.app
+        .sign_in(&server.base, &op.operator.email, OPERATOR_PASSWORD)
+        .await
+        .unwrap();
+    h.until("canned synced", |s| s.canned.len() == 1).await;
+
+    server.stop().await;
+    h.until("offline", |s| s.connection != ConnectionState::Online)
+        .await;
+    h.app
+        .save_canned(None, "Bye", "Thanks for visiting!")
+        .await
+        .unwrap();
+    let greeting = h
+        .app
+        .snapshot()
+        .canned
+        .iter()
+        .find(|c| c.title == "Greeting")
+        .unwrap()
+        .id;
+    h.app
+        .save_canned(Some(greeting), "Greeting", "Hi there!")
+        .await
+        .unwrap();
+    let s = h.app.snapshot();
+    assert_eq!(s.canned.len(), 2, "shown at once, offline");
+    assert_eq!(s.pending.len(), 2);
+
+    server.start_again().await;
+    h.until("synced", |s| {
+        s.pending.is_empty() && s.canned.iter().all(|c| c.id.0 > 0) && s.canned.len() == 2
+    })
+    .await;
+    let on_server = op.canned().await.unwrap();
+    assert_eq!(
+        on_server
+            .iter()
+            .map(|c| (c.title.as_str(), c.text.as_str()))
+            .collect::<Vec<_>>(),
+        [("Bye", "Thanks for visiting!"), ("Greeting", "Hi there!")]
+    );
+    let bye = on_server[0].id;
+    h.app.delete_canned(bye).await.unwrap();
+    h.until("deleted", |s| s.canned.len() == 1).await;
+    assert_eq!(op.canned().await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ended_on_the_server_returns_to_sign_in() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let op = server.operator("Ray").await;
+    let dir = temp_dir("expired");
+    let mut h = open(&dir);
+    h.app
+        .sign_in(&server.base, &op.operator.email, OPERATOR_PASSWORD)
+        .await
+        .unwrap();
+    h.until("online", |s| s.connection == ConnectionState::Online)
+        .await;
+    drop(h);
+    sqlx::query("delete from sessions")
+        .execute(&server.state.store.write)
+        .await
+        .unwrap();
+    let mut h = open(&dir);
+    h.until("signed out", |s| s.signed_in.is_none()).await;
+    assert!(
+        Cache::open(&dir.join("cache.sqlite3"))
+            .unwrap()
+            .session()
+            .unwrap()
+            .is_none()
+    );
+}
