@@ -21,6 +21,13 @@ pub struct Browser {
 #[derive(Debug, Clone)]
 pub struct Element(String);
 
+impl Element {
+    /// The reference as a script argument.
+    pub fn to_json(&self) -> Value {
+        json!({ ELEMENT_KEY: self.0 })
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -68,30 +75,89 @@ impl Browser {
                 ]
             }
         }}});
+        Self::attach(http, base, driver, profile, caps).await
+    }
+
+    /// Starts the real desktop operator app through tauri-driver (which runs Debian's
+    /// WebKitWebDriver); needs a display (Xvfb). `env` is passed to the app.
+    pub async fn tauri_app(app: &std::path::Path, env: &[(&str, String)]) -> Browser {
+        let driver_bin = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| {
+            let home = std::env::var("HOME").unwrap_or_default();
+            format!("{home}/.cargo/bin/tauri-driver")
+        });
+        let (port, native) = (free_port(), free_port());
+        let mut cmd = Command::new(&driver_bin);
+        cmd.arg("--port")
+            .arg(port.to_string())
+            .arg("--native-port")
+            .arg(native.to_string());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let driver = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{driver_bin} is needed (cargo install tauri-driver): {e}"));
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..100 {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": { "application": app.display().to_string() }
+        }}});
+        let profile = std::env::temp_dir().join(format!("sb-tauri-{}-{port}", std::process::id()));
+        Self::attach(http, base, driver, profile, caps).await
+    }
+
+    async fn attach(
+        http: reqwest::Client,
+        base: String,
+        driver: Child,
+        profile: std::path::PathBuf,
+        caps: Value,
+    ) -> Browser {
         let mut browser = Browser {
             http,
             base,
             driver,
             profile,
         };
-        let res = browser.post_raw("/session", caps).await;
+        let mut res = Value::Null;
+        // The driver may need a moment after its port opens.
+        for _ in 0..20 {
+            res = browser.post_raw("/session", caps.clone()).await;
+            if res["value"]["sessionId"].is_string() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         let id = res["value"]["sessionId"]
             .as_str()
-            .unwrap_or_else(|| panic!("chromedriver refused the session: {res}"))
+            .unwrap_or_else(|| panic!("the WebDriver refused the session: {res}"))
             .to_owned();
         browser.base = format!("{}/session/{id}", browser.base);
         browser
     }
 
     async fn post_raw(&self, path: &str, body: Value) -> Value {
-        let res = self
+        match self
             .http
             .post(format!("{}{path}", self.base))
             .json(&body)
             .send()
             .await
-            .expect("webdriver");
-        res.json().await.expect("webdriver json")
+        {
+            Ok(res) => res.json().await.unwrap_or(Value::Null),
+            Err(e) => json!({ "value": { "error": "no answer", "message": e.to_string() } }),
+        }
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
@@ -146,9 +212,61 @@ impl Browser {
         )
     }
 
+    /// Finds (by script) and clicks, finding again when a re-render replaced the element.
+    pub async fn click_found(&self, what: &str, script: &str, args: Value) {
+        for _ in 0..20 {
+            let el = self.element(what, script, args.clone()).await;
+            let v = self
+                .post_raw(&format!("/element/{}/click", el.0), json!({}))
+                .await;
+            match v["value"]["error"].as_str() {
+                None => return,
+                Some(
+                    "stale element reference"
+                    | "element click intercepted"
+                    | "element not interactable",
+                ) => {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                Some(err) => panic!(
+                    "webdriver click on {what}: {err}: {}",
+                    v["value"]["message"]
+                ),
+            }
+        }
+        panic!("{what}: kept going stale");
+    }
+
+    /// Finds (by script) and types into, finding again when a re-render replaced it.
+    pub async fn type_found(&self, what: &str, script: &str, args: Value, text: &str) {
+        for _ in 0..20 {
+            let el = self.element(what, script, args.clone()).await;
+            let v = self
+                .post_raw(&format!("/element/{}/value", el.0), json!({ "text": text }))
+                .await;
+            match v["value"]["error"].as_str() {
+                None => return,
+                Some("stale element reference" | "element not interactable") => {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                Some(err) => panic!(
+                    "webdriver typing into {what}: {err}: {}",
+                    v["value"]["message"]
+                ),
+            }
+        }
+        panic!("{what}: kept going stale");
+    }
+
     /// Clicks an element as a user would.
     pub async fn click(&self, el: &Element) {
         self.post(&format!("/element/{}/click", el.0), json!({}))
+            .await;
+    }
+
+    /// Clears an input.
+    pub async fn clear(&self, el: &Element) {
+        self.post(&format!("/element/{}/clear", el.0), json!({}))
             .await;
     }
 

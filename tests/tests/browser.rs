@@ -38,13 +38,18 @@ async fn control(b: &Browser, role: &str, name: &str) -> Element {
 }
 
 async fn click(b: &Browser, name: &str) {
-    let el = control(b, "button", name).await;
-    b.click(&el).await;
+    b.click_found(&format!("button {name:?}"), FIND, json!(["button", name]))
+        .await;
 }
 
 async fn fill(b: &Browser, name: &str, text: &str) {
-    let el = control(b, "textbox", name).await;
-    b.type_text(&el, text).await;
+    b.type_found(
+        &format!("textbox {name:?}"),
+        FIND,
+        json!(["textbox", name]),
+        text,
+    )
+    .await;
 }
 
 async fn wait_text(b: &Browser, text: &str) {

@@ -25,13 +25,16 @@ pub enum Action {
     VisitorEnd,
     /// Nobody can answer: none available, all declined, or the ring timed out.
     Unanswered,
+    /// The visitor went away (no widget left) before anyone answered. Unlike `VisitorEnd` it
+    /// never ends a chat someone has just accepted.
+    Abandoned,
     /// Either side sends a message.
     Message,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Accept,
         Action::Decline,
         Action::Queue,
@@ -40,6 +43,7 @@ impl Action {
         Action::OperatorEnd,
         Action::VisitorEnd,
         Action::Unanswered,
+        Action::Abandoned,
         Action::Message,
     ];
 }
@@ -77,7 +81,9 @@ pub fn transition(status: ChatStatus, action: Action) -> Result<Outcome, Illegal
         (S::Waiting, A::Queue) => stay(S::Queued),
         (S::Waiting, A::Unanswered) => end(S::Ended, EndReason::NoOperator),
         // A visitor who gives up before anyone answered is a missed chat, not an ended one.
-        (S::Waiting | S::Queued, A::VisitorEnd) => end(S::Missed, EndReason::Visitor),
+        (S::Waiting | S::Queued, A::VisitorEnd | A::Abandoned) => {
+            end(S::Missed, EndReason::Visitor)
+        }
         (S::Active, A::Hold) => stay(S::OnHold),
         (S::OnHold, A::Resume) => stay(S::Active),
         (S::Active | S::OnHold, A::Message) => stay(status),
@@ -103,8 +109,13 @@ mod tests {
                 (A::Queue, S::Queued),
                 (A::VisitorEnd, S::Missed),
                 (A::Unanswered, S::Ended),
+                (A::Abandoned, S::Missed),
             ],
-            S::Queued => &[(A::Accept, S::Active), (A::VisitorEnd, S::Missed)],
+            S::Queued => &[
+                (A::Accept, S::Active),
+                (A::VisitorEnd, S::Missed),
+                (A::Abandoned, S::Missed),
+            ],
             S::Active => &[
                 (A::Hold, S::OnHold),
                 (A::Message, S::Active),

@@ -291,7 +291,10 @@ impl Shard {
                         };
                         events.push(push_event(&mut chat, now, out.status, kind));
                     }
-                    Action::OperatorEnd | Action::VisitorEnd | Action::Unanswered => {
+                    Action::OperatorEnd
+                    | Action::VisitorEnd
+                    | Action::Unanswered
+                    | Action::Abandoned => {
                         self.end(&mut chat, now, *action, &mut events)?;
                     }
                     Action::Message => return Err(Error::Internal("message through Act".into())),
@@ -437,7 +440,7 @@ fn verb(action: Action) -> &'static str {
         Action::Queue => "queue",
         Action::Hold => "hold",
         Action::Resume => "resume",
-        Action::OperatorEnd | Action::VisitorEnd | Action::Unanswered => "end",
+        Action::OperatorEnd | Action::VisitorEnd | Action::Unanswered | Action::Abandoned => "end",
         Action::Message => "send a message in",
     }
 }
@@ -469,7 +472,7 @@ fn authorize(chat: &ChatSummary, actor: &Actor, action: Action) -> Result<(), Er
                     _ => Ok(()),
                 }
             }
-            Action::VisitorEnd | Action::Unanswered => Err(Error::client(
+            Action::VisitorEnd | Action::Unanswered | Action::Abandoned => Err(Error::client(
                 ErrorCode::Forbidden,
                 "operators cannot do that",
             )),

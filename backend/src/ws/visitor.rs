@@ -140,7 +140,7 @@ async fn miss_if_gone(state: AppState, visitor: VisitorId, grace_secs: f64) {
     };
     match state
         .chats
-        .act(chat.id, Actor::System, Action::VisitorEnd)
+        .act(chat.id, Actor::System, Action::Abandoned)
         .await
     {
         Ok(_) => tracing::info!(chat = %chat.id, "visitor left before anyone answered: missed"),

@@ -3,7 +3,7 @@
 import { api, errorMessage, onIncomingRequest, onSnapshot } from "./api";
 import type { UiSnapshot } from "./bindings";
 import { fill, h, icon } from "./dom";
-import { initials, plural, waited } from "./format";
+import { initials, plural, visitorName, waited } from "./format";
 import { chime } from "./sound";
 import { SECTIONS, findChat, initialState, type CannedView, type Section, type State } from "./state";
 import { SignIn } from "./signin";
@@ -19,6 +19,7 @@ export class App {
   private shell: HTMLElement;
   private toggle: HTMLButtonElement;
   private account: HTMLButtonElement;
+  private opName: HTMLElement;
   private banner: HTMLElement;
   private noticesEl: HTMLElement;
   private navButtons = new Map<Section, HTMLButtonElement>();
@@ -28,6 +29,8 @@ export class App {
   private scheduled = false;
   private noticeSeq = 0;
   private gotEvent = false;
+  /** Chats this operator ended here (their disappearance needs no notice). */
+  private endedHere = new Set<number>();
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -37,7 +40,8 @@ export class App {
 
     this.toggle = h("button", { type: "button", class: "livehelp", "aria-pressed": "false", onclick: () => this.toggleAvailable() });
     this.account = h("button", { type: "button", class: "avatar-btn", "aria-label": "Account", "aria-haspopup": "dialog", onclick: () => this.openAccount() });
-    const topbar = h("header", { class: "topbar" }, this.toggle, h("div", { class: "spacer" }), this.account);
+    this.opName = h("span", { class: "topbar-name" });
+    const topbar = h("header", { class: "topbar" }, this.toggle, h("div", { class: "spacer" }), this.opName, this.account);
     this.banner = h("div", { class: "banner", role: "status", hidden: true });
     this.noticesEl = h("div", { class: "notices" });
 
@@ -71,17 +75,16 @@ export class App {
   }
 
   async start(): Promise<void> {
-    await onSnapshot((snap) => {
-      this.gotEvent = true;
-      this.apply(snap);
-    });
-    await onIncomingRequest(() => chime());
     try {
+      await onSnapshot((snap) => {
+        this.gotEvent = true;
+        this.apply(snap);
+      });
+      await onIncomingRequest(() => chime());
       const snap = await api.snapshot();
       if (!this.gotEvent) this.apply(snap);
     } catch (e) {
-      this.notify(errorMessage(e));
-      this.render();
+      this.notify(e instanceof TypeError ? "The app's core is not reachable. Restart Switchboard." : errorMessage(e));
     }
   }
 
@@ -90,7 +93,14 @@ export class App {
   apply(snap: UiSnapshot): void {
     const s = this.s;
     const wasSignedIn = !!s.snap?.signed_in;
+    const before = s.snap?.chats ?? [];
     s.snap = snap;
+    // A chat that ended without us (the visitor left) gets a word, so its tab does not just vanish.
+    for (const old of before) {
+      if (!snap.chats.some((c) => c.chat.id === old.chat.id) && !this.endedHere.delete(old.chat.id) && snap.signed_in) {
+        this.notify(`The chat with ${visitorName(old.chat)} has ended.`);
+      }
+    }
     if (!snap.signed_in) {
       if (wasSignedIn) this.resetLocal();
       this.render();
@@ -131,7 +141,16 @@ export class App {
       s.openChat = chatId;
       s.profileFetchedFor = null;
     }
-    if (!findChat(s, chatId)) s.awaitingChat = chatId;
+    if (!findChat(s, chatId)) {
+      s.awaitingChat = chatId;
+      // offline, an accept may wait in the outbox: do not show "Opening chat…" for ever
+      window.setTimeout(() => {
+        if (s.awaitingChat === chatId) {
+          s.awaitingChat = null;
+          this.render();
+        }
+      }, 8000);
+    }
   }
 
   notify(text: string): void {
@@ -219,7 +238,8 @@ export class App {
 
   async endChat(chatId: number): Promise<void> {
     this.s.confirmEnd = null;
-    await this.run(`end:${chatId}`, () => api.endChat(chatId));
+    this.endedHere.add(chatId);
+    if (!(await this.run(`end:${chatId}`, () => api.endChat(chatId)))) this.endedHere.delete(chatId);
   }
 
   async send(chatId: number, text: string): Promise<boolean> {
@@ -299,6 +319,7 @@ export class App {
     fill(this.toggle, h("span", { class: "dot", "aria-hidden": "true" }), h("span", null, op.available ? "Live Help Available" : "Live Help Not Available"));
     fill(this.account, initials(op.name));
     this.account.title = op.name;
+    this.opName.textContent = op.name;
 
     this.renderBanner();
 
@@ -321,6 +342,9 @@ export class App {
     // Sections
     for (const sec of SECTIONS) this.sectionEls.get(sec.id)!.hidden = sec.id !== s.section;
     const el = this.sectionEls.get(s.section)!;
+    // Sections are rebuilt on every snapshot: keep keyboard focus on the same control.
+    const active = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const focusKey = active && el.contains(active) ? active.dataset.fk : undefined;
     switch (s.section) {
       case "overview":
         renderOverview(this, el);
@@ -337,6 +361,9 @@ export class App {
       case "reports":
         renderReports(this, el);
         break;
+    }
+    if (focusKey && !el.contains(document.activeElement)) {
+      el.querySelector<HTMLElement>(`[data-fk="${CSS.escape(focusKey)}"]`)?.focus();
     }
     this.shell.dataset.section = s.section;
     this.dialogs.render();

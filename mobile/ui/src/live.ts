@@ -22,6 +22,7 @@ export class LiveView {
   private sendBtn: HTMLButtonElement;
   private counter: HTMLElement;
   private emptyEl: HTMLElement;
+  private listCol: HTMLElement;
   private logKey = "";
   private logChat: number | null = null;
   private composerChat: number | null = null;
@@ -45,8 +46,9 @@ export class LiveView {
     this.panel = h("div", { class: "chat-panel", role: "tabpanel", id: "chat-panel" },
       this.head, this.holdNote, this.profile, this.log, this.composer);
     this.emptyEl = h("div", { class: "live-empty", hidden: true });
+    this.listCol = h("div", { class: "chat-list" }, this.heading, this.tabs);
     this.el = h("section", { class: "section section-live", "aria-label": "Live Communication" },
-      this.heading, h("div", { class: "live-layout" }, this.tabs, this.panel), this.emptyEl);
+      h("div", { class: "live-layout" }, this.listCol, this.panel, this.emptyEl));
   }
 
   render(): void {
@@ -66,6 +68,7 @@ export class LiveView {
     const nothing = !chat;
     this.panel.hidden = nothing;
     this.tabs.hidden = chats.length === 0;
+    this.listCol.classList.toggle("no-chats", chats.length === 0);
     this.emptyEl.hidden = !nothing;
     if (!chat) {
       this.saveDraft();
@@ -159,7 +162,7 @@ export class LiveView {
         h("div", { class: "who-text" },
           h("h2", null, name),
           h("span", { class: "meta" }, icon(c.chat.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(c.chat.mode),
-            c.chat.page && [" · ", pageLabel(c.chat.page)]),
+            c.chat.status === "on_hold" && [" · ", h("span", { class: "chip hold" }, "On hold")]),
         ),
       ),
       h("div", { class: "chat-actions" },

@@ -30,7 +30,7 @@ export function renderOverview(app: App, el: HTMLElement): void {
         onHold.length ? h("ul", { class: "rows", "aria-label": "Chats on hold" }, onHold.map((c) => chatRow(app, c))) : empty("No chats on hold."),
       ),
       snap.queue.length > 0 &&
-        h("button", { type: "button", class: "queue-link", onclick: () => app.go("queue") },
+        h("button", { type: "button", class: "queue-link", "data-fk": "queue-link", onclick: () => app.go("queue") },
           icon("inbox"),
           h("span", null, `${snap.queue.length} in the Communication Queue`),
           h("span", { class: "muted" }, "Oldest waiting ", since(snap.queue[0].created_at)),
@@ -67,9 +67,9 @@ export function requestCard(app: App, r: ChatSummary): HTMLElement {
       since(r.created_at, "", "since pill"),
     ),
     h("div", { class: "actions" },
-      h("button", { type: "button", class: "btn primary", disabled: busy, onclick: () => void app.accept(r.id) }, "Accept"),
-      h("button", { type: "button", class: "btn", disabled: busy, onclick: () => app.queue(r.id) }, "Queue"),
-      h("button", { type: "button", class: "btn subtle-danger", disabled: busy, onclick: () => app.decline(r.id) }, "Decline"),
+      h("button", { type: "button", class: "btn primary", "data-fk": `accept-${r.id}`, disabled: busy, onclick: () => void app.accept(r.id) }, "Accept"),
+      h("button", { type: "button", class: "btn", "data-fk": `queue-${r.id}`, disabled: busy, onclick: () => app.queue(r.id) }, "Queue"),
+      h("button", { type: "button", class: "btn subtle-danger", "data-fk": `decline-${r.id}`, disabled: busy, onclick: () => app.decline(r.id) }, "Decline"),
     ),
   );
 }
@@ -79,7 +79,7 @@ function chatRow(app: App, c: ChatView): HTMLElement {
   const last = [...c.messages].reverse().find((m) => m.author.kind !== "system");
   const preview = last ? (last.author.kind === "visitor" ? "" : "You: ") + last.text : modeLabel(c.chat.mode);
   return h("li", null,
-    h("button", { type: "button", class: "row", onclick: () => app.go("live", c.chat.id) },
+    h("button", { type: "button", class: "row", "data-fk": `row-${c.chat.id}`, onclick: () => app.go("live", c.chat.id) },
       avatar(name),
       h("span", { class: "row-main" },
         h("span", { class: "row-title" }, name, c.chat.status === "on_hold" && h("span", { class: "chip hold" }, "On hold")),

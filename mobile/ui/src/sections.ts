@@ -26,7 +26,7 @@ export function renderQueue(app: App, el: HTMLElement): void {
                 h("span", { class: "wait" }, icon("clock", "icon sm"), since(c.created_at, "Waiting ")),
               ),
               h("div", { class: "actions" },
-                h("button", { type: "button", class: "btn primary", disabled: busy, onclick: () => void app.accept(c.id) }, "Take"),
+                h("button", { type: "button", class: "btn primary", "data-fk": `take-${c.id}`, disabled: busy, onclick: () => void app.accept(c.id) }, "Take"),
               ),
             );
           }))
@@ -60,7 +60,7 @@ export function renderReports(app: App, el: HTMLElement): void {
     h("section", { class: "group" },
       h("div", { class: "group-head" },
         h("h2", null, "Offline messages"),
-        h("button", { type: "button", class: "btn small", disabled: list === "loading", onclick: () => app.loadOfflineMessages() }, "Refresh"),
+        h("button", { type: "button", class: "btn small", "data-fk": "refresh", disabled: list === "loading", onclick: () => app.loadOfflineMessages() }, "Refresh"),
       ),
       h("p", { class: "muted small" }, "Messages visitors left when nobody could answer."),
       list === null || list === "loading"

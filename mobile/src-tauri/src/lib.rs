@@ -1,0 +1,157 @@
+//! The Tauri 2 shell of the operator app. All logic lives in `switchboard-core`
+//! ([`switchboard_core::app::App`]); each command here is one line into it, and the engine's
+//! events are forwarded to the webview as `snapshot` and `incoming_request`.
+
+mod platform;
+
+use std::sync::Arc;
+
+use switchboard_core::app::{App, AppEvent, Emit};
+use switchboard_core::cache::ChatAction;
+use switchboard_core::ui::{CommandError, UiSnapshot};
+use switchboard_shared::{CannedId, ChatId, OfflineMessage, VisitorId, VisitorProfile};
+use tauri::{Emitter, Manager, State};
+
+type Res<T> = Result<T, CommandError>;
+
+#[tauri::command]
+fn snapshot(app: State<'_, App>) -> UiSnapshot {
+    app.snapshot()
+}
+
+#[tauri::command]
+async fn sign_in(
+    app: State<'_, App>,
+    server: String,
+    email: String,
+    password: String,
+) -> Res<UiSnapshot> {
+    app.sign_in(&server, &email, &password).await
+}
+
+#[tauri::command]
+async fn sign_out(app: State<'_, App>) -> Res<UiSnapshot> {
+    app.sign_out().await
+}
+
+#[tauri::command]
+async fn set_available(app: State<'_, App>, available: bool) -> Res<()> {
+    app.set_available(available).await
+}
+
+#[tauri::command]
+async fn accept(app: State<'_, App>, chat_id: i64) -> Res<()> {
+    app.act(ChatId(chat_id), ChatAction::Accept).await
+}
+
+#[tauri::command]
+async fn decline(app: State<'_, App>, chat_id: i64) -> Res<()> {
+    app.act(ChatId(chat_id), ChatAction::Decline).await
+}
+
+#[tauri::command]
+async fn queue(app: State<'_, App>, chat_id: i64) -> Res<()> {
+    app.act(ChatId(chat_id), ChatAction::Queue).await
+}
+
+#[tauri::command]
+async fn hold(app: State<'_, App>, chat_id: i64) -> Res<()> {
+    app.act(ChatId(chat_id), ChatAction::Hold).await
+}
+
+#[tauri::command]
+async fn resume(app: State<'_, App>, chat_id: i64) -> Res<()> {
+    app.act(ChatId(chat_id), ChatAction::Resume).await
+}
+
+#[tauri::command]
+async fn end_chat(app: State<'_, App>, chat_id: i64) -> Res<()> {
+    app.act(ChatId(chat_id), ChatAction::End).await
+}
+
+#[tauri::command]
+async fn send_message(app: State<'_, App>, chat_id: i64, text: String) -> Res<()> {
+    app.send_message(ChatId(chat_id), &text).await
+}
+
+#[tauri::command]
+fn mark_read(app: State<'_, App>, chat_id: i64) -> Res<()> {
+    app.mark_read(ChatId(chat_id))
+}
+
+#[tauri::command]
+async fn save_canned(app: State<'_, App>, id: Option<i64>, title: String, text: String) -> Res<()> {
+    app.save_canned(id.map(CannedId), &title, &text).await
+}
+
+#[tauri::command]
+async fn delete_canned(app: State<'_, App>, id: i64) -> Res<()> {
+    app.delete_canned(CannedId(id)).await
+}
+
+#[tauri::command]
+async fn visitor_profile(app: State<'_, App>, visitor_id: i64) -> Res<VisitorProfile> {
+    app.visitor_profile(VisitorId(visitor_id)).await
+}
+
+#[tauri::command]
+async fn offline_messages(app: State<'_, App>) -> Res<Vec<OfflineMessage>> {
+    app.offline_messages().await
+}
+
+/// Builds and runs the app (desktop `main`, and the mobile entry point).
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            let handle = app.handle().clone();
+            // SWITCHBOARD_APP_DATA moves the cache (tests run several apps side by side).
+            let dir = match std::env::var_os("SWITCHBOARD_APP_DATA") {
+                Some(dir) => dir.into(),
+                None => app.path().app_data_dir()?,
+            };
+            let emit: Emit = Arc::new(move |event| match event {
+                AppEvent::Snapshot(snapshot) => {
+                    let _ = handle.emit("snapshot", snapshot);
+                }
+                AppEvent::IncomingRequest(chat) => {
+                    let _ = handle.emit("incoming_request", &chat);
+                    platform::notify_incoming(&handle, &chat);
+                }
+            });
+            let engine = tauri::async_runtime::block_on(async move { App::open(&dir, emit) })
+                .map_err(|e| e.message)?;
+            app.manage(engine);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            snapshot,
+            sign_in,
+            sign_out,
+            set_available,
+            accept,
+            decline,
+            queue,
+            hold,
+            resume,
+            end_chat,
+            send_message,
+            mark_read,
+            save_canned,
+            delete_canned,
+            visitor_profile,
+            offline_messages,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        tracing::error!("the app failed: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,36 @@
+//! Desktop: an OS notification for an incoming chat request when the window is not focused
+//! (the UI rings in the foreground).
+
+use switchboard_shared::{ChatSummary, Mode};
+use tauri::{AppHandle, Manager};
+use tauri_plugin_notification::NotificationExt;
+
+/// Tells the operator about a new chat request.
+pub fn notify_incoming(app: &AppHandle, chat: &ChatSummary) {
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    if focused {
+        return;
+    }
+    let _ = app
+        .notification()
+        .builder()
+        .title("Incoming chat request")
+        .body(describe(chat))
+        .show();
+}
+
+/// "Ann (voice) — https://shop.example/pricing"
+pub fn describe(chat: &ChatSummary) -> String {
+    let name = chat.visitor_name.as_deref().unwrap_or("Visitor");
+    let mode = match chat.mode {
+        Mode::Text => "text",
+        Mode::Voice => "voice",
+    };
+    match &chat.page {
+        Some(page) => format!("{name} ({mode}) — {}", page.url),
+        None => format!("{name} ({mode})"),
+    }
+}

@@ -1,0 +1,2 @@
+// esbuild bundles imported CSS into dist/app.css.
+declare module "*.css";

@@ -1,0 +1,308 @@
+// A tiny in-memory stand-in for the app's Rust side, installed at Tauri's IPC boundary with
+// `mockIPC` (events through `shouldMockEvents`). It implements the UI's commands and emits
+// `snapshot` / `incoming_request` like the real shell. Tests steer it through `window.__fake`.
+import { emit } from "@tauri-apps/api/event";
+import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type {
+  CannedMessage,
+  ChatSummary,
+  ChatView,
+  CommandError,
+  ConnectionState,
+  OfflineMessage,
+  UiSnapshot,
+  VisitorProfile,
+} from "../src/bindings";
+
+export interface Seed {
+  signedIn?: boolean;
+  available?: boolean;
+}
+
+export interface Call {
+  cmd: string;
+  args: Record<string, unknown>;
+}
+
+const ME = { id: 1, email: "olga@example.com", name: "Olga Berg", is_admin: false, available: false };
+
+function clone<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+export class FakeBackend {
+  snap: UiSnapshot;
+  calls: Call[] = [];
+  failures = new Map<string, CommandError>();
+  offlineMessages: OfflineMessage[] = [
+    { id: 1, visitor_id: 40, chat_id: null, name: "Pia Lund", email: "pia@example.org", text: "Please call me back about my order <b>#4411</b>.", created_at: Date.now() - 3600_000 },
+  ];
+  private nextChat = 100;
+  private nextSeq = 1000;
+  private nextCanned = 10;
+  private nextPending = 1;
+
+  constructor(seed: Seed) {
+    this.snap = {
+      signed_in: null,
+      connection: "online",
+      pending: [],
+      requests: [],
+      queue: [],
+      chats: [],
+      canned: [],
+      settings: null,
+    };
+    if (seed.signedIn) this.signIn("http://127.0.0.1:8080", ME.email, seed.available ?? true);
+  }
+
+  private signIn(server: string, email: string, available: boolean): void {
+    this.snap.signed_in = { server, operator: { ...ME, email, available } };
+    this.snap.connection = "online";
+    this.snap.settings = { operator_name: ME.name, default_invitation: "Hello! I'm %name%.", max_chats_per_operator: 5, ring_timeout_secs: 60 };
+    this.snap.canned = [
+      { id: 1, title: "Greeting", text: "Hello! How can I help you today?", updated_at: 1 },
+      { id: 2, title: "Shipping times", text: "Orders ship within 2 working days.", updated_at: 1 },
+      { id: 3, title: "Thanks", text: "Thank you for chatting with us!", updated_at: 1 },
+    ];
+  }
+
+  // ---- IPC ----------------------------------------------------------------------------------
+
+  handle(cmd: string, args: Record<string, unknown>): unknown {
+    this.calls.push({ cmd, args: clone(args ?? {}) });
+    const fail = this.failures.get(cmd);
+    if (fail) {
+      this.failures.delete(cmd);
+      return Promise.reject(fail);
+    }
+    const s = this.snap;
+    const chatId = args?.chatId as number;
+    const offline = s.connection !== "online";
+    switch (cmd) {
+      case "snapshot":
+        return clone(s);
+      case "sign_in": {
+        if (args.password !== "secret") return Promise.reject({ code: "unauthorized", message: "Wrong e-mail or password" });
+        this.signIn(String(args.server), String(args.email), false);
+        this.changed();
+        return clone(s);
+      }
+      case "sign_out":
+        this.snap = { signed_in: null, connection: "online", pending: [], requests: [], queue: [], chats: [], canned: [], settings: null };
+        this.changed();
+        return clone(this.snap);
+      case "set_available":
+        s.signed_in!.operator.available = Boolean(args.available);
+        if (offline) this.pend(null, "Live Help");
+        return this.done();
+      case "accept": {
+        const c = this.take(chatId);
+        if (!c) return Promise.reject({ code: "already_taken", message: "Another operator has already taken this chat" });
+        c.status = "active";
+        c.operator = { id: ME.id, name: ME.name };
+        c.accepted_at = Date.now();
+        s.chats.push({ chat: c, messages: [], unread: 0 });
+        return this.done();
+      }
+      case "decline":
+        s.requests = s.requests.filter((r) => r.id !== chatId);
+        return this.done();
+      case "queue": {
+        const c = s.requests.find((r) => r.id === chatId);
+        if (!c) return Promise.reject({ code: "illegal_transition", message: "This chat can no longer be queued" });
+        s.requests = s.requests.filter((r) => r.id !== chatId);
+        c.status = "queued";
+        s.queue.push(c);
+        return this.done();
+      }
+      case "hold":
+      case "resume": {
+        const v = this.chat(chatId);
+        v.chat.status = cmd === "hold" ? "on_hold" : "active";
+        if (offline) this.pend(chatId, cmd === "hold" ? "Hold" : "Resume");
+        return this.done();
+      }
+      case "end_chat":
+        s.chats = s.chats.filter((c) => c.chat.id !== chatId);
+        if (offline) this.pend(chatId, "End chat");
+        return this.done();
+      case "send_message": {
+        const v = this.chat(chatId);
+        v.messages.push({ seq: offline ? null : ++this.nextSeq, at: Date.now(), author: { kind: "operator", id: ME.id, name: ME.name }, text: String(args.text), pending: offline });
+        if (offline) this.pend(chatId, "Send message");
+        return this.done();
+      }
+      case "mark_read":
+        this.chat(chatId).unread = 0;
+        return this.done();
+      case "save_canned": {
+        const id = args.id as number | null;
+        const item: CannedMessage = { id: id ?? ++this.nextCanned, title: String(args.title), text: String(args.text), updated_at: Date.now() };
+        s.canned = [...s.canned.filter((c) => c.id !== item.id), item].sort((a, b) => a.title.localeCompare(b.title));
+        return this.done();
+      }
+      case "delete_canned":
+        s.canned = s.canned.filter((c) => c.id !== args.id);
+        return this.done();
+      case "visitor_profile":
+        return clone(this.profile(args.visitorId as number));
+      case "offline_messages":
+        return clone(this.offlineMessages);
+      default:
+        return Promise.reject({ code: "internal", message: `unknown command ${cmd}` });
+    }
+  }
+
+  private chat(id: number): ChatView {
+    const v = this.snap.chats.find((c) => c.chat.id === id);
+    if (!v) throw { code: "not_found", message: "No such chat" };
+    return v;
+  }
+
+  private take(id: number): ChatSummary | undefined {
+    const s = this.snap;
+    const c = s.requests.find((r) => r.id === id) ?? s.queue.find((r) => r.id === id);
+    s.requests = s.requests.filter((r) => r.id !== id);
+    s.queue = s.queue.filter((r) => r.id !== id);
+    return c;
+  }
+
+  private pend(chatId: number | null, label: string): void {
+    this.snap.pending.push({ id: this.nextPending++, chat_id: chatId, label });
+  }
+
+  private done(): null {
+    this.changed();
+    return null;
+  }
+
+  private profile(visitorId: number): VisitorProfile {
+    const chat = [...this.snap.chats.map((c) => c.chat), ...this.snap.requests, ...this.snap.queue].find((c) => c.visitor_id === visitorId);
+    const now = Date.now();
+    return {
+      id: visitorId,
+      name: chat?.visitor_name ?? null,
+      current_page: chat?.page ?? null,
+      pages: [
+        { page: { url: "https://shop.example.com/checkout", title: "Checkout" }, at: now - 60_000 },
+        { page: { url: "https://shop.example.com/cart", title: "Your cart" }, at: now - 240_000 },
+        { page: { url: "https://shop.example.com/", title: "Home" }, at: now - 600_000 },
+      ],
+      visits: 3,
+      first_seen: now - 14 * 86400_000,
+      last_seen: now,
+      chats: [{ ...(chat ?? this.summary({})), id: 7, status: "ended", created_at: now - 9 * 86400_000, operator: { id: 2, name: "Pat Kim" } }],
+    };
+  }
+
+  /** Emits the snapshot like the Rust side does after every change. */
+  changed(): void {
+    void emit("snapshot", clone(this.snap));
+  }
+
+  // ---- test controls ------------------------------------------------------------------------
+
+  summary(p: Partial<ChatSummary>): ChatSummary {
+    const id = p.id ?? ++this.nextChat;
+    return {
+      id,
+      visitor_id: p.visitor_id ?? id + 5000,
+      visitor_name: p.visitor_name === undefined ? "Anna Kovacs" : p.visitor_name,
+      mode: p.mode ?? "text",
+      status: p.status ?? "waiting",
+      page: p.page === undefined ? { url: "https://shop.example.com/checkout", title: "Checkout" } : p.page,
+      operator: p.operator ?? null,
+      created_at: p.created_at ?? Date.now(),
+      accepted_at: p.accepted_at ?? null,
+      ended_at: null,
+      last_seq: p.last_seq ?? 1,
+    };
+  }
+
+  /** A new chat request arrives (event and snapshot). */
+  incoming(p: Partial<ChatSummary> = {}): number {
+    const c = this.summary(p);
+    this.snap.requests.push(c);
+    void emit("incoming_request", clone(c));
+    this.changed();
+    return c.id;
+  }
+
+  /** The request leaves (another operator took it, the visitor left…). */
+  dropRequest(id: number): void {
+    this.snap.requests = this.snap.requests.filter((r) => r.id !== id);
+    this.changed();
+  }
+
+  addQueued(p: Partial<ChatSummary> = {}): number {
+    const c = this.summary({ ...p, status: "queued" });
+    this.snap.queue.push(c);
+    this.changed();
+    return c.id;
+  }
+
+  /** An own chat, already accepted. */
+  addChat(p: Partial<ChatSummary> = {}, messages: string[] = []): number {
+    const c = this.summary({ ...p, status: p.status ?? "active", operator: { id: ME.id, name: ME.name } });
+    const at = Date.now() - 60_000;
+    this.snap.chats.push({
+      chat: c,
+      messages: messages.map((text, i) => ({ seq: ++this.nextSeq, at: at + i * 1000, author: { kind: "visitor" }, text, pending: false })),
+      unread: 0,
+    });
+    this.changed();
+    return c.id;
+  }
+
+  visitorSays(chatId: number, text: string): void {
+    const v = this.chat(chatId);
+    v.messages.push({ seq: ++this.nextSeq, at: Date.now(), author: { kind: "visitor" }, text, pending: false });
+    v.unread += 1;
+    this.changed();
+  }
+
+  /** The visitor ends the chat: it leaves the operator's chats. */
+  visitorEnds(chatId: number): void {
+    this.snap.chats = this.snap.chats.filter((c) => c.chat.id !== chatId);
+    this.changed();
+  }
+
+  setConnection(c: ConnectionState): void {
+    this.snap.connection = c;
+    if (c === "online") {
+      this.snap.pending = [];
+      for (const v of this.snap.chats) for (const m of v.messages) if (m.pending) { m.pending = false; m.seq = ++this.nextSeq; }
+    }
+    this.changed();
+  }
+
+  failNext(cmd: string, code: string, message: string): void {
+    this.failures.set(cmd, { code, message });
+  }
+
+  callsOf(cmd: string): Array<Record<string, unknown>> {
+    return this.calls.filter((c) => c.cmd === cmd).map((c) => c.args);
+  }
+}
+
+declare global {
+  interface Window {
+    __fake: FakeBackend;
+    __FAKE_SEED__?: Seed;
+  }
+}
+
+export function installFakeBackend(): FakeBackend {
+  const fake = new FakeBackend(window.__FAKE_SEED__ ?? {});
+  mockWindows("main");
+  mockIPC((cmd, args) => {
+    try {
+      return fake.handle(cmd, (args ?? {}) as Record<string, unknown>);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }, { shouldMockEvents: true });
+  window.__fake = fake;
+  return fake;
+}

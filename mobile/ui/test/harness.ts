@@ -1,0 +1,98 @@
+// Test plumbing: serve dist-test/ on 127.0.0.1, drive headless Chromium with playwright-core.
+import { createServer, type Server } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import type { AddressInfo } from "node:net";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Seed } from "./fake-backend";
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+};
+
+export interface Site {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serve(root: string): Promise<Site> {
+  const server: Server = createServer(async (req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(/^([/\\])+/, "");
+    const file = join(root, path === "" || path === "." ? "index.html" : path);
+    if (!file.startsWith(root)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end("not found");
+    }
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"],
+  });
+}
+
+export interface Viewport {
+  name: "phone" | "tablet" | "desktop";
+  width: number;
+  height: number;
+  mobile: boolean;
+}
+
+export const VIEWPORTS: Viewport[] = [
+  { name: "phone", width: 390, height: 844, mobile: true },
+  { name: "tablet", width: 820, height: 1180, mobile: true },
+  { name: "desktop", width: 1280, height: 800, mobile: false },
+];
+
+export interface AppPage {
+  page: Page;
+  context: BrowserContext;
+  errors: string[];
+  close(): Promise<void>;
+}
+
+export async function openApp(browser: Browser, site: Site, vp: Viewport, seed: Seed = { signedIn: true }, scale = 1): Promise<AppPage> {
+  const context = await browser.newContext({
+    viewport: { width: vp.width, height: vp.height },
+    isMobile: vp.mobile,
+    hasTouch: vp.mobile,
+    deviceScaleFactor: scale,
+    colorScheme: "light",
+    reducedMotion: "reduce",
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(5000);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await page.addInitScript((s) => {
+    (window as unknown as { __FAKE_SEED__: unknown }).__FAKE_SEED__ = s;
+  }, seed);
+  await page.goto(site.url);
+  await page.waitForSelector("#app[aria-busy=false]");
+  return { page, context, errors, close: () => context.close() };
+}
+
+/** The navigation button of a section (bottom bar on phones, rail on larger screens). */
+export function navTo(page: Page, name: string | RegExp) {
+  return page.getByRole("navigation", { name: "Sections" }).getByRole("button", { name });
+}

@@ -1,0 +1,3 @@
+import { installFakeBackend } from "./fake-backend";
+
+installFakeBackend();
