@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 use switchboard_core::Connection;
-use switchboard_e2e::webdriver::{Browser, Element};
+use switchboard_e2e::webdriver::Browser;
 use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{ChatEventKind, ChatId, OperatorServerMsg};
 

@@ -111,7 +111,12 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
     see(&visitor, true, "Routing your call…").await;
 
     // The app rings: Incoming chat request → Accept.
-    see(&app, false, "Incoming chat request").await;
+    app.wait(
+        "the Incoming chat request dialog",
+        "return !!document.querySelector('dialog[open][aria-label=\"Incoming chat request\"]')",
+        json!([]),
+    )
+    .await;
     see(&app, false, "Victor").await;
     click(&app, false, "Accept").await;
     see(&visitor, true, "Chat with operator").await;
@@ -131,6 +136,7 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
     click(&app, false, "End chat").await;
     see(&visitor, true, "The operator has ended the chat.").await;
 
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await; // let the dialog close
     let shot = std::env::temp_dir().join("switchboard-desktop-app.png");
     app.screenshot(&shot).await;
     visitor.quit().await;
