@@ -32,11 +32,6 @@ const root = document.querySelector('#switchboard-widget')?.shadowRoot;
 return root ? root.textContent : '';
 "#;
 
-async fn control(b: &Browser, role: &str, name: &str) -> Element {
-    b.element(&format!("{role} \"{name}\""), FIND, json!([role, name]))
-        .await
-}
-
 async fn click(b: &Browser, name: &str) {
     b.click_found(&format!("button {name:?}"), FIND, json!(["button", name]))
         .await;
