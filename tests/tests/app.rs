@@ -295,3 +295,80 @@ async fn a_session_ended_on_the_server_returns_to_sign_in() {
             .is_none()
     );
 }
+
+/// The app's cache is proven the way the issue asks: the state cached before a disconnection,
+/// plus the events replayed on reconnect, equals a fresh snapshot from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_state_plus_replayed_events_equals_a_fresh_snapshot() {
+    let mut server = TestServer::start(Db::Sqlite).await;
+    let op = server.operator("Sia").await;
+    let other = server.operator("Tom").await;
+    let dir = temp_dir("property");
+    let mut h = open(&dir);
+    h.app
+        .sign_in(&server.base, &op.operator.email, OPERATOR_PASSWORD)
+        .await
+        .unwrap();
+    h.until("online", |s| s.connection == ConnectionState::Online)
+        .await;
+    h.app.set_available(true).await.unwrap();
+    other.set_available(true).await.unwrap();
+    let mut visitors = Vec::new();
+    let mut chats = Vec::new();
+    for i in 0..4 {
+        let mut v = Visitor::connect(&server.base).await;
+        chats.push(v.start_chat(&format!("visitor {i}")).await.chat_id);
+        visitors.push(v);
+    }
+    h.until("four requests", |s| s.requests.len() == 4).await;
+    h.app.act(chats[0], ChatAction::Accept).await.unwrap();
+    h.app.act(chats[1], ChatAction::Accept).await.unwrap();
+    h.until("two chats", |s| s.chats.len() == 2).await;
+
+    // The app goes away (closed, no network); the world moves on.
+    drop(h);
+    visitors[0].say("a", "are you there?").await;
+    let mut tom = other.connect().await.unwrap();
+    tom.accept(chats[2]).await.unwrap();
+    tom.queue(chats[3]).await.unwrap();
+    visitors[1]
+        .send(&switchboard_shared::VisitorClientMsg::EndChat)
+        .await;
+    visitors[1].wait_status(ChatStatus::Ended).await;
+    let mut v5 = Visitor::connect(&server.base).await;
+    let new_chat = v5.start_chat("late").await.chat_id;
+    server.restart().await; // and the server restarts meanwhile
+
+    // Reopened from its cache, it resumes and must match a fresh snapshot.
+    let mut h = open(&dir);
+    let s = h
+        .until("caught up", |s| {
+            s.connection == ConnectionState::Online && s.requests.iter().any(|c| c.id == new_chat)
+        })
+        .await;
+    let fresh = op.connect().await.unwrap().state;
+    let ids = |v: &Vec<switchboard_shared::ChatSummary>| v.iter().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(&s.requests),
+        fresh.requests.keys().copied().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ids(&s.queue),
+        fresh.queue.keys().copied().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        s.chats.iter().map(|c| c.chat.clone()).collect::<Vec<_>>(),
+        fresh.chats.values().cloned().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        s.requests,
+        fresh.requests.values().cloned().collect::<Vec<_>>()
+    );
+    assert_eq!(s.queue, fresh.queue.values().cloned().collect::<Vec<_>>());
+    assert_eq!(
+        messages(&s, chats[0]),
+        [("are you there?".to_string(), false)],
+        "the missed message, once"
+    );
+    let _ = std::fs::remove_dir_all(&h.dir);
+}
