@@ -28,6 +28,36 @@ impl Element {
     }
 }
 
+/// Finds a control by role (`button`, `textbox`) and accessible name (aria-label, label or
+/// text) in the document, or in the widget's shadow root when the third argument is true;
+/// visible and enabled ones only, one inside an open dialog first. Arguments: role, name, shadow.
+pub const FIND_CONTROL: &str = r#"
+const [role, name, shadow] = arguments;
+const root = shadow ? document.querySelector('#switchboard-widget')?.shadowRoot : document;
+if (!root) return null;
+const nameOf = (el) => {
+  if (el.getAttribute('aria-label')) return el.getAttribute('aria-label').trim();
+  if (el.id) { const l = root.querySelector(`label[for="${el.id}"]`); if (l) return l.textContent.trim(); }
+  const wrap = el.closest('label'); if (wrap) return wrap.textContent.trim();
+  return el.textContent.trim();
+};
+const sel = role === 'button' ? 'button' : role === 'textbox' ? 'input, textarea' : role;
+const found = [...root.querySelectorAll(sel)].filter((el) => nameOf(el) === name && el.getClientRects().length > 0 && !el.disabled);
+return found.find((el) => el.closest('dialog[open]')) || found[0] || null;
+"#;
+
+/// Waits (up to 10 s) for a WebDriver server to answer `/status`.
+async fn wait_ready(http: &reqwest::Client, base: &str) {
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{base}/status")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -53,14 +83,7 @@ impl Browser {
             });
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        for _ in 0..100 {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_ready(&http, &base).await;
         let profile = std::env::temp_dir().join(format!("sb-chrome-{}-{port}", std::process::id()));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -101,14 +124,7 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{driver_bin} is needed (cargo install tauri-driver): {e}"));
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
-        for _ in 0..100 {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        wait_ready(&http, &base).await;
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "wry",
             "tauri:options": { "application": app.display().to_string() }

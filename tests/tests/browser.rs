@@ -6,25 +6,9 @@
 
 use serde_json::{Value, json};
 use switchboard_core::Connection;
-use switchboard_e2e::webdriver::Browser;
+use switchboard_e2e::webdriver::{Browser, FIND_CONTROL};
 use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{ChatEventKind, ChatId, OperatorServerMsg};
-
-/// Finds a control in the widget's shadow root by its accessible name (aria-label, label or
-/// text), the way a screen reader user would.
-const FIND: &str = r#"
-const [role, name] = arguments;
-const root = document.querySelector('#switchboard-widget')?.shadowRoot;
-if (!root) return null;
-const nameOf = (el) => {
-  if (el.getAttribute('aria-label')) return el.getAttribute('aria-label').trim();
-  if (el.id) { const l = root.querySelector(`label[for="${el.id}"]`); if (l) return l.textContent.trim(); }
-  const wrap = el.closest('label'); if (wrap) return wrap.textContent.trim();
-  return el.textContent.trim();
-};
-const sel = role === 'button' ? 'button' : role === 'textbox' ? 'input, textarea' : role;
-return [...root.querySelectorAll(sel)].find((el) => nameOf(el) === name && el.offsetParent !== null) || null;
-"#;
 
 /// The visible text of the widget.
 const TEXT: &str = r#"
@@ -33,15 +17,19 @@ return root ? root.textContent : '';
 "#;
 
 async fn click(b: &Browser, name: &str) {
-    b.click_found(&format!("button {name:?}"), FIND, json!(["button", name]))
-        .await;
+    b.click_found(
+        &format!("button {name:?}"),
+        FIND_CONTROL,
+        json!(["button", name, true]),
+    )
+    .await;
 }
 
 async fn fill(b: &Browser, name: &str, text: &str) {
     b.type_found(
         &format!("textbox {name:?}"),
-        FIND,
-        json!(["textbox", name]),
+        FIND_CONTROL,
+        json!(["textbox", name, true]),
         text,
     )
     .await;
@@ -226,8 +214,8 @@ async fn queued_visitor_leaves_a_message_in_chromium() {
     let _: Value = b
         .wait(
             "the leave-a-message form",
-            FIND,
-            json!(["button", "Send message"]),
+            FIND_CONTROL,
+            json!(["button", "Send message", true]),
         )
         .await;
     b.quit().await;

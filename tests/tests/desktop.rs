@@ -9,25 +9,8 @@
 use std::path::PathBuf;
 
 use serde_json::json;
-use switchboard_e2e::webdriver::{Browser, Element};
+use switchboard_e2e::webdriver::{Browser, Element, FIND_CONTROL};
 use switchboard_e2e::{Db, OPERATOR_PASSWORD, TestServer};
-
-/// Finds a control by role and accessible name in a document or the widget's shadow root,
-/// preferring one inside an open dialog.
-const FIND: &str = r#"
-const [role, name, shadow] = arguments;
-const root = shadow ? document.querySelector('#switchboard-widget')?.shadowRoot : document;
-if (!root) return null;
-const nameOf = (el) => {
-  if (el.getAttribute('aria-label')) return el.getAttribute('aria-label').trim();
-  if (el.id) { const l = root.querySelector(`label[for="${el.id}"]`); if (l) return l.textContent.trim(); }
-  const wrap = el.closest('label'); if (wrap) return wrap.textContent.trim();
-  return el.textContent.trim();
-};
-const sel = role === 'button' ? 'button' : role === 'textbox' ? 'input, textarea' : role;
-const found = [...root.querySelectorAll(sel)].filter((el) => nameOf(el) === name && el.getClientRects().length > 0 && !el.disabled);
-return found.find((el) => el.closest('dialog[open]')) || found[0] || null;
-"#;
 
 const HAS_TEXT: &str = r#"
 const [text, shadow] = arguments;
@@ -38,7 +21,7 @@ return !!root && root.textContent.includes(text);
 async fn control(b: &Browser, shadow: bool, role: &str, name: &str) -> Element {
     b.element(
         &format!("{role} {name:?}"),
-        FIND,
+        FIND_CONTROL,
         json!([role, name, shadow]),
     )
     .await
@@ -46,13 +29,13 @@ async fn control(b: &Browser, shadow: bool, role: &str, name: &str) -> Element {
 
 async fn click(b: &Browser, shadow: bool, name: &str) {
     let what = format!("button {name:?}");
-    b.click_found(&what, FIND, json!(["button", name, shadow]))
+    b.click_found(&what, FIND_CONTROL, json!(["button", name, shadow]))
         .await;
 }
 
 async fn fill(b: &Browser, shadow: bool, name: &str, text: &str) {
     let what = format!("textbox {name:?}");
-    b.type_found(&what, FIND, json!(["textbox", name, shadow]), text)
+    b.type_found(&what, FIND_CONTROL, json!(["textbox", name, shadow]), text)
         .await;
 }
 
