@@ -30,6 +30,14 @@ pub struct Config {
     pub visitor_grace_secs: f64,
     /// Log filter (`SWITCHBOARD_LOG`), e.g. `info` or `switchboard_backend=debug`.
     pub log: String,
+    /// APNs base URL (`SWITCHBOARD_APNS_URL`); default Apple's sandbox or production host as
+    /// the APNs settings say.
+    pub apns_url: Option<String>,
+    /// FCM base URL (`SWITCHBOARD_FCM_URL`); default `https://fcm.googleapis.com`.
+    pub fcm_url: Option<String>,
+    /// How long a notification's Accept / Queue / Decline works, in seconds
+    /// (`SWITCHBOARD_PUSH_ACTION_TTL_SECS`).
+    pub push_action_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -42,6 +50,9 @@ impl Default for Config {
             token_ttl_secs: 12 * 3600,
             visitor_grace_secs: 30.0,
             log: "info".into(),
+            apns_url: None,
+            fcm_url: None,
+            push_action_ttl_secs: 300,
         }
     }
 }
@@ -59,6 +70,9 @@ impl std::fmt::Debug for Config {
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("visitor_grace_secs", &self.visitor_grace_secs)
             .field("log", &self.log)
+            .field("apns_url", &self.apns_url)
+            .field("fcm_url", &self.fcm_url)
+            .field("push_action_ttl_secs", &self.push_action_ttl_secs)
             .finish()
     }
 }
@@ -114,6 +128,17 @@ impl Config {
                 .ok()
                 .filter(|s: &f64| s.is_finite() && *s >= 0.0)
                 .ok_or_else(|| Error::Config(format!("SWITCHBOARD_VISITOR_GRACE_SECS={v}")))?;
+        }
+        if let Some(v) = var("SWITCHBOARD_APNS_URL") {
+            config.apns_url = Some(v);
+        }
+        if let Some(v) = var("SWITCHBOARD_FCM_URL") {
+            config.fcm_url = Some(v);
+        }
+        if let Some(v) = var("SWITCHBOARD_PUSH_ACTION_TTL_SECS") {
+            config.push_action_ttl_secs = v
+                .parse()
+                .map_err(|e| Error::Config(format!("SWITCHBOARD_PUSH_ACTION_TTL_SECS={v}: {e}")))?;
         }
         if let Some(v) = var("SWITCHBOARD_LOG") {
             config.log = v;

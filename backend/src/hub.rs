@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::DashMap;
-use switchboard_shared::{ChatEvent, ChatEventKind, ChatId, ChatSummary, OperatorId, VisitorId};
+use switchboard_shared::{
+    ChatEvent, ChatEventKind, ChatId, ChatSummary, DeviceId, OperatorId, VisitorId,
+};
 use tokio::sync::{mpsc, watch};
 
 /// How many undelivered events a connection may hold before it is cut off.
@@ -62,6 +64,8 @@ type Subscribers = HashMap<u64, mpsc::Sender<Arc<HubEvent>>>;
 
 struct Inner {
     topics: DashMap<Topic, Subscribers>,
+    /// Push devices whose app holds a live connection (it rings there, not by push).
+    live_devices: DashMap<DeviceId, usize>,
     next_id: AtomicU64,
     available: watch::Sender<bool>,
 }
@@ -89,11 +93,29 @@ impl Drop for Subscription {
     }
 }
 
+/// A device's live connection; dropping it marks the device offline (push reaches it again).
+pub struct DeviceOnline {
+    hub: Hub,
+    device: DeviceId,
+}
+
+impl Drop for DeviceOnline {
+    fn drop(&mut self) {
+        if let dashmap::Entry::Occupied(mut e) = self.hub.inner.live_devices.entry(self.device) {
+            *e.get_mut() -= 1;
+            if *e.get() == 0 {
+                e.remove();
+            }
+        }
+    }
+}
+
 impl Default for Hub {
     fn default() -> Self {
         Hub {
             inner: Arc::new(Inner {
                 topics: DashMap::new(),
+                live_devices: DashMap::new(),
                 next_id: AtomicU64::new(1),
                 available: watch::Sender::new(false),
             }),
@@ -194,6 +216,20 @@ impl Hub {
     /// The current site-wide availability.
     pub fn is_available(&self) -> bool {
         *self.inner.available.borrow()
+    }
+
+    /// Marks a push device as having a live foreground connection until the guard drops.
+    pub fn device_online(&self, device: DeviceId) -> DeviceOnline {
+        *self.inner.live_devices.entry(device).or_insert(0) += 1;
+        DeviceOnline {
+            hub: self.clone(),
+            device,
+        }
+    }
+
+    /// Whether a push device's app is connected right now.
+    pub fn is_device_online(&self, device: DeviceId) -> bool {
+        self.inner.live_devices.get(&device).is_some_and(|n| *n > 0)
     }
 
     /// Number of live subscriptions on a topic (for tests and metrics).

@@ -10,6 +10,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod hub;
+pub mod push;
 pub mod store;
 pub mod ws;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub hub: hub::Hub,
     /// The chat domain.
     pub chats: chat::Chats,
+    /// Push notifications.
+    pub push: push::service::Push,
     /// Admin-editable settings, cached (the database is the source).
     pub settings: Arc<RwLock<Settings>>,
     /// Set when the server shuts down: live sessions close with 1012 (service restart) so
@@ -50,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .merge(http::auth::router())
         .merge(http::operator::router())
         .merge(http::admin::router())
+        .merge(http::push::router())
         .route("/api/widget/ws", get(ws::visitor::upgrade))
         .route("/api/operator/ws", get(ws::operator::upgrade))
         .fallback(|| async { Error::not_found("route") })
@@ -64,7 +68,13 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     bootstrap_admin(&store, &config).await?;
     let settings = Arc::new(RwLock::new(store::settings::load(&store.read).await?));
     let hub = hub::Hub::default();
-    let chats = chat::Chats::launch(store.clone(), hub.clone(), settings.clone());
+    let push_config = push::service::PushConfig {
+        apns_base_url: config.apns_url.clone(),
+        fcm_base_url: config.fcm_url.clone(),
+        action_ttl: std::time::Duration::from_secs(config.push_action_ttl_secs),
+    };
+    let push = push::service::Push::start(store.clone(), hub.clone(), push_config).await?;
+    let chats = chat::Chats::launch(store.clone(), hub.clone(), settings.clone(), push.clone());
     chats.refresh_availability().await?;
     let closing = Arc::new(tokio::sync::watch::Sender::new(false));
     Ok(AppState {
@@ -72,6 +82,7 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
         store,
         hub,
         chats,
+        push,
         settings,
         closing,
     })

@@ -460,7 +460,12 @@ token: string,
 /**
  * Chats the client has, with the last `seq` applied to each.
  */
-resume: Array<ResumeFrom>, } | { "type": "set_available", 
+resume: Array<ResumeFrom>, 
+/**
+ * This device's push registration, if any: while this connection is up the device
+ * rings over it and gets no push.
+ */
+device_id: DeviceId | null, } | { "type": "set_available", 
 /**
  * Available (true) or not.
  */
@@ -514,7 +519,12 @@ token: string,
 /**
  * Chats the client has, with the last `seq` applied to each.
  */
-resume: Array<ResumeFrom>, } | { "type": "set_available", 
+resume: Array<ResumeFrom>, 
+/**
+ * This device's push registration, if any: while this connection is up the device
+ * rings over it and gets no push.
+ */
+device_id: DeviceId | null, } | { "type": "set_available", 
 /**
  * Available (true) or not.
  */
@@ -681,3 +691,185 @@ last_seen: number,
  * Their chats, newest first (at most 20).
  */
 chats: Array<ChatSummary>, };
+
+export type DeviceId = number;
+
+export type PushPlatform = "apns" | "fcm";
+
+export type RegisterDeviceRequest = { 
+/**
+ * APNs or FCM.
+ */
+platform: PushPlatform, 
+/**
+ * The device token / registration token.
+ */
+token: string, 
+/**
+ * A name to recognise the device by ("Olga's iPhone").
+ */
+name: string | null, 
+/**
+ * The token this one replaces, when the platform rotated it.
+ */
+replaces: string | null, };
+
+export type PushDevice = { 
+/**
+ * The device.
+ */
+id: DeviceId, 
+/**
+ * Its operator.
+ */
+operator_id: OperatorId, 
+/**
+ * APNs or FCM.
+ */
+platform: PushPlatform, 
+/**
+ * The last characters of its token (the full token is never returned).
+ */
+token_tail: string, 
+/**
+ * Its name, if given.
+ */
+name: string | null, 
+/**
+ * Registered (unix ms).
+ */
+created_at: number, 
+/**
+ * Set when the provider reported the token dead; no more pushes go to it.
+ */
+disabled_at: number | null, 
+/**
+ * Why it was disabled.
+ */
+disabled_reason: string | null, };
+
+export type PushSettingsView = { 
+/**
+ * APNs (token-based auth), when configured.
+ */
+apns: ApnsSettingsView | null, 
+/**
+ * FCM HTTP v1, when configured.
+ */
+fcm: FcmSettingsView | null, 
+/**
+ * Ring again after this many seconds when nobody accepted (0: never).
+ */
+ring_again_after_secs: number, };
+
+export type ApnsSettingsView = { 
+/**
+ * The .p8 key's id.
+ */
+key_id: string, 
+/**
+ * The Apple developer team id.
+ */
+team_id: string, 
+/**
+ * The app's bundle id (apns-topic).
+ */
+topic: string, 
+/**
+ * Sandbox (development) or production APNs.
+ */
+sandbox: boolean, };
+
+export type FcmSettingsView = { 
+/**
+ * The Firebase project.
+ */
+project_id: string, 
+/**
+ * The service account's e-mail.
+ */
+client_email: string, };
+
+export type PushSettingsUpdate = { 
+/**
+ * APNs credentials (`null` removes them).
+ */
+apns?: ApnsSettingsInput | null, 
+/**
+ * The FCM service-account JSON, as downloaded from Firebase (`null` removes it).
+ */
+fcm_service_account?: string | null, 
+/**
+ * Ring again after this many seconds when nobody accepted (0: never).
+ */
+ring_again_after_secs: number | null, };
+
+export type ApnsSettingsInput = { 
+/**
+ * The .p8 key (PEM text).
+ */
+key_p8: string, 
+/**
+ * The key's id.
+ */
+key_id: string, 
+/**
+ * The team id.
+ */
+team_id: string, 
+/**
+ * The app's bundle id.
+ */
+topic: string, 
+/**
+ * Sandbox (development) or production.
+ */
+sandbox: boolean, };
+
+export type PushAttempt = { 
+/**
+ * The chat the push was about.
+ */
+chat_id: ChatId, 
+/**
+ * The device.
+ */
+device_id: DeviceId, 
+/**
+ * `ring` or `clear`.
+ */
+kind: string, 
+/**
+ * When the attempt started (unix ms).
+ */
+at: number, 
+/**
+ * How long the provider took to answer (ms).
+ */
+latency_ms: number, 
+/**
+ * The provider's HTTP status (0: no answer).
+ */
+status: number, 
+/**
+ * `delivered`, `retry`, `unregistered` or `rejected`, with the provider's reason.
+ */
+result: string, };
+
+export type PushAction = "accept" | "queue" | "decline";
+
+export type PushActionRequest = { 
+/**
+ * The push's action token.
+ */
+action_token: string, 
+/**
+ * What to do.
+ */
+action: PushAction, };
+
+export type PushActionResponse = { 
+/**
+ * The chat after the action (the app opens it on Accept).
+ */
+chat: ChatSummary, };

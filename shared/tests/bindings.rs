@@ -26,7 +26,10 @@ fn generate() -> String {
         VisitorClientMsg, VisitorServerMsg, WidgetStatus, LeaveMessageRequest, OfflineMessage,
         LoginRequest, LoginResponse, OperatorProfile, SetStatusRequest, CreateOperatorRequest,
         UpdateOperatorRequest, Settings, ResumeFrom, OperatorRequest, OperatorAction,
-        OperatorServerMsg, CannedMessage, SaveCannedRequest, PageView, VisitorProfile,
+        OperatorServerMsg, CannedMessage, SaveCannedRequest, PageView, VisitorProfile, DeviceId,
+        PushPlatform, RegisterDeviceRequest, PushDevice, PushSettingsView, ApnsSettingsView,
+        FcmSettingsView, PushSettingsUpdate, ApnsSettingsInput, PushAttempt, PushAction,
+        PushActionRequest, PushActionResponse,
     );
     format!(
         "// Generated from shared/src/lib.rs by shared/tests/bindings.rs. Do not edit.\n\

@@ -34,11 +34,17 @@ pub struct Chats {
     writer: writer::Writer,
     settings: Arc<RwLock<Settings>>,
     line_changed: Arc<Notify>,
+    push: crate::push::service::Push,
 }
 
 impl Chats {
     /// Starts the writer and the background duties.
-    pub fn launch(store: Store, hub: Hub, settings: Arc<RwLock<Settings>>) -> Chats {
+    pub fn launch(
+        store: Store,
+        hub: Hub,
+        settings: Arc<RwLock<Settings>>,
+        push: crate::push::service::Push,
+    ) -> Chats {
         let writer = writer::Writer::start(store.clone(), hub.clone(), settings.clone());
         let chats = Chats {
             store,
@@ -46,6 +52,7 @@ impl Chats {
             writer,
             settings,
             line_changed: Arc::new(Notify::new()),
+            push,
         };
         tokio::spawn(chats.clone().queue_positions());
         tokio::spawn(chats.clone().ring_timeouts());
@@ -68,6 +75,9 @@ impl Chats {
             .any(|e| !matches!(e.kind, switchboard_shared::ChatEventKind::Message { .. }))
         {
             self.line_changed.notify_one();
+            // Inline, not spawned: a ring and the clear that follows it must be written in
+            // that order.
+            self.push.after(&done.chat, &done.events).await;
         }
         Ok(done)
     }

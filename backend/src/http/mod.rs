@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod auth;
 pub mod operator;
+pub mod push;
 pub mod widget;
 
 use axum::body::Bytes;

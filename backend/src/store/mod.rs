@@ -11,6 +11,7 @@
 pub mod canned;
 pub mod chats;
 pub mod operators;
+pub mod push;
 pub mod visitors;
 
 use std::time::Duration;
@@ -164,6 +165,44 @@ pub mod settings {
             }
             None => Ok(defaults()),
         }
+    }
+
+    /// Another settings section (JSON under `key`), if stored.
+    pub async fn load_key<T: serde::de::DeserializeOwned>(
+        pool: &AnyPool,
+        key: &str,
+    ) -> Result<Option<T>, Error> {
+        let row = sqlx::query("select value from settings where key = $1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?;
+        match row {
+            Some(row) => {
+                let json: String = row.try_get(0)?;
+                serde_json::from_str(&json)
+                    .map(Some)
+                    .map_err(|e| Error::Internal(e.to_string()))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Stores another settings section.
+    pub async fn save_key<T: serde::Serialize>(
+        pool: &AnyPool,
+        key: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let json = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
+        sqlx::query(
+            "insert into settings (key, value) values ($1, $2) \
+             on conflict (key) do update set value = excluded.value",
+        )
+        .bind(key)
+        .bind(json)
+        .execute(pool)
+        .await?;
+        Ok(())
     }
 
     /// Replaces the stored settings.

@@ -48,7 +48,7 @@ async fn session(state: AppState, socket: WebSocket) {
         req,
         error: api(code, message),
     };
-    let (req, token, resume) =
+    let (req, token, resume, device_id) =
         match tokio::time::timeout(HELLO_TIMEOUT, conn.recv::<OperatorRequest>()).await {
             Ok(Frame::Msg(OperatorRequest {
                 req,
@@ -57,6 +57,7 @@ async fn session(state: AppState, socket: WebSocket) {
                         protocol,
                         token,
                         resume,
+                        device_id,
                     },
             })) => {
                 if protocol != PROTOCOL_VERSION {
@@ -65,7 +66,7 @@ async fn session(state: AppState, socket: WebSocket) {
                         .await;
                     return conn.close(1008, "unsupported protocol").await;
                 }
-                (req, token, resume)
+                (req, token, resume, device_id)
             }
             Ok(Frame::Msg(r)) => {
                 let msg = "the first frame must be hello";
@@ -92,6 +93,19 @@ async fn session(state: AppState, socket: WebSocket) {
         }
     };
     let span = tracing::info_span!("operator", operator = %operator.id);
+    // While this connection is up, its device rings here rather than by push. Only the
+    // operator's own devices count.
+    let _online = match device_id {
+        Some(device) => {
+            match crate::store::push::devices_of(&state.store.read, operator.id).await {
+                Ok(devices) if devices.iter().any(|d| d.id == device) => {
+                    Some(state.hub.device_online(device))
+                }
+                _ => None,
+            }
+        }
+        None => None,
+    };
     let mut session = Session {
         state,
         operator,

@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use switchboard_shared::{
     Author, CannedId, CannedMessage, ChatEventKind, ChatId, ChatStatus, ChatSummary, ErrorCode,
-    OfflineMessage, OperatorServerMsg, VisitorId, VisitorProfile,
+    OfflineMessage, OperatorServerMsg, PushAction, PushActionResponse, PushDevice, PushPlatform,
+    RegisterDeviceRequest, VisitorId, VisitorProfile,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -285,6 +286,10 @@ impl App {
         self.stop_link();
         let session = self.data().session.take();
         if let Some(session) = session {
+            // This device stops getting pushes for this operator, then the token ends.
+            if let Some(device) = session.device_id {
+                let _ = session.remove_device(device).await;
+            }
             let _ = session.logout().await; // offline: the token expires by itself
         }
         self.inner.cache.clear().map_err(cache_err)?;
@@ -394,6 +399,46 @@ impl App {
         self.inner.cache.set_read_upto(&read).map_err(cache_err)?;
         self.emit_snapshot();
         Ok(())
+    }
+
+    /// The platform's push token arrived or changed (APNs device token on iOS, FCM
+    /// registration token on Android): register it with the server, replacing the old one.
+    /// Connections made from now on tell the server which device they are, so a device whose
+    /// app is open rings over its connection instead of by push.
+    pub async fn register_push_token(
+        &self,
+        platform: PushPlatform,
+        token: &str,
+    ) -> Result<PushDevice, CommandError> {
+        let mut session = self.session()?;
+        let previous: Option<String> = self.inner.cache.push_token().map_err(cache_err)?;
+        let req = RegisterDeviceRequest {
+            platform,
+            token: token.to_owned(),
+            name: None,
+            replaces: previous.filter(|p| p != token),
+        };
+        let device = session.register_device(&req).await.map_err(core_err)?;
+        self.inner.cache.set_push_token(token).map_err(cache_err)?;
+        if let Some(s) = self.data().session.as_mut() {
+            s.device_id = Some(device.id);
+        }
+        Ok(device)
+    }
+
+    /// A notification action (Accept, Queue, Decline) tapped while the app is in the
+    /// background: answered with the push's action token alone, no sign-in. On Accept the
+    /// caller opens the returned chat.
+    pub async fn answer_notification(
+        server: &str,
+        action_token: &str,
+        action: PushAction,
+    ) -> Result<PushActionResponse, CommandError> {
+        let client = Client::new(server).map_err(core_err)?;
+        client
+            .push_action(action_token, action)
+            .await
+            .map_err(core_err)
     }
 
     /// A visitor's profile (needs the network).

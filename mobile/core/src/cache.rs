@@ -343,6 +343,16 @@ impl Cache {
         })
     }
 
+    /// The last push token registered from this device.
+    pub fn push_token(&self) -> Result<Option<String>, CacheError> {
+        self.get_kv("push_token")
+    }
+
+    /// Remembers the push token registered from this device.
+    pub fn set_push_token(&self, token: &str) -> Result<(), CacheError> {
+        self.set_kv("push_token", &token)
+    }
+
     /// Up to which `seq` each chat has been read.
     pub fn read_upto(&self) -> Result<Vec<(ChatId, i64)>, CacheError> {
         Ok(self.get_kv("read_upto")?.unwrap_or_default())

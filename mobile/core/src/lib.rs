@@ -19,10 +19,12 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_shared::{
-    ApiError, CannedId, CannedMessage, ChatEvent, ChatId, CreateOperatorRequest, ErrorCode,
-    LoginRequest, LoginResponse, OfflineMessage, OperatorAction, OperatorId, OperatorProfile,
-    OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, SaveCannedRequest, SetStatusRequest,
-    Settings, UpdateOperatorRequest, VisitorId, VisitorProfile, WidgetStatus,
+    ApiError, CannedId, CannedMessage, ChatEvent, ChatId, CreateOperatorRequest, DeviceId,
+    ErrorCode, LoginRequest, LoginResponse, OfflineMessage, OperatorAction, OperatorId,
+    OperatorProfile, OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, PushAction,
+    PushActionRequest, PushActionResponse, PushAttempt, PushDevice, PushSettingsUpdate,
+    PushSettingsView, RegisterDeviceRequest, SaveCannedRequest, SetStatusRequest, Settings,
+    UpdateOperatorRequest, VisitorId, VisitorProfile, WidgetStatus,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -106,6 +108,7 @@ impl Client {
             token: res.token,
             expires_at: res.expires_at,
             operator: res.operator,
+            device_id: None,
         })
     }
 
@@ -122,7 +125,23 @@ impl Client {
             token: token.into(),
             expires_at: 0,
             operator,
+            device_id: None,
         })
+    }
+
+    /// Answers a chat request from a push notification's action (Accept, Queue, Decline) with
+    /// the notification's action token: no sign-in needed, so the app can do it in the
+    /// background. Another operator's accept first gives `already_taken`.
+    pub async fn push_action(
+        &self,
+        action_token: &str,
+        action: PushAction,
+    ) -> Result<PushActionResponse> {
+        let req = PushActionRequest {
+            action_token: action_token.into(),
+            action,
+        };
+        answer(self.http.post(self.url("/api/push/action")).json(&req)).await
     }
 
     /// Whether Live Help is available (what the widget shows).
@@ -178,6 +197,8 @@ pub struct Session {
     pub expires_at: i64,
     /// Who signed in.
     pub operator: OperatorProfile,
+    /// This device's push registration, sent in `hello` (no pushes while connected).
+    pub device_id: Option<DeviceId>,
 }
 
 impl Session {
@@ -285,6 +306,63 @@ impl Session {
         Ok(())
     }
 
+    /// Registers this device's push token (after sign-in and whenever the token changes);
+    /// remembers its id for `hello`.
+    pub async fn register_device(&mut self, req: &RegisterDeviceRequest) -> Result<PushDevice> {
+        let device: PushDevice = self
+            .send(reqwest::Method::POST, "/api/operator/devices", Some(req))
+            .await?;
+        self.device_id = Some(device.id);
+        Ok(device)
+    }
+
+    /// The operator's push devices.
+    pub async fn devices(&self) -> Result<Vec<PushDevice>> {
+        self.get("/api/operator/devices").await
+    }
+
+    /// Removes a push device (sign-out on it).
+    pub async fn remove_device(&self, id: DeviceId) -> Result<()> {
+        let path = format!("/api/operator/devices/{id}");
+        self.send::<(), serde_json::Value>(reqwest::Method::DELETE, &path, None)
+            .await?;
+        Ok(())
+    }
+
+    /// Admin: an operator's push devices.
+    pub async fn devices_of(&self, operator: OperatorId) -> Result<Vec<PushDevice>> {
+        self.get(&format!("/api/admin/operators/{operator}/devices"))
+            .await
+    }
+
+    /// Admin: the push credentials (without their secrets).
+    pub async fn push_settings(&self) -> Result<PushSettingsView> {
+        self.get("/api/admin/push").await
+    }
+
+    /// Admin: changes the push credentials.
+    pub async fn put_push_settings(&self, update: &PushSettingsUpdate) -> Result<PushSettingsView> {
+        self.send(reqwest::Method::PUT, "/api/admin/push", Some(update))
+            .await
+    }
+
+    /// Admin: logged push attempts for a chat and/or a device.
+    pub async fn push_attempts(
+        &self,
+        chat: Option<ChatId>,
+        device: Option<DeviceId>,
+    ) -> Result<Vec<PushAttempt>> {
+        let mut q = Vec::new();
+        if let Some(c) = chat {
+            q.push(format!("chat_id={c}"));
+        }
+        if let Some(d) = device {
+            q.push(format!("device_id={d}"));
+        }
+        self.get(&format!("/api/admin/push/attempts?{}", q.join("&")))
+            .await
+    }
+
     /// A visitor's profile: pages seen, visits, earlier chats.
     pub async fn visitor_profile(&self, id: VisitorId) -> Result<VisitorProfile> {
         self.get(&format!("/api/operator/visitors/{id}")).await
@@ -342,6 +420,7 @@ impl Session {
             token,
             expires_at: 0,
             operator,
+            device_id: None,
         }
     }
 
@@ -399,6 +478,7 @@ impl Connection {
             protocol: PROTOCOL_VERSION,
             token: self.session.token.clone(),
             resume: self.state.resume_points(),
+            device_id: self.session.device_id,
         };
         let req = self.write(hello).await?;
         let msg = self.read().await?;

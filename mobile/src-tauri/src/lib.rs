@@ -9,7 +9,10 @@ use std::sync::Arc;
 use switchboard_core::app::{App, AppEvent, Emit};
 use switchboard_core::cache::ChatAction;
 use switchboard_core::ui::{CommandError, UiSnapshot};
-use switchboard_shared::{CannedId, ChatId, OfflineMessage, VisitorId, VisitorProfile};
+use switchboard_shared::{
+    CannedId, ChatId, OfflineMessage, PushAction, PushActionResponse, PushDevice, PushPlatform,
+    VisitorId, VisitorProfile,
+};
 use tauri::{Emitter, Manager, State};
 
 type Res<T> = Result<T, CommandError>;
@@ -99,6 +102,29 @@ async fn offline_messages(app: State<'_, App>) -> Res<Vec<OfflineMessage>> {
     app.offline_messages().await
 }
 
+#[tauri::command]
+async fn register_push_token(
+    app: State<'_, App>,
+    platform: PushPlatform,
+    token: String,
+) -> Res<PushDevice> {
+    app.register_push_token(platform, &token).await
+}
+
+#[tauri::command]
+async fn answer_notification(
+    app: State<'_, App>,
+    action_token: String,
+    action: PushAction,
+) -> Res<PushActionResponse> {
+    let server = app
+        .snapshot()
+        .signed_in
+        .map(|s| s.server)
+        .ok_or_else(|| CommandError::new("unauthorized", "sign in first"))?;
+    App::answer_notification(&server, &action_token, action).await
+}
+
 /// Builds and runs the app (desktop `main`, and the mobile entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -148,6 +174,8 @@ pub fn run() {
             delete_canned,
             visitor_profile,
             offline_messages,
+            register_push_token,
+            answer_notification,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

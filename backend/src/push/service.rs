@@ -1,0 +1,460 @@
+//! Who to notify, and the delivery worker.
+//!
+//! - A chat starts ringing → every enabled device of every available operator (who has not
+//!   declined it) that has no live foreground connection gets a `ring` with an action token.
+//! - The request is gone (accepted, queued, ended, missed) → every device that was rung gets a
+//!   `clear`; rings not sent yet are cancelled. A decline clears the decliner's devices.
+//! - Nobody accepted after `ring_again_after_secs` → the request rings once more.
+//!
+//! Every push is a row in `push_outbox` before anything is sent; the worker claims due rows
+//! (with a lease, so several nodes can share the table), sends them, logs each attempt, and
+//! retries 429/5xx with exponential backoff that honours Retry-After.
+
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use switchboard_shared::{
+    ApnsSettingsView, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, EndReason,
+    ErrorCode, FcmSettingsView, OperatorId, PushPlatform, PushSettingsUpdate, PushSettingsView,
+};
+use tokio::sync::Notify;
+
+use super::apns::{ApnsClient, ApnsCredentials};
+use super::fcm::FcmClient;
+use super::{Delivery, PushKind, PushMessage};
+use crate::auth::{new_token, token_hash};
+use crate::error::Error;
+use crate::hub::Hub;
+use crate::store::{Store, chats, now_ms, push as db};
+
+/// Attempts before a push is given up.
+const MAX_ATTEMPTS: i64 = 8;
+/// How long a claimed push is reserved for the worker that claimed it.
+const LEASE_MS: i64 = 30_000;
+
+/// Push settings as stored (with the secrets).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoredPushSettings {
+    /// APNs credentials.
+    pub apns: Option<ApnsCredentials>,
+    /// The FCM service-account JSON.
+    pub fcm_service_account: Option<String>,
+    /// Ring again after this many seconds (0: never).
+    #[serde(default)]
+    pub ring_again_after_secs: u32,
+}
+
+/// Where the providers are (configurable so tests reach local servers) and how long action
+/// tokens last.
+#[derive(Debug, Clone)]
+pub struct PushConfig {
+    /// APNs base URL override.
+    pub apns_base_url: Option<String>,
+    /// FCM base URL override.
+    pub fcm_base_url: Option<String>,
+    /// Action token lifetime.
+    pub action_ttl: Duration,
+}
+
+struct Senders {
+    apns: Option<ApnsClient>,
+    fcm: Option<FcmClient>,
+}
+
+struct Inner {
+    store: Store,
+    hub: Hub,
+    config: PushConfig,
+    settings: RwLock<StoredPushSettings>,
+    senders: RwLock<Arc<Senders>>,
+    wake: Notify,
+    rung_again: std::sync::Mutex<HashSet<ChatId>>,
+}
+
+/// Cheap-to-clone handle to push.
+#[derive(Clone)]
+pub struct Push {
+    inner: Arc<Inner>,
+}
+
+fn build_senders(s: &StoredPushSettings, config: &PushConfig) -> Senders {
+    let apns =
+        s.apns
+            .clone()
+            .and_then(|c| match ApnsClient::new(c, config.apns_base_url.clone()) {
+                Ok(client) => Some(client),
+                Err(e) => {
+                    tracing::error!(error = %e, "APNs credentials are unusable");
+                    None
+                }
+            });
+    let fcm = s.fcm_service_account.as_deref().and_then(|json| {
+        match FcmClient::new(json, config.fcm_base_url.clone()) {
+            Ok(client) => Some(client),
+            Err(e) => {
+                tracing::error!(error = %e, "the FCM service account is unusable");
+                None
+            }
+        }
+    });
+    Senders { apns, fcm }
+}
+
+fn view(s: &StoredPushSettings) -> PushSettingsView {
+    let fcm = s.fcm_service_account.as_deref().and_then(|json| {
+        let v: serde_json::Value = serde_json::from_str(json).ok()?;
+        Some(FcmSettingsView {
+            project_id: v["project_id"].as_str()?.to_owned(),
+            client_email: v["client_email"].as_str().unwrap_or_default().to_owned(),
+        })
+    });
+    PushSettingsView {
+        apns: s.apns.as_ref().map(|a| ApnsSettingsView {
+            key_id: a.key_id.clone(),
+            team_id: a.team_id.clone(),
+            topic: a.topic.clone(),
+            sandbox: a.sandbox,
+        }),
+        fcm,
+        ring_again_after_secs: s.ring_again_after_secs,
+    }
+}
+
+impl Push {
+    /// Loads the settings and starts the delivery worker.
+    pub async fn start(store: Store, hub: Hub, config: PushConfig) -> Result<Push, Error> {
+        let settings: StoredPushSettings = crate::store::settings::load_key(&store.read, "push")
+            .await?
+            .unwrap_or_default();
+        let senders = build_senders(&settings, &config);
+        let push = Push {
+            inner: Arc::new(Inner {
+                store,
+                hub,
+                config,
+                settings: RwLock::new(settings),
+                senders: RwLock::new(Arc::new(senders)),
+                wake: Notify::new(),
+                rung_again: std::sync::Mutex::new(HashSet::new()),
+            }),
+        };
+        tokio::spawn(push.clone().worker());
+        tokio::spawn(push.clone().ring_again());
+        Ok(push)
+    }
+
+    /// The settings without their secrets.
+    pub fn view(&self) -> PushSettingsView {
+        view(
+            &self
+                .inner
+                .settings
+                .read()
+                .unwrap_or_else(|p| p.into_inner()),
+        )
+    }
+
+    /// Changes the credentials (validated by building the clients).
+    pub async fn update(&self, update: PushSettingsUpdate) -> Result<PushSettingsView, Error> {
+        let mut next = self
+            .inner
+            .settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(apns) = update.apns {
+            next.apns = apns.map(|a| ApnsCredentials {
+                key_p8: a.key_p8,
+                key_id: a.key_id,
+                team_id: a.team_id,
+                topic: a.topic,
+                sandbox: a.sandbox,
+            });
+            if let Some(c) = &next.apns {
+                ApnsClient::new(c.clone(), self.inner.config.apns_base_url.clone())
+                    .map_err(|e| Error::invalid(format!("APNs credentials: {e}")))?;
+            }
+        }
+        if let Some(fcm) = update.fcm_service_account {
+            if let Some(json) = &fcm {
+                FcmClient::new(json, self.inner.config.fcm_base_url.clone())
+                    .map_err(|e| Error::invalid(format!("FCM service account: {e}")))?;
+            }
+            next.fcm_service_account = fcm;
+        }
+        if let Some(secs) = update.ring_again_after_secs {
+            if secs > 3600 {
+                return Err(Error::invalid("ring_again_after_secs must be 0 to 3600"));
+            }
+            next.ring_again_after_secs = secs;
+        }
+        crate::store::settings::save_key(&self.inner.store.write, "push", &next).await?;
+        let senders = build_senders(&next, &self.inner.config);
+        *self
+            .inner
+            .senders
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(senders);
+        let shown = view(&next);
+        *self
+            .inner
+            .settings
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = next;
+        Ok(shown)
+    }
+
+    /// Decides who to notify after a committed chat change. Failures are logged, never
+    /// returned: a push problem must not fail the chat action.
+    pub async fn after(&self, chat: &ChatSummary, events: &[ChatEvent]) {
+        let requested = events
+            .iter()
+            .any(|e| matches!(e.kind, ChatEventKind::Requested { .. }));
+        // Moves that take a request away from the operators' phones.
+        let gone = events.iter().any(|e| match &e.kind {
+            ChatEventKind::Accepted { .. } | ChatEventKind::Queued { .. } => true,
+            ChatEventKind::Ended { reason } => {
+                e.status == ChatStatus::Missed || *reason == EndReason::NoOperator
+            }
+            _ => false,
+        });
+        let declined_by = events.iter().find_map(|e| match &e.kind {
+            ChatEventKind::Declined { operator } => Some(operator.id),
+            _ => None,
+        });
+        let result = if requested && chat.status == ChatStatus::Waiting {
+            self.ring(chat).await
+        } else if gone {
+            self.clear(chat.id, None).await
+        } else if let Some(op) = declined_by {
+            self.clear(chat.id, Some(op)).await
+        } else {
+            Ok(())
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, chat = %chat.id, "push: deciding who to notify failed");
+        }
+    }
+
+    async fn ring(&self, chat: &ChatSummary) -> Result<(), Error> {
+        let now = now_ms();
+        let ttl = self.inner.config.action_ttl.as_millis() as i64;
+        let targets = db::ring_targets(&self.inner.store.read, chat.id).await?;
+        let mut queued = 0;
+        for t in targets {
+            if self.inner.hub.is_device_online(t.device) {
+                continue; // the app is open: it rings over its connection
+            }
+            let action_token = new_token();
+            db::add_action_token(
+                &self.inner.store.write,
+                &token_hash(&action_token),
+                t.operator,
+                chat.id,
+                now + ttl,
+            )
+            .await?;
+            let msg = PushMessage {
+                device_token: t.token.clone(),
+                chat_id: chat.id,
+                kind: PushKind::Ring {
+                    visitor: chat
+                        .visitor_name
+                        .clone()
+                        .unwrap_or_else(|| "Visitor".into()),
+                    page: chat.page.as_ref().map(|p| p.url.clone()),
+                    mode: chat.mode,
+                    action_token,
+                    action_expires_at: now + ttl,
+                },
+            };
+            let json = serde_json::to_string(&msg).map_err(|e| Error::Internal(e.to_string()))?;
+            db::enqueue(
+                &self.inner.store.write,
+                t.device,
+                chat.id,
+                "ring",
+                &json,
+                now,
+            )
+            .await?;
+            queued += 1;
+        }
+        if queued > 0 {
+            tracing::debug!(chat = %chat.id, devices = queued, "push: ringing");
+            self.inner.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    async fn clear(&self, chat: ChatId, only: Option<OperatorId>) -> Result<(), Error> {
+        let now = now_ms();
+        if only.is_none() {
+            db::cancel_rings(&self.inner.store.write, chat, now).await?;
+        }
+        let targets = db::rung_targets(&self.inner.store.read, chat, only).await?;
+        for t in &targets {
+            let msg = PushMessage {
+                device_token: t.token.clone(),
+                chat_id: chat,
+                kind: PushKind::Clear,
+            };
+            let json = serde_json::to_string(&msg).map_err(|e| Error::Internal(e.to_string()))?;
+            db::enqueue(&self.inner.store.write, t.device, chat, "clear", &json, now).await?;
+        }
+        if !targets.is_empty() {
+            self.inner.wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Rings a request once more when nobody accepted it in time.
+    async fn ring_again(self) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let secs = self
+                .inner
+                .settings
+                .read()
+                .map(|s| s.ring_again_after_secs)
+                .unwrap_or(0);
+            if secs == 0 {
+                continue;
+            }
+            let Ok(waiting) = chats::with_status(&self.inner.store.read, ChatStatus::Waiting).await
+            else {
+                continue;
+            };
+            let cutoff = now_ms() - i64::from(secs) * 1000;
+            for chat in waiting.into_iter().filter(|c| c.created_at < cutoff) {
+                let first = self
+                    .inner
+                    .rung_again
+                    .lock()
+                    .map(|mut s| s.insert(chat.id))
+                    .unwrap_or(false);
+                if first {
+                    tracing::info!(chat = %chat.id, "push: nobody accepted yet, ringing again");
+                    if let Err(e) = self.ring(&chat).await {
+                        tracing::warn!(error = %e, "push: ringing again failed");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends due pushes until the process ends.
+    async fn worker(self) {
+        loop {
+            match self.send_due().await {
+                Ok(0) => {
+                    let _ = tokio::time::timeout(
+                        Duration::from_millis(250),
+                        self.inner.wake.notified(),
+                    )
+                    .await;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "push worker");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// Sends one batch of due pushes (concurrently); returns how many were tried.
+    pub async fn send_due(&self) -> Result<usize, Error> {
+        let due = db::claim_due(&self.inner.store.write, now_ms(), LEASE_MS, 64).await?;
+        let n = due.len();
+        let senders = self
+            .inner
+            .senders
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let sends = due.into_iter().map(|d| {
+            let senders = senders.clone();
+            async move { self.deliver(&senders, d).await }
+        });
+        for result in futures_util::future::join_all(sends).await {
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "push: recording a delivery failed");
+            }
+        }
+        Ok(n)
+    }
+
+    async fn deliver(&self, senders: &Senders, due: db::Due) -> Result<(), Error> {
+        let store = &self.inner.store.write;
+        let msg: PushMessage =
+            serde_json::from_str(&due.message).map_err(|e| Error::Internal(e.to_string()))?;
+        let at = now_ms();
+        let started = Instant::now();
+        let delivery = match (due.target.platform, &senders.apns, &senders.fcm) {
+            (PushPlatform::Apns, Some(apns), _) => apns.send(&msg).await,
+            (PushPlatform::Fcm, _, Some(fcm)) => fcm.send(&msg).await,
+            (platform, _, _) => Delivery::Retry {
+                after: Some(Duration::from_secs(30)),
+                status: 0,
+                reason: format!("no {} credentials configured", platform.as_str()),
+            },
+        };
+        let latency = started.elapsed().as_millis() as i64;
+        let (status, result) = match &delivery {
+            Delivery::Delivered { status } => (*status, "delivered".to_owned()),
+            Delivery::Retry { status, reason, .. } => (*status, format!("retry: {reason}")),
+            Delivery::Unregistered { status, reason } => {
+                (*status, format!("unregistered: {reason}"))
+            }
+            Delivery::Rejected { status, reason } => (*status, format!("rejected: {reason}")),
+        };
+        tracing::info!(chat = %due.chat, device = %due.target.device, kind = %due.kind, status, latency_ms = latency, %result, "push attempt");
+        db::log_attempt(store, &due, at, latency, status, &result).await?;
+        let now = now_ms();
+        match delivery {
+            Delivery::Delivered { .. } | Delivery::Rejected { .. } => {
+                db::settle(store, due.id, &result, now).await?
+            }
+            Delivery::Unregistered { reason, .. } => {
+                db::disable(store, due.target.device, &reason, now).await?;
+                db::settle(store, due.id, &result, now).await?;
+            }
+            Delivery::Retry { after, .. } => {
+                let attempts = due.attempts + 1;
+                if attempts >= MAX_ATTEMPTS {
+                    db::settle(
+                        store,
+                        due.id,
+                        &format!("gave up after {attempts} attempts"),
+                        now,
+                    )
+                    .await?;
+                } else {
+                    let backoff = Duration::from_millis(500 * (1u64 << attempts.min(10)));
+                    let wait = after.map_or(backoff, |a| a.max(Duration::from_millis(200)));
+                    db::retry_at(store, due.id, attempts, now + wait.as_millis() as i64).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a push action token that does not work, with the code the app shows.
+pub fn token_error(state: db::ActionToken) -> Error {
+    match state {
+        db::ActionToken::Unknown => Error::client(ErrorCode::Unauthorized, "unknown action token"),
+        db::ActionToken::Expired => {
+            Error::client(ErrorCode::TokenExpired, "this notification has expired")
+        }
+        db::ActionToken::Used => Error::client(
+            ErrorCode::Conflict,
+            "this notification was already answered",
+        ),
+        db::ActionToken::Valid(..) => Error::Internal("valid token refused".into()),
+    }
+}

@@ -1,0 +1,437 @@
+//! Push devices, the push outbox, the attempt log and notification action tokens.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+use switchboard_shared::{ChatId, DeviceId, OperatorId, PushAttempt, PushDevice, PushPlatform};
+
+use crate::error::Error;
+
+fn device(row: &AnyRow) -> Result<PushDevice, Error> {
+    let platform: String = row.try_get("platform")?;
+    let token: String = row.try_get("token")?;
+    let tail: String = token
+        .chars()
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    Ok(PushDevice {
+        id: DeviceId(row.try_get("id")?),
+        operator_id: OperatorId(row.try_get("operator_id")?),
+        platform: PushPlatform::parse(&platform)
+            .ok_or_else(|| Error::Internal(format!("bad platform {platform}")))?,
+        token_tail: tail,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+        disabled_reason: row.try_get("disabled_reason")?,
+    })
+}
+
+/// Registers a device token for an operator (re-enabling it, moving it from another operator
+/// if it was theirs, and dropping the token it replaces).
+pub async fn register(
+    pool: &AnyPool,
+    operator: OperatorId,
+    platform: PushPlatform,
+    token: &str,
+    name: Option<&str>,
+    replaces: Option<&str>,
+    now: i64,
+) -> Result<PushDevice, Error> {
+    let mut tx = pool.begin().await?;
+    if let Some(old) = replaces.filter(|old| *old != token) {
+        sqlx::query(
+            "delete from push_devices where platform = $1 and token = $2 and operator_id = $3",
+        )
+        .bind(platform.as_str())
+        .bind(old)
+        .bind(operator.0)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let row = sqlx::query(
+        "insert into push_devices (operator_id, platform, token, name, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $5) \
+         on conflict (platform, token) do update set operator_id = excluded.operator_id, \
+           name = coalesce(excluded.name, push_devices.name), updated_at = excluded.updated_at, \
+           disabled_at = null, disabled_reason = null \
+         returning *",
+    )
+    .bind(operator.0)
+    .bind(platform.as_str())
+    .bind(token)
+    .bind(name)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    device(&row)
+}
+
+/// An operator's devices.
+pub async fn devices_of(pool: &AnyPool, operator: OperatorId) -> Result<Vec<PushDevice>, Error> {
+    let rows = sqlx::query("select * from push_devices where operator_id = $1 order by id")
+        .bind(operator.0)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(device).collect()
+}
+
+/// Removes one of an operator's devices; false when they have no such device.
+pub async fn remove(pool: &AnyPool, operator: OperatorId, id: DeviceId) -> Result<bool, Error> {
+    let n = sqlx::query("delete from push_devices where id = $1 and operator_id = $2")
+        .bind(id.0)
+        .bind(operator.0)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}
+
+/// Removes a device by its token (sign-out on that device).
+pub async fn remove_token(
+    pool: &AnyPool,
+    operator: OperatorId,
+    token: &str,
+) -> Result<bool, Error> {
+    let n = sqlx::query("delete from push_devices where token = $1 and operator_id = $2")
+        .bind(token)
+        .bind(operator.0)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}
+
+/// A device that can be pushed to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The device.
+    pub device: DeviceId,
+    /// Its operator.
+    pub operator: OperatorId,
+    /// APNs or FCM.
+    pub platform: PushPlatform,
+    /// Its token.
+    pub token: String,
+}
+
+fn target(row: &AnyRow) -> Result<Target, Error> {
+    let platform: String = row.try_get("platform")?;
+    Ok(Target {
+        device: DeviceId(row.try_get("id")?),
+        operator: OperatorId(row.try_get("operator_id")?),
+        platform: PushPlatform::parse(&platform)
+            .ok_or_else(|| Error::Internal(format!("bad platform {platform}")))?,
+        token: row.try_get("token")?,
+    })
+}
+
+/// The enabled devices of every available operator who has not declined this chat.
+pub async fn ring_targets(pool: &AnyPool, chat: ChatId) -> Result<Vec<Target>, Error> {
+    let rows = sqlx::query(
+        "select d.id, d.operator_id, d.platform, d.token from push_devices d \
+         join operators o on o.id = d.operator_id \
+         where o.available = 1 and d.disabled_at is null and not exists \
+           (select 1 from chat_declines c where c.chat_id = $1 and c.operator_id = d.operator_id) \
+         order by d.id",
+    )
+    .bind(chat.0)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(target).collect()
+}
+
+/// The devices rung for this chat and not cleared since (optionally one operator's only).
+pub async fn rung_targets(
+    pool: &AnyPool,
+    chat: ChatId,
+    operator: Option<OperatorId>,
+) -> Result<Vec<Target>, Error> {
+    let rows = sqlx::query(
+        "select distinct d.id, d.operator_id, d.platform, d.token from push_outbox p \
+         join push_devices d on d.id = p.device_id \
+         where p.chat_id = $1 and p.kind = 'ring' and d.disabled_at is null \
+           and ($2 = 0 or d.operator_id = $2) \
+           and not exists (select 1 from push_outbox c where c.chat_id = p.chat_id \
+             and c.device_id = p.device_id and c.kind = 'clear' and c.id > p.id) \
+         order by d.id",
+    )
+    .bind(chat.0)
+    .bind(operator.map(|o| o.0).unwrap_or(0))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(target).collect()
+}
+
+/// Disables a device the provider reported dead.
+pub async fn disable(pool: &AnyPool, id: DeviceId, reason: &str, now: i64) -> Result<(), Error> {
+    sqlx::query(
+        "update push_devices set disabled_at = $2, disabled_reason = $3 where id = $1 \
+         and disabled_at is null",
+    )
+    .bind(id.0)
+    .bind(now)
+    .bind(reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Writes a push to the outbox (before anything is sent).
+pub async fn enqueue(
+    pool: &AnyPool,
+    device: DeviceId,
+    chat: ChatId,
+    kind: &str,
+    message: &str,
+    now: i64,
+) -> Result<i64, Error> {
+    let row = sqlx::query(
+        "insert into push_outbox (device_id, chat_id, kind, message, attempts, next_attempt_at, \
+         created_at) values ($1, $2, $3, $4, 0, $5, $5) returning id",
+    )
+    .bind(device.0)
+    .bind(chat.0)
+    .bind(kind)
+    .bind(message)
+    .bind(now)
+    .fetch_one(pool)
+    .await?;
+    Ok(row.try_get(0)?)
+}
+
+/// Settles the rings of a chat that have not gone out yet (the request is gone).
+pub async fn cancel_rings(pool: &AnyPool, chat: ChatId, now: i64) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "update push_outbox set done_at = $2, result = 'cancelled: the request is gone' \
+         where chat_id = $1 and kind = 'ring' and done_at is null and attempts = 0",
+    )
+    .bind(chat.0)
+    .bind(now)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// A push due to be sent.
+#[derive(Debug, Clone)]
+pub struct Due {
+    /// Outbox row.
+    pub id: i64,
+    /// Where to.
+    pub target: Target,
+    /// The chat.
+    pub chat: ChatId,
+    /// `ring` or `clear`.
+    pub kind: String,
+    /// The message JSON.
+    pub message: String,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// Claims up to `limit` due pushes: each claimed row is leased for `lease_ms`, so another
+/// worker (another node) does not send it too.
+pub async fn claim_due(
+    pool: &AnyPool,
+    now: i64,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<Due>, Error> {
+    let rows = sqlx::query(
+        "select p.id, p.chat_id, p.kind, p.message, p.attempts, d.id as device_id, \
+           d.operator_id, d.platform, d.token, d.disabled_at \
+         from push_outbox p join push_devices d on d.id = p.device_id \
+         where p.done_at is null and p.next_attempt_at <= $1 order by p.id limit $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let mut due = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        if row.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
+            settle(pool, id, "skipped: device disabled", now).await?;
+            continue;
+        }
+        let claimed = sqlx::query(
+            "update push_outbox set next_attempt_at = $3 where id = $1 and next_attempt_at <= $2 \
+             and done_at is null",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(now + lease_ms)
+        .execute(pool)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            continue;
+        }
+        let platform: String = row.try_get("platform")?;
+        due.push(Due {
+            id,
+            target: Target {
+                device: DeviceId(row.try_get("device_id")?),
+                operator: OperatorId(row.try_get("operator_id")?),
+                platform: PushPlatform::parse(&platform)
+                    .ok_or_else(|| Error::Internal(format!("bad platform {platform}")))?,
+                token: row.try_get("token")?,
+            },
+            chat: ChatId(row.try_get("chat_id")?),
+            kind: row.try_get("kind")?,
+            message: row.try_get("message")?,
+            attempts: row.try_get("attempts")?,
+        });
+    }
+    Ok(due)
+}
+
+/// Marks a push settled.
+pub async fn settle(pool: &AnyPool, id: i64, result: &str, now: i64) -> Result<(), Error> {
+    sqlx::query("update push_outbox set done_at = $2, result = $3 where id = $1")
+        .bind(id)
+        .bind(now)
+        .bind(result)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Schedules another attempt.
+pub async fn retry_at(pool: &AnyPool, id: i64, attempts: i64, at: i64) -> Result<(), Error> {
+    sqlx::query("update push_outbox set attempts = $2, next_attempt_at = $3 where id = $1")
+        .bind(id)
+        .bind(attempts)
+        .bind(at)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Logs one attempt.
+pub async fn log_attempt(
+    pool: &AnyPool,
+    due: &Due,
+    at: i64,
+    latency_ms: i64,
+    status: u16,
+    result: &str,
+) -> Result<(), Error> {
+    sqlx::query(
+        "insert into push_attempts (outbox_id, device_id, chat_id, kind, at, latency_ms, status, \
+         result) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(due.id)
+    .bind(due.target.device.0)
+    .bind(due.chat.0)
+    .bind(due.kind.as_str())
+    .bind(at)
+    .bind(latency_ms)
+    .bind(i64::from(status))
+    .bind(result)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Logged attempts, newest first, for a chat and/or a device.
+pub async fn attempts(
+    pool: &AnyPool,
+    chat: Option<ChatId>,
+    device: Option<DeviceId>,
+    limit: i64,
+) -> Result<Vec<PushAttempt>, Error> {
+    let rows = sqlx::query(
+        "select chat_id, device_id, kind, at, latency_ms, status, result from push_attempts \
+         where ($1 = 0 or chat_id = $1) and ($2 = 0 or device_id = $2) order by id desc limit $3",
+    )
+    .bind(chat.map(|c| c.0).unwrap_or(0))
+    .bind(device.map(|d| d.0).unwrap_or(0))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PushAttempt {
+                chat_id: ChatId(r.try_get("chat_id")?),
+                device_id: DeviceId(r.try_get("device_id")?),
+                kind: r.try_get("kind")?,
+                at: r.try_get("at")?,
+                latency_ms: r.try_get("latency_ms")?,
+                status: r.try_get("status")?,
+                result: r.try_get("result")?,
+            })
+        })
+        .collect()
+}
+
+/// Stores an action token (hashed).
+pub async fn add_action_token(
+    pool: &AnyPool,
+    token_hash: &str,
+    operator: OperatorId,
+    chat: ChatId,
+    expires_at: i64,
+) -> Result<(), Error> {
+    sqlx::query(
+        "insert into push_action_tokens (token_hash, operator_id, chat_id, expires_at) \
+         values ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(operator.0)
+    .bind(chat.0)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// What became of an action token presented by a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionToken {
+    /// Valid, and now used: act as this operator on this chat.
+    Valid(OperatorId, ChatId),
+    /// No such token.
+    Unknown,
+    /// Too late.
+    Expired,
+    /// Already used.
+    Used,
+}
+
+/// Uses an action token: atomically, so it works once.
+pub async fn use_action_token(
+    pool: &AnyPool,
+    token_hash: &str,
+    now: i64,
+) -> Result<ActionToken, Error> {
+    let row = sqlx::query(
+        "update push_action_tokens set used_at = $2 where token_hash = $1 and used_at is null \
+         and expires_at > $2 returning operator_id, chat_id",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    if let Some(row) = row {
+        return Ok(ActionToken::Valid(
+            OperatorId(row.try_get(0)?),
+            ChatId(row.try_get(1)?),
+        ));
+    }
+    let row =
+        sqlx::query("select expires_at, used_at from push_action_tokens where token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?;
+    Ok(match row {
+        None => ActionToken::Unknown,
+        Some(r) if r.try_get::<Option<i64>, _>("used_at")?.is_some() => ActionToken::Used,
+        Some(_) => ActionToken::Expired,
+    })
+}

@@ -1,0 +1,451 @@
+//! Push end to end: the real backend with its real APNs and FCM clients, talking to local
+//! servers that speak those APIs (an HTTP/2 APNs that checks the ES256 JWT, the headers and
+//! the payload; an FCM v1 endpoint with its OAuth2 token endpoint).
+
+use std::time::Duration;
+
+use switchboard_core::app::App;
+use switchboard_core::{Connection, Session};
+use switchboard_e2e::push_servers::{FakeApns, FakeFcm, test_apns_credentials};
+use switchboard_e2e::visitor::Visitor;
+use switchboard_e2e::{Db, TestServer};
+use switchboard_shared::{
+    ApnsSettingsInput, ChatId, ChatStatus, ErrorCode, PushAction, PushPlatform, PushSettingsUpdate,
+    RegisterDeviceRequest,
+};
+
+const TOPIC: &str = "com.example.switchboard";
+const WAIT: Duration = Duration::from_secs(10);
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(switchboard_e2e::Db::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(switchboard_e2e::Db::Postgres).await })*
+        }
+    };
+}
+
+on_both_databases!(
+    a_request_pushes_each_eligible_device_once_and_is_cleared_when_taken,
+    notification_actions_use_single_use_action_tokens,
+    dead_tokens_are_disabled_and_busy_providers_are_retried,
+    a_restart_mid_send_still_delivers,
+);
+
+struct Rig {
+    server: TestServer,
+    apns: FakeApns,
+    fcm: FakeFcm,
+}
+
+async fn rig(db: Db) -> Rig {
+    let apns = FakeApns::start_for_test_key(TOPIC).await;
+    let fcm = FakeFcm::start().await;
+    let (apns_url, fcm_url) = (apns.base_url(), fcm.base_url());
+    let server = TestServer::start_with(db, move |c| {
+        c.apns_url = Some(apns_url);
+        c.fcm_url = Some(fcm_url);
+    })
+    .await;
+    let creds = test_apns_credentials(TOPIC);
+    let update = PushSettingsUpdate {
+        apns: Some(Some(ApnsSettingsInput {
+            key_p8: creds.key_p8.clone(),
+            key_id: creds.key_id.clone(),
+            team_id: creds.team_id.clone(),
+            topic: TOPIC.into(),
+            sandbox: true,
+        })),
+        fcm_service_account: Some(Some(fcm.service_account_json())),
+        ring_again_after_secs: None,
+    };
+    let shown = server.admin.put_push_settings(&update).await.unwrap();
+    // The secret parts never come back.
+    let json = serde_json::to_string(&shown).unwrap();
+    assert!(
+        !json.contains("PRIVATE KEY") && !json.contains("private_key"),
+        "{json}"
+    );
+    assert_eq!(shown.apns.unwrap().topic, TOPIC);
+    assert_eq!(shown.fcm.unwrap().project_id, "switchboard-test");
+    Rig { server, apns, fcm }
+}
+
+/// An available operator with one device of each kind; not connected (the app is closed).
+async fn operator_with_devices(rig: &Rig, name: &str) -> (Session, String, String) {
+    let mut session = rig.server.operator(name).await;
+    session.set_available(true).await.unwrap();
+    let (apns_token, fcm_token) = (format!("{:0>64}", hex(name)), format!("fcm-{name}-token"));
+    for (platform, token) in [
+        (PushPlatform::Apns, &apns_token),
+        (PushPlatform::Fcm, &fcm_token),
+    ] {
+        let req = RegisterDeviceRequest {
+            platform,
+            token: token.clone(),
+            name: Some(format!("{name}'s phone")),
+            replaces: None,
+        };
+        session.register_device(&req).await.unwrap();
+    }
+    (session, apns_token, fcm_token)
+}
+
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn request_chat(rig: &Rig, name: &str) -> (Visitor, ChatId) {
+    let mut v = Visitor::connect(&rig.server.base).await;
+    let chat = v.start_chat(name).await.chat_id;
+    (v, chat)
+}
+
+async fn a_request_pushes_each_eligible_device_once_and_is_cleared_when_taken(db: Db) {
+    let rig = rig(db).await;
+    let (anna, anna_apns, anna_fcm) = operator_with_devices(&rig, "Anna").await;
+    // Ben has the app open on his registered phone: he rings over the connection, not by push.
+    let (mut ben, ben_apns, ben_fcm) = operator_with_devices(&rig, "Ben").await;
+    let ben_device = ben.devices().await.unwrap()[0].id;
+    ben.device_id = Some(ben_device);
+    let mut ben_conn: Connection = ben.connect().await.unwrap();
+    // Cleo is not available: nothing for her.
+    let (cleo, cleo_apns, _) = operator_with_devices(&rig, "Cleo").await;
+    cleo.set_available(false).await.unwrap();
+
+    // Device registration: listed with the token's tail only, for the operator and the admin.
+    let listed = anna.devices().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed
+            .iter()
+            .all(|d| d.token_tail.len() <= 6 && d.disabled_at.is_none())
+    );
+    assert_eq!(
+        rig.server
+            .admin
+            .devices_of(anna.operator.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let (_visitor, chat) = request_chat(&rig, "Vera").await;
+    rig.apns.wait_for(1, WAIT).await;
+    // Ben's other phone (FCM) has no live connection: it rings.
+    let fcm_rings = rig.fcm.wait_for(2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await; // nothing more may come
+    let rings: Vec<_> = rig.apns.requests();
+    assert_eq!(
+        rings.len(),
+        1,
+        "one APNs push: Anna's iPhone only ({rings:?})"
+    );
+    let ring = &rings[0];
+    assert!(ring.verified, "{:?}", ring.problem);
+    assert_eq!(ring.token, anna_apns);
+    assert_eq!(ring.header("apns-push-type"), Some("alert"));
+    assert_eq!(ring.header("apns-priority"), Some("10"));
+    assert_eq!(ring.header("apns-topic"), Some(TOPIC));
+    assert_eq!(
+        ring.header("apns-collapse-id"),
+        Some(format!("chat-{chat}").as_str())
+    );
+    assert_eq!(ring.payload["aps"]["category"], "CHAT_REQUEST");
+    assert!(
+        ring.payload["aps"]["alert"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Vera (text)")
+    );
+    assert_eq!(ring.switchboard()["chat_id"], chat.0);
+    assert!(
+        ring.switchboard()["action_token"]
+            .as_str()
+            .is_some_and(|t| t.len() >= 32)
+    );
+    let mut fcm_tokens: Vec<&str> = fcm_rings.iter().map(|r| r.token()).collect();
+    fcm_tokens.sort();
+    let mut expected = vec![anna_fcm.as_str(), ben_fcm.as_str()];
+    expected.sort();
+    assert_eq!(fcm_tokens, expected);
+    assert!(
+        fcm_rings
+            .iter()
+            .all(|r| r.verified && r.data("type") == Some("ring"))
+    );
+    assert!(
+        rig.apns
+            .requests()
+            .iter()
+            .all(|r| r.token != ben_apns && r.token != cleo_apns)
+    );
+    // Within the same second of the request (measured by the benchmark; here a loose bound).
+    assert!(ring.received_at.elapsed() < WAIT);
+
+    // Ben takes it: every phone that rang (Anna's, and Ben's other one) drops it.
+    ben_conn
+        .wait_for(|m| matches!(m, switchboard_shared::OperatorServerMsg::Event { .. }))
+        .await
+        .unwrap();
+    ben_conn.accept(chat).await.unwrap();
+    let all = rig.apns.wait_for(2, WAIT).await;
+    let clear = &all[1];
+    assert!(clear.verified, "{:?}", clear.problem);
+    assert_eq!(
+        (clear.token.as_str(), clear.header("apns-push-type")),
+        (anna_apns.as_str(), Some("background"))
+    );
+    assert_eq!(
+        clear.header("apns-collapse-id"),
+        Some(format!("chat-{chat}").as_str())
+    );
+    assert_eq!(clear.switchboard()["type"], "clear");
+    let fcm_all = rig.fcm.wait_for(4, WAIT).await;
+    assert!(fcm_all[2..].iter().all(|r| r.data("type") == Some("clear")));
+
+    // Every attempt is logged with its latency and result, per chat and per device.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = rig
+        .server
+        .admin
+        .push_attempts(Some(chat), None)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 6, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|a| a.result == "delivered" && a.status == 200 && a.latency_ms >= 0)
+    );
+    let device_log = rig
+        .server
+        .admin
+        .push_attempts(None, Some(listed[0].id))
+        .await
+        .unwrap();
+    assert_eq!(device_log.len(), 2);
+}
+
+async fn notification_actions_use_single_use_action_tokens(db: Db) {
+    let rig = rig(db).await;
+    let (_anna, anna_apns, _) = operator_with_devices(&rig, "Anna").await;
+    let (ben, _, _) = operator_with_devices(&rig, "Ben").await;
+    let client = rig.server.client();
+
+    let (mut visitor, chat) = request_chat(&rig, "Walt").await;
+    rig.apns.wait_for(2, WAIT).await;
+    let token_for = |who: &str| {
+        rig.apns
+            .requests()
+            .iter()
+            .find(|r| r.token == who && r.switchboard()["chat_id"] == chat.0)
+            .map(|r| r.switchboard()["action_token"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let anna_token = token_for(&anna_apns);
+
+    // Forged.
+    let err = client
+        .push_action(&"f".repeat(64), PushAction::Accept)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Unauthorized));
+    // Accept from the lock screen: the background handler, no sign-in.
+    let answered = App::answer_notification(&rig.server.base, &anna_token, PushAction::Accept)
+        .await
+        .unwrap();
+    assert_eq!(answered.chat.id, chat);
+    assert_eq!(answered.chat.status, ChatStatus::Active);
+    assert_eq!(answered.chat.operator.as_ref().unwrap().name, "Anna");
+    visitor.wait_status(ChatStatus::Active).await;
+    // Reused.
+    let err = client
+        .push_action(&anna_token, PushAction::Accept)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::Conflict));
+
+    // Someone else's accept first: a clear "already taken".
+    let (_v2, chat2) = request_chat(&rig, "Xena").await;
+    let mut ben_conn = ben.connect().await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let anna_token2 = loop {
+        if let Some(r) = rig
+            .apns
+            .requests()
+            .iter()
+            .find(|r| r.token == anna_apns && r.switchboard()["chat_id"] == chat2.0)
+        {
+            break r.switchboard()["action_token"].as_str().unwrap().to_owned();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no ring for chat 2");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    ben_conn.accept(chat2).await.unwrap();
+    let err = App::answer_notification(&rig.server.base, &anna_token2, PushAction::Accept)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "already_taken", "{}", err.message);
+    assert!(err.message.contains("Ben"), "{}", err.message);
+
+    // Queue and Decline from the notification; an expired token is refused.
+    let (mut v3, chat3) = request_chat(&rig, "Yuri").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let tokens3 = loop {
+        let t: Vec<String> = rig
+            .apns
+            .requests()
+            .iter()
+            .filter(|r| r.switchboard()["chat_id"] == chat3.0 && r.switchboard()["type"] == "ring")
+            .map(|r| r.switchboard()["action_token"].as_str().unwrap().to_owned())
+            .collect();
+        if t.len() == 2 {
+            break t;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no rings for chat 3"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    client
+        .push_action(&tokens3[0], PushAction::Decline)
+        .await
+        .unwrap();
+    sqlx::query("update push_action_tokens set expires_at = 1 where used_at is null")
+        .execute(&rig.server.state.store.write)
+        .await
+        .unwrap();
+    let err = client
+        .push_action(&tokens3[1], PushAction::Queue)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::TokenExpired));
+    drop(v3.wait_status(ChatStatus::Waiting));
+}
+
+async fn dead_tokens_are_disabled_and_busy_providers_are_retried(db: Db) {
+    let rig = rig(db).await;
+    let (anna, anna_apns, anna_fcm) = operator_with_devices(&rig, "Anna").await;
+
+    // APNs says the iPhone's token is dead: the device is disabled at once.
+    rig.apns.unregister(&anna_apns);
+    let (mut v1, chat1) = request_chat(&rig, "Zoe").await;
+    rig.apns.wait_for(1, WAIT).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let devices = anna.devices().await.unwrap();
+        let iphone = devices
+            .iter()
+            .find(|d| d.platform == PushPlatform::Apns)
+            .unwrap();
+        if iphone.disabled_at.is_some() {
+            assert!(
+                iphone
+                    .disabled_reason
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("Unregistered"),
+                "{iphone:?}"
+            );
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "device never disabled"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    v1.send(&switchboard_shared::VisitorClientMsg::EndChat)
+        .await;
+    v1.wait_status(ChatStatus::Missed).await;
+    let _ = chat1;
+
+    // Busy providers: APNs 503 twice, FCM 429 with Retry-After: retried until delivered.
+    let anna_iphone2 = format!("{:0>64}", "beef");
+    let mut anna = anna;
+    anna.register_device(&RegisterDeviceRequest {
+        platform: PushPlatform::Apns,
+        token: anna_iphone2.clone(),
+        name: None,
+        replaces: Some(anna_apns.clone()),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        anna.devices().await.unwrap().len(),
+        2,
+        "the new token replaced the dead one"
+    );
+    rig.apns.clear_requests();
+    rig.fcm.clear_requests();
+    rig.apns.fail_next(2, 503, "ServiceUnavailable", None);
+    rig.fcm.fail_next(1, 429, "QUOTA_EXCEEDED", Some(1));
+    let (_v2, chat2) = request_chat(&rig, "Amy").await;
+    let apns_reqs = rig.apns.wait_for(3, Duration::from_secs(15)).await;
+    assert_eq!(
+        apns_reqs.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [503, 503, 200]
+    );
+    assert!(apns_reqs.iter().all(|r| r.token == anna_iphone2));
+    let fcm_reqs = rig.fcm.wait_for(2, Duration::from_secs(15)).await;
+    assert_eq!(
+        fcm_reqs.iter().map(|r| r.status).collect::<Vec<_>>(),
+        [429, 200]
+    );
+    assert_eq!(fcm_reqs[1].token(), anna_fcm);
+    let gap = fcm_reqs[1].received_at - fcm_reqs[0].received_at;
+    assert!(
+        gap >= Duration::from_millis(900),
+        "Retry-After honoured: {gap:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = rig
+        .server
+        .admin
+        .push_attempts(Some(chat2), None)
+        .await
+        .unwrap();
+    let results: Vec<&str> = log.iter().rev().map(|a| a.result.as_str()).collect();
+    assert_eq!(
+        results.iter().filter(|r| r.starts_with("retry")).count(),
+        3,
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|r| **r == "delivered").count(),
+        2,
+        "{results:?}"
+    );
+}
+
+async fn a_restart_mid_send_still_delivers(db: Db) {
+    let mut rig = rig(db).await;
+    let (_anna, anna_apns, _) = operator_with_devices(&rig, "Anna").await;
+    // APNs is down when the request comes in; the backend restarts before it is back.
+    rig.apns.fail_next(1, 503, "ServiceUnavailable", Some(2));
+    let (_v, chat) = request_chat(&rig, "Bea").await;
+    rig.apns.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await; // the failure is recorded
+    rig.server.restart().await;
+    let reqs = rig.apns.wait_for(2, Duration::from_secs(15)).await;
+    assert_eq!(reqs[1].status, 200);
+    assert_eq!(reqs[1].token, anna_apns);
+    assert_eq!(reqs[1].switchboard()["chat_id"], chat.0);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        rig.apns
+            .requests()
+            .iter()
+            .filter(|r| r.token == anna_apns && r.status == 200)
+            .count(),
+        1,
+        "delivered once"
+    );
+}
