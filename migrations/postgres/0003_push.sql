@@ -19,6 +19,9 @@ create index push_devices_operator on push_devices (operator_id);
 create table push_outbox (
     id bigint generated always as identity primary key,
     device_id bigint not null references push_devices (id) on delete cascade,
+    -- copied from the device so the worker claims and sends without a join
+    platform text not null,
+    token text not null,
     chat_id bigint not null references chats (id),
     kind text not null,
     -- the PushMessage as JSON (the action token inside is also stored hashed below)

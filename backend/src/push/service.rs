@@ -242,14 +242,19 @@ impl Push {
         let now = now_ms();
         let ttl = self.inner.config.action_ttl.as_millis() as i64;
         let targets = db::ring_targets(&self.inner.store.read, chat.id).await?;
-        let mut queued = 0;
-        for t in targets {
-            if self.inner.hub.is_device_online(t.device) {
-                continue; // the app is open: it rings over its connection
-            }
+        // The app is open on a device: it rings over its connection there.
+        let targets: Vec<_> = targets
+            .into_iter()
+            .filter(|t| !self.inner.hub.is_device_online(t.device))
+            .collect();
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.inner.store.write.begin().await?;
+        for t in &targets {
             let action_token = new_token();
             db::add_action_token(
-                &self.inner.store.write,
+                &mut tx,
                 &token_hash(&action_token),
                 t.operator,
                 chat.id,
@@ -271,21 +276,11 @@ impl Push {
                 },
             };
             let json = serde_json::to_string(&msg).map_err(|e| Error::Internal(e.to_string()))?;
-            db::enqueue(
-                &self.inner.store.write,
-                t.device,
-                chat.id,
-                "ring",
-                &json,
-                now,
-            )
-            .await?;
-            queued += 1;
+            db::enqueue(&mut tx, t, chat.id, "ring", &json, now).await?;
         }
-        if queued > 0 {
-            tracing::debug!(chat = %chat.id, devices = queued, "push: ringing");
-            self.inner.wake.notify_one();
-        }
+        tx.commit().await?;
+        tracing::debug!(chat = %chat.id, devices = targets.len(), "push: ringing");
+        self.inner.wake.notify_one();
         Ok(())
     }
 
@@ -295,6 +290,10 @@ impl Push {
             db::cancel_rings(&self.inner.store.write, chat, now).await?;
         }
         let targets = db::rung_targets(&self.inner.store.read, chat, only).await?;
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.inner.store.write.begin().await?;
         for t in &targets {
             let msg = PushMessage {
                 device_token: t.token.clone(),
@@ -302,11 +301,10 @@ impl Push {
                 kind: PushKind::Clear,
             };
             let json = serde_json::to_string(&msg).map_err(|e| Error::Internal(e.to_string()))?;
-            db::enqueue(&self.inner.store.write, t.device, chat, "clear", &json, now).await?;
+            db::enqueue(&mut tx, t, chat, "clear", &json, now).await?;
         }
-        if !targets.is_empty() {
-            self.inner.wake.notify_one();
-        }
+        tx.commit().await?;
+        self.inner.wake.notify_one();
         Ok(())
     }
 
@@ -366,10 +364,15 @@ impl Push {
         }
     }
 
-    /// Sends one batch of due pushes (concurrently); returns how many were tried.
+    /// Sends one batch of due pushes (concurrently) and records the outcomes in one
+    /// transaction; returns how many were tried.
     pub async fn send_due(&self) -> Result<usize, Error> {
-        let due = db::claim_due(&self.inner.store.write, now_ms(), LEASE_MS, 64).await?;
+        let postgres = self.inner.store.backend == crate::store::Backend::Postgres;
+        let due = db::claim_due(&self.inner.store.write, postgres, now_ms(), LEASE_MS, 256).await?;
         let n = due.len();
+        if n == 0 {
+            return Ok(0);
+        }
         let senders = self
             .inner
             .senders
@@ -378,23 +381,24 @@ impl Push {
             .clone();
         let sends = due.into_iter().map(|d| {
             let senders = senders.clone();
-            async move { self.deliver(&senders, d).await }
+            async move { deliver(&senders, d).await }
         });
-        for result in futures_util::future::join_all(sends).await {
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "push: recording a delivery failed");
-            }
-        }
+        let outcomes = futures_util::future::join_all(sends).await;
+        db::record(&self.inner.store.write, &outcomes, now_ms()).await?;
         Ok(n)
     }
+}
 
-    async fn deliver(&self, senders: &Senders, due: db::Due) -> Result<(), Error> {
-        let store = &self.inner.store.write;
-        let msg: PushMessage =
-            serde_json::from_str(&due.message).map_err(|e| Error::Internal(e.to_string()))?;
-        let at = now_ms();
-        let started = Instant::now();
-        let delivery = match (due.target.platform, &senders.apns, &senders.fcm) {
+/// Sends one push and decides what happens next; writes nothing.
+async fn deliver(senders: &Senders, due: db::Due) -> db::Outcome {
+    let at = now_ms();
+    let started = Instant::now();
+    let delivery = match serde_json::from_str::<PushMessage>(&due.message) {
+        Err(e) => Delivery::Rejected {
+            status: 0,
+            reason: format!("unreadable outbox entry: {e}"),
+        },
+        Ok(msg) => match (due.platform, &senders.apns, &senders.fcm) {
             (PushPlatform::Apns, Some(apns), _) => apns.send(&msg).await,
             (PushPlatform::Fcm, _, Some(fcm)) => fcm.send(&msg).await,
             (platform, _, _) => Delivery::Retry {
@@ -402,45 +406,37 @@ impl Push {
                 status: 0,
                 reason: format!("no {} credentials configured", platform.as_str()),
             },
-        };
-        let latency = started.elapsed().as_millis() as i64;
-        let (status, result) = match &delivery {
-            Delivery::Delivered { status } => (*status, "delivered".to_owned()),
-            Delivery::Retry { status, reason, .. } => (*status, format!("retry: {reason}")),
-            Delivery::Unregistered { status, reason } => {
-                (*status, format!("unregistered: {reason}"))
-            }
-            Delivery::Rejected { status, reason } => (*status, format!("rejected: {reason}")),
-        };
-        tracing::info!(chat = %due.chat, device = %due.target.device, kind = %due.kind, status, latency_ms = latency, %result, "push attempt");
-        db::log_attempt(store, &due, at, latency, status, &result).await?;
-        let now = now_ms();
-        match delivery {
-            Delivery::Delivered { .. } | Delivery::Rejected { .. } => {
-                db::settle(store, due.id, &result, now).await?
-            }
-            Delivery::Unregistered { reason, .. } => {
-                db::disable(store, due.target.device, &reason, now).await?;
-                db::settle(store, due.id, &result, now).await?;
-            }
-            Delivery::Retry { after, .. } => {
-                let attempts = due.attempts + 1;
-                if attempts >= MAX_ATTEMPTS {
-                    db::settle(
-                        store,
-                        due.id,
-                        &format!("gave up after {attempts} attempts"),
-                        now,
-                    )
-                    .await?;
-                } else {
-                    let backoff = Duration::from_millis(500 * (1u64 << attempts.min(10)));
-                    let wait = after.map_or(backoff, |a| a.max(Duration::from_millis(200)));
-                    db::retry_at(store, due.id, attempts, now + wait.as_millis() as i64).await?;
-                }
+        },
+    };
+    let latency_ms = started.elapsed().as_millis() as i64;
+    let (status, result) = match &delivery {
+        Delivery::Delivered { status } => (*status, "delivered".to_owned()),
+        Delivery::Retry { status, reason, .. } => (*status, format!("retry: {reason}")),
+        Delivery::Unregistered { status, reason } => (*status, format!("unregistered: {reason}")),
+        Delivery::Rejected { status, reason } => (*status, format!("rejected: {reason}")),
+    };
+    tracing::info!(chat = %due.chat, device = %due.device, kind = %due.kind, status, latency_ms, %result, "push attempt");
+    let next = match delivery {
+        Delivery::Delivered { .. } | Delivery::Rejected { .. } => db::Next::Settle(result.clone()),
+        Delivery::Unregistered { reason, .. } => db::Next::SettleAndDisable(reason),
+        Delivery::Retry { after, .. } => {
+            let attempts = due.attempts + 1;
+            if attempts >= MAX_ATTEMPTS {
+                db::Next::Settle(format!("gave up after {attempts} attempts"))
+            } else {
+                let backoff = Duration::from_millis(500 * (1u64 << attempts.min(10)));
+                let wait = after.map_or(backoff, |a| a.max(Duration::from_millis(200)));
+                db::Next::RetryAt(now_ms() + wait.as_millis() as i64)
             }
         }
-        Ok(())
+    };
+    db::Outcome {
+        due,
+        at,
+        latency_ms,
+        status,
+        result,
+        next,
     }
 }
 

@@ -167,41 +167,29 @@ pub async fn rung_targets(
     rows.iter().map(target).collect()
 }
 
-/// Disables a device the provider reported dead.
-pub async fn disable(pool: &AnyPool, id: DeviceId, reason: &str, now: i64) -> Result<(), Error> {
-    sqlx::query(
-        "update push_devices set disabled_at = $2, disabled_reason = $3 where id = $1 \
-         and disabled_at is null",
-    )
-    .bind(id.0)
-    .bind(now)
-    .bind(reason)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
 /// Writes a push to the outbox (before anything is sent).
 pub async fn enqueue(
-    pool: &AnyPool,
-    device: DeviceId,
+    conn: &mut sqlx::AnyConnection,
+    target: &Target,
     chat: ChatId,
     kind: &str,
     message: &str,
     now: i64,
-) -> Result<i64, Error> {
-    let row = sqlx::query(
-        "insert into push_outbox (device_id, chat_id, kind, message, attempts, next_attempt_at, \
-         created_at) values ($1, $2, $3, $4, 0, $5, $5) returning id",
+) -> Result<(), Error> {
+    sqlx::query(
+        "insert into push_outbox (device_id, platform, token, chat_id, kind, message, attempts, \
+         next_attempt_at, created_at) values ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
     )
-    .bind(device.0)
+    .bind(target.device.0)
+    .bind(target.platform.as_str())
+    .bind(target.token.as_str())
     .bind(chat.0)
     .bind(kind)
     .bind(message)
     .bind(now)
-    .fetch_one(pool)
+    .execute(&mut *conn)
     .await?;
-    Ok(row.try_get(0)?)
+    Ok(())
 }
 
 /// Settles the rings of a chat that have not gone out yet (the request is gone).
@@ -222,8 +210,12 @@ pub async fn cancel_rings(pool: &AnyPool, chat: ChatId, now: i64) -> Result<u64,
 pub struct Due {
     /// Outbox row.
     pub id: i64,
-    /// Where to.
-    pub target: Target,
+    /// The device.
+    pub device: DeviceId,
+    /// APNs or FCM.
+    pub platform: PushPlatform,
+    /// The device token.
+    pub token: String,
     /// The chat.
     pub chat: ChatId,
     /// `ring` or `clear`.
@@ -234,108 +226,145 @@ pub struct Due {
     pub attempts: i64,
 }
 
-/// Claims up to `limit` due pushes: each claimed row is leased for `lease_ms`, so another
-/// worker (another node) does not send it too.
+/// Claims up to `limit` due pushes in one statement: each is leased for `lease_ms`, so
+/// another worker (another node) does not send it too, and a worker that dies mid-send has
+/// it sent again once the lease is over.
 pub async fn claim_due(
     pool: &AnyPool,
+    postgres: bool,
     now: i64,
     lease_ms: i64,
     limit: i64,
 ) -> Result<Vec<Due>, Error> {
-    let rows = sqlx::query(
-        "select p.id, p.chat_id, p.kind, p.message, p.attempts, d.id as device_id, \
-           d.operator_id, d.platform, d.token, d.disabled_at \
-         from push_outbox p join push_devices d on d.id = p.device_id \
-         where p.done_at is null and p.next_attempt_at <= $1 order by p.id limit $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    let mut due = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let id: i64 = row.try_get("id")?;
-        if row.try_get::<Option<i64>, _>("disabled_at")?.is_some() {
-            settle(pool, id, "skipped: device disabled", now).await?;
-            continue;
-        }
-        let claimed = sqlx::query(
-            "update push_outbox set next_attempt_at = $3 where id = $1 and next_attempt_at <= $2 \
-             and done_at is null",
-        )
-        .bind(id)
+    let sql = if postgres {
+        "update push_outbox set next_attempt_at = $3 where id in (select id from push_outbox \
+         where done_at is null and next_attempt_at <= $1 order by id limit $2 \
+         for update skip locked) \
+         returning id, device_id, platform, token, chat_id, kind, message, attempts"
+    } else {
+        "update push_outbox set next_attempt_at = $3 where id in (select id from push_outbox \
+         where done_at is null and next_attempt_at <= $1 order by id limit $2) \
+         returning id, device_id, platform, token, chat_id, kind, message, attempts"
+    };
+    let rows = sqlx::query(sql)
         .bind(now)
+        .bind(limit)
         .bind(now + lease_ms)
-        .execute(pool)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            continue;
-        }
-        let platform: String = row.try_get("platform")?;
-        due.push(Due {
-            id,
-            target: Target {
+        .fetch_all(pool)
+        .await?;
+    let mut due: Vec<Due> = rows
+        .iter()
+        .map(|row| {
+            let platform: String = row.try_get("platform")?;
+            Ok(Due {
+                id: row.try_get("id")?,
                 device: DeviceId(row.try_get("device_id")?),
-                operator: OperatorId(row.try_get("operator_id")?),
                 platform: PushPlatform::parse(&platform)
                     .ok_or_else(|| Error::Internal(format!("bad platform {platform}")))?,
                 token: row.try_get("token")?,
-            },
-            chat: ChatId(row.try_get("chat_id")?),
-            kind: row.try_get("kind")?,
-            message: row.try_get("message")?,
-            attempts: row.try_get("attempts")?,
-        });
-    }
+                chat: ChatId(row.try_get("chat_id")?),
+                kind: row.try_get("kind")?,
+                message: row.try_get("message")?,
+                attempts: row.try_get("attempts")?,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    due.sort_by_key(|d| d.id);
     Ok(due)
 }
 
-/// Marks a push settled.
-pub async fn settle(pool: &AnyPool, id: i64, result: &str, now: i64) -> Result<(), Error> {
-    sqlx::query("update push_outbox set done_at = $2, result = $3 where id = $1")
-        .bind(id)
-        .bind(now)
-        .bind(result)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// What to do with an outbox row after an attempt.
+#[derive(Debug, Clone)]
+pub enum Next {
+    /// Settled with this result.
+    Settle(String),
+    /// Settled, and the device's token is dead.
+    SettleAndDisable(String),
+    /// Try again at this time.
+    RetryAt(i64),
 }
 
-/// Schedules another attempt.
-pub async fn retry_at(pool: &AnyPool, id: i64, attempts: i64, at: i64) -> Result<(), Error> {
-    sqlx::query("update push_outbox set attempts = $2, next_attempt_at = $3 where id = $1")
-        .bind(id)
-        .bind(attempts)
-        .bind(at)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// One attempt's outcome, to record.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The push.
+    pub due: Due,
+    /// When the attempt started (unix ms).
+    pub at: i64,
+    /// How long the provider took.
+    pub latency_ms: i64,
+    /// Its HTTP status (0: none).
+    pub status: u16,
+    /// `delivered`, `retry: …`, …
+    pub result: String,
+    /// What happens next.
+    pub next: Next,
 }
 
-/// Logs one attempt.
-pub async fn log_attempt(
-    pool: &AnyPool,
-    due: &Due,
-    at: i64,
-    latency_ms: i64,
-    status: u16,
-    result: &str,
-) -> Result<(), Error> {
-    sqlx::query(
-        "insert into push_attempts (outbox_id, device_id, chat_id, kind, at, latency_ms, status, \
-         result) values ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(due.id)
-    .bind(due.target.device.0)
-    .bind(due.chat.0)
-    .bind(due.kind.as_str())
-    .bind(at)
-    .bind(latency_ms)
-    .bind(i64::from(status))
-    .bind(result)
-    .execute(pool)
-    .await?;
+/// Records a batch of attempts in one transaction: the log, the outbox rows, dead devices.
+pub async fn record(pool: &AnyPool, outcomes: &[Outcome], now: i64) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    for o in outcomes {
+        let d = &o.due;
+        sqlx::query(
+            "insert into push_attempts (outbox_id, device_id, chat_id, kind, at, latency_ms, \
+             status, result) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(d.id)
+        .bind(d.device.0)
+        .bind(d.chat.0)
+        .bind(d.kind.as_str())
+        .bind(o.at)
+        .bind(o.latency_ms)
+        .bind(i64::from(o.status))
+        .bind(o.result.as_str())
+        .execute(&mut *tx)
+        .await?;
+        match &o.next {
+            Next::Settle(result) | Next::SettleAndDisable(result) => {
+                sqlx::query(
+                    "update push_outbox set done_at = $2, result = $3, attempts = $4 where id = $1",
+                )
+                .bind(d.id)
+                .bind(now)
+                .bind(result.as_str())
+                .bind(d.attempts + 1)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Next::RetryAt(at) => {
+                sqlx::query(
+                    "update push_outbox set attempts = $2, next_attempt_at = $3 where id = $1",
+                )
+                .bind(d.id)
+                .bind(d.attempts + 1)
+                .bind(*at)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        if let Next::SettleAndDisable(reason) = &o.next {
+            sqlx::query(
+                "update push_devices set disabled_at = $2, disabled_reason = $3 where id = $1 \
+                 and disabled_at is null",
+            )
+            .bind(d.device.0)
+            .bind(now)
+            .bind(reason.as_str())
+            .execute(&mut *tx)
+            .await?;
+            // Nothing more goes to a dead token.
+            sqlx::query(
+                "update push_outbox set done_at = $2, result = 'skipped: device disabled' \
+                 where device_id = $1 and done_at is null",
+            )
+            .bind(d.device.0)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -372,7 +401,7 @@ pub async fn attempts(
 
 /// Stores an action token (hashed).
 pub async fn add_action_token(
-    pool: &AnyPool,
+    conn: &mut sqlx::AnyConnection,
     token_hash: &str,
     operator: OperatorId,
     chat: ChatId,
@@ -386,7 +415,7 @@ pub async fn add_action_token(
     .bind(operator.0)
     .bind(chat.0)
     .bind(expires_at)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
