@@ -802,7 +802,7 @@ fcm_service_account?: string | null,
 /**
  * Ring again after this many seconds when nobody accepted (0: never).
  */
-ring_again_after_secs: number | null, };
+ring_again_after_secs?: number | null, };
 
 export type ApnsSettingsInput = { 
 /**

@@ -752,15 +752,23 @@ pub struct FcmSettingsView {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PushSettingsUpdate {
     /// APNs credentials (`null` removes them).
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "ts", ts(optional, type = "ApnsSettingsInput | null"))]
     pub apns: Option<Option<ApnsSettingsInput>>,
     /// The FCM service-account JSON, as downloaded from Firebase (`null` removes it).
-    #[serde(default, with = "double_option")]
+    #[serde(
+        default,
+        with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "ts", ts(optional, type = "string | null"))]
     pub fcm_service_account: Option<Option<String>>,
     /// Ring again after this many seconds when nobody accepted (0: never).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ring_again_after_secs: Option<u32>,
 }
 
@@ -1069,6 +1077,23 @@ mod tests {
         assert_eq!(v["status"], "on_hold");
         assert_eq!(v["kind"]["type"], "on_hold");
         assert_eq!(serde_json::from_value::<ChatEvent>(v).unwrap(), ev);
+    }
+
+    #[test]
+    fn push_settings_update_tells_absent_from_null() {
+        let absent = PushSettingsUpdate {
+            ring_again_after_secs: Some(5),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&absent).unwrap();
+        assert_eq!(json, r#"{"ring_again_after_secs":5}"#);
+        assert_eq!(
+            serde_json::from_str::<PushSettingsUpdate>(&json).unwrap(),
+            absent
+        );
+        let removed: PushSettingsUpdate = serde_json::from_str(r#"{"apns":null}"#).unwrap();
+        assert_eq!(removed.apns, Some(None));
+        assert_eq!(removed.fcm_service_account, None);
     }
 
     #[test]

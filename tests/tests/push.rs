@@ -449,3 +449,55 @@ async fn a_restart_mid_send_still_delivers(db: Db) {
         "delivered once"
     );
 }
+
+/// Escalation: a request nobody accepts rings again after `ring_again_after_secs`, and the
+/// ring timeout still offers the visitor "Leave a message" in the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_request_rings_again_then_offers_leave_a_message() {
+    let rig = rig(Db::Sqlite).await;
+    let (_anna, anna_apns, _) = operator_with_devices(&rig, "Anna").await;
+    let update = PushSettingsUpdate {
+        ring_again_after_secs: Some(1),
+        ..Default::default()
+    };
+    assert_eq!(
+        rig.server
+            .admin
+            .put_push_settings(&update)
+            .await
+            .unwrap()
+            .ring_again_after_secs,
+        1
+    );
+    let mut settings = rig.server.admin.settings().await.unwrap();
+    settings.ring_timeout_secs = 5;
+    rig.server.admin.put_settings(&settings).await.unwrap();
+
+    let (mut visitor, chat) = request_chat(&rig, "Cy").await;
+    let rings = rig.apns.wait_for(2, WAIT).await;
+    assert!(
+        rings
+            .iter()
+            .all(|r| r.token == anna_apns && r.switchboard()["type"] == "ring")
+    );
+    let gap = rings[1].received_at - rings[0].received_at;
+    assert!(
+        gap >= Duration::from_millis(900),
+        "rang again after the delay: {gap:?}"
+    );
+    assert_ne!(
+        rings[0].switchboard()["action_token"],
+        rings[1].switchboard()["action_token"]
+    );
+    // Finally nobody answered: the visitor is offered "Leave a message", the phone is cleared.
+    let ended = visitor.wait_status(ChatStatus::Ended).await;
+    assert_eq!(
+        ended.kind,
+        switchboard_shared::ChatEventKind::Ended {
+            reason: switchboard_shared::EndReason::NoOperator
+        }
+    );
+    let all = rig.apns.wait_for(3, WAIT).await;
+    assert_eq!(all[2].switchboard()["type"], "clear");
+    assert_eq!(all[2].switchboard()["chat_id"], chat.0);
+}
