@@ -136,6 +136,7 @@ pub fn run() {
         .try_init();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(platform::plugin())
         .setup(|app| {
             let handle = app.handle().clone();
             // SWITCHBOARD_APP_DATA moves the cache (tests run several apps side by side).

@@ -2,8 +2,15 @@
 //! (the UI rings in the foreground).
 
 use switchboard_shared::{ChatSummary, Mode};
-use tauri::{AppHandle, Manager};
+use tauri::plugin::{Builder, TauriPlugin};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_notification::NotificationExt;
+
+/// Remote push is mobile-only (`mobile.rs`): on desktop `switchboard-push` is an empty plugin,
+/// so the shell adds `platform::plugin()` everywhere.
+pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
+    Builder::new("switchboard-push").build()
+}
 
 /// Tells the operator about a new chat request.
 pub fn notify_incoming(app: &AppHandle, chat: &ChatSummary) {
