@@ -206,19 +206,18 @@ impl App {
                 if let OutboxItem::Send {
                     chat_id, text, at, ..
                 } = item
+                    && *chat_id == chat.id
                 {
-                    if *chat_id == chat.id {
-                        messages.push(MessageView {
-                            seq: None,
-                            at: *at,
-                            author: Author::Operator {
-                                id: state.operator.id,
-                                name: state.operator.name.clone(),
-                            },
-                            text: text.clone(),
-                            pending: true,
-                        });
-                    }
+                    messages.push(MessageView {
+                        seq: None,
+                        at: *at,
+                        author: Author::Operator {
+                            id: state.operator.id,
+                            name: state.operator.name.clone(),
+                        },
+                        text: text.clone(),
+                        pending: true,
+                    });
                 }
             }
             snap.chats.push(ChatView {
@@ -639,11 +638,11 @@ impl App {
                 item,
                 OutboxItem::SaveCanned { .. } | OutboxItem::DeleteCanned { .. }
             );
-            if let Some((w, _)) = &wait {
-                if *w == id {
-                    let (_, reply) = wait.take().expect("checked");
-                    let _ = reply.send(answer);
-                }
+            if let Some((w, _)) = &wait
+                && *w == id
+            {
+                let (_, reply) = wait.take().expect("checked");
+                let _ = reply.send(answer);
             }
         }
         if canned_changed {
@@ -709,12 +708,11 @@ impl App {
                 i,
                 OutboxItem::SaveCanned { .. } | OutboxItem::DeleteCanned { .. }
             )
-        }) {
-            if let Ok(list) = session.canned().await {
-                let _ = self.inner.cache.set_canned(&list);
-                self.data().canned = list;
-                self.emit_snapshot();
-            }
+        }) && let Ok(list) = session.canned().await
+        {
+            let _ = self.inner.cache.set_canned(&list);
+            self.data().canned = list;
+            self.emit_snapshot();
         }
     }
 
