@@ -10,20 +10,7 @@ use switchboard_shared::{
     OperatorServerMsg, Settings, VisitorServerMsg,
 };
 
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(switchboard_e2e::Db::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(switchboard_e2e::Db::Postgres).await })*
-        }
-    };
-}
-
-on_both_databases!(
+switchboard_e2e::on_both_databases!(
     visitor_asks_operator_accepts_chats_holds_and_ends,
     first_accept_wins_on_every_device,
     declined_by_everyone_offers_leave_a_message,

@@ -17,20 +17,7 @@ use switchboard_shared::{
 const TOPIC: &str = "com.example.switchboard";
 const WAIT: Duration = Duration::from_secs(10);
 
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(switchboard_e2e::Db::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(switchboard_e2e::Db::Postgres).await })*
-        }
-    };
-}
-
-on_both_databases!(
+switchboard_e2e::on_both_databases!(
     a_request_pushes_each_eligible_device_once_and_is_cleared_when_taken,
     notification_actions_use_single_use_action_tokens,
     dead_tokens_are_disabled_and_busy_providers_are_retried,

@@ -298,19 +298,10 @@ impl ApnsClient {
             .body(payload)
             .send()
             .await;
-        let response = match response {
-            Ok(r) => r,
-            Err(e) => {
-                return Delivery::Retry {
-                    after: None,
-                    status: 0,
-                    reason: transport_error(&e),
-                };
-            }
+        let (status, retry_after, body) = match super::read_answer(response).await {
+            Ok(answer) => answer,
+            Err(retry) => return retry,
         };
-        let status = response.status().as_u16();
-        let retry_after = retry_after(response.headers());
-        let body = response.text().await.unwrap_or_default();
         let delivery = classify(status, &body, retry_after);
         if matches!(&delivery, Delivery::Retry { status: 403, .. }) {
             self.mark_token_stale();

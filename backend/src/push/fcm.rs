@@ -17,7 +17,7 @@ use std::time::Duration;
 use gcp_auth::{CustomServiceAccount, TokenProvider};
 use serde::{Deserialize, Serialize};
 
-use super::apns::{retry_after, transport_error};
+use super::apns::transport_error;
 use super::{CHAT_REQUEST_CATEGORY, Delivery, PushKind, PushMessage};
 
 /// Google's FCM host.
@@ -224,19 +224,10 @@ impl FcmClient {
             .json(&Self::request_body(msg))
             .send()
             .await;
-        let response = match response {
-            Ok(r) => r,
-            Err(e) => {
-                return Delivery::Retry {
-                    after: None,
-                    status: 0,
-                    reason: transport_error(&e),
-                };
-            }
+        let (status, retry_after, body) = match super::read_answer(response).await {
+            Ok(answer) => answer,
+            Err(retry) => return retry,
         };
-        let status = response.status().as_u16();
-        let retry_after = retry_after(response.headers());
-        let body = response.text().await.unwrap_or_default();
         classify(status, &body, retry_after)
     }
 }

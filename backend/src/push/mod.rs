@@ -115,3 +115,23 @@ pub enum Delivery {
         reason: String,
     },
 }
+
+/// Reads a provider's answer: status, Retry-After and body — or, when there was no answer, a
+/// `Retry` to return as is.
+pub(crate) async fn read_answer(
+    response: Result<reqwest::Response, reqwest::Error>,
+) -> Result<(u16, Option<Duration>, String), Delivery> {
+    match response {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let retry_after = apns::retry_after(response.headers());
+            let body = response.text().await.unwrap_or_default();
+            Ok((status, retry_after, body))
+        }
+        Err(e) => Err(Delivery::Retry {
+            after: None,
+            status: 0,
+            reason: apns::transport_error(&e),
+        }),
+    }
+}
