@@ -5,6 +5,7 @@
 //! The schema has its own versions (`pragma user_version`), migrated forward on open; a cache
 //! from a newer app is refused rather than misread.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -149,6 +150,8 @@ impl OutboxItem {
 /// The cache; every method is a short synchronous transaction.
 pub struct Cache {
     conn: Mutex<Connection>,
+    /// Highest event `seq` already on disk per chat, so a save writes only what is new.
+    saved: Mutex<HashMap<ChatId, i64>>,
 }
 
 impl Cache {
@@ -174,8 +177,14 @@ impl Cache {
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit()?;
         }
+        let saved = {
+            let mut stmt = conn.prepare("select chat_id, max(seq) from events group by chat_id")?;
+            stmt.query_map([], |r| Ok((ChatId(r.get(0)?), r.get::<_, i64>(1)?)))?
+                .collect::<Result<HashMap<_, _>, _>>()?
+        };
         Ok(Cache {
             conn: Mutex::new(conn),
+            saved: Mutex::new(saved),
         })
     }
 
@@ -226,7 +235,9 @@ impl Cache {
                  delete from outbox;",
             )?;
             Ok(())
-        })
+        })?;
+        self.saved.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        Ok(())
     }
 
     /// Saves the operator state (lists replaced; history appended).
@@ -245,9 +256,12 @@ impl Cache {
         for (list, chat) in lists {
             rows.push((chat.id.0, list, serde_json::to_string(chat)?));
         }
+        // Only events newer than what is on disk: histories are append-only.
+        let mut saved = self.saved.lock().unwrap_or_else(|p| p.into_inner());
         let mut events = Vec::new();
-        for history in state.history.values() {
-            for e in history {
+        for (chat, history) in &state.history {
+            let on_disk = saved.get(chat).copied().unwrap_or(0);
+            for e in history.iter().filter(|e| e.seq > on_disk) {
                 events.push((e.chat_id.0, e.seq, serde_json::to_string(e)?));
             }
         }
@@ -268,7 +282,12 @@ impl Cache {
             }
             tx.commit()?;
             Ok(())
-        })
+        })?;
+        for (chat, seq, _) in &events {
+            let top = saved.entry(ChatId(*chat)).or_insert(0);
+            *top = (*top).max(*seq);
+        }
+        Ok(())
     }
 
     /// The operator state as last saved, or `None` when nothing is cached.
