@@ -31,6 +31,11 @@ export function onIncomingRequest(cb: (c: ChatSummary) => void): Promise<unknown
   return listen<ChatSummary>("incoming_request", (e) => cb(e.payload));
 }
 
+/** A chat accepted from a notification (phones): the app opens its tab. */
+export function onOpenChat(cb: (chatId: number) => void): Promise<unknown> {
+  return listen<number>("open_chat", (e) => cb(e.payload));
+}
+
 /** The words to show for a failed command (a `CommandError`, or anything else). */
 export function errorMessage(e: unknown): string {
   if (e && typeof e === "object" && "message" in e && typeof (e as CommandError).message === "string") {

@@ -1,6 +1,6 @@
 // The controller: holds the state, runs commands, and renders the shell. The screens are pure
 // renders of the latest snapshot plus local view state.
-import { api, errorMessage, onIncomingRequest, onSnapshot } from "./api";
+import { api, errorMessage, onIncomingRequest, onOpenChat, onSnapshot } from "./api";
 import type { UiSnapshot } from "./bindings";
 import { fill, h, icon } from "./dom";
 import { initials, plural, visitorName, waited } from "./format";
@@ -81,6 +81,7 @@ export class App {
         this.apply(snap);
       });
       await onIncomingRequest(() => chime());
+      await onOpenChat((chatId) => this.go("live", chatId));
       const snap = await api.snapshot();
       if (!this.gotEvent) this.apply(snap);
     } catch (e) {

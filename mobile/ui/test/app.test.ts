@@ -80,6 +80,14 @@ for (const vp of VIEWPORTS) {
         assert.deepEqual(await fake(page, (f) => f.callsOf("set_available")), [{ available: true }, { available: false }]);
       }, { signedIn: true, available: false }));
 
+    test("a chat accepted from a notification opens in Live Communication", () =>
+      withApp(vp, async ({ page }) => {
+        await page.getByRole("heading", { name: "Communication Overview" }).waitFor();
+        await fake(page, (f) => f.acceptedFromNotification({ visitor_name: "Nina Lock" }));
+        await page.getByRole("tab", { name: /Nina Lock/, selected: true }).waitFor();
+        assert.equal(await navTo(page, /^Live Communication/).getAttribute("aria-current"), "page");
+      }));
+
     test("incoming chat request dialog: Accept opens the chat's Live Communication tab", () =>
       withApp(vp, async ({ page }) => {
         const id = await fake(page, (f) => f.incoming({ visitor_name: "Anna Kovacs", mode: "voice" }));

@@ -255,6 +255,14 @@ export class FakeBackend {
     return c.id;
   }
 
+  /** Accepted from a phone's notification while the app was in the background: the chat is
+   * the operator's now and the native side asks the app to open it (`open_chat`). */
+  acceptedFromNotification(p: Partial<ChatSummary> = {}): number {
+    const id = this.addChat(p);
+    void emit("open_chat", id);
+    return id;
+  }
+
   visitorSays(chatId: number, text: string): void {
     const v = this.chat(chatId);
     v.messages.push({ seq: ++this.nextSeq, at: Date.now(), author: { kind: "visitor" }, text, pending: false });
