@@ -1,0 +1,131 @@
+//! Chat load benchmark (a measurement, not a test): how many visitor messages per second the
+//! backend stores and acknowledges, and how long an acknowledgement takes, with many chats at
+//! once. A first figure for the "20,000 stored messages/s on one 2-core node" design target.
+//!
+//! The real backend (SQLite in a temp dir, or PostgreSQL with `--postgres`) in this process;
+//! `chats` visitors each in an accepted chat, each sending `messages` messages one after the
+//! other (the next after the previous ack), all chats at once. Every message is stored before
+//! its ack; the run checks the count in the database at the end.
+//!
+//! `cargo run --release -p switchboard-e2e --bin chat_bench -- [chats] [messages] [--postgres]`
+
+use std::time::{Duration, Instant};
+
+use switchboard_e2e::visitor::Visitor;
+use switchboard_e2e::{Db, TestServer};
+use switchboard_shared::{ChatEventKind, OperatorServerMsg, Settings};
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let postgres = args.iter().any(|a| a == "--postgres");
+    let nums: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    let chats = nums.first().copied().unwrap_or(200);
+    let messages = nums.get(1).copied().unwrap_or(50);
+    let db = if postgres { Db::Postgres } else { Db::Sqlite };
+
+    let server = TestServer::start_with(db, |c| c.log = "warn".into()).await;
+    let settings = server.admin.settings().await.expect("settings");
+    server
+        .admin
+        .put_settings(&Settings {
+            max_chats_per_operator: 50,
+            ..settings
+        })
+        .await
+        .expect("chat cap");
+    // Enough operators to take every chat.
+    let operators = chats.div_ceil(50);
+    let mut conns = Vec::new();
+    for i in 0..operators {
+        let s = server.operator(&format!("Bench {i}")).await;
+        let mut c = s.connect().await.expect("operator connects");
+        c.set_available(true).await.expect("available");
+        conns.push(c);
+    }
+    let mut visitors = Vec::with_capacity(chats);
+    for i in 0..chats {
+        let mut v = Visitor::connect(&server.base).await;
+        let chat = v.start_chat(&format!("load {i}")).await.chat_id;
+        let op = &mut conns[i / 50];
+        if !op.state.requests.contains_key(&chat) {
+            op.wait_for(|m| matches!(m, OperatorServerMsg::Event { event, .. } if event.chat_id == chat && matches!(event.kind, ChatEventKind::Requested { .. })))
+                .await
+                .expect("request");
+        }
+        op.accept(chat).await.expect("accept");
+        visitors.push(v);
+    }
+    // The operators read everything they are sent, as the app would (fan-out is part of the cost).
+    let readers: Vec<_> = conns
+        .into_iter()
+        .map(|mut c| {
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while let Ok(msg) = c.recv().await {
+                    if matches!(msg, OperatorServerMsg::Event { .. }) {
+                        n += 1;
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    println!(
+        "chat benchmark: {chats} chats × {messages} messages, {} ({operators} operators)",
+        if postgres { "PostgreSQL" } else { "SQLite" }
+    );
+    let started = Instant::now();
+    let tasks: Vec<_> = visitors
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut v)| {
+            tokio::spawn(async move {
+                let mut acks = Vec::with_capacity(messages);
+                for m in 0..messages {
+                    let t = Instant::now();
+                    v.say(
+                        &format!("{i}-{m}"),
+                        &format!("message {m} from visitor {i}"),
+                    )
+                    .await;
+                    acks.push(t.elapsed());
+                }
+                acks
+            })
+        })
+        .collect();
+    let mut latencies: Vec<Duration> = Vec::with_capacity(chats * messages);
+    for t in tasks {
+        latencies.extend(t.await.expect("visitor task"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    let stored: i64 = sqlx::Row::try_get(
+        &sqlx::query("select count(*) from chat_events where client_id is not null")
+            .fetch_one(&server.state.store.read)
+            .await
+            .expect("count"),
+        0,
+    )
+    .expect("count");
+    let total = chats * messages;
+    assert_eq!(
+        stored as usize, total,
+        "every acknowledged message is stored"
+    );
+    println!(
+        "stored and acknowledged: {total} messages in {elapsed:.2} s = {:.0} messages/s",
+        total as f64 / elapsed
+    );
+    println!(
+        "ack latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(0.50).as_secs_f64() * 1000.0,
+        pct(0.99).as_secs_f64() * 1000.0,
+        latencies.last().expect("latencies").as_secs_f64() * 1000.0
+    );
+    for r in readers {
+        r.abort();
+    }
+}
