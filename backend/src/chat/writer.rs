@@ -315,14 +315,21 @@ impl Shard {
                     Actor::Operator(op) => format!("o{}:{client_id}", op.id),
                     Actor::System => format!("s:{client_id}"),
                 };
-                if let Some(earlier) = chats::by_client_id(conn, chat.id, &key).await? {
-                    return Ok(Done {
-                        chat,
-                        events: Vec::new(),
-                        seq: Some(earlier.seq),
-                    });
-                }
-                let out = check(chat.status, Action::Message)?;
+                let duplicate = |chat: ChatSummary, seq: i64| Done {
+                    chat,
+                    events: Vec::new(),
+                    seq: Some(seq),
+                };
+                let out = match check(chat.status, Action::Message) {
+                    Ok(out) => out,
+                    // A retry of a message stored before the chat ended is still acknowledged.
+                    Err(refused) => {
+                        return match chats::by_client_id(conn, chat.id, &key).await? {
+                            Some(earlier) => Ok(duplicate(chat, earlier.seq)),
+                            None => Err(refused),
+                        };
+                    }
+                };
                 let author = match actor {
                     Actor::Visitor(_) => Author::Visitor,
                     Actor::Operator(op) => Author::Operator {
@@ -336,8 +343,17 @@ impl Shard {
                     text: text.clone(),
                     client_id: Some(client_id.clone()),
                 };
+                let before = chat.clone();
                 let event = push_event(&mut chat, now, out.status, kind);
-                chats::append(conn, &event, Some(&key)).await?;
+                // One statement stores it or finds it a retry (the client id is taken).
+                if !chats::append_new(conn, &event, &key).await? {
+                    let earlier = chats::by_client_id(conn, before.id, &key)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::Internal("client id conflict without a row".into())
+                        })?;
+                    return Ok(duplicate(before, earlier.seq));
+                }
                 chats::update(conn, &chat, None).await?;
                 let seq = Some(event.seq);
                 Ok(Done {

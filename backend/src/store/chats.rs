@@ -156,6 +156,31 @@ pub async fn append(
     Ok(())
 }
 
+/// Appends a message event unless its client id is stored already (a retry); true when it
+/// was stored.
+pub async fn append_new(
+    conn: &mut AnyConnection,
+    event: &ChatEvent,
+    client_key: &str,
+) -> Result<bool, Error> {
+    let body = serde_json::to_string(&event.kind).map_err(|e| Error::Internal(e.to_string()))?;
+    let n = sqlx::query(
+        "insert into chat_events (chat_id, seq, at, status, body, client_id) \
+         values ($1, $2, $3, $4, $5, $6) \
+         on conflict (chat_id, client_id) where client_id is not null do nothing",
+    )
+    .bind(event.chat_id.0)
+    .bind(event.seq)
+    .bind(event.at)
+    .bind(event.status.as_str())
+    .bind(body)
+    .bind(client_key)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
 /// The event stored for a client id, if that message was stored before (a retry).
 pub async fn by_client_id(
     conn: &mut AnyConnection,
