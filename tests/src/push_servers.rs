@@ -103,6 +103,19 @@ struct Script {
 }
 
 impl Script {
+    /// Queues `n` failures (nothing for `n == 0`).
+    fn fail(&mut self, n: usize, status: u16, reason: &str, retry_after: Option<u64>) {
+        if n > 0 {
+            let reason = reason.to_owned();
+            self.failures.push_back(Failure {
+                remaining: n,
+                status,
+                reason,
+                retry_after,
+            });
+        }
+    }
+
     fn take_failure(&mut self) -> Option<Failure> {
         let front = self.failures.front_mut()?;
         let f = front.clone();
@@ -289,20 +302,8 @@ impl FakeApns {
     /// The next `n` well-formed requests are answered `status` with `{"reason": reason}`
     /// (and `Retry-After: retry_after` when given). Scripts queue up in call order.
     pub fn fail_next(&self, n: usize, status: u16, reason: &str, retry_after: Option<u64>) {
-        if n == 0 {
-            return;
-        }
-        self.state
-            .script
-            .lock()
-            .unwrap()
-            .failures
-            .push_back(Failure {
-                remaining: n,
-                status,
-                reason: reason.to_owned(),
-                retry_after,
-            });
+        let mut script = self.state.script.lock().unwrap();
+        script.fail(n, status, reason, retry_after);
     }
 
     /// Pushes to `token` are answered 410 `{"reason":"Unregistered","timestamp":…}` from now on.
@@ -644,20 +645,8 @@ impl FakeFcm {
     /// `errorCode` is `error_code` ("UNAVAILABLE", "QUOTA_EXCEEDED", "INTERNAL",
     /// "INVALID_ARGUMENT", "UNREGISTERED", …), with `Retry-After` when given.
     pub fn fail_next(&self, n: usize, status: u16, error_code: &str, retry_after: Option<u64>) {
-        if n == 0 {
-            return;
-        }
-        self.state
-            .script
-            .lock()
-            .unwrap()
-            .failures
-            .push_back(Failure {
-                remaining: n,
-                status,
-                reason: error_code.to_owned(),
-                retry_after,
-            });
+        let mut script = self.state.script.lock().unwrap();
+        script.fail(n, status, error_code, retry_after);
     }
 
     /// Sends to `token` are answered 404 NOT_FOUND / `UNREGISTERED` from now on.

@@ -31,6 +31,16 @@ fn open(dir: &std::path::Path) -> Harness {
 }
 
 impl Harness {
+    /// Signs in as an operator made by the test server and waits until the app is online.
+    async fn sign_in(&mut self, server: &TestServer, email: &str) {
+        self.app
+            .sign_in(&server.base, email, OPERATOR_PASSWORD)
+            .await
+            .unwrap();
+        self.until("online", |s| s.connection == ConnectionState::Online)
+            .await;
+    }
+
     /// Waits (up to 15 s) for a snapshot that satisfies `pred`.
     async fn until(&mut self, what: &str, pred: impl Fn(&UiSnapshot) -> bool) -> UiSnapshot {
         let now = self.app.snapshot();
@@ -94,12 +104,7 @@ async fn the_app_works_offline_and_replays_its_outbox_once_in_order() {
         .await
         .unwrap_err();
     assert_eq!(err.code, "unauthorized");
-    h.app
-        .sign_in(&server.base, &op.operator.email, OPERATOR_PASSWORD)
-        .await
-        .unwrap();
-    h.until("online", |s| s.connection == ConnectionState::Online)
-        .await;
+    h.sign_in(&server, &op.operator.email).await;
     h.app.set_available(true).await.unwrap();
     h.until("available", |s| {
         s.signed_in.as_ref().is_some_and(|i| i.operator.available)
@@ -274,12 +279,7 @@ async fn a_session_ended_on_the_server_returns_to_sign_in() {
     let op = server.operator("Ray").await;
     let dir = temp_dir("expired");
     let mut h = open(&dir);
-    h.app
-        .sign_in(&server.base, &op.operator.email, OPERATOR_PASSWORD)
-        .await
-        .unwrap();
-    h.until("online", |s| s.connection == ConnectionState::Online)
-        .await;
+    h.sign_in(&server, &op.operator.email).await;
     drop(h);
     sqlx::query("delete from sessions")
         .execute(&server.state.store.write)
@@ -305,12 +305,7 @@ async fn cached_state_plus_replayed_events_equals_a_fresh_snapshot() {
     let other = server.operator("Tom").await;
     let dir = temp_dir("property");
     let mut h = open(&dir);
-    h.app
-        .sign_in(&server.base, &op.operator.email, OPERATOR_PASSWORD)
-        .await
-        .unwrap();
-    h.until("online", |s| s.connection == ConnectionState::Online)
-        .await;
+    h.sign_in(&server, &op.operator.email).await;
     h.app.set_available(true).await.unwrap();
     other.set_available(true).await.unwrap();
     let mut visitors = Vec::new();

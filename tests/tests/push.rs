@@ -314,7 +314,21 @@ async fn notification_actions_use_single_use_action_tokens(db: Db) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::TokenExpired));
-    drop(v3.wait_status(ChatStatus::Waiting));
+    // The decline took effect; the expired queue did not: still ringing for the other operator.
+    let history = rig.server.admin.chat_events(chat3, 0).await.unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|e| matches!(e.kind, switchboard_shared::ChatEventKind::Declined { .. }))
+    );
+    assert_eq!(history.last().unwrap().status, ChatStatus::Waiting);
+    v3.send(&switchboard_shared::VisitorClientMsg::Ping).await;
+    v3.wait_for(|m| matches!(m, switchboard_shared::VisitorServerMsg::Pong))
+        .await;
+    assert!(
+        v3.events.iter().all(|e| e.status == ChatStatus::Waiting),
+        "never queued"
+    );
 }
 
 async fn dead_tokens_are_disabled_and_busy_providers_are_retried(db: Db) {
@@ -352,7 +366,17 @@ async fn dead_tokens_are_disabled_and_busy_providers_are_retried(db: Db) {
     v1.send(&switchboard_shared::VisitorClientMsg::EndChat)
         .await;
     v1.wait_status(ChatStatus::Missed).await;
-    let _ = chat1;
+    let log = rig
+        .server
+        .admin
+        .push_attempts(Some(chat1), None)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|a| a.status == 410 && a.result.starts_with("unregistered")),
+        "{log:?}"
+    );
 
     // Busy providers: APNs 503 twice, FCM 429 with Retry-After: retried until delivered.
     let anna_iphone2 = format!("{:0>64}", "beef");

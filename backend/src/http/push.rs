@@ -7,8 +7,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use switchboard_shared::{
-    ChatId, DeviceId, OperatorId, PushAction, PushActionRequest, PushActionResponse, PushAttempt,
-    PushDevice, PushSettingsUpdate, PushSettingsView, RegisterDeviceRequest,
+    ChatId, DeviceId, ErrorCode, OperatorId, PushAction, PushActionRequest, PushActionResponse,
+    PushAttempt, PushDevice, PushSettingsUpdate, PushSettingsView, RegisterDeviceRequest,
 };
 
 use super::Body;
@@ -16,7 +16,6 @@ use crate::AppState;
 use crate::auth::{Admin, Operator, token_hash};
 use crate::chat::{lifecycle::Action, operator_actor};
 use crate::error::Error;
-use crate::push::service::token_error;
 use crate::store::{now_ms, operators, push as db};
 
 /// `/api/operator/devices`, `/api/admin/push*`, `/api/admin/operators/{id}/devices`,
@@ -128,13 +127,26 @@ async fn action(
     State(state): State<AppState>,
     Body(req): Body<PushActionRequest>,
 ) -> Result<Json<PushActionResponse>, Error> {
-    let (operator, chat) =
-        match db::use_action_token(&state.store.write, &token_hash(&req.action_token), now_ms())
-            .await?
-        {
-            db::ActionToken::Valid(operator, chat) => (operator, chat),
-            other => return Err(token_error(other)),
-        };
+    let hash = token_hash(&req.action_token);
+    let (operator, chat) = match db::use_action_token(&state.store.write, &hash, now_ms()).await? {
+        db::ActionToken::Valid(operator, chat) => (operator, chat),
+        db::ActionToken::Unknown => {
+            return Err(Error::client(
+                ErrorCode::Unauthorized,
+                "unknown action token",
+            ));
+        }
+        db::ActionToken::Expired => {
+            return Err(Error::client(
+                ErrorCode::TokenExpired,
+                "this notification has expired",
+            ));
+        }
+        db::ActionToken::Used => {
+            let message = "this notification was already answered";
+            return Err(Error::client(ErrorCode::Conflict, message));
+        }
+    };
     let profile = operators::get(&state.store.read, operator)
         .await?
         .ok_or_else(|| Error::not_found("operator"))?;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use switchboard_shared::{
     ApnsSettingsView, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, EndReason,
-    ErrorCode, FcmSettingsView, OperatorId, PushPlatform, PushSettingsUpdate, PushSettingsView,
+    FcmSettingsView, OperatorId, PushPlatform, PushSettingsUpdate, PushSettingsView,
 };
 use tokio::sync::Notify;
 
@@ -326,6 +326,10 @@ impl Push {
             else {
                 continue;
             };
+            // Forget chats that stopped ringing, so the set holds only what is waiting now.
+            if let Ok(mut rung) = self.inner.rung_again.lock() {
+                rung.retain(|id| waiting.iter().any(|c| c.id == *id));
+            }
             let cutoff = now_ms() - i64::from(secs) * 1000;
             for chat in waiting.into_iter().filter(|c| c.created_at < cutoff) {
                 let first = self
@@ -437,20 +441,5 @@ async fn deliver(senders: &Senders, due: db::Due) -> db::Outcome {
         status,
         result,
         next,
-    }
-}
-
-/// Refuses a push action token that does not work, with the code the app shows.
-pub fn token_error(state: db::ActionToken) -> Error {
-    match state {
-        db::ActionToken::Unknown => Error::client(ErrorCode::Unauthorized, "unknown action token"),
-        db::ActionToken::Expired => {
-            Error::client(ErrorCode::TokenExpired, "this notification has expired")
-        }
-        db::ActionToken::Used => Error::client(
-            ErrorCode::Conflict,
-            "this notification was already answered",
-        ),
-        db::ActionToken::Valid(..) => Error::Internal("valid token refused".into()),
     }
 }

@@ -155,19 +155,10 @@ pub mod settings {
 
     /// The stored settings (defaults where nothing is stored).
     pub async fn load(pool: &AnyPool) -> Result<Settings, Error> {
-        let row = sqlx::query("select value from settings where key = 'general'")
-            .fetch_optional(pool)
-            .await?;
-        match row {
-            Some(row) => {
-                let json: String = row.try_get(0)?;
-                serde_json::from_str(&json).map_err(|e| Error::Internal(e.to_string()))
-            }
-            None => Ok(defaults()),
-        }
+        Ok(load_key(pool, "general").await?.unwrap_or_else(defaults))
     }
 
-    /// Another settings section (JSON under `key`), if stored.
+    /// A settings section (JSON under `key`), if stored.
     pub async fn load_key<T: serde::de::DeserializeOwned>(
         pool: &AnyPool,
         key: &str,
@@ -187,7 +178,7 @@ pub mod settings {
         }
     }
 
-    /// Stores another settings section.
+    /// Stores a settings section.
     pub async fn save_key<T: serde::Serialize>(
         pool: &AnyPool,
         key: &str,
@@ -207,14 +198,6 @@ pub mod settings {
 
     /// Replaces the stored settings.
     pub async fn save(pool: &AnyPool, settings: &Settings) -> Result<(), Error> {
-        let json = serde_json::to_string(settings).map_err(|e| Error::Internal(e.to_string()))?;
-        sqlx::query(
-            "insert into settings (key, value) values ('general', $1) \
-             on conflict (key) do update set value = excluded.value",
-        )
-        .bind(json)
-        .execute(pool)
-        .await?;
-        Ok(())
+        save_key(pool, "general", settings).await
     }
 }

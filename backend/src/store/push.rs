@@ -91,21 +91,6 @@ pub async fn remove(pool: &AnyPool, operator: OperatorId, id: DeviceId) -> Resul
     Ok(n > 0)
 }
 
-/// Removes a device by its token (sign-out on that device).
-pub async fn remove_token(
-    pool: &AnyPool,
-    operator: OperatorId,
-    token: &str,
-) -> Result<bool, Error> {
-    let n = sqlx::query("delete from push_devices where token = $1 and operator_id = $2")
-        .bind(token)
-        .bind(operator.0)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    Ok(n > 0)
-}
-
 /// A device that can be pushed to.
 #[derive(Debug, Clone)]
 pub struct Target {

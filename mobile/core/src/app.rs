@@ -718,6 +718,17 @@ impl App {
 
     /// Takes the connection's state after a frame: cache it, ring for new requests, render.
     fn absorb(&self, conn: &Connection, msg: Option<&OperatorServerMsg>) {
+        // Answers and keep-alives change nothing: no copy, no disk write, no render.
+        if matches!(
+            msg,
+            Some(
+                OperatorServerMsg::Pong
+                    | OperatorServerMsg::Ack { .. }
+                    | OperatorServerMsg::Error { .. }
+            )
+        ) {
+            return;
+        }
         let fresh: Vec<ChatSummary> = {
             let mut d = self.data();
             let before: Vec<ChatId> = d
@@ -735,9 +746,6 @@ impl App {
         };
         if let Err(e) = self.inner.cache.save_state(&conn.state) {
             tracing::warn!(error = %e, "cannot cache the state");
-        }
-        if matches!(msg, Some(OperatorServerMsg::Pong)) {
-            return;
         }
         for chat in fresh {
             (self.inner.emit)(AppEvent::IncomingRequest(chat));
