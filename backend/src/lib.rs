@@ -131,7 +131,16 @@ async fn bootstrap_admin(store: &store::Store, config: &Config) -> Result<(), Er
     auth::check_password_rules(&password)?;
     let hash = auth::hash_password(password.clone()).await?;
     let email = config.admin_email.trim().to_lowercase();
-    store::operators::create(&store.write, &email, "Admin", &hash, true, store::now_ms()).await?;
+    store::operators::create(
+        &store.write,
+        &email,
+        "Admin",
+        &hash,
+        true,
+        1,
+        store::now_ms(),
+    )
+    .await?;
     if generated {
         // Shown once, on purpose: there is no other way to learn it.
         tracing::warn!(

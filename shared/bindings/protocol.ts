@@ -376,7 +376,11 @@ is_admin: boolean,
 /**
  * Live Help Available (true) or Not Available.
  */
-available: boolean, };
+available: boolean, 
+/**
+ * The ring group (1 rings first, then 2, …) when push escalation by group is on.
+ */
+ring_group: number, };
 
 export type SetStatusRequest = { 
 /**
@@ -400,7 +404,11 @@ password: string,
 /**
  * Settings rights.
  */
-is_admin: boolean, };
+is_admin: boolean, 
+/**
+ * Ring group, 1 to [`MAX_RING_GROUP`] (default 1).
+ */
+ring_group?: number | null, };
 
 export type UpdateOperatorRequest = { 
 /**
@@ -414,7 +422,11 @@ password: string | null,
 /**
  * New settings rights.
  */
-is_admin: boolean | null, };
+is_admin: boolean | null, 
+/**
+ * New ring group, 1 to [`MAX_RING_GROUP`].
+ */
+ring_group?: number | null, };
 
 export type Settings = { 
 /**
@@ -760,7 +772,12 @@ fcm: FcmSettingsView | null,
 /**
  * Ring again after this many seconds when nobody accepted (0: never).
  */
-ring_again_after_secs: number, };
+ring_again_after_secs: number, 
+/**
+ * Ring the next ring group after this many more seconds when nobody accepted (0: every
+ * group rings at once).
+ */
+next_group_after_secs: number, };
 
 export type ApnsSettingsView = { 
 /**
@@ -802,7 +819,11 @@ fcm_service_account?: string | null,
 /**
  * Ring again after this many seconds when nobody accepted (0: never).
  */
-ring_again_after_secs?: number | null, };
+ring_again_after_secs?: number | null, 
+/**
+ * Ring the next ring group after this many more seconds (0: every group at once).
+ */
+next_group_after_secs?: number | null, };
 
 export type ApnsSettingsInput = { 
 /**

@@ -532,7 +532,17 @@ pub struct OperatorProfile {
     pub is_admin: bool,
     /// Live Help Available (true) or Not Available.
     pub available: bool,
+    /// The ring group (1 rings first, then 2, …) when push escalation by group is on.
+    #[serde(default = "first_ring_group")]
+    pub ring_group: u32,
 }
+
+fn first_ring_group() -> u32 {
+    1
+}
+
+/// Ring groups an admin may give an operator: 1 to this.
+pub const MAX_RING_GROUP: u32 = 9;
 
 /// `PUT /api/operator/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -555,6 +565,9 @@ pub struct CreateOperatorRequest {
     /// Settings rights.
     #[serde(default)]
     pub is_admin: bool,
+    /// Ring group, 1 to [`MAX_RING_GROUP`] (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_group: Option<u32>,
 }
 
 /// `PATCH /api/admin/operators/{id}`: the fields to change.
@@ -570,6 +583,9 @@ pub struct UpdateOperatorRequest {
     /// New settings rights.
     #[serde(default)]
     pub is_admin: Option<bool>,
+    /// New ring group, 1 to [`MAX_RING_GROUP`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_group: Option<u32>,
 }
 
 /// Admin-editable settings (`GET`/`PUT /api/admin/settings`).
@@ -721,6 +737,10 @@ pub struct PushSettingsView {
     pub fcm: Option<FcmSettingsView>,
     /// Ring again after this many seconds when nobody accepted (0: never).
     pub ring_again_after_secs: u32,
+    /// Ring the next ring group after this many more seconds when nobody accepted (0: every
+    /// group rings at once).
+    #[serde(default)]
+    pub next_group_after_secs: u32,
 }
 
 /// The APNs settings without the key.
@@ -770,6 +790,9 @@ pub struct PushSettingsUpdate {
     /// Ring again after this many seconds when nobody accepted (0: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ring_again_after_secs: Option<u32>,
+    /// Ring the next ring group after this many more seconds (0: every group at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_group_after_secs: Option<u32>,
 }
 
 /// APNs credentials as the admin enters them.

@@ -175,12 +175,18 @@ impl TestServer {
 
     /// Creates an operator (through the admin API) and signs them in.
     pub async fn operator(&self, name: &str) -> Session {
+        self.operator_in_group(name, None).await
+    }
+
+    /// Creates an operator in a ring group (through the admin API) and signs them in.
+    pub async fn operator_in_group(&self, name: &str, ring_group: Option<u32>) -> Session {
         let email = format!("{}@example.test", name.to_lowercase().replace(' ', "."));
         let req = CreateOperatorRequest {
             email: email.clone(),
             name: name.into(),
             password: OPERATOR_PASSWORD.into(),
             is_admin: false,
+            ring_group,
         };
         self.admin
             .create_operator(&req)

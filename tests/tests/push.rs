@@ -11,7 +11,7 @@ use switchboard_e2e::visitor::Visitor;
 use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{
     ApnsSettingsInput, ChatId, ChatStatus, ErrorCode, PushAction, PushPlatform, PushSettingsUpdate,
-    RegisterDeviceRequest,
+    RegisterDeviceRequest, UpdateOperatorRequest,
 };
 
 const TOPIC: &str = "com.example.switchboard";
@@ -22,6 +22,7 @@ switchboard_e2e::on_both_databases!(
     notification_actions_use_single_use_action_tokens,
     dead_tokens_are_disabled_and_busy_providers_are_retried,
     a_restart_mid_send_still_delivers,
+    ring_groups_ring_in_turn,
 );
 
 struct Rig {
@@ -50,6 +51,7 @@ async fn rig(db: Db) -> Rig {
         })),
         fcm_service_account: Some(Some(fcm.service_account_json())),
         ring_again_after_secs: None,
+        next_group_after_secs: None,
     };
     let shown = server.admin.put_push_settings(&update).await.unwrap();
     // The secret parts never come back.
@@ -65,7 +67,16 @@ async fn rig(db: Db) -> Rig {
 
 /// An available operator with one device of each kind; not connected (the app is closed).
 async fn operator_with_devices(rig: &Rig, name: &str) -> (Session, String, String) {
-    let mut session = rig.server.operator(name).await;
+    operator_with_devices_in(rig, name, None).await
+}
+
+/// The same, in a ring group.
+async fn operator_with_devices_in(
+    rig: &Rig,
+    name: &str,
+    ring_group: Option<u32>,
+) -> (Session, String, String) {
+    let mut session = rig.server.operator_in_group(name, ring_group).await;
     session.set_available(true).await.unwrap();
     let (apns_token, fcm_token) = (format!("{:0>64}", hex(name)), format!("fcm-{name}-token"));
     for (platform, token) in [
@@ -511,4 +522,135 @@ async fn an_unanswered_request_rings_again_then_offers_leave_a_message() {
     let all = rig.apns.wait_for(3, WAIT).await;
     assert_eq!(all[2].switchboard()["type"], "clear");
     assert_eq!(all[2].switchboard()["chat_id"], chat.0);
+}
+
+/// Escalation by ring group: group 1's phones ring first, the next group's after
+/// `next_group_after_secs`; a group whose operators all declined passes the ring on at once.
+async fn ring_groups_ring_in_turn(db: Db) {
+    let rig = rig(db).await;
+    let admin = &rig.server.admin;
+    let (_anna, anna_apns, _) = operator_with_devices(&rig, "Anna").await;
+    let (ben, ben_apns, _) = operator_with_devices_in(&rig, "Ben", Some(2)).await;
+    let (cleo, cleo_apns, _) = operator_with_devices(&rig, "Cleo").await;
+    assert_eq!(ben.operator.ring_group, 2);
+    assert_eq!(cleo.operator.ring_group, 1, "group 1 unless told");
+    // Groups are 1 to 9: anything else is refused and changes nothing.
+    for bad in [0, 10] {
+        let req = UpdateOperatorRequest {
+            ring_group: Some(bad),
+            name: Some("Renamed".into()),
+            ..Default::default()
+        };
+        let err = admin
+            .update_operator(cleo.operator.id, &req)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(ErrorCode::InvalidInput));
+    }
+    let req = UpdateOperatorRequest {
+        ring_group: Some(3),
+        ..Default::default()
+    };
+    assert_eq!(
+        admin
+            .update_operator(cleo.operator.id, &req)
+            .await
+            .unwrap()
+            .ring_group,
+        3
+    );
+    let listed = admin.operators().await.unwrap();
+    let cleo_now = listed.iter().find(|o| o.id == cleo.operator.id).unwrap();
+    assert_eq!((cleo_now.name.as_str(), cleo_now.ring_group), ("Cleo", 3));
+
+    // Groups on, with a long step: only a decline moves the ring on.
+    let update = PushSettingsUpdate {
+        next_group_after_secs: Some(60),
+        ..Default::default()
+    };
+    assert_eq!(
+        admin
+            .put_push_settings(&update)
+            .await
+            .unwrap()
+            .next_group_after_secs,
+        60
+    );
+    let bad = PushSettingsUpdate {
+        next_group_after_secs: Some(3601),
+        ..Default::default()
+    };
+    let err = admin.put_push_settings(&bad).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::InvalidInput));
+
+    let (mut visitor, chat) = request_chat(&rig, "Gus").await;
+    let first = rig.apns.wait_for(1, WAIT).await;
+    assert_eq!(first[0].token, anna_apns, "group 1 rings first");
+    let anna_token = first[0].switchboard()["action_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(rig.apns.requests().len(), 1, "group 2 waits its turn");
+    // Anna declines from the lock screen: her phone is cleared and group 2 rings at once.
+    rig.server
+        .client()
+        .push_action(&anna_token, PushAction::Decline)
+        .await
+        .unwrap();
+    let all = rig.apns.wait_for(3, WAIT).await;
+    let ben_ring = all
+        .iter()
+        .find(|r| r.token == ben_apns && r.switchboard()["type"] == "ring")
+        .expect("Ben's phone rings after Anna's decline");
+    assert_eq!(ben_ring.switchboard()["chat_id"], chat.0);
+    assert!(
+        all.iter()
+            .any(|r| r.token == anna_apns && r.switchboard()["type"] == "clear")
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        rig.apns.requests().iter().all(|r| r.token != cleo_apns),
+        "group 3 has not had its turn"
+    );
+    // The visitor gives up: every phone that rang is cleared.
+    visitor
+        .send(&switchboard_shared::VisitorClientMsg::EndChat)
+        .await;
+    visitor.wait_status(ChatStatus::Missed).await;
+    let all = rig.apns.wait_for(4, WAIT).await;
+    assert!(
+        all.iter()
+            .any(|r| r.token == ben_apns && r.switchboard()["type"] == "clear")
+    );
+
+    // A short step: the groups ring in turn, one step apart, each phone once.
+    let update = PushSettingsUpdate {
+        next_group_after_secs: Some(2),
+        ..Default::default()
+    };
+    admin.put_push_settings(&update).await.unwrap();
+    rig.apns.clear_requests();
+    let (_visitor, chat) = request_chat(&rig, "Hal").await;
+    let rings = rig.apns.wait_for(3, WAIT).await;
+    let ring_at = |token: &str| {
+        let mine: Vec<_> = rings
+            .iter()
+            .filter(|r| r.token == token && r.switchboard()["chat_id"] == chat.0)
+            .collect();
+        assert_eq!(mine.len(), 1, "{token} rang once");
+        assert_eq!(mine[0].switchboard()["type"], "ring");
+        mine[0].received_at
+    };
+    let (a, b, c) = (ring_at(&anna_apns), ring_at(&ben_apns), ring_at(&cleo_apns));
+    assert!(
+        b - a >= Duration::from_millis(1500),
+        "group 2 a step after group 1: {:?}",
+        b - a
+    );
+    assert!(
+        c - b >= Duration::from_millis(1500),
+        "group 3 a step after group 2: {:?}",
+        c - b
+    );
 }

@@ -5,7 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use switchboard_shared::{
-    CreateOperatorRequest, ErrorCode, OperatorId, OperatorProfile, Settings, UpdateOperatorRequest,
+    CreateOperatorRequest, ErrorCode, MAX_RING_GROUP, OperatorId, OperatorProfile, Settings,
+    UpdateOperatorRequest,
 };
 
 use super::{Body, email, field};
@@ -37,6 +38,7 @@ async fn create(
     let email = email(&req.email)?;
     let name = field(&req.name, "name", 100)?;
     check_password_rules(&req.password)?;
+    let ring_group = req.ring_group.map(ring_group).transpose()?.unwrap_or(1);
     let hash = hash_password(req.password).await?;
     let op = operators::create(
         &state.store.write,
@@ -44,6 +46,7 @@ async fn create(
         &name,
         &hash,
         req.is_admin,
+        ring_group,
         now_ms(),
     )
     .await?;
@@ -62,6 +65,7 @@ async fn update(
         .as_deref()
         .map(|n| field(n, "name", 100))
         .transpose()?;
+    let ring_group = req.ring_group.map(ring_group).transpose()?;
     let hash = match req.password {
         Some(p) => {
             check_password_rules(&p)?;
@@ -69,16 +73,26 @@ async fn update(
         }
         None => None,
     };
-    operators::update(
-        &state.store.write,
-        OperatorId(id),
-        name.as_deref(),
-        hash.as_deref(),
-        req.is_admin,
-    )
-    .await?
-    .map(Json)
-    .ok_or_else(|| Error::not_found("operator"))
+    let changes = operators::Changes {
+        name: name.as_deref(),
+        password_hash: hash.as_deref(),
+        is_admin: req.is_admin,
+        ring_group,
+    };
+    operators::update(&state.store.write, OperatorId(id), changes)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Error::not_found("operator"))
+}
+
+fn ring_group(group: u32) -> Result<u32, Error> {
+    if (1..=MAX_RING_GROUP).contains(&group) {
+        Ok(group)
+    } else {
+        Err(Error::invalid(format!(
+            "ring_group must be 1 to {MAX_RING_GROUP}"
+        )))
+    }
 }
 
 async fn remove(

@@ -4,7 +4,12 @@
 //!   declined it) that has no live foreground connection gets a `ring` with an action token.
 //! - The request is gone (accepted, queued, ended, missed) → every device that was rung gets a
 //!   `clear`; rings not sent yet are cancelled. A decline clears the decliner's devices.
-//! - Nobody accepted after `ring_again_after_secs` → the request rings once more.
+//! - Ring groups (`next_group_after_secs` > 0): the first ring goes to the lowest ring group
+//!   with an available operator who has not declined; every `next_group_after_secs` the next
+//!   group's devices ring too. A group whose operators all declined no longer counts, so the
+//!   next one rings at once.
+//! - Nobody accepted after `ring_again_after_secs` → the request rings once more, on every
+//!   group due by then.
 //!
 //! Every push is a row in `push_outbox` before anything is sent; the worker claims due rows
 //! (with a lease, so several nodes can share the table), sends them, logs each attempt, and
@@ -44,6 +49,20 @@ pub struct StoredPushSettings {
     /// Ring again after this many seconds (0: never).
     #[serde(default)]
     pub ring_again_after_secs: u32,
+    /// Ring the next ring group after this many more seconds (0: every group at once).
+    #[serde(default)]
+    pub next_group_after_secs: u32,
+}
+
+/// Which devices a ring goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ring {
+    /// The chat just started ringing: the first ring group.
+    First,
+    /// The devices of the groups due by now that have not been rung for the chat yet.
+    Widen,
+    /// Once more: every device of the groups due by now.
+    Again,
 }
 
 /// Where the providers are (configurable so tests reach local servers) and how long action
@@ -119,6 +138,7 @@ fn view(s: &StoredPushSettings) -> PushSettingsView {
         }),
         fcm,
         ring_again_after_secs: s.ring_again_after_secs,
+        next_group_after_secs: s.next_group_after_secs,
     }
 }
 
@@ -142,6 +162,7 @@ impl Push {
         };
         tokio::spawn(push.clone().worker());
         tokio::spawn(push.clone().ring_again());
+        tokio::spawn(push.clone().widen_rings());
         Ok(push)
     }
 
@@ -190,6 +211,12 @@ impl Push {
             }
             next.ring_again_after_secs = secs;
         }
+        if let Some(secs) = update.next_group_after_secs {
+            if secs > 3600 {
+                return Err(Error::invalid("next_group_after_secs must be 0 to 3600"));
+            }
+            next.next_group_after_secs = secs;
+        }
         crate::store::settings::save_key(&self.inner.store.write, "push", &next).await?;
         let senders = build_senders(&next, &self.inner.config);
         *self
@@ -225,7 +252,7 @@ impl Push {
             _ => None,
         });
         let result = if requested && chat.status == ChatStatus::Waiting {
-            self.ring(chat).await
+            self.ring(chat, Ring::First).await.map(drop)
         } else if gone {
             self.clear(chat.id, None).await
         } else if let Some(op) = declined_by {
@@ -238,19 +265,60 @@ impl Push {
         }
     }
 
-    async fn ring(&self, chat: &ChatSummary) -> Result<(), Error> {
+    fn stored(&self) -> StoredPushSettings {
+        self.inner
+            .settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Rings the chat's devices `how` says; returns how many.
+    async fn ring(&self, chat: &ChatSummary, how: Ring) -> Result<usize, Error> {
         let now = now_ms();
         let ttl = self.inner.config.action_ttl.as_millis() as i64;
-        let targets = db::ring_targets(&self.inner.store.read, chat.id).await?;
-        // The app is open on a device: it rings over its connection there.
-        let targets: Vec<_> = targets
+        let store = &self.inner.store;
+        let step = i64::from(self.stored().next_group_after_secs) * 1000;
+        let candidates = db::ring_targets(&store.read, chat.id).await?;
+        // With ring groups on: the groups due by now (None: every group).
+        let due = if step == 0 {
+            None
+        } else {
+            let stage = match how {
+                Ring::First => 0,
+                Ring::Widen | Ring::Again => ((now - chat.created_at).max(0) / step) as usize,
+            };
+            let groups = db::ring_groups(&store.read, chat.id).await?;
+            Some(groups.into_iter().take(stage + 1).collect::<Vec<_>>())
+        };
+        let targets: Vec<_> = candidates
             .into_iter()
-            .filter(|t| !self.inner.hub.is_device_online(t.device))
+            .filter(|c| due.as_ref().is_none_or(|groups| groups.contains(&c.group)))
+            // The app is open on a device: it rings over its connection there.
+            .filter(|c| !self.inner.hub.is_device_online(c.target.device))
+            .map(|c| c.target)
             .collect();
         if targets.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
-        let mut tx = self.inner.store.write.begin().await?;
+        let postgres = store.backend == crate::store::Backend::Postgres;
+        let mut tx = store.write.begin().await?;
+        // Taken meanwhile: its clear has been decided already and would miss these rings.
+        if !db::still_ringing(&mut tx, chat.id, postgres).await? {
+            return Ok(0);
+        }
+        let targets = if how == Ring::Widen {
+            let rung = db::rung_devices(&mut tx, chat.id).await?;
+            targets
+                .into_iter()
+                .filter(|t| !rung.contains(&t.device))
+                .collect()
+        } else {
+            targets
+        };
+        if targets.is_empty() {
+            return Ok(0);
+        }
         for t in &targets {
             let action_token = new_token();
             db::add_action_token(
@@ -279,9 +347,9 @@ impl Push {
             db::enqueue(&mut tx, t, chat.id, "ring", &json, now).await?;
         }
         tx.commit().await?;
-        tracing::debug!(chat = %chat.id, devices = targets.len(), "push: ringing");
+        tracing::debug!(chat = %chat.id, devices = targets.len(), ?how, "push: ringing");
         self.inner.wake.notify_one();
-        Ok(())
+        Ok(targets.len())
     }
 
     async fn clear(&self, chat: ChatId, only: Option<OperatorId>) -> Result<(), Error> {
@@ -340,9 +408,34 @@ impl Push {
                     .unwrap_or(false);
                 if first {
                     tracing::info!(chat = %chat.id, "push: nobody accepted yet, ringing again");
-                    if let Err(e) = self.ring(&chat).await {
+                    if let Err(e) = self.ring(&chat, Ring::Again).await {
                         tracing::warn!(error = %e, "push: ringing again failed");
                     }
+                }
+            }
+        }
+    }
+
+    /// With ring groups on, rings the devices of each group as its turn comes (or as the
+    /// groups before it decline), once per device and chat.
+    async fn widen_rings(self) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if self.stored().next_group_after_secs == 0 {
+                continue;
+            }
+            let Ok(waiting) = chats::with_status(&self.inner.store.read, ChatStatus::Waiting).await
+            else {
+                continue;
+            };
+            for chat in waiting {
+                match self.ring(&chat, Ring::Widen).await {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(chat = %chat.id, devices = n, "push: ringing the next group")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "push: ringing the next group failed"),
                 }
             }
         }

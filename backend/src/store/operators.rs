@@ -21,6 +21,7 @@ fn profile(row: &AnyRow) -> Result<OperatorProfile, Error> {
         name: row.try_get("name")?,
         is_admin: row.try_get::<i64, _>("is_admin")? != 0,
         available: row.try_get::<i64, _>("available")? != 0,
+        ring_group: u32::try_from(row.try_get::<i64, _>("ring_group")?).unwrap_or(1),
     })
 }
 
@@ -39,17 +40,20 @@ pub async fn create(
     name: &str,
     password_hash: &str,
     is_admin: bool,
+    ring_group: u32,
     now: i64,
 ) -> Result<OperatorProfile, Error> {
     let row = sqlx::query(
-        "insert into operators (email, name, password_hash, is_admin, available, created_at) \
-         values ($1, $2, $3, $4, 0, $5) returning id, email, name, is_admin, available",
+        "insert into operators (email, name, password_hash, is_admin, available, created_at, \
+           ring_group) values ($1, $2, $3, $4, 0, $5, $6) \
+         returning id, email, name, is_admin, available, ring_group",
     )
     .bind(email)
     .bind(name)
     .bind(password_hash)
     .bind(i64::from(is_admin))
     .bind(now)
+    .bind(i64::from(ring_group))
     .fetch_one(pool)
     .await
     .map_err(|e| Error::unique_violation(e, "an operator with this e-mail exists already"))?;
@@ -58,27 +62,29 @@ pub async fn create(
 
 /// Every operator, by id.
 pub async fn list(pool: &AnyPool) -> Result<Vec<OperatorProfile>, Error> {
-    let rows =
-        sqlx::query("select id, email, name, is_admin, available from operators order by id")
-            .fetch_all(pool)
-            .await?;
+    let rows = sqlx::query(
+        "select id, email, name, is_admin, available, ring_group from operators order by id",
+    )
+    .fetch_all(pool)
+    .await?;
     rows.iter().map(profile).collect()
 }
 
 /// One operator.
 pub async fn get(pool: &AnyPool, id: OperatorId) -> Result<Option<OperatorProfile>, Error> {
-    let row =
-        sqlx::query("select id, email, name, is_admin, available from operators where id = $1")
-            .bind(id.0)
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query(
+        "select id, email, name, is_admin, available, ring_group from operators where id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?;
     row.as_ref().map(profile).transpose()
 }
 
 /// One operator by e-mail, with the password hash, for login.
 pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<OperatorRecord>, Error> {
     let row = sqlx::query(
-        "select id, email, name, is_admin, available, password_hash from operators \
+        "select id, email, name, is_admin, available, ring_group, password_hash from operators \
          where email = $1",
     )
     .bind(email)
@@ -93,24 +99,44 @@ pub async fn by_email(pool: &AnyPool, email: &str) -> Result<Option<OperatorReco
     }
 }
 
-/// Changes name, password hash and/or admin rights; a new password ends every session.
+/// What an admin may change about an operator (`None`: unchanged).
+#[derive(Default)]
+pub struct Changes<'a> {
+    /// Display name.
+    pub name: Option<&'a str>,
+    /// New password hash (ends every session).
+    pub password_hash: Option<&'a str>,
+    /// Settings rights.
+    pub is_admin: Option<bool>,
+    /// Ring group.
+    pub ring_group: Option<u32>,
+}
+
+/// Changes name, password hash, admin rights and/or ring group; a new password ends every
+/// session.
 pub async fn update(
     pool: &AnyPool,
     id: OperatorId,
-    name: Option<&str>,
-    password_hash: Option<&str>,
-    is_admin: Option<bool>,
+    changes: Changes<'_>,
 ) -> Result<Option<OperatorProfile>, Error> {
+    let Changes {
+        name,
+        password_hash,
+        is_admin,
+        ring_group,
+    } = changes;
     let mut tx = pool.begin().await?;
     let row = sqlx::query(
         "update operators set name = coalesce($2, name), \
-         password_hash = coalesce($3, password_hash), is_admin = coalesce($4, is_admin) \
-         where id = $1 returning id, email, name, is_admin, available",
+         password_hash = coalesce($3, password_hash), is_admin = coalesce($4, is_admin), \
+         ring_group = coalesce($5, ring_group) where id = $1 \
+         returning id, email, name, is_admin, available, ring_group",
     )
     .bind(id.0)
     .bind(name)
     .bind(password_hash)
     .bind(is_admin.map(i64::from))
+    .bind(ring_group.map(i64::from))
     .fetch_optional(&mut *tx)
     .await?;
     if password_hash.is_some() {
@@ -156,7 +182,7 @@ pub async fn set_available(
 ) -> Result<Option<OperatorProfile>, Error> {
     let row = sqlx::query(
         "update operators set available = $2 where id = $1 \
-         returning id, email, name, is_admin, available",
+         returning id, email, name, is_admin, available, ring_group",
     )
     .bind(id.0)
     .bind(i64::from(available))
@@ -202,7 +228,7 @@ pub async fn session(
     token_hash: &str,
 ) -> Result<Option<(OperatorProfile, i64)>, Error> {
     let row = sqlx::query(
-        "select o.id, o.email, o.name, o.is_admin, o.available, s.expires_at \
+        "select o.id, o.email, o.name, o.is_admin, o.available, o.ring_group, s.expires_at \
          from sessions s join operators o on o.id = s.operator_id where s.token_hash = $1",
     )
     .bind(token_hash)

@@ -1,8 +1,10 @@
 //! Push devices, the push outbox, the attempt log and notification action tokens.
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
-use switchboard_shared::{ChatId, DeviceId, OperatorId, PushAttempt, PushDevice, PushPlatform};
+use sqlx::{AnyConnection, AnyPool, Row};
+use switchboard_shared::{
+    ChatId, ChatStatus, DeviceId, OperatorId, PushAttempt, PushDevice, PushPlatform,
+};
 
 use crate::error::Error;
 
@@ -115,11 +117,20 @@ fn target(row: &AnyRow) -> Result<Target, Error> {
     })
 }
 
+/// A device that may be rung for a chat.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The device.
+    pub target: Target,
+    /// Its operator's ring group.
+    pub group: u32,
+}
+
 /// The enabled devices of every available operator who has not declined this chat.
-pub async fn ring_targets(pool: &AnyPool, chat: ChatId) -> Result<Vec<Target>, Error> {
+pub async fn ring_targets(pool: &AnyPool, chat: ChatId) -> Result<Vec<Candidate>, Error> {
     let rows = sqlx::query(
-        "select d.id, d.operator_id, d.platform, d.token from push_devices d \
-         join operators o on o.id = d.operator_id \
+        "select d.id, d.operator_id, d.platform, d.token, o.ring_group \
+         from push_devices d join operators o on o.id = d.operator_id \
          where o.available = 1 and d.disabled_at is null and not exists \
            (select 1 from chat_declines c where c.chat_id = $1 and c.operator_id = d.operator_id) \
          order by d.id",
@@ -127,7 +138,64 @@ pub async fn ring_targets(pool: &AnyPool, chat: ChatId) -> Result<Vec<Target>, E
     .bind(chat.0)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(target).collect()
+    rows.iter()
+        .map(|row| {
+            Ok(Candidate {
+                target: target(row)?,
+                group: u32::try_from(row.try_get::<i64, _>("ring_group")?).unwrap_or(1),
+            })
+        })
+        .collect()
+}
+
+/// The ring groups of the available operators who have not declined this chat, in the order
+/// they ring.
+pub async fn ring_groups(pool: &AnyPool, chat: ChatId) -> Result<Vec<u32>, Error> {
+    let rows = sqlx::query(
+        "select distinct o.ring_group from operators o where o.available = 1 and not exists \
+           (select 1 from chat_declines c where c.chat_id = $1 and c.operator_id = o.id) \
+         order by o.ring_group",
+    )
+    .bind(chat.0)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| Ok(u32::try_from(row.try_get::<i64, _>(0)?).unwrap_or(1)))
+        .collect()
+}
+
+/// The devices rung for this chat so far (read inside the ringing transaction, so two rings
+/// deciding at once cannot both pick a device).
+pub async fn rung_devices(conn: &mut AnyConnection, chat: ChatId) -> Result<Vec<DeviceId>, Error> {
+    let rows = sqlx::query(
+        "select distinct device_id from push_outbox where chat_id = $1 and kind = 'ring'",
+    )
+    .bind(chat.0)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| Ok(DeviceId(row.try_get(0)?)))
+        .collect()
+}
+
+/// Whether the chat still rings, read inside the transaction that is about to ring it. On
+/// PostgreSQL the row is locked until that transaction ends, so an accept committing meanwhile
+/// waits and its clear then sees the new rings.
+pub async fn still_ringing(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    postgres: bool,
+) -> Result<bool, Error> {
+    let sql = if postgres {
+        "select status from chats where id = $1 for update"
+    } else {
+        "select status from chats where id = $1"
+    };
+    let row = sqlx::query(sql).bind(chat.0).fetch_optional(conn).await?;
+    Ok(match row {
+        Some(row) => row.try_get::<String, _>(0)? == ChatStatus::Waiting.as_str(),
+        None => false,
+    })
 }
 
 /// The devices rung for this chat and not cleared since (optionally one operator's only).

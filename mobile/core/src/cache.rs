@@ -429,6 +429,7 @@ mod tests {
             name: "O".into(),
             is_admin: false,
             available: true,
+            ring_group: 1,
         }
     }
 

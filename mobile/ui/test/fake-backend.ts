@@ -24,7 +24,7 @@ export interface Call {
   args: Record<string, unknown>;
 }
 
-const ME = { id: 1, email: "olga@example.com", name: "Olga Berg", is_admin: false, available: false };
+const ME = { id: 1, email: "olga@example.com", name: "Olga Berg", is_admin: false, available: false, ring_group: 1 };
 
 function clone<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;

@@ -44,6 +44,7 @@ async fn main() {
         })),
         fcm_service_account: None,
         ring_again_after_secs: None,
+        next_group_after_secs: None,
     };
     server
         .admin
