@@ -474,10 +474,19 @@ token: string,
  */
 resume: Array<ResumeFrom>, 
 /**
- * This device's push registration, if any: while this connection is up the device
- * rings over it and gets no push.
+ * This device's push registration, if any: while this connection is up (and the app
+ * is not in the background) the device rings over it and gets no push.
  */
-device_id: DeviceId | null, } | { "type": "set_available", 
+device_id: DeviceId | null, 
+/**
+ * The app starts in the background (a phone woken to reconnect): its device is
+ * still pushed. See `app_state`.
+ */
+background: boolean, } | { "type": "app_state", 
+/**
+ * In the background.
+ */
+background: boolean, } | { "type": "set_available", 
 /**
  * Available (true) or not.
  */
@@ -533,10 +542,19 @@ token: string,
  */
 resume: Array<ResumeFrom>, 
 /**
- * This device's push registration, if any: while this connection is up the device
- * rings over it and gets no push.
+ * This device's push registration, if any: while this connection is up (and the app
+ * is not in the background) the device rings over it and gets no push.
  */
-device_id: DeviceId | null, } | { "type": "set_available", 
+device_id: DeviceId | null, 
+/**
+ * The app starts in the background (a phone woken to reconnect): its device is
+ * still pushed. See `app_state`.
+ */
+background: boolean, } | { "type": "app_state", 
+/**
+ * In the background.
+ */
+background: boolean, } | { "type": "set_available", 
 /**
  * Available (true) or not.
  */

@@ -920,10 +920,20 @@ pub enum OperatorAction {
         /// Chats the client has, with the last `seq` applied to each.
         #[serde(default)]
         resume: Vec<ResumeFrom>,
-        /// This device's push registration, if any: while this connection is up the device
-        /// rings over it and gets no push.
+        /// This device's push registration, if any: while this connection is up (and the app
+        /// is not in the background) the device rings over it and gets no push.
         #[serde(default)]
         device_id: Option<DeviceId>,
+        /// The app starts in the background (a phone woken to reconnect): its device is
+        /// still pushed. See `app_state`.
+        #[serde(default)]
+        background: bool,
+    },
+    /// The app went to the background (true) or came back (false). In the background the
+    /// device given in `hello` is pushed again, at once for the requests ringing now.
+    AppState {
+        /// In the background.
+        background: bool,
     },
     /// Live Help Available / Not Available.
     SetAvailable {

@@ -23,6 +23,7 @@ switchboard_e2e::on_both_databases!(
     dead_tokens_are_disabled_and_busy_providers_are_retried,
     a_restart_mid_send_still_delivers,
     ring_groups_ring_in_turn,
+    an_app_that_leaves_the_foreground_is_pushed_again,
 );
 
 struct Rig {
@@ -653,4 +654,64 @@ async fn ring_groups_ring_in_turn(db: Db) {
         "group 3 a step after group 2: {:?}",
         c - b
     );
+}
+
+/// The app open in the foreground rings over its connection; sent to the background, or
+/// closed, its phone is pushed again, at once for the request ringing then.
+async fn an_app_that_leaves_the_foreground_is_pushed_again(db: Db) {
+    let rig = rig(db).await;
+    let (mut ben, ben_apns, _) = operator_with_devices(&rig, "Ben").await;
+    ben.device_id = Some(
+        ben.devices()
+            .await
+            .unwrap()
+            .iter()
+            .find(|d| d.platform == PushPlatform::Apns)
+            .unwrap()
+            .id,
+    );
+    let apns_for = |chat: ChatId| {
+        rig.apns
+            .requests()
+            .into_iter()
+            .filter(|r| r.token == ben_apns && r.switchboard()["chat_id"] == chat.0)
+            .count()
+    };
+    let mut conn: Connection = ben.connect().await.unwrap();
+
+    // In the foreground: no push for the iPhone.
+    let (_v1, chat1) = request_chat(&rig, "Ida").await;
+    rig.fcm.wait_for(1, WAIT).await; // the FCM phone has no connection: it rings
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(apns_for(chat1), 0, "the app rings over its connection");
+
+    // To the background: the request ringing now reaches the iPhone by push, once.
+    conn.set_background(true).await.unwrap();
+    let rings = rig.apns.wait_for(1, WAIT).await;
+    assert_eq!(rings[0].token, ben_apns);
+    assert_eq!(rings[0].switchboard()["type"], "ring");
+    assert_eq!(rings[0].switchboard()["chat_id"], chat1.0);
+    // Back in the foreground, and out again: it was pushed for this request already.
+    conn.set_background(false).await.unwrap();
+    conn.set_background(true).await.unwrap();
+    conn.set_background(false).await.unwrap();
+    // A new request while in the foreground: over the connection only.
+    let (_v2, chat2) = request_chat(&rig, "Jon").await;
+    rig.fcm.wait_for(2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(apns_for(chat1), 1, "pushed once for the first request");
+    assert_eq!(apns_for(chat2), 0);
+
+    // The connection drops (the app was closed): the phone is pushed for what rings.
+    conn.drop_connection();
+    drop(conn);
+    rig.apns.wait_for(2, WAIT).await;
+    assert_eq!(apns_for(chat2), 1);
+
+    // A connection that starts in the background (a phone woken up) is pushed too.
+    ben.background = true;
+    let _woken: Connection = ben.connect().await.unwrap();
+    let (_v3, chat3) = request_chat(&rig, "Kim").await;
+    rig.apns.wait_for(3, WAIT).await;
+    assert_eq!(apns_for(chat3), 1);
 }

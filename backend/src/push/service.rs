@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use switchboard_shared::{
-    ApnsSettingsView, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, EndReason,
-    FcmSettingsView, OperatorId, PushPlatform, PushSettingsUpdate, PushSettingsView,
+    ApnsSettingsView, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, DeviceId,
+    EndReason, FcmSettingsView, OperatorId, PushPlatform, PushSettingsUpdate, PushSettingsView,
 };
 use tokio::sync::Notify;
 
@@ -61,6 +61,8 @@ enum Ring {
     First,
     /// The devices of the groups due by now that have not been rung for the chat yet.
     Widen,
+    /// The same, for one device only (its app just left the foreground).
+    WidenTo(DeviceId),
     /// Once more: every device of the groups due by now.
     Again,
 }
@@ -286,7 +288,9 @@ impl Push {
         } else {
             let stage = match how {
                 Ring::First => 0,
-                Ring::Widen | Ring::Again => ((now - chat.created_at).max(0) / step) as usize,
+                Ring::Widen | Ring::WidenTo(_) | Ring::Again => {
+                    ((now - chat.created_at).max(0) / step) as usize
+                }
             };
             let groups = db::ring_groups(&store.read, chat.id).await?;
             Some(groups.into_iter().take(stage + 1).collect::<Vec<_>>())
@@ -294,6 +298,10 @@ impl Push {
         let targets: Vec<_> = candidates
             .into_iter()
             .filter(|c| due.as_ref().is_none_or(|groups| groups.contains(&c.group)))
+            .filter(|c| match how {
+                Ring::WidenTo(device) => c.target.device == device,
+                _ => true,
+            })
             // The app is open on a device: it rings over its connection there.
             .filter(|c| !self.inner.hub.is_device_online(c.target.device))
             .map(|c| c.target)
@@ -307,7 +315,7 @@ impl Push {
         if !db::still_ringing(&mut tx, chat.id, postgres).await? {
             return Ok(0);
         }
-        let targets = if how == Ring::Widen {
+        let targets = if matches!(how, Ring::Widen | Ring::WidenTo(_)) {
             let rung = db::rung_devices(&mut tx, chat.id).await?;
             targets
                 .into_iter()
@@ -412,6 +420,23 @@ impl Push {
                         tracing::warn!(error = %e, "push: ringing again failed");
                     }
                 }
+            }
+        }
+    }
+
+    /// A device's app left the foreground (or its connection closed): the requests ringing
+    /// now, which it rang for over its connection, reach it by push.
+    pub async fn device_left(&self, operator: OperatorId, device: DeviceId) {
+        let waiting = match chats::requests_for(&self.inner.store.read, operator).await {
+            Ok(chats) => chats,
+            Err(e) => {
+                tracing::warn!(error = %e, "push: reading the ringing requests failed");
+                return;
+            }
+        };
+        for chat in waiting {
+            if let Err(e) = self.ring(&chat, Ring::WidenTo(device)).await {
+                tracing::warn!(error = %e, chat = %chat.id, "push: ringing a device that left failed");
             }
         }
     }

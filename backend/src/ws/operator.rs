@@ -13,8 +13,8 @@ use axum::extract::State;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use switchboard_shared::{
-    ChatEventKind, ChatId, ChatStatus, ErrorCode, MAX_FRAME_BYTES, OperatorAction, OperatorProfile,
-    OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
+    ChatEventKind, ChatId, ChatStatus, DeviceId, ErrorCode, MAX_FRAME_BYTES, OperatorAction,
+    OperatorProfile, OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
 };
 use tracing::Instrument;
 
@@ -23,7 +23,7 @@ use crate::AppState;
 use crate::auth::operator_for_token;
 use crate::chat::{lifecycle::Action, operator_actor};
 use crate::error::Error;
-use crate::hub::{HubEvent, Topic};
+use crate::hub::{DeviceOnline, HubEvent, Topic};
 use crate::store::chats;
 
 /// `GET /api/operator/ws`.
@@ -40,6 +40,10 @@ struct Session {
     token: String,
     /// Highest `seq` sent per chat.
     sent: HashMap<ChatId, i64>,
+    /// The operator's push device this connection speaks for (from `hello`).
+    device: Option<DeviceId>,
+    /// Held while the app is in the foreground: the device gets no push meanwhile.
+    online: Option<DeviceOnline>,
 }
 
 async fn session(state: AppState, socket: WebSocket) {
@@ -48,7 +52,7 @@ async fn session(state: AppState, socket: WebSocket) {
         req,
         error: api(code, message),
     };
-    let (req, token, resume, device_id) =
+    let (req, token, resume, device_id, background) =
         match tokio::time::timeout(HELLO_TIMEOUT, conn.recv::<OperatorRequest>()).await {
             Ok(Frame::Msg(OperatorRequest {
                 req,
@@ -58,6 +62,7 @@ async fn session(state: AppState, socket: WebSocket) {
                         token,
                         resume,
                         device_id,
+                        background,
                     },
             })) => {
                 if protocol != PROTOCOL_VERSION {
@@ -66,7 +71,7 @@ async fn session(state: AppState, socket: WebSocket) {
                         .await;
                     return conn.close(1008, "unsupported protocol").await;
                 }
-                (req, token, resume, device_id)
+                (req, token, resume, device_id, background)
             }
             Ok(Frame::Msg(r)) => {
                 let msg = "the first frame must be hello";
@@ -93,26 +98,43 @@ async fn session(state: AppState, socket: WebSocket) {
         }
     };
     let span = tracing::info_span!("operator", operator = %operator.id);
-    // While this connection is up, its device rings here rather than by push. Only the
-    // operator's own devices count.
-    let _online = match device_id {
+    // While this connection is up and the app in the foreground, its device rings here
+    // rather than by push. Only the operator's own devices count.
+    let device = match device_id {
         Some(device) => {
             match crate::store::push::devices_of(&state.store.read, operator.id).await {
-                Ok(devices) if devices.iter().any(|d| d.id == device) => {
-                    Some(state.hub.device_online(device))
-                }
+                Ok(devices) if devices.iter().any(|d| d.id == device) => Some(device),
                 _ => None,
             }
         }
         None => None,
     };
+    let online = device
+        .filter(|_| !background)
+        .map(|d| state.hub.device_online(d));
     let mut session = Session {
         state,
         operator,
         token,
         sent: HashMap::new(),
+        device,
+        online,
     };
     let result = session.run(&mut conn, resume).instrument(span).await;
+    // The app is gone from this device: what rings now reaches it by push. (Not when the
+    // server is shutting down: every app reconnects to the next one in seconds.)
+    let shutting_down = *session.state.closing.borrow();
+    let was_online = session.online.take().is_some(); // the guard drops here
+    if was_online
+        && !shutting_down
+        && let Some(device) = session.device
+    {
+        session
+            .state
+            .push
+            .device_left(session.operator.id, device)
+            .await;
+    }
     match result {
         Ok(Some(close)) => conn.close(close.0, close.1).await,
         Ok(None) => conn.close(1000, "bye").await,
@@ -294,6 +316,19 @@ impl Session {
             }
             OperatorAction::SetAvailable { available } => {
                 self.operator = chats.set_available(self.operator.id, available).await?;
+                return Ok(Reply::Ack(None));
+            }
+            OperatorAction::AppState { background } => {
+                if let Some(device) = self.device {
+                    if background {
+                        let was_online = self.online.take().is_some(); // the guard drops here
+                        if was_online {
+                            self.state.push.device_left(self.operator.id, device).await;
+                        }
+                    } else if self.online.is_none() {
+                        self.online = Some(self.state.hub.device_online(device));
+                    }
+                }
                 return Ok(Reply::Ack(None));
             }
             OperatorAction::Send {

@@ -67,6 +67,8 @@ struct Data {
 /// Asks the connection task to send the outbox; the reply is the result of item `wait`.
 struct Flush {
     wait: Option<(i64, oneshot::Sender<Result<(), CommandError>>)>,
+    /// The app moved to the background (true) or the foreground: tell the server.
+    background: Option<bool>,
 }
 
 fn cache_err(e: impl std::fmt::Display) -> CommandError {
@@ -425,6 +427,33 @@ impl App {
         Ok(device)
     }
 
+    /// The app went to the background (true) or came back (mobile lifecycle): the server
+    /// pushes this device again while it is in the background, at once for the requests
+    /// ringing now. Offline, the next connection says it in its `hello`.
+    pub async fn set_background(&self, background: bool) {
+        let changed = match self.data().session.as_mut() {
+            Some(s) if s.background != background => {
+                s.background = background;
+                true
+            }
+            _ => false,
+        };
+        let link = self
+            .inner
+            .link
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let (true, Some(link)) = (changed, link) {
+            let _ = link
+                .send(Flush {
+                    wait: None,
+                    background: Some(background),
+                })
+                .await;
+        }
+    }
+
     /// A notification action (Accept, Queue, Decline) tapped while the app is in the
     /// background: answered with the push's action token alone, no sign-in. On Accept the
     /// caller opens the returned chat.
@@ -479,6 +508,7 @@ impl App {
         if link
             .send(Flush {
                 wait: Some((id, tx)),
+                background: None,
             })
             .await
             .is_err()
@@ -557,7 +587,7 @@ impl App {
                     () = &mut deadline => break,
                     flush = rx.recv() => match flush {
                         None => return,
-                        Some(Flush { wait: Some((_, reply)) }) => { let _ = reply.send(Ok(())); }
+                        Some(Flush { wait: Some((_, reply)), .. }) => { let _ = reply.send(Ok(())); }
                         Some(_) => {}
                     },
                 }
@@ -595,6 +625,11 @@ impl App {
                 },
                 flush = rx.recv() => match flush {
                     None => return Break(()),
+                    Some(Flush { background: Some(background), .. }) => {
+                        if conn.set_background(background).await.is_err() {
+                            return Continue(());
+                        }
+                    }
                     Some(f) => {
                         if self.flush(conn, session, f.wait).await.is_err() {
                             return Continue(());

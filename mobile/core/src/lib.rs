@@ -109,6 +109,7 @@ impl Client {
             expires_at: res.expires_at,
             operator: res.operator,
             device_id: None,
+            background: false,
         })
     }
 
@@ -126,6 +127,7 @@ impl Client {
             expires_at: 0,
             operator,
             device_id: None,
+            background: false,
         })
     }
 
@@ -199,6 +201,8 @@ pub struct Session {
     pub operator: OperatorProfile,
     /// This device's push registration, sent in `hello` (no pushes while connected).
     pub device_id: Option<DeviceId>,
+    /// The app is in the background: its device is pushed even while connected.
+    pub background: bool,
 }
 
 impl Session {
@@ -421,6 +425,7 @@ impl Session {
             expires_at: 0,
             operator,
             device_id: None,
+            background: false,
         }
     }
 
@@ -479,6 +484,7 @@ impl Connection {
             token: self.session.token.clone(),
             resume: self.state.resume_points(),
             device_id: self.session.device_id,
+            background: self.session.background,
         };
         let req = self.write(hello).await?;
         let msg = self.read().await?;
@@ -637,6 +643,15 @@ impl Connection {
     /// Live Help Available / Not Available.
     pub async fn set_available(&mut self, available: bool) -> Result<()> {
         self.request(OperatorAction::SetAvailable { available })
+            .await
+            .map(|_| ())
+    }
+
+    /// The app went to the background (true) or came back (false): in the background its
+    /// device is pushed again. Kept for reconnects.
+    pub async fn set_background(&mut self, background: bool) -> Result<()> {
+        self.session.background = background;
+        self.request(OperatorAction::AppState { background })
             .await
             .map(|_| ())
     }

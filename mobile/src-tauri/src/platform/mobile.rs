@@ -1,7 +1,9 @@
 //! iOS and Android: remote push (APNs / FCM) through a tiny in-repo plugin, `switchboard-push`,
 //! whose native halves live in `push/ios` (Swift) and `push/android` (Kotlin); see
 //! `push/README.md`. In the foreground the UI rings; in the background the server's push shows
-//! the request with Accept / Queue / Decline, so [`notify_incoming`] does nothing here.
+//! the request with Accept / Queue / Decline, so [`notify_incoming`] does nothing here. The
+//! app tells the server when it leaves and re-enters the foreground (`App::set_background`),
+//! so a phone whose app was sent away while connected is pushed again.
 //! This file compiles only in mobile builds, which need the iOS/Android SDKs.
 //!
 //! The native side talks to Rust over one channel, handed to it by `start` once the app is
@@ -20,7 +22,7 @@ use switchboard_core::app::App;
 use switchboard_shared::{ChatSummary, PushAction, PushPlatform};
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::plugin::{Builder, PluginHandle, TauriPlugin};
-use tauri::{AppHandle, Emitter, Listener, Manager, RunEvent, Runtime};
+use tauri::{AppHandle, Emitter, Listener, Manager, RunEvent, Runtime, WindowEvent};
 
 #[cfg(target_os = "ios")]
 tauri::ios_plugin_binding!(init_plugin_switchboard_push);
@@ -69,13 +71,29 @@ pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
             });
             Ok(())
         })
-        .on_event(|app, event| {
+        .on_event(|app, event| match event {
             // Ready comes after the app's setup, so the engine (`App`) is managed by now.
-            if let RunEvent::Ready = event {
-                start(app);
-            }
+            RunEvent::Ready => start(app),
+            // In the background the server pushes this phone again (at once for what rings).
+            RunEvent::WindowEvent {
+                event: WindowEvent::Suspended,
+                ..
+            } => set_background(app, true),
+            RunEvent::WindowEvent {
+                event: WindowEvent::Resumed,
+                ..
+            } => set_background(app, false),
+            _ => {}
         })
         .build()
+}
+
+/// Tells the engine (and through it the server) that the app left or re-entered the
+/// foreground.
+fn set_background<R: Runtime>(app: &AppHandle<R>, background: bool) {
+    if let Some(engine) = app.try_state::<App>().map(|s| s.inner().clone()) {
+        tauri::async_runtime::spawn(async move { engine.set_background(background).await });
+    }
 }
 
 /// Hands the native side its channel to Rust; it then asks for permission, registers for
