@@ -486,7 +486,11 @@ background: boolean, } | { "type": "app_state",
 /**
  * In the background.
  */
-background: boolean, } | { "type": "set_available", 
+background: boolean, 
+/**
+ * This device's push registration, when it was made after `hello` (as in `hello`).
+ */
+device_id?: DeviceId | null, } | { "type": "set_available", 
 /**
  * Available (true) or not.
  */
@@ -554,7 +558,11 @@ background: boolean, } | { "type": "app_state",
 /**
  * In the background.
  */
-background: boolean, } | { "type": "set_available", 
+background: boolean, 
+/**
+ * This device's push registration, when it was made after `hello` (as in `hello`).
+ */
+device_id?: DeviceId | null, } | { "type": "set_available", 
 /**
  * Available (true) or not.
  */

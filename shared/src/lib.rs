@@ -934,6 +934,9 @@ pub enum OperatorAction {
     AppState {
         /// In the background.
         background: bool,
+        /// This device's push registration, when it was made after `hello` (as in `hello`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device_id: Option<DeviceId>,
     },
     /// Live Help Available / Not Available.
     SetAvailable {

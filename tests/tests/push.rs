@@ -24,6 +24,7 @@ switchboard_e2e::on_both_databases!(
     a_restart_mid_send_still_delivers,
     ring_groups_ring_in_turn,
     an_app_that_leaves_the_foreground_is_pushed_again,
+    the_app_registers_its_phone_and_says_when_it_is_in_the_background,
 );
 
 struct Rig {
@@ -714,4 +715,83 @@ async fn an_app_that_leaves_the_foreground_is_pushed_again(db: Db) {
     let (_v3, chat3) = request_chat(&rig, "Kim").await;
     rig.apns.wait_for(3, WAIT).await;
     assert_eq!(apns_for(chat3), 1);
+}
+
+/// Waits (up to 10 s) until the app's snapshot satisfies `pred`.
+async fn until(app: &App, what: &str, pred: impl Fn(&switchboard_core::ui::UiSnapshot) -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !pred(&app.snapshot()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The engine side: the app registers its phone while connected (so its open connection
+/// speaks for it at once) and reports the background; the server pushes accordingly.
+async fn the_app_registers_its_phone_and_says_when_it_is_in_the_background(db: Db) {
+    let rig = rig(db).await;
+    let lena = rig.server.operator("Lena").await;
+    let dir = std::env::temp_dir().join(format!(
+        "sb-push-app-{}-{}",
+        std::process::id(),
+        lena.operator.id
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cache = switchboard_core::cache::Cache::open(&dir.join("cache.sqlite3")).unwrap();
+    let app = App::with_cache(cache, std::sync::Arc::new(|_| {})).unwrap();
+    app.sign_in(
+        &rig.server.base,
+        &lena.operator.email,
+        switchboard_e2e::OPERATOR_PASSWORD,
+    )
+    .await
+    .unwrap();
+    until(&app, "online", |s| {
+        s.connection == switchboard_core::ui::ConnectionState::Online
+    })
+    .await;
+    app.set_available(true).await.unwrap();
+    let token = format!("{:0>64}", hex("Lena's iPhone"));
+    let device = app
+        .register_push_token(PushPlatform::Apns, &token)
+        .await
+        .unwrap();
+    assert_eq!(device.operator_id, lena.operator.id);
+    let pushed = |chat: ChatId| {
+        rig.apns
+            .requests()
+            .into_iter()
+            .filter(|r| r.token == token && r.switchboard()["chat_id"] == chat.0)
+            .count()
+    };
+
+    // Registered after connecting, and yet the open app rings in place of the phone.
+    let (_v1, chat1) = request_chat(&rig, "Mo").await;
+    until(&app, "the request in the app", |s| {
+        s.requests.iter().any(|r| r.id == chat1)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        pushed(chat1),
+        0,
+        "no push while the app is in the foreground"
+    );
+
+    // The app goes to the background: the phone gets the ringing request by push.
+    app.set_background(true).await;
+    rig.apns.wait_for(1, WAIT).await;
+    assert_eq!(pushed(chat1), 1);
+    app.set_background(false).await;
+    let (_v2, chat2) = request_chat(&rig, "Nia").await;
+    until(&app, "the second request in the app", |s| {
+        s.requests.iter().any(|r| r.id == chat2)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(pushed(chat2), 0, "back in the foreground");
+    let _ = std::fs::remove_dir_all(&dir);
 }

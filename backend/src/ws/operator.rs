@@ -306,6 +306,7 @@ impl Session {
     async fn handle(&mut self, action: OperatorAction) -> Result<Reply, Error> {
         let chats = &self.state.chats;
         let me = operator_actor(&self.operator);
+        let me_id = self.operator.id;
         let (chat, action) = match action {
             OperatorAction::Ping => return Ok(Reply::Msg(Box::new(OperatorServerMsg::Pong))),
             OperatorAction::Hello { .. } => {
@@ -318,7 +319,21 @@ impl Session {
                 self.operator = chats.set_available(self.operator.id, available).await?;
                 return Ok(Reply::Ack(None));
             }
-            OperatorAction::AppState { background } => {
+            OperatorAction::AppState {
+                background,
+                device_id,
+            } => {
+                // A device registered after hello: this connection speaks for it from now on.
+                if let Some(new) = device_id.filter(|d| Some(*d) != self.device) {
+                    let mine = crate::store::push::devices_of(&self.state.store.read, me_id)
+                        .await?
+                        .iter()
+                        .any(|d| d.id == new);
+                    if mine {
+                        self.online = None;
+                        self.device = Some(new);
+                    }
+                }
                 if let Some(device) = self.device {
                     if background {
                         let was_online = self.online.take().is_some(); // the guard drops here

@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchboard_shared::{
-    Author, CannedId, CannedMessage, ChatEventKind, ChatId, ChatStatus, ChatSummary, ErrorCode,
-    OfflineMessage, OperatorServerMsg, PushAction, PushActionResponse, PushDevice, PushPlatform,
-    RegisterDeviceRequest, VisitorId, VisitorProfile,
+    Author, CannedId, CannedMessage, ChatEventKind, ChatId, ChatStatus, ChatSummary, DeviceId,
+    ErrorCode, OfflineMessage, OperatorServerMsg, PushAction, PushActionResponse, PushDevice,
+    PushPlatform, RegisterDeviceRequest, VisitorId, VisitorProfile,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -67,8 +67,14 @@ struct Data {
 /// Asks the connection task to send the outbox; the reply is the result of item `wait`.
 struct Flush {
     wait: Option<(i64, oneshot::Sender<Result<(), CommandError>>)>,
-    /// The app moved to the background (true) or the foreground: tell the server.
-    background: Option<bool>,
+    /// The app moved to the background or registered its device: tell the server.
+    app_state: Option<AppStateChange>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum AppStateChange {
+    Background(bool),
+    Device(DeviceId),
 }
 
 fn cache_err(e: impl std::fmt::Display) -> CommandError {
@@ -424,6 +430,9 @@ impl App {
         if let Some(s) = self.data().session.as_mut() {
             s.device_id = Some(device.id);
         }
+        // The open connection speaks for this device from now on: no pushes while in the
+        // foreground.
+        self.tell_link(AppStateChange::Device(device.id)).await;
         Ok(device)
     }
 
@@ -438,17 +447,25 @@ impl App {
             }
             _ => false,
         };
+        if changed {
+            self.tell_link(AppStateChange::Background(background)).await;
+        }
+    }
+
+    /// Passes an app state change to the live connection (offline, the next `hello` carries
+    /// it).
+    async fn tell_link(&self, change: AppStateChange) {
         let link = self
             .inner
             .link
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if let (true, Some(link)) = (changed, link) {
+        if let Some(link) = link {
             let _ = link
                 .send(Flush {
                     wait: None,
-                    background: Some(background),
+                    app_state: Some(change),
                 })
                 .await;
         }
@@ -508,7 +525,7 @@ impl App {
         if link
             .send(Flush {
                 wait: Some((id, tx)),
-                background: None,
+                app_state: None,
             })
             .await
             .is_err()
@@ -625,8 +642,12 @@ impl App {
                 },
                 flush = rx.recv() => match flush {
                     None => return Break(()),
-                    Some(Flush { background: Some(background), .. }) => {
-                        if conn.set_background(background).await.is_err() {
+                    Some(Flush { app_state: Some(change), .. }) => {
+                        let sent = match change {
+                            AppStateChange::Background(b) => conn.set_background(b).await,
+                            AppStateChange::Device(d) => conn.set_device(d).await,
+                        };
+                        if sent.is_err() {
                             return Continue(());
                         }
                     }

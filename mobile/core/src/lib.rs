@@ -651,9 +651,22 @@ impl Connection {
     /// device is pushed again. Kept for reconnects.
     pub async fn set_background(&mut self, background: bool) -> Result<()> {
         self.session.background = background;
-        self.request(OperatorAction::AppState { background })
-            .await
-            .map(|_| ())
+        self.send_app_state().await
+    }
+
+    /// Tells the server which device this connection speaks for (registered after it
+    /// connected), and whether the app is in the background.
+    pub async fn set_device(&mut self, device_id: DeviceId) -> Result<()> {
+        self.session.device_id = Some(device_id);
+        self.send_app_state().await
+    }
+
+    async fn send_app_state(&mut self) -> Result<()> {
+        let action = OperatorAction::AppState {
+            background: self.session.background,
+            device_id: self.session.device_id,
+        };
+        self.request(action).await.map(|_| ())
     }
 
     /// Sends a message with a fresh client id; returns its `seq`.
