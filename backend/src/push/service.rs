@@ -163,8 +163,7 @@ impl Push {
             }),
         };
         tokio::spawn(push.clone().worker());
-        tokio::spawn(push.clone().ring_again());
-        tokio::spawn(push.clone().widen_rings());
+        tokio::spawn(push.clone().escalate());
         Ok(push)
     }
 
@@ -267,12 +266,14 @@ impl Push {
         }
     }
 
-    fn stored(&self) -> StoredPushSettings {
-        self.inner
+    /// (ring again after, next group after), in seconds.
+    fn escalation(&self) -> (u32, u32) {
+        let s = self
+            .inner
             .settings
             .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+            .unwrap_or_else(|p| p.into_inner());
+        (s.ring_again_after_secs, s.next_group_after_secs)
     }
 
     /// Rings the chat's devices `how` says; returns how many.
@@ -280,7 +281,7 @@ impl Push {
         let now = now_ms();
         let ttl = self.inner.config.action_ttl.as_millis() as i64;
         let store = &self.inner.store;
-        let step = i64::from(self.stored().next_group_after_secs) * 1000;
+        let step = i64::from(self.escalation().1) * 1000;
         let candidates = db::ring_targets(&store.read, chat.id).await?;
         // With ring groups on: the groups due by now (None: every group).
         let due = if step == 0 {
@@ -384,18 +385,15 @@ impl Push {
         Ok(())
     }
 
-    /// Rings a request once more when nobody accepted it in time.
-    async fn ring_again(self) {
+    /// Escalation, checked every second for the chats still ringing: with ring groups on,
+    /// the devices of each group as its turn comes (or as the groups before it decline), once
+    /// per device; and a ring again, once per chat, when nobody accepted in time.
+    async fn escalate(self) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            let secs = self
-                .inner
-                .settings
-                .read()
-                .map(|s| s.ring_again_after_secs)
-                .unwrap_or(0);
-            if secs == 0 {
+            let (again_secs, group_secs) = self.escalation();
+            if again_secs == 0 && group_secs == 0 {
                 continue;
             }
             let Ok(waiting) = chats::with_status(&self.inner.store.read, ChatStatus::Waiting).await
@@ -406,15 +404,26 @@ impl Push {
             if let Ok(mut rung) = self.inner.rung_again.lock() {
                 rung.retain(|id| waiting.iter().any(|c| c.id == *id));
             }
-            let cutoff = now_ms() - i64::from(secs) * 1000;
-            for chat in waiting.into_iter().filter(|c| c.created_at < cutoff) {
-                let first = self
-                    .inner
-                    .rung_again
-                    .lock()
-                    .map(|mut s| s.insert(chat.id))
-                    .unwrap_or(false);
-                if first {
+            let cutoff = now_ms() - i64::from(again_secs) * 1000;
+            for chat in waiting {
+                if group_secs > 0 {
+                    match self.ring(&chat, Ring::Widen).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(chat = %chat.id, devices = n, "push: ringing the next group")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "push: ringing the next group failed"),
+                    }
+                }
+                let again = again_secs > 0
+                    && chat.created_at < cutoff
+                    && self
+                        .inner
+                        .rung_again
+                        .lock()
+                        .map(|mut s| s.insert(chat.id))
+                        .unwrap_or(false);
+                if again {
                     tracing::info!(chat = %chat.id, "push: nobody accepted yet, ringing again");
                     if let Err(e) = self.ring(&chat, Ring::Again).await {
                         tracing::warn!(error = %e, "push: ringing again failed");
@@ -437,31 +446,6 @@ impl Push {
         for chat in waiting {
             if let Err(e) = self.ring(&chat, Ring::WidenTo(device)).await {
                 tracing::warn!(error = %e, chat = %chat.id, "push: ringing a device that left failed");
-            }
-        }
-    }
-
-    /// With ring groups on, rings the devices of each group as its turn comes (or as the
-    /// groups before it decline), once per device and chat.
-    async fn widen_rings(self) {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            if self.stored().next_group_after_secs == 0 {
-                continue;
-            }
-            let Ok(waiting) = chats::with_status(&self.inner.store.read, ChatStatus::Waiting).await
-            else {
-                continue;
-            };
-            for chat in waiting {
-                match self.ring(&chat, Ring::Widen).await {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        tracing::info!(chat = %chat.id, devices = n, "push: ringing the next group")
-                    }
-                    Err(e) => tracing::warn!(error = %e, "push: ringing the next group failed"),
-                }
             }
         }
     }

@@ -14,7 +14,7 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use switchboard_shared::{
     ChatEventKind, ChatId, ChatStatus, DeviceId, ErrorCode, MAX_FRAME_BYTES, OperatorAction,
-    OperatorProfile, OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
+    OperatorId, OperatorProfile, OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
 };
 use tracing::Instrument;
 
@@ -99,16 +99,10 @@ async fn session(state: AppState, socket: WebSocket) {
     };
     let span = tracing::info_span!("operator", operator = %operator.id);
     // While this connection is up and the app in the foreground, its device rings here
-    // rather than by push. Only the operator's own devices count.
-    let device = match device_id {
-        Some(device) => {
-            match crate::store::push::devices_of(&state.store.read, operator.id).await {
-                Ok(devices) if devices.iter().any(|d| d.id == device) => Some(device),
-                _ => None,
-            }
-        }
-        None => None,
-    };
+    // rather than by push.
+    let device = own_device(&state, operator.id, device_id)
+        .await
+        .unwrap_or_default();
     let online = device
         .filter(|_| !background)
         .map(|d| state.hub.device_online(d));
@@ -121,20 +115,6 @@ async fn session(state: AppState, socket: WebSocket) {
         online,
     };
     let result = session.run(&mut conn, resume).instrument(span).await;
-    // The app is gone from this device: what rings now reaches it by push. (Not when the
-    // server is shutting down: every app reconnects to the next one in seconds.)
-    let shutting_down = *session.state.closing.borrow();
-    let was_online = session.online.take().is_some(); // the guard drops here
-    if was_online
-        && !shutting_down
-        && let Some(device) = session.device
-    {
-        session
-            .state
-            .push
-            .device_left(session.operator.id, device)
-            .await;
-    }
     match result {
         Ok(Some(close)) => conn.close(close.0, close.1).await,
         Ok(None) => conn.close(1000, "bye").await,
@@ -148,9 +128,36 @@ async fn session(state: AppState, socket: WebSocket) {
             conn.close(1011, "internal error").await;
         }
     }
+    // The app is gone from this device: what rings now reaches it by push. (Not when the
+    // server is shutting down: every app reconnects to the next one in seconds.)
+    if !*session.state.closing.borrow() {
+        session.leave_foreground().await;
+    }
+}
+
+/// `device` if it is one of the operator's own push devices (any other id is ignored).
+async fn own_device(
+    state: &AppState,
+    operator: OperatorId,
+    device: Option<DeviceId>,
+) -> Result<Option<DeviceId>, Error> {
+    let Some(device) = device else {
+        return Ok(None);
+    };
+    let devices = crate::store::push::devices_of(&state.store.read, operator).await?;
+    Ok(devices.iter().any(|d| d.id == device).then_some(device))
 }
 
 impl Session {
+    /// The device stops counting as online; if this connection held it, the requests ringing
+    /// now reach it by push.
+    async fn leave_foreground(&mut self) {
+        let was_online = self.online.take().is_some(); // the guard drops here
+        if was_online && let Some(device) = self.device {
+            self.state.push.device_left(self.operator.id, device).await;
+        }
+    }
+
     async fn run(
         &mut self,
         conn: &mut Conn,
@@ -324,25 +331,16 @@ impl Session {
                 device_id,
             } => {
                 // A device registered after hello: this connection speaks for it from now on.
-                if let Some(new) = device_id.filter(|d| Some(*d) != self.device) {
-                    let mine = crate::store::push::devices_of(&self.state.store.read, me_id)
-                        .await?
-                        .iter()
-                        .any(|d| d.id == new);
-                    if mine {
-                        self.online = None;
-                        self.device = Some(new);
-                    }
+                if let Some(new) = device_id.filter(|d| Some(*d) != self.device)
+                    && let Some(new) = own_device(&self.state, me_id, Some(new)).await?
+                {
+                    self.online = None;
+                    self.device = Some(new);
                 }
-                if let Some(device) = self.device {
-                    if background {
-                        let was_online = self.online.take().is_some(); // the guard drops here
-                        if was_online {
-                            self.state.push.device_left(self.operator.id, device).await;
-                        }
-                    } else if self.online.is_none() {
-                        self.online = Some(self.state.hub.device_online(device));
-                    }
+                if background {
+                    self.leave_foreground().await;
+                } else if let (Some(device), None) = (self.device, &self.online) {
+                    self.online = Some(self.state.hub.device_online(device));
                 }
                 return Ok(Reply::Ack(None));
             }
