@@ -851,6 +851,12 @@ async fn a_visitor_who_leaves_before_an_answer_is_missed(db: Db) {
     drop(visitor);
     let mut visitor = Visitor::connect_as(&server.base, Some(token), None).await;
     tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    let events = server.admin.chat_events(chat, 0).await.unwrap();
+    assert_eq!(
+        events.last().unwrap().status,
+        ChatStatus::Waiting,
+        "still ringing after the grace period: {events:?}"
+    );
     assert!(op.state.requests.contains_key(&chat));
     // …closing the tab does not: the request stops ringing and the chat is missed.
     visitor
