@@ -316,7 +316,9 @@ impl Push {
         if !db::still_ringing(&mut tx, chat.id, postgres).await? {
             return Ok(0);
         }
-        let targets = if matches!(how, Ring::Widen | Ring::WidenTo(_)) {
+        // Each device once per chat, but for a ring again (the escalation sweep may have
+        // rung the first group just before the first ring got here).
+        let targets = if how != Ring::Again {
             let rung = db::rung_devices(&mut tx, chat.id).await?;
             targets
                 .into_iter()
