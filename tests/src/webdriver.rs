@@ -201,10 +201,24 @@ impl Browser {
     }
 
     /// Polls a script until it returns something truthy (up to 15 s); returns that value.
+    /// An element that a re-render detached while it was being returned counts as not yet.
     pub async fn wait(&self, what: &str, script: &str, args: Value) -> Value {
         let deadline = std::time::Instant::now() + Duration::from_secs(15);
         loop {
-            let v = self.js(script, args.clone()).await;
+            let answer = self
+                .post_raw(
+                    "/execute/sync",
+                    json!({ "script": script, "args": args.clone() }),
+                )
+                .await;
+            let v = match answer["value"]["error"].as_str() {
+                None => answer["value"].clone(),
+                Some("stale element reference") => Value::Null,
+                Some(err) => panic!(
+                    "webdriver /execute/sync: {err}: {}",
+                    answer["value"]["message"]
+                ),
+            };
             let truthy =
                 !matches!(&v, Value::Null | Value::Bool(false)) && v != json!("") && v != json!(0);
             if truthy {
