@@ -49,12 +49,11 @@ pub struct AppState {
 /// The whole HTTP surface.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .merge(http::widget::router())
+        .merge(http::widget::router(&state))
         .merge(http::auth::router())
         .merge(http::operator::router())
         .merge(http::admin::router())
         .merge(http::push::router())
-        .route("/api/widget/ws", get(ws::visitor::upgrade))
         .route("/api/operator/ws", get(ws::operator::upgrade))
         .fallback(|| async { Error::not_found("route") })
         .layer(DefaultBodyLimit::max(MAX_FRAME_BYTES))

@@ -444,7 +444,12 @@ max_chats_per_operator: number,
 /**
  * How long a request rings before the visitor is offered "Leave a message" (seconds).
  */
-ring_timeout_secs: number, };
+ring_timeout_secs: number, 
+/**
+ * The sites allowed to use the widget, as origins (`https://shop.example.com`); empty:
+ * any site. Pages served by Switchboard itself are always allowed.
+ */
+widget_origins: Array<string>, };
 
 export type ResumeFrom = { 
 /**

@@ -600,7 +600,14 @@ pub struct Settings {
     pub max_chats_per_operator: u32,
     /// How long a request rings before the visitor is offered "Leave a message" (seconds).
     pub ring_timeout_secs: u32,
+    /// The sites allowed to use the widget, as origins (`https://shop.example.com`); empty:
+    /// any site. Pages served by Switchboard itself are always allowed.
+    #[serde(default)]
+    pub widget_origins: Vec<String>,
 }
+
+/// How many widget origins the settings hold at most.
+pub const MAX_WIDGET_ORIGINS: usize = 100;
 
 /// A ready-made answer operators insert with one tap (`/api/operator/canned`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

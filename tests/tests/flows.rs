@@ -30,6 +30,7 @@ switchboard_e2e::on_both_databases!(
     signing_out_everywhere_ends_live_help,
     an_operator_leading_chats_cannot_be_deleted,
     client_ids_are_scoped_by_author_and_survive_the_end,
+    only_allowed_sites_may_use_the_widget,
 );
 
 /// An operator with Live Help Available and a live connection.
@@ -1050,4 +1051,116 @@ async fn client_ids_are_scoped_by_author_and_survive_the_end(db: Db) {
         matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::IllegalTransition)
     );
     assert_eq!(message_count(&server).await, 2);
+}
+
+/// The admin's `widget_origins`: browsers on other sites are refused (HTTP and WebSocket);
+/// allowed sites, Switchboard's own pages and non-browser clients are not.
+async fn only_allowed_sites_may_use_the_widget(db: Db) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let server = TestServer::start(db).await;
+    let http = reqwest::Client::new();
+    let status_url = format!("{}/api/widget/status", server.base);
+    let from = |origin: &str| http.get(&status_url).header("origin", origin).send();
+    // Any site by default.
+    assert_eq!(
+        from("https://evil.example.test").await.unwrap().status(),
+        200
+    );
+
+    // Bad entries are refused and change nothing.
+    let settings = server.admin.settings().await.unwrap();
+    assert!(settings.widget_origins.is_empty());
+    for bad in [
+        "shop.example.test",
+        "https://shop.example.test/page",
+        "ftp://shop.example.test",
+        "https://",
+    ] {
+        let err = server
+            .admin
+            .put_settings(&Settings {
+                widget_origins: vec![bad.into()],
+                ..settings.clone()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(ErrorCode::InvalidInput), "{bad}");
+    }
+    assert!(
+        server
+            .admin
+            .settings()
+            .await
+            .unwrap()
+            .widget_origins
+            .is_empty()
+    );
+    // Entries are normalized: lower case, no trailing slash, each once.
+    let saved = server
+        .admin
+        .put_settings(&Settings {
+            widget_origins: vec![
+                " https://Shop.Example.test/ ".into(),
+                "https://shop.example.test".into(),
+                "http://localhost:3000".into(),
+            ],
+            ..settings.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        saved.widget_origins,
+        ["https://shop.example.test", "http://localhost:3000"]
+    );
+
+    // HTTP: another site is refused with a typed error; the allowed ones, the server's own
+    // pages and clients without an Origin are served.
+    let refused = from("https://evil.example.test").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let err: switchboard_shared::ApiError = refused.json().await.unwrap();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert_eq!(
+        from("https://shop.example.test").await.unwrap().status(),
+        200
+    );
+    assert_eq!(from(&server.base).await.unwrap().status(), 200);
+    assert_eq!(http.get(&status_url).send().await.unwrap().status(), 200);
+    let leave = http
+        .post(format!("{}/api/widget/offline-messages", server.base))
+        .header("origin", "https://evil.example.test")
+        .json(&LeaveMessageRequest {
+            visitor_token: None,
+            name: "Spam".into(),
+            email: "spam@example.test".into(),
+            text: "Buy now".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(leave.status(), 403);
+    let session = server.operator("Uma").await;
+    assert!(
+        session.offline_messages().await.unwrap().is_empty(),
+        "nothing stored"
+    );
+
+    // WebSocket: the handshake from another site is refused; from an allowed site it opens.
+    let ws_url = format!(
+        "{}/api/widget/ws",
+        server.base.replacen("http://", "ws://", 1)
+    );
+    let handshake = |origin: &'static str| {
+        let mut req = ws_url.clone().into_client_request().unwrap();
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        tokio_tungstenite::connect_async(req)
+    };
+    match handshake("https://evil.example.test").await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 403),
+        other => panic!("expected a refused handshake, got {:?}", other.map(|_| ())),
+    }
+    assert!(handshake("http://localhost:3000").await.is_ok());
+    // The test's own visitor client sends no Origin (not a browser): unaffected.
+    let mut v = Visitor::connect(&server.base).await;
+    assert!(matches!(v.welcome, VisitorServerMsg::Welcome { .. }));
+    v.send(&switchboard_shared::VisitorClientMsg::Ping).await;
 }

@@ -138,9 +138,11 @@ async fn put_settings(
     _: Admin,
     Body(new): Body<Settings>,
 ) -> Result<Json<Settings>, Error> {
+    let widget_origins = crate::http::widget::normalize_origins(&new.widget_origins)?;
     let new = Settings {
         operator_name: field(&new.operator_name, "operator_name", 100)?,
         default_invitation: field(&new.default_invitation, "default_invitation", 1000)?,
+        widget_origins,
         ..new
     };
     if !(1..=50).contains(&new.max_chats_per_operator) {

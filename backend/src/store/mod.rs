@@ -150,6 +150,7 @@ pub mod settings {
                 .into(),
             max_chats_per_operator: 3,
             ring_timeout_secs: 120,
+            widget_origins: Vec::new(),
         }
     }
 
