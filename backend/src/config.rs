@@ -38,6 +38,12 @@ pub struct Config {
     /// How long a notification's Accept / Queue / Decline works, in seconds
     /// (`SWITCHBOARD_PUSH_ACTION_TTL_SECS`).
     pub push_action_ttl_secs: u64,
+    /// The key that encrypts stored secrets (push credentials): 64 hex characters
+    /// (`SWITCHBOARD_SECRET_KEY`). When unset, it is read from `secret_key_file`.
+    pub secret_key: Option<String>,
+    /// Where the secret key is kept when `secret_key` is unset (`SWITCHBOARD_SECRET_KEY_FILE`),
+    /// default `switchboard.key`; created (mode 0600) on first start.
+    pub secret_key_file: std::path::PathBuf,
 }
 
 impl Default for Config {
@@ -53,6 +59,8 @@ impl Default for Config {
             apns_url: None,
             fcm_url: None,
             push_action_ttl_secs: 300,
+            secret_key: None,
+            secret_key_file: "switchboard.key".into(),
         }
     }
 }
@@ -73,6 +81,11 @@ impl std::fmt::Debug for Config {
             .field("apns_url", &self.apns_url)
             .field("fcm_url", &self.fcm_url)
             .field("push_action_ttl_secs", &self.push_action_ttl_secs)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("secret_key_file", &self.secret_key_file)
             .finish()
     }
 }
@@ -139,6 +152,12 @@ impl Config {
             config.push_action_ttl_secs = v
                 .parse()
                 .map_err(|e| Error::Config(format!("SWITCHBOARD_PUSH_ACTION_TTL_SECS={v}: {e}")))?;
+        }
+        if let Some(v) = var("SWITCHBOARD_SECRET_KEY") {
+            config.secret_key = Some(v);
+        }
+        if let Some(v) = var("SWITCHBOARD_SECRET_KEY_FILE") {
+            config.secret_key_file = v.into();
         }
         if let Some(v) = var("SWITCHBOARD_LOG") {
             config.log = v;

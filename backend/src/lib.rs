@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod hub;
 pub mod push;
+pub mod secret;
 pub mod store;
 pub mod ws;
 
@@ -68,6 +69,7 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     let settings = Arc::new(RwLock::new(store::settings::load(&store.read).await?));
     let hub = hub::Hub::default();
     let push_config = push::service::PushConfig {
+        sealer: Arc::new(secret::Sealer::from_config(&config)?),
         apns_base_url: config.apns_url.clone(),
         fcm_base_url: config.fcm_url.clone(),
         action_ttl: std::time::Duration::from_secs(config.push_action_ttl_secs),

@@ -59,7 +59,8 @@ pub struct TestServer {
     pub state: AppState,
     /// The admin's session.
     pub admin: Session,
-    config: Config,
+    /// How it was started.
+    pub config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     dir: PathBuf,
@@ -124,6 +125,7 @@ impl TestServer {
             database_url,
             admin_email: "admin@example.test".into(),
             admin_password: Some(ADMIN_PASSWORD.into()),
+            secret_key_file: dir.join("switchboard.key"),
             ..Config::default()
         };
         tweak(&mut config);

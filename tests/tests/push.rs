@@ -463,6 +463,26 @@ async fn a_restart_mid_send_still_delivers(db: Db) {
     let (_v, chat) = request_chat(&rig, "Bea").await;
     rig.apns.wait_for(1, WAIT).await;
     attempts(&rig, chat, 1).await; // the failure is recorded
+    // The credentials are stored encrypted, under a key that is not in the database…
+    let (stored,): (String,) = sqlx::query_as("select value from settings where key = 'push'")
+        .fetch_one(&rig.server.state.store.read)
+        .await
+        .unwrap();
+    assert!(stored.contains("\"sealed\""), "{stored}");
+    assert!(!stored.contains("PRIVATE KEY") && !stored.contains("private_key"));
+    // …without which the server will not start on this database…
+    let wrong = switchboard_backend::config::Config {
+        secret_key: Some("00".repeat(32)),
+        ..rig.server.config.clone()
+    };
+    match switchboard_backend::init(wrong).await {
+        Err(switchboard_backend::error::Error::Config(msg)) => {
+            assert!(msg.contains("secret key"), "{msg}")
+        }
+        Err(e) => panic!("expected a configuration error, got {e}"),
+        Ok(_) => panic!("started with the wrong secret key"),
+    }
+    // …and with which a restart reads them back and delivers.
     rig.server.restart().await;
     let reqs = rig.apns.wait_for(2, Duration::from_secs(15)).await;
     assert_eq!(reqs[1].status, 200);
@@ -477,6 +497,30 @@ async fn a_restart_mid_send_still_delivers(db: Db) {
             .count(),
         1,
         "delivered once"
+    );
+
+    // Settings saved in the clear by an older version are read, and saved again encrypted.
+    let plain = switchboard_backend::push::service::StoredPushSettings {
+        apns: Some(test_apns_credentials(TOPIC)),
+        ..Default::default()
+    };
+    sqlx::query("update settings set value = $1 where key = 'push'")
+        .bind(serde_json::to_string(&plain).unwrap())
+        .execute(&rig.server.state.store.write)
+        .await
+        .unwrap();
+    rig.server.restart().await;
+    let (stored,): (String,) = sqlx::query_as("select value from settings where key = 'push'")
+        .fetch_one(&rig.server.state.store.read)
+        .await
+        .unwrap();
+    assert!(stored.contains("\"sealed\"") && !stored.contains("PRIVATE KEY"));
+    rig.apns.clear_requests();
+    let (_v2, chat2) = request_chat(&rig, "Cal").await;
+    let reqs = rig.apns.wait_for(1, WAIT).await;
+    assert_eq!(
+        (reqs[0].status, reqs[0].switchboard()["chat_id"].clone()),
+        (200, serde_json::json!(chat2.0))
     );
 }
 

@@ -69,8 +69,10 @@ enum Ring {
 
 /// Where the providers are (configurable so tests reach local servers) and how long action
 /// tokens last.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PushConfig {
+    /// Encrypts the stored settings (they hold the credentials).
+    pub sealer: Arc<crate::secret::Sealer>,
     /// APNs base URL override.
     pub apns_base_url: Option<String>,
     /// FCM base URL override.
@@ -147,9 +149,7 @@ fn view(s: &StoredPushSettings) -> PushSettingsView {
 impl Push {
     /// Loads the settings and starts the delivery worker.
     pub async fn start(store: Store, hub: Hub, config: PushConfig) -> Result<Push, Error> {
-        let settings: StoredPushSettings = crate::store::settings::load_key(&store.read, "push")
-            .await?
-            .unwrap_or_default();
+        let settings = load_settings(&store, &config.sealer).await?;
         let senders = build_senders(&settings, &config);
         let push = Push {
             inner: Arc::new(Inner {
@@ -218,7 +218,7 @@ impl Push {
             }
             next.next_group_after_secs = secs;
         }
-        crate::store::settings::save_key(&self.inner.store.write, "push", &next).await?;
+        save_settings(&self.inner.store, &self.inner.config.sealer, &next).await?;
         let senders = build_senders(&next, &self.inner.config);
         *self
             .inner
@@ -495,6 +495,48 @@ impl Push {
         db::record(&self.inner.store.write, &outcomes, now_ms()).await?;
         Ok(n)
     }
+}
+
+/// What `settings` holds under "push": the settings JSON, encrypted.
+#[derive(Serialize, Deserialize)]
+struct SealedSettings {
+    sealed: String,
+}
+
+const SETTINGS_PURPOSE: &str = "push settings";
+
+async fn save_settings(
+    store: &Store,
+    sealer: &crate::secret::Sealer,
+    settings: &StoredPushSettings,
+) -> Result<(), Error> {
+    let json = serde_json::to_vec(settings).map_err(|e| Error::Internal(e.to_string()))?;
+    let sealed = SealedSettings {
+        sealed: sealer.seal(SETTINGS_PURPOSE, &json),
+    };
+    crate::store::settings::save_key(&store.write, "push", &sealed).await
+}
+
+/// The stored settings; ones saved in the clear (before encryption came) are read and saved
+/// again encrypted.
+async fn load_settings(
+    store: &Store,
+    sealer: &crate::secret::Sealer,
+) -> Result<StoredPushSettings, Error> {
+    let Some(stored) =
+        crate::store::settings::load_key::<serde_json::Value>(&store.read, "push").await?
+    else {
+        return Ok(StoredPushSettings::default());
+    };
+    let unreadable = |e: serde_json::Error| Error::Internal(format!("push settings: {e}"));
+    if let Ok(SealedSettings { sealed }) = serde_json::from_value(stored.clone()) {
+        let json = sealer.open(SETTINGS_PURPOSE, &sealed)?;
+        return serde_json::from_slice(&json).map_err(unreadable);
+    }
+    let settings: StoredPushSettings = serde_json::from_value(stored).map_err(unreadable)?;
+    save_settings(store, sealer, &settings).await?;
+    tracing::info!("push settings are now stored encrypted");
+    Ok(settings)
 }
 
 /// Sends one push and decides what happens next; writes nothing.
