@@ -44,6 +44,9 @@ pub struct Config {
     /// Where the secret key is kept when `secret_key` is unset (`SWITCHBOARD_SECRET_KEY_FILE`),
     /// default `switchboard.key`; created (mode 0600) on first start.
     pub secret_key_file: std::path::PathBuf,
+    /// The key used before `secret_key` (`SWITCHBOARD_SECRET_KEY_PREVIOUS`), to change keys:
+    /// secrets sealed with it are read and saved again under the current key.
+    pub secret_key_previous: Option<String>,
 }
 
 impl Default for Config {
@@ -61,6 +64,7 @@ impl Default for Config {
             push_action_ttl_secs: 300,
             secret_key: None,
             secret_key_file: "switchboard.key".into(),
+            secret_key_previous: None,
         }
     }
 }
@@ -86,6 +90,10 @@ impl std::fmt::Debug for Config {
                 &self.secret_key.as_ref().map(|_| "<redacted>"),
             )
             .field("secret_key_file", &self.secret_key_file)
+            .field(
+                "secret_key_previous",
+                &self.secret_key_previous.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -155,6 +163,9 @@ impl Config {
         }
         if let Some(v) = var("SWITCHBOARD_SECRET_KEY") {
             config.secret_key = Some(v);
+        }
+        if let Some(v) = var("SWITCHBOARD_SECRET_KEY_PREVIOUS") {
+            config.secret_key_previous = Some(v);
         }
         if let Some(v) = var("SWITCHBOARD_SECRET_KEY_FILE") {
             config.secret_key_file = v.into();

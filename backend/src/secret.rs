@@ -16,14 +16,35 @@ const PREFIX: &str = "v1.";
 /// Encrypts and decrypts stored secrets.
 pub struct Sealer {
     key: LessSafeKey,
+    /// The key before this one (while changing keys): opens, never seals.
+    previous: Option<LessSafeKey>,
+}
+
+/// A decrypted secret.
+pub struct Opened {
+    /// The plain text.
+    pub plain: Vec<u8>,
+    /// Sealed with the previous key: save it again.
+    pub stale: bool,
+}
+
+fn aes_key(bytes: &[u8; 32]) -> LessSafeKey {
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("a 32-byte AES-256 key"))
+}
+
+fn parse_key(text: &str) -> Result<[u8; 32], Error> {
+    hex::decode(text.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| Error::Config("a secret key must be 64 hex characters (32 bytes)".into()))
 }
 
 impl Sealer {
-    /// A sealer for 32 key bytes.
-    pub fn new(key: &[u8; 32]) -> Sealer {
-        let key = UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte AES-256 key");
+    /// A sealer for 32 key bytes (and the key before them, while changing keys).
+    pub fn new(key: &[u8; 32], previous: Option<&[u8; 32]>) -> Sealer {
         Sealer {
-            key: LessSafeKey::new(key),
+            key: aes_key(key),
+            previous: previous.map(aes_key),
         }
     }
 
@@ -33,13 +54,12 @@ impl Sealer {
             Some(key) => key.clone(),
             None => read_or_create(&config.secret_key_file)?,
         };
-        let bytes = hex::decode(text.trim())
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or_else(|| {
-                Error::Config("the secret key must be 64 hex characters (32 bytes)".into())
-            })?;
-        Ok(Sealer::new(&bytes))
+        let previous = config
+            .secret_key_previous
+            .as_deref()
+            .map(parse_key)
+            .transpose()?;
+        Ok(Sealer::new(&parse_key(&text)?, previous.as_ref()))
     }
 
     /// Encrypts `plain` bound to `purpose` (which must be given again to open it).
@@ -59,9 +79,9 @@ impl Sealer {
         format!("{PREFIX}{}", hex::encode(out))
     }
 
-    /// Decrypts what [`Sealer::seal`] made for `purpose`; a wrong key, purpose or a changed
-    /// text is an error.
-    pub fn open(&self, purpose: &str, sealed: &str) -> Result<Vec<u8>, Error> {
+    /// Decrypts what [`Sealer::seal`] made for `purpose` with this key or the previous one; a
+    /// wrong key, purpose or a changed text is an error.
+    pub fn open(&self, purpose: &str, sealed: &str) -> Result<Opened, Error> {
         let unreadable = || {
             Error::Config(format!(
                 "the stored {purpose} cannot be decrypted: the secret key \
@@ -74,13 +94,18 @@ impl Sealer {
             .filter(|b| b.len() > NONCE_LEN)
             .ok_or_else(unreadable)?;
         let (nonce, rest) = bytes.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| unreadable())?;
-        let mut buf = rest.to_vec();
-        let plain = self
-            .key
-            .open_in_place(nonce, Aad::from(purpose.as_bytes()), &mut buf)
-            .map_err(|_| unreadable())?;
-        Ok(plain.to_vec())
+        let keys = std::iter::once(&self.key).chain(self.previous.as_ref());
+        for (i, key) in keys.enumerate() {
+            let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| unreadable())?;
+            let mut buf = rest.to_vec();
+            if let Ok(plain) = key.open_in_place(nonce, Aad::from(purpose.as_bytes()), &mut buf) {
+                return Ok(Opened {
+                    plain: plain.to_vec(),
+                    stale: i > 0,
+                });
+            }
+        }
+        Err(unreadable())
     }
 }
 
@@ -130,7 +155,7 @@ mod tests {
 
     #[test]
     fn sealed_text_opens_only_with_its_key_and_purpose() {
-        let sealer = Sealer::new(&[7; 32]);
+        let sealer = Sealer::new(&[7; 32], None);
         let sealed = sealer.seal("push settings", b"-----BEGIN PRIVATE KEY-----");
         assert!(sealed.starts_with(PREFIX));
         assert!(!sealed.contains("PRIVATE"));
@@ -138,12 +163,11 @@ mod tests {
             sealed,
             sealer.seal("push settings", b"-----BEGIN PRIVATE KEY-----")
         );
-        assert_eq!(
-            sealer.open("push settings", &sealed).unwrap(),
-            b"-----BEGIN PRIVATE KEY-----"
-        );
+        let opened = sealer.open("push settings", &sealed).unwrap();
+        assert_eq!(opened.plain, b"-----BEGIN PRIVATE KEY-----");
+        assert!(!opened.stale);
         assert!(
-            Sealer::new(&[8; 32])
+            Sealer::new(&[8; 32], None)
                 .open("push settings", &sealed)
                 .is_err()
         );
@@ -160,6 +184,29 @@ mod tests {
     }
 
     #[test]
+    fn a_new_key_reads_what_the_previous_one_sealed() {
+        let old = Sealer::new(&[1; 32], None);
+        let sealed = old.seal("p", b"secret");
+        let changing = Sealer::new(&[2; 32], Some(&[1; 32]));
+        let opened = changing.open("p", &sealed).unwrap();
+        assert_eq!(
+            (opened.plain.as_slice(), opened.stale),
+            (&b"secret"[..], true)
+        );
+        let resealed = changing.seal("p", b"secret");
+        assert!(
+            old.open("p", &resealed).is_err(),
+            "new seals use the new key"
+        );
+        assert!(
+            !Sealer::new(&[2; 32], None)
+                .open("p", &resealed)
+                .unwrap()
+                .stale
+        );
+    }
+
+    #[test]
     fn the_key_file_is_created_once_and_read_back() {
         let dir = std::env::temp_dir().join(format!("sb-key-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -171,7 +218,7 @@ mod tests {
         let first = Sealer::from_config(&config).unwrap();
         let sealed = first.seal("p", b"secret");
         let again = Sealer::from_config(&config).unwrap();
-        assert_eq!(again.open("p", &sealed).unwrap(), b"secret");
+        assert_eq!(again.open("p", &sealed).unwrap().plain, b"secret");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -181,11 +228,19 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let bad = Config {
-            secret_key: Some("not hex".into()),
-            ..Config::default()
-        };
-        assert!(Sealer::from_config(&bad).is_err());
+        for bad in [
+            Config {
+                secret_key: Some("not hex".into()),
+                ..Config::default()
+            },
+            Config {
+                secret_key: Some("00".repeat(32)),
+                secret_key_previous: Some("abc".into()),
+                ..Config::default()
+            },
+        ] {
+            assert!(Sealer::from_config(&bad).is_err());
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -522,6 +522,22 @@ async fn a_restart_mid_send_still_delivers(db: Db) {
         (reqs[0].status, reqs[0].switchboard()["chat_id"].clone()),
         (200, serde_json::json!(chat2.0))
     );
+
+    // Changing keys: started with a new key and the previous one, the server reads the
+    // credentials and saves them again under the new key, which alone then suffices.
+    let old_key = std::fs::read_to_string(&rig.server.config.secret_key_file).unwrap();
+    rig.server.config.secret_key = Some("11".repeat(32));
+    rig.server.config.secret_key_previous = Some(old_key);
+    rig.server.restart().await;
+    rig.server.config.secret_key_previous = None;
+    rig.server.restart().await;
+    rig.apns.clear_requests();
+    let (_v3, chat3) = request_chat(&rig, "Dee").await;
+    let reqs = rig.apns.wait_for(1, WAIT).await;
+    assert_eq!(
+        (reqs[0].status, reqs[0].switchboard()["chat_id"].clone()),
+        (200, serde_json::json!(chat3.0))
+    );
 }
 
 /// Escalation: a request nobody accepts rings again after `ring_again_after_secs`, and the

@@ -530,8 +530,13 @@ async fn load_settings(
     };
     let unreadable = |e: serde_json::Error| Error::Internal(format!("push settings: {e}"));
     if let Ok(SealedSettings { sealed }) = serde_json::from_value(stored.clone()) {
-        let json = sealer.open(SETTINGS_PURPOSE, &sealed)?;
-        return serde_json::from_slice(&json).map_err(unreadable);
+        let opened = sealer.open(SETTINGS_PURPOSE, &sealed)?;
+        let settings = serde_json::from_slice(&opened.plain).map_err(unreadable)?;
+        if opened.stale {
+            save_settings(store, sealer, &settings).await?;
+            tracing::info!("push settings are now encrypted with the new secret key");
+        }
+        return Ok(settings);
     }
     let settings: StoredPushSettings = serde_json::from_value(stored).map_err(unreadable)?;
     save_settings(store, sealer, &settings).await?;
