@@ -497,12 +497,6 @@ impl Push {
     }
 }
 
-/// What `settings` holds under "push": the settings JSON, encrypted.
-#[derive(Serialize, Deserialize)]
-struct SealedSettings {
-    sealed: String,
-}
-
 const SETTINGS_PURPOSE: &str = "push settings";
 
 async fn save_settings(
@@ -511,14 +505,13 @@ async fn save_settings(
     settings: &StoredPushSettings,
 ) -> Result<(), Error> {
     let json = serde_json::to_vec(settings).map_err(|e| Error::Internal(e.to_string()))?;
-    let sealed = SealedSettings {
-        sealed: sealer.seal(SETTINGS_PURPOSE, &json),
-    };
+    // Stored under "push" as `{"sealed": "v1.…"}`: the settings JSON, encrypted.
+    let sealed = serde_json::json!({ "sealed": sealer.seal(SETTINGS_PURPOSE, &json) });
     crate::store::settings::save_key(&store.write, "push", &sealed).await
 }
 
-/// The stored settings; ones saved in the clear (before encryption came) are read and saved
-/// again encrypted.
+/// The stored settings. Ones saved in the clear (before encryption came) or under the
+/// previous secret key are saved again under the current key.
 async fn load_settings(
     store: &Store,
     sealer: &crate::secret::Sealer,
@@ -529,18 +522,19 @@ async fn load_settings(
         return Ok(StoredPushSettings::default());
     };
     let unreadable = |e: serde_json::Error| Error::Internal(format!("push settings: {e}"));
-    if let Ok(SealedSettings { sealed }) = serde_json::from_value(stored.clone()) {
-        let opened = sealer.open(SETTINGS_PURPOSE, &sealed)?;
-        let settings = serde_json::from_slice(&opened.plain).map_err(unreadable)?;
-        if opened.stale {
-            save_settings(store, sealer, &settings).await?;
-            tracing::info!("push settings are now encrypted with the new secret key");
-        }
-        return Ok(settings);
+    let (settings, save_again): (StoredPushSettings, bool) =
+        match stored.get("sealed").and_then(serde_json::Value::as_str) {
+            Some(sealed) => {
+                let opened = sealer.open(SETTINGS_PURPOSE, sealed)?;
+                let settings = serde_json::from_slice(&opened.plain).map_err(unreadable)?;
+                (settings, opened.stale)
+            }
+            None => (serde_json::from_value(stored).map_err(unreadable)?, true),
+        };
+    if save_again {
+        save_settings(store, sealer, &settings).await?;
+        tracing::info!("push settings saved again, encrypted under the current secret key");
     }
-    let settings: StoredPushSettings = serde_json::from_value(stored).map_err(unreadable)?;
-    save_settings(store, sealer, &settings).await?;
-    tracing::info!("push settings are now stored encrypted");
     Ok(settings)
 }
 

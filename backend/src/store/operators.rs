@@ -21,8 +21,13 @@ fn profile(row: &AnyRow) -> Result<OperatorProfile, Error> {
         name: row.try_get("name")?,
         is_admin: row.try_get::<i64, _>("is_admin")? != 0,
         available: row.try_get::<i64, _>("available")? != 0,
-        ring_group: u32::try_from(row.try_get::<i64, _>("ring_group")?).unwrap_or(1),
+        ring_group: ring_group(row)?,
     })
+}
+
+/// A row's `ring_group` column.
+pub fn ring_group(row: &AnyRow) -> Result<u32, Error> {
+    Ok(u32::try_from(row.try_get::<i64, _>("ring_group")?).unwrap_or(1))
 }
 
 /// How many operators exist.

@@ -142,7 +142,7 @@ pub async fn ring_targets(pool: &AnyPool, chat: ChatId) -> Result<Vec<Candidate>
         .map(|row| {
             Ok(Candidate {
                 target: target(row)?,
-                group: u32::try_from(row.try_get::<i64, _>("ring_group")?).unwrap_or(1),
+                group: super::operators::ring_group(row)?,
             })
         })
         .collect()
@@ -159,9 +159,7 @@ pub async fn ring_groups(pool: &AnyPool, chat: ChatId) -> Result<Vec<u32>, Error
     .bind(chat.0)
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| Ok(u32::try_from(row.try_get::<i64, _>(0)?).unwrap_or(1)))
-        .collect()
+    rows.iter().map(super::operators::ring_group).collect()
 }
 
 /// The devices rung for this chat so far (read inside the ringing transaction, so two rings

@@ -455,13 +455,7 @@ impl App {
     /// Passes an app state change to the live connection (offline, the next `hello` carries
     /// it).
     async fn tell_link(&self, change: AppStateChange) {
-        let link = self
-            .inner
-            .link
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        if let Some(link) = link {
+        if let Some(link) = self.link() {
             let _ = link
                 .send(Flush {
                     wait: None,
@@ -514,13 +508,9 @@ impl App {
             .map_err(cache_err)?;
         self.data().outbox.push((id, item));
         self.emit_snapshot();
-        let link = self
-            .inner
-            .link
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let Some(link) = link else { return Ok(()) };
+        let Some(link) = self.link() else {
+            return Ok(());
+        };
         let (tx, rx) = oneshot::channel();
         if link
             .send(Flush {
@@ -533,6 +523,15 @@ impl App {
             return Ok(());
         }
         rx.await.unwrap_or(Ok(()))
+    }
+
+    /// The connection task's inbox, while it runs.
+    fn link(&self) -> Option<mpsc::Sender<Flush>> {
+        self.inner
+            .link
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn start_link(&self) {
