@@ -1,43 +1,38 @@
-//! Passwords (argon2id), opaque tokens (random, stored as sha256), and the extractors that
-//! turn an `Authorization: Bearer …` header into an operator or an admin.
+//! Passwords (argon2id) and opaque tokens (random, stored as sha256). The HTTP side of
+//! signing in (the `Authorization: Bearer …` extractors) is in [`crate::http::extract`].
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use switchboard_shared::{ErrorCode, OperatorProfile};
 
-use crate::AppState;
 use crate::error::Error;
-use crate::store::{now_ms, operators};
+use crate::store::{Store, now_ms, operators};
 
 /// Hashes a password with argon2id, off the async runtime (it is slow on purpose).
 pub async fn hash_password(password: String) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| Error::Internal(e.to_string()))
+        let salt = SaltString::encode_b64(&salt)?;
+        let hash = Argon2::default().hash_password(password.as_bytes(), &salt)?;
+        Ok::<_, Error>(hash.to_string())
     })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
+    .await?
 }
 
 /// Checks a password against its stored hash, off the async runtime.
 pub async fn verify_password(password: String, hash: String) -> Result<bool, Error> {
     tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash).map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
+        let parsed = PasswordHash::new(&hash)?;
+        Ok::<_, Error>(
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+        )
     })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
+    .await?
 }
 
 /// A fresh random token (256 bits, hex).
@@ -63,11 +58,11 @@ pub fn check_password_rules(password: &str) -> Result<(), Error> {
 
 /// Resolves a token to its operator; expired and unknown tokens are refused.
 pub async fn operator_for_token(
-    state: &AppState,
+    store: &Store,
     token: &str,
 ) -> Result<(OperatorProfile, i64), Error> {
     let hash = token_hash(token);
-    let (operator, expires_at) = operators::session(&state.store.read, &hash)
+    let (operator, expires_at) = operators::session(&store.read, &hash)
         .await?
         .ok_or_else(|| Error::client(ErrorCode::Unauthorized, "unknown token: sign in again"))?;
     if expires_at <= now_ms() {
@@ -77,48 +72,6 @@ pub async fn operator_for_token(
         ));
     }
     Ok((operator, expires_at))
-}
-
-/// A signed-in operator (from `Authorization: Bearer <token>`).
-pub struct Operator {
-    /// Who.
-    pub profile: OperatorProfile,
-    /// The token they used.
-    pub token: String,
-}
-
-/// A signed-in admin.
-pub struct Admin(pub OperatorProfile);
-
-impl FromRequestParts<AppState> for Operator {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| Error::client(ErrorCode::Unauthorized, "missing bearer token"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| Error::client(ErrorCode::Unauthorized, "expected a bearer token"))?
-            .trim()
-            .to_owned();
-        let (profile, _) = operator_for_token(state, &token).await?;
-        Ok(Operator { profile, token })
-    }
-}
-
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let op = Operator::from_request_parts(parts, state).await?;
-        if !op.profile.is_admin {
-            return Err(Error::client(ErrorCode::Forbidden, "admins only"));
-        }
-        Ok(Admin(op.profile))
-    }
 }
 
 #[cfg(test)]

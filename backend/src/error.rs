@@ -104,5 +104,25 @@ impl IntoResponse for Error {
     }
 }
 
+// Failures of the libraries below are the server's fault: they become `Internal`, so the
+// client sees `internal` and the log has the details.
+macro_rules! internal_from {
+    ($($t:ty => $what:literal),* $(,)?) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Internal(format!(concat!($what, ": {}"), e))
+            }
+        }
+    )*};
+}
+
+internal_from! {
+    serde_json::Error => "json",
+    std::io::Error => "io",
+    tokio::task::JoinError => "task",
+    argon2::password_hash::Error => "password hash",
+    sqlx::migrate::MigrateError => "migrations",
+}
+
 /// Result with the backend's error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,7 +2,8 @@
 //!
 //! A connection subscribes to topics (the operators' lobby, one operator's devices, one
 //! visitor's tabs) and gets one bounded queue; [`Hub::publish`] delivers an event once per
-//! connection however many of its topics match. A connection that cannot keep up is cut off
+//! connection however many of its topics match. Which topics an event goes to is
+//! [`crate::chat::audience`]'s decision. A connection that cannot keep up is cut off
 //! rather than slowing everyone: its client reconnects and resumes from its last `seq`.
 //!
 //! Events are published only after they are committed, so anything a client receives can be
@@ -15,9 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::DashMap;
-use switchboard_shared::{
-    ChatEvent, ChatEventKind, ChatId, ChatSummary, DeviceId, OperatorId, VisitorId,
-};
+use switchboard_shared::{ChatEvent, ChatId, ChatSummary, DeviceId, OperatorId, VisitorId};
 use tokio::sync::{mpsc, watch};
 
 /// How many undelivered events a connection may hold before it is cut off.
@@ -174,31 +173,6 @@ impl Hub {
                 });
             }
         }
-    }
-
-    /// Publishes a committed chat event to everyone who may see it.
-    pub fn publish_chat(&self, event: ChatEvent, chat: ChatSummary) {
-        let mut topics = Vec::with_capacity(3);
-        match &event.kind {
-            // A decline matters only to the decliner's devices.
-            ChatEventKind::Declined { operator } => topics.push(Topic::Operator(operator.id)),
-            kind => {
-                topics.push(Topic::Visitor(chat.visitor_id));
-                if let Some(op) = &chat.operator {
-                    topics.push(Topic::Operator(op.id));
-                }
-                if !matches!(kind, ChatEventKind::Message { .. }) {
-                    topics.push(Topic::Lobby);
-                }
-            }
-        }
-        self.publish(
-            &topics,
-            HubEvent::Chat {
-                event,
-                chat: Box::new(chat),
-            },
-        );
     }
 
     /// Whether any operator has Live Help Available, as a watch every widget follows.

@@ -12,40 +12,25 @@ pub mod http;
 pub mod hub;
 pub mod push;
 pub mod secret;
+pub mod settings;
+pub mod shutdown;
+pub mod state;
 pub mod store;
+pub mod validate;
 pub mod ws;
 
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
-use switchboard_shared::{MAX_FRAME_BYTES, Settings};
+use switchboard_shared::MAX_FRAME_BYTES;
 use tokio::net::TcpListener;
 
 pub use config::Config;
 pub use error::Error;
-
-/// Everything a handler needs; cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    /// Boot-time configuration.
-    pub config: Arc<Config>,
-    /// The database.
-    pub store: store::Store,
-    /// Live fan-out.
-    pub hub: hub::Hub,
-    /// The chat domain.
-    pub chats: chat::Chats,
-    /// Push notifications.
-    pub push: push::service::Push,
-    /// Admin-editable settings, cached (the database is the source).
-    pub settings: Arc<RwLock<Settings>>,
-    /// Set when the server shuts down: live sessions close with 1012 (service restart) so
-    /// their clients reconnect elsewhere or later.
-    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
-}
+pub use state::AppState;
 
 /// The whole HTTP surface.
 pub fn app(state: AppState) -> Router {
@@ -66,18 +51,18 @@ pub fn app(state: AppState) -> Router {
 pub async fn init(config: Config) -> Result<AppState, Error> {
     let store = store::Store::connect(&config.database_url).await?;
     bootstrap_admin(&store, &config).await?;
-    let settings = Arc::new(RwLock::new(store::settings::load(&store.read).await?));
+    let settings = settings::LiveSettings::load(store.clone()).await?;
     let hub = hub::Hub::default();
-    let push_config = push::service::PushConfig {
+    let push_config = push::PushConfig {
         sealer: Arc::new(secret::Sealer::from_config(&config)?),
         apns_base_url: config.apns_url.clone(),
         fcm_base_url: config.fcm_url.clone(),
         action_ttl: std::time::Duration::from_secs(config.push_action_ttl_secs),
     };
-    let push = push::service::Push::start(store.clone(), hub.clone(), push_config).await?;
+    let push = push::Push::start(store.clone(), hub.clone(), push_config).await?;
     let chats = chat::Chats::launch(store.clone(), hub.clone(), settings.clone(), push.clone());
     chats.refresh_availability().await?;
-    let closing = Arc::new(tokio::sync::watch::Sender::new(false));
+    let closing = shutdown::Closing::default();
     Ok(AppState {
         config: Arc::new(config),
         store,
@@ -95,19 +80,17 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
-        closing.send_replace(true);
+        closing.fire();
     };
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))
+        .await?;
+    Ok(())
 }
 
 /// [`init`] then [`serve`].

@@ -500,7 +500,7 @@ async fn a_restart_mid_send_still_delivers(db: Db) {
     );
 
     // Settings saved in the clear by an older version are read, and saved again encrypted.
-    let plain = switchboard_backend::push::service::StoredPushSettings {
+    let plain = switchboard_backend::push::StoredPushSettings {
         apns: Some(test_apns_credentials(TOPIC)),
         ..Default::default()
     };

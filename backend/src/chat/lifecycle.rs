@@ -1,12 +1,23 @@
-//! The chat lifecycle as one pure function: `(status, action) -> outcome`.
+//! The chat lifecycle as pure functions, the only place that decides what may happen to a chat:
 //!
-//! This table is the only place that decides which moves are legal. Every domain action in
-//! [`crate::chat`] asks it first and stores nothing when it refuses. `Ended` and `Missed` are
-//! final: nothing leaves them.
+//! - [`transition`]: which moves are legal in which status, and where they lead (the table);
+//! - [`authorize`]: who may make them — the chat's visitor, an operator (the chat's own, another
+//!   one's, or any while nobody has it yet) or the server;
+//! - [`decide`] / [`decide_message`]: both at once, plus the accept race (the winner's retry
+//!   changes nothing, everyone else has lost), giving the [`Step`] the writer records;
+//! - [`after_decline`] and [`within_limit`]: the decline cascade and the chat cap, from the facts
+//!   the writer reads.
+//!
+//! Every domain action asks here first and stores nothing when it is refused. `Ended` and
+//! `Missed` are final: nothing leaves them.
 
-use switchboard_shared::{ChatStatus, EndReason};
+use switchboard_shared::{
+    Author, ChatEventKind, ChatStatus, ChatSummary, EndReason, ErrorCode, OperatorRef, VisitorId,
+};
 
-/// Something that can happen to a chat.
+use crate::error::Error;
+
+/// Something that can happen to a chat: a [`Move`] or a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// An operator accepts a ringing request or takes a queued chat.
@@ -46,9 +57,89 @@ impl Action {
         Action::Abandoned,
         Action::Message,
     ];
+
+    fn verb(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Decline => "decline",
+            Action::Queue => "queue",
+            Action::Hold => "hold",
+            Action::Resume => "resume",
+            Action::OperatorEnd | Action::VisitorEnd | Action::Unanswered | Action::Abandoned => {
+                "end"
+            }
+            Action::Message => "send a message in",
+        }
+    }
 }
 
-/// What a legal action does.
+/// A lifecycle move: every [`Action`] but a message (which comes with its text, through
+/// [`decide_message`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// See [`Action::Accept`].
+    Accept,
+    /// See [`Action::Decline`].
+    Decline,
+    /// See [`Action::Queue`].
+    Queue,
+    /// See [`Action::Hold`].
+    Hold,
+    /// See [`Action::Resume`].
+    Resume,
+    /// See [`Action::OperatorEnd`].
+    OperatorEnd,
+    /// See [`Action::VisitorEnd`].
+    VisitorEnd,
+    /// See [`Action::Unanswered`].
+    Unanswered,
+    /// See [`Action::Abandoned`].
+    Abandoned,
+}
+
+impl Move {
+    /// Every move, for exhaustive tests.
+    pub const ALL: [Move; 9] = [
+        Move::Accept,
+        Move::Decline,
+        Move::Queue,
+        Move::Hold,
+        Move::Resume,
+        Move::OperatorEnd,
+        Move::VisitorEnd,
+        Move::Unanswered,
+        Move::Abandoned,
+    ];
+}
+
+impl From<Move> for Action {
+    fn from(m: Move) -> Action {
+        match m {
+            Move::Accept => Action::Accept,
+            Move::Decline => Action::Decline,
+            Move::Queue => Action::Queue,
+            Move::Hold => Action::Hold,
+            Move::Resume => Action::Resume,
+            Move::OperatorEnd => Action::OperatorEnd,
+            Move::VisitorEnd => Action::VisitorEnd,
+            Move::Unanswered => Action::Unanswered,
+            Move::Abandoned => Action::Abandoned,
+        }
+    }
+}
+
+/// Who asks for a change.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// A visitor (the chat's own, or not).
+    Visitor(VisitorId),
+    /// An operator.
+    Operator(OperatorRef),
+    /// The server itself (ring timeouts, nobody available, the visitor gone).
+    System,
+}
+
+/// What a legal action does to the chat's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
     /// The status after the action.
@@ -94,13 +185,255 @@ pub fn transition(status: ChatStatus, action: Action) -> Result<Outcome, Illegal
     Ok(outcome)
 }
 
+/// How the actor stands to a chat: all that authorization looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    /// The server.
+    System,
+    /// The chat's visitor.
+    ChatVisitor,
+    /// Any other visitor.
+    OtherVisitor,
+    /// The operator who has the chat.
+    ChatOperator,
+    /// An operator, while another one has the chat.
+    OtherOperator,
+    /// An operator, while nobody has the chat (ringing or queued).
+    AnyOperator,
+}
+
+impl Party {
+    /// Every party, for exhaustive tests.
+    pub const ALL: [Party; 6] = [
+        Party::System,
+        Party::ChatVisitor,
+        Party::OtherVisitor,
+        Party::ChatOperator,
+        Party::OtherOperator,
+        Party::AnyOperator,
+    ];
+
+    /// How `actor` stands to `chat`.
+    pub fn of(chat: &ChatSummary, actor: &Actor) -> Party {
+        match actor {
+            Actor::System => Party::System,
+            Actor::Visitor(v) if *v == chat.visitor_id => Party::ChatVisitor,
+            Actor::Visitor(_) => Party::OtherVisitor,
+            Actor::Operator(me) => match &chat.operator {
+                Some(op) if op.id == me.id => Party::ChatOperator,
+                Some(_) => Party::OtherOperator,
+                None => Party::AnyOperator,
+            },
+        }
+    }
+}
+
+/// Why an action was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A visitor asked about a chat that is not theirs: it looks the same as no chat at all.
+    NotFound,
+    /// Visitors may only send messages and end their chat.
+    VisitorsCannot,
+    /// Ending on the visitor's or the server's behalf is not for operators.
+    OperatorsCannot,
+    /// Only the chat's own operator may hold, resume, end or write in it.
+    OthersChat,
+    /// The server only ends chats nobody answered.
+    SystemCannot(Action),
+    /// Someone else accepted first (their name).
+    AlreadyTaken(String),
+    /// The operator already leads as many chats as the settings allow.
+    ChatLimit(u32),
+    /// Not legal in the chat's status.
+    Illegal(Illegal),
+}
+
+impl From<Refusal> for Error {
+    fn from(r: Refusal) -> Error {
+        let forbidden = |message| Error::client(ErrorCode::Forbidden, message);
+        match r {
+            Refusal::NotFound => Error::not_found("chat"),
+            Refusal::VisitorsCannot => forbidden("visitors cannot do that"),
+            Refusal::OperatorsCannot => forbidden("operators cannot do that"),
+            Refusal::OthersChat => forbidden("this chat belongs to another operator"),
+            // No client can make the server act: this is a bug.
+            Refusal::SystemCannot(action) => {
+                Error::Internal(format!("the server cannot {} a chat", action.verb()))
+            }
+            Refusal::AlreadyTaken(name) => Error::client(
+                ErrorCode::AlreadyTaken,
+                format!("{name} has already taken this chat"),
+            ),
+            Refusal::ChatLimit(max) => Error::client(
+                ErrorCode::ChatLimitReached,
+                format!("you already lead {max} chats: end or hand over one first"),
+            ),
+            Refusal::Illegal(Illegal { status, action }) => Error::client(
+                ErrorCode::IllegalTransition,
+                format!(
+                    "cannot {} a chat that is {}",
+                    action.verb(),
+                    status.as_str().replace('_', " ")
+                ),
+            ),
+        }
+    }
+}
+
+/// Who may do what, whatever the status: the second half of the table.
+pub fn authorize(party: Party, action: Action) -> Result<(), Refusal> {
+    use Action as A;
+    use Party as P;
+    match (party, action) {
+        (P::System, A::Unanswered | A::Abandoned | A::VisitorEnd | A::OperatorEnd) => Ok(()),
+        (P::System, A::Message) => Ok(()),
+        (P::System, other) => Err(Refusal::SystemCannot(other)),
+        (P::OtherVisitor, _) => Err(Refusal::NotFound),
+        (P::ChatVisitor, A::VisitorEnd | A::Message) => Ok(()),
+        (P::ChatVisitor, _) => Err(Refusal::VisitorsCannot),
+        (_, A::VisitorEnd | A::Unanswered | A::Abandoned) => Err(Refusal::OperatorsCannot),
+        // Requests are for everyone; whether this one still rings is the status' business.
+        (_, A::Accept | A::Decline | A::Queue) => Ok(()),
+        (P::OtherOperator, _) => Err(Refusal::OthersChat),
+        (P::ChatOperator | P::AnyOperator, _) => Ok(()),
+    }
+}
+
+/// What a decided move records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The operator takes the chat.
+    Accepted(OperatorRef),
+    /// The operator passed on it.
+    Declined(OperatorRef),
+    /// The operator put it in the Communication Queue.
+    Queued(OperatorRef),
+    /// The operator parked it.
+    OnHold(OperatorRef),
+    /// The operator came back to it.
+    Resumed(OperatorRef),
+    /// The chat is over.
+    Ended(EndReason),
+}
+
+impl Change {
+    /// The event kind this change is stored and sent as.
+    pub fn kind(self) -> ChatEventKind {
+        match self {
+            Change::Accepted(operator) => ChatEventKind::Accepted { operator },
+            Change::Declined(operator) => ChatEventKind::Declined { operator },
+            Change::Queued(operator) => ChatEventKind::Queued { operator },
+            Change::OnHold(operator) => ChatEventKind::OnHold { operator },
+            Change::Resumed(operator) => ChatEventKind::Resumed { operator },
+            Change::Ended(reason) => ChatEventKind::Ended { reason },
+        }
+    }
+}
+
+/// A legal move: the status it leads to and what it records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The chat's status afterwards.
+    pub status: ChatStatus,
+    /// What happened.
+    pub change: Change,
+}
+
+/// What to do about a move that is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Record this step.
+    Apply(Step),
+    /// Nothing: the operator retried an accept they had already won.
+    Unchanged,
+}
+
+/// Decides a move by `actor` on `chat`: authorization, the accept race, then the table.
+pub fn decide(chat: &ChatSummary, actor: &Actor, m: Move) -> Result<Decision, Refusal> {
+    let action = Action::from(m);
+    let party = Party::of(chat, actor);
+    authorize(party, action)?;
+    if let (Move::Accept, ChatStatus::Active | ChatStatus::OnHold) = (m, chat.status) {
+        match (party, &chat.operator) {
+            (Party::ChatOperator, _) => return Ok(Decision::Unchanged),
+            (Party::OtherOperator, Some(winner)) => {
+                return Err(Refusal::AlreadyTaken(winner.name.clone()));
+            }
+            _ => {}
+        }
+    }
+    let outcome = transition(chat.status, action).map_err(Refusal::Illegal)?;
+    let change = match (outcome.end, m, actor) {
+        (Some(reason), _, _) => Change::Ended(reason),
+        (None, Move::Accept, Actor::Operator(me)) => Change::Accepted(me.clone()),
+        (None, Move::Decline, Actor::Operator(me)) => Change::Declined(me.clone()),
+        (None, Move::Queue, Actor::Operator(me)) => Change::Queued(me.clone()),
+        (None, Move::Hold, Actor::Operator(me)) => Change::OnHold(me.clone()),
+        (None, Move::Resume, Actor::Operator(me)) => Change::Resumed(me.clone()),
+        // Every other non-ending move is an operator's, and `authorize` refused the rest.
+        (None, _, _) => return Err(Refusal::SystemCannot(action)),
+    };
+    Ok(Decision::Apply(Step {
+        status: outcome.status,
+        change,
+    }))
+}
+
+/// Decides a message by `actor` in `chat`: the status it leaves the chat in, and its author.
+pub fn decide_message(chat: &ChatSummary, actor: &Actor) -> Result<(ChatStatus, Author), Refusal> {
+    authorize(Party::of(chat, actor), Action::Message)?;
+    let outcome = transition(chat.status, Action::Message).map_err(Refusal::Illegal)?;
+    let author = match actor {
+        Actor::Visitor(_) => Author::Visitor,
+        Actor::Operator(op) => Author::Operator {
+            id: op.id,
+            name: op.name.clone(),
+        },
+        Actor::System => Author::System,
+    };
+    Ok((outcome.status, author))
+}
+
+/// What a decline leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterDecline {
+    /// The operator had declined before: nothing new to record.
+    Repeat,
+    /// Recorded; others can still answer.
+    Declined,
+    /// Recorded, and nobody available is left who has not declined: the visitor is offered
+    /// "Leave a message" (an `Unanswered` move follows).
+    DeclinedByAll,
+}
+
+/// The decline cascade, from the facts: whether this decline is new, and how many available
+/// operators have not declined the chat (counting this one's decline).
+pub fn after_decline(new: bool, undeclined_available: i64) -> AfterDecline {
+    match (new, undeclined_available) {
+        (false, _) => AfterDecline::Repeat,
+        (true, 0) => AfterDecline::DeclinedByAll,
+        (true, _) => AfterDecline::Declined,
+    }
+}
+
+/// Whether an operator who leads `open` chats may take another under a cap of `max`.
+pub fn within_limit(open: i64, max: u32) -> Result<(), Refusal> {
+    if open >= i64::from(max) {
+        return Err(Refusal::ChatLimit(max));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use Action as A;
     use ChatStatus as S;
+    use Party as P;
+    use switchboard_shared::{ChatId, Mode, OperatorId};
 
-    /// The whole table, written out by hand: every status × every action.
+    /// The whole status table, written out by hand: every status × every action.
     fn expected(status: ChatStatus, action: Action) -> Option<ChatStatus> {
         let row: &[(Action, ChatStatus)] = match status {
             S::Waiting => &[
@@ -131,6 +464,87 @@ mod tests {
             S::Ended | S::Missed => &[],
         };
         row.iter().find(|(a, _)| *a == action).map(|(_, s)| *s)
+    }
+
+    /// Who may do what, written out by hand: every party × every action.
+    fn allowed(party: Party, action: Action) -> Result<(), Refusal> {
+        let ok: &[Action] = match party {
+            P::System => &[
+                A::Unanswered,
+                A::Abandoned,
+                A::VisitorEnd,
+                A::OperatorEnd,
+                A::Message,
+            ],
+            P::ChatVisitor => &[A::VisitorEnd, A::Message],
+            P::OtherVisitor => &[],
+            P::ChatOperator | P::AnyOperator => &[
+                A::Accept,
+                A::Decline,
+                A::Queue,
+                A::Hold,
+                A::Resume,
+                A::OperatorEnd,
+                A::Message,
+            ],
+            P::OtherOperator => &[A::Accept, A::Decline, A::Queue],
+        };
+        if ok.contains(&action) {
+            return Ok(());
+        }
+        Err(match party {
+            P::System => Refusal::SystemCannot(action),
+            P::OtherVisitor => Refusal::NotFound,
+            P::ChatVisitor => Refusal::VisitorsCannot,
+            _ if matches!(action, A::VisitorEnd | A::Unanswered | A::Abandoned) => {
+                Refusal::OperatorsCannot
+            }
+            _ => Refusal::OthersChat,
+        })
+    }
+
+    fn olga() -> OperatorRef {
+        OperatorRef {
+            id: OperatorId(1),
+            name: "Olga".into(),
+        }
+    }
+
+    fn piet() -> OperatorRef {
+        OperatorRef {
+            id: OperatorId(2),
+            name: "Piet".into(),
+        }
+    }
+
+    /// A chat in `status` and an actor standing to it as `party`.
+    fn scene(status: ChatStatus, party: Party) -> (ChatSummary, Actor) {
+        let owner = match party {
+            P::ChatOperator => Some(olga()),
+            P::OtherOperator => Some(piet()),
+            _ => None,
+        };
+        let chat = ChatSummary {
+            id: ChatId(7),
+            visitor_id: VisitorId(3),
+            visitor_name: None,
+            mode: Mode::Text,
+            status,
+            page: None,
+            operator: owner,
+            created_at: 0,
+            accepted_at: None,
+            ended_at: None,
+            last_seq: 4,
+        };
+        let actor = match party {
+            P::System => Actor::System,
+            P::ChatVisitor => Actor::Visitor(VisitorId(3)),
+            P::OtherVisitor => Actor::Visitor(VisitorId(4)),
+            P::ChatOperator | P::OtherOperator | P::AnyOperator => Actor::Operator(olga()),
+        };
+        assert_eq!(Party::of(&chat, &actor), party);
+        (chat, actor)
     }
 
     #[test]
@@ -177,5 +591,113 @@ mod tests {
             transition(S::OnHold, A::OperatorEnd).unwrap().end,
             Some(EndReason::Operator)
         );
+    }
+
+    #[test]
+    fn every_party_times_every_action_matches_the_permissions() {
+        for party in P::ALL {
+            for action in A::ALL {
+                assert_eq!(
+                    authorize(party, action),
+                    allowed(party, action),
+                    "{party:?} × {action:?}"
+                );
+            }
+        }
+    }
+
+    /// Every party × status × move: refused by the permissions first, then the accept race,
+    /// then the table; an allowed move records the event the table's outcome names.
+    #[test]
+    fn every_party_times_status_times_move_is_decided_by_the_tables() {
+        for party in P::ALL {
+            for status in S::ALL {
+                for m in Move::ALL {
+                    let (chat, actor) = scene(status, party);
+                    let action = Action::from(m);
+                    let got = decide(&chat, &actor, m);
+                    let race = m == Move::Accept && matches!(status, S::Active | S::OnHold);
+                    let want = match allowed(party, action) {
+                        Err(refusal) => Err(refusal),
+                        Ok(()) if race && party == P::ChatOperator => Ok(Decision::Unchanged),
+                        Ok(()) if race && party == P::OtherOperator => {
+                            Err(Refusal::AlreadyTaken("Piet".into()))
+                        }
+                        Ok(()) => match transition(status, action) {
+                            Err(illegal) => Err(Refusal::Illegal(illegal)),
+                            Ok(outcome) => {
+                                let change = match (outcome.end, m) {
+                                    (Some(reason), _) => Change::Ended(reason),
+                                    (None, Move::Accept) => Change::Accepted(olga()),
+                                    (None, Move::Decline) => Change::Declined(olga()),
+                                    (None, Move::Queue) => Change::Queued(olga()),
+                                    (None, Move::Hold) => Change::OnHold(olga()),
+                                    (None, Move::Resume) => Change::Resumed(olga()),
+                                    (None, other) => panic!("{other:?} cannot stay"),
+                                };
+                                Ok(Decision::Apply(Step {
+                                    status: outcome.status,
+                                    change,
+                                }))
+                            }
+                        },
+                    };
+                    assert_eq!(got, want, "{party:?} × {status:?} × {m:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn messages_are_decided_by_the_same_tables() {
+        for party in P::ALL {
+            for status in S::ALL {
+                let (chat, actor) = scene(status, party);
+                let got = decide_message(&chat, &actor).map(|(status, _)| status);
+                let want = allowed(party, A::Message).and_then(|()| {
+                    transition(status, A::Message)
+                        .map(|o| o.status)
+                        .map_err(Refusal::Illegal)
+                });
+                assert_eq!(got, want, "{party:?} × {status:?}");
+            }
+        }
+        let (chat, actor) = scene(S::Active, P::ChatOperator);
+        assert_eq!(
+            decide_message(&chat, &actor).unwrap().1,
+            Author::Operator {
+                id: OperatorId(1),
+                name: "Olga".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_retried_accept_is_the_winners_and_nobody_elses() {
+        let (chat, me) = scene(S::Active, P::ChatOperator);
+        assert_eq!(decide(&chat, &me, Move::Accept), Ok(Decision::Unchanged));
+        let (chat, other) = scene(S::OnHold, P::OtherOperator);
+        let refused = decide(&chat, &other, Move::Accept).unwrap_err();
+        assert_eq!(refused, Refusal::AlreadyTaken("Piet".into()));
+        let Error::Client { code, message } = Error::from(refused) else {
+            panic!("a client error")
+        };
+        assert_eq!(code, ErrorCode::AlreadyTaken);
+        assert_eq!(message, "Piet has already taken this chat");
+    }
+
+    #[test]
+    fn a_decline_cascades_only_when_it_is_new_and_nobody_is_left() {
+        assert_eq!(after_decline(false, 0), AfterDecline::Repeat);
+        assert_eq!(after_decline(false, 3), AfterDecline::Repeat);
+        assert_eq!(after_decline(true, 2), AfterDecline::Declined);
+        assert_eq!(after_decline(true, 0), AfterDecline::DeclinedByAll);
+    }
+
+    #[test]
+    fn the_chat_cap_counts_chats_already_led() {
+        assert_eq!(within_limit(2, 3), Ok(()));
+        assert_eq!(within_limit(3, 3), Err(Refusal::ChatLimit(3)));
+        assert_eq!(within_limit(0, 1), Ok(()));
     }
 }

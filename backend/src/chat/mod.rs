@@ -1,27 +1,40 @@
-//! Chat domain actions: the only way anything changes a chat. Handlers (HTTP and WebSocket)
-//! validate and authenticate, then call one method here; every change goes through the
-//! [`writer::Writer`], which commits and then publishes through the [`Hub`].
+//! The chat domain: the only code that changes a chat. Everything that does lives in this
+//! folder:
 //!
-//! Also here: the background duties that act on chats without a client asking (ring
-//! timeouts, "nobody is available any more", queue positions).
+//! | file | what |
+//! | --- | --- |
+//! | `mod.rs` | [`Chats`], the domain actions handlers call (start, act, send), and the background duties that act without a client asking (ring timeouts, queue positions) |
+//! | `operators.rs` | the operators' side: Live Help Available / Not Available, sign-out, removal |
+//! | `lifecycle.rs` | the pure tables: which move is legal in which status, who may make it |
+//! | `writer.rs` | the group-commit writer that applies them: commit, then publish |
+//! | `sql.rs` | the statements that write chats, private to this folder |
+//! | `audience.rs` | who may see which chat and event (live, on replay, over HTTP) |
+//!
+//! Handlers (HTTP and WebSocket) validate and authenticate, then call one method here; every
+//! change to a chat goes through the [`writer::Writer`], which commits and then publishes
+//! through the [`Hub`].
 
+pub mod audience;
 pub mod lifecycle;
+mod operators;
+mod sql;
 pub mod writer;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_shared::{
-    ChatId, ChatStatus, ErrorCode, MAX_MESSAGE_CHARS, Mode, OperatorId, OperatorProfile,
-    OperatorRef, Page, Settings, VisitorId,
+    ChatId, ErrorCode, MAX_MESSAGE_CHARS, Mode, OperatorProfile, OperatorRef, Page, Settings,
+    VisitorId,
 };
 use tokio::sync::Notify;
 
 use crate::error::Error;
 use crate::hub::{Hub, HubEvent, Topic};
-use crate::store::{Store, chats, now_ms, operators};
-use lifecycle::Action;
-pub use writer::{Actor, Done, Op};
+use crate::settings::LiveSettings;
+use crate::store::{Store, chats, now_ms, operators as operator_rows};
+pub use lifecycle::{Actor, Move};
+pub use writer::{Done, Op};
 
 /// Longest client id accepted.
 const MAX_CLIENT_ID: usize = 64;
@@ -32,9 +45,9 @@ pub struct Chats {
     store: Store,
     hub: Hub,
     writer: writer::Writer,
-    settings: Arc<RwLock<Settings>>,
+    settings: LiveSettings,
     line_changed: Arc<Notify>,
-    push: crate::push::service::Push,
+    push: crate::push::Push,
 }
 
 impl Chats {
@@ -42,8 +55,8 @@ impl Chats {
     pub fn launch(
         store: Store,
         hub: Hub,
-        settings: Arc<RwLock<Settings>>,
-        push: crate::push::service::Push,
+        settings: LiveSettings,
+        push: crate::push::Push,
     ) -> Chats {
         let writer = writer::Writer::start(store.clone(), hub.clone(), settings.clone());
         let chats = Chats {
@@ -61,10 +74,7 @@ impl Chats {
 
     /// The current settings.
     pub fn settings(&self) -> Settings {
-        self.settings
-            .read()
-            .map(|s| s.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
+        self.settings.get()
     }
 
     async fn apply(&self, op: Op) -> Result<Done, Error> {
@@ -105,7 +115,7 @@ impl Chats {
                 "you already have an open chat",
             ));
         }
-        let available = operators::count_available(&self.store.read).await? > 0;
+        let available = operator_rows::count_available(&self.store.read).await? > 0;
         self.apply(Op::Start {
             visitor,
             name,
@@ -117,7 +127,7 @@ impl Chats {
     }
 
     /// A lifecycle move by a visitor, an operator or the system.
-    pub async fn act(&self, chat: ChatId, actor: Actor, action: Action) -> Result<Done, Error> {
+    pub async fn act(&self, chat: ChatId, actor: Actor, action: Move) -> Result<Done, Error> {
         self.apply(Op::Act {
             chat,
             actor,
@@ -157,48 +167,6 @@ impl Chats {
         .await
     }
 
-    /// Live Help Available / Not Available. When the last available operator leaves, the
-    /// ringing chats are ended so their visitors are offered "Leave a message".
-    pub async fn set_available(
-        &self,
-        operator: OperatorId,
-        available: bool,
-    ) -> Result<OperatorProfile, Error> {
-        let profile = operators::set_available(&self.store.write, operator, available)
-            .await?
-            .ok_or_else(|| Error::not_found("operator"))?;
-        self.hub.publish(
-            &[Topic::Operator(operator)],
-            HubEvent::OperatorAvailability {
-                operator,
-                available,
-            },
-        );
-        self.refresh_availability().await?;
-        if !available {
-            self.end_ringing_if_nobody_left().await?;
-        }
-        Ok(profile)
-    }
-
-    /// Recomputes the site-wide availability the widgets show.
-    pub async fn refresh_availability(&self) -> Result<bool, Error> {
-        let any = operators::count_available(&self.store.read).await? > 0;
-        self.hub.set_available(any);
-        Ok(any)
-    }
-
-    async fn end_ringing_if_nobody_left(&self) -> Result<(), Error> {
-        for chat in chats::with_status(&self.store.read, ChatStatus::Waiting).await? {
-            let mut conn = self.store.read.acquire().await?;
-            if chats::undeclined_available(&mut conn, chat.id).await? == 0 {
-                drop(conn);
-                self.ignore_races(self.act(chat.id, Actor::System, Action::Unanswered).await)?;
-            }
-        }
-        Ok(())
-    }
-
     /// A system move may lose a race with a person (the chat was accepted meanwhile): fine.
     fn ignore_races(&self, result: Result<Done, Error>) -> Result<(), Error> {
         match result {
@@ -213,7 +181,7 @@ impl Chats {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            let timeout = i64::from(self.settings().ring_timeout_secs) * 1000;
+            let timeout = i64::from(self.settings.with(|s| s.ring_timeout_secs)) * 1000;
             let expired =
                 match chats::waiting_since_before(&self.store.read, now_ms() - timeout).await {
                     Ok(ids) => ids,
@@ -223,7 +191,7 @@ impl Chats {
                     }
                 };
             for id in expired {
-                let r = self.act(id, Actor::System, Action::Unanswered).await;
+                let r = self.act(id, Actor::System, Move::Unanswered).await;
                 if let Err(e) = self.ignore_races(r) {
                     tracing::warn!(error = %e, chat = %id, "ring timeout failed");
                 }

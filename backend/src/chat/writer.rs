@@ -9,34 +9,26 @@
 //!   what a client has seen acknowledged is stored.
 //! - A refused operation (illegal move, foreign chat…) writes nothing; a database failure fails
 //!   the whole batch and every caller gets `internal` (clients retry; client ids de-duplicate).
+//! - What is legal, and what it records, is [`super::lifecycle`]'s decision; each operation
+//!   below only reads the facts that decision needs and stores its outcome.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use sqlx::AnyConnection;
 use switchboard_shared::{
-    Author, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, EndReason, ErrorCode, Mode,
-    OperatorRef, Page, Settings, VisitorId,
+    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, Mode, Page, VisitorId,
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::lifecycle::{Action, transition};
+use super::lifecycle::{self, Actor, AfterDecline, Change, Decision, Move, Refusal, Step};
+use super::{audience, sql};
 use crate::error::Error;
-use crate::hub::Hub;
+use crate::hub::{Hub, HubEvent};
+use crate::settings::LiveSettings;
 use crate::store::{Backend, Store, chats, now_ms};
 
 /// Most operations one transaction carries.
 const MAX_BATCH: usize = 256;
-
-/// Who asks for a change.
-#[derive(Debug, Clone)]
-pub enum Actor {
-    /// The chat's visitor.
-    Visitor(VisitorId),
-    /// An operator.
-    Operator(OperatorRef),
-    /// The server itself (ring timeouts, nobody available).
-    System,
-}
 
 /// One change to apply.
 #[derive(Debug, Clone)]
@@ -61,7 +53,7 @@ pub enum Op {
         /// Who.
         actor: Actor,
         /// What.
-        action: Action,
+        action: Move,
     },
     /// A message.
     Message {
@@ -100,7 +92,7 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the shards.
-    pub fn start(store: Store, hub: Hub, settings: Arc<RwLock<Settings>>) -> Writer {
+    pub fn start(store: Store, hub: Hub, settings: LiveSettings) -> Writer {
         let shards = (0..store.write_shards())
             .map(|i| {
                 let (tx, rx) = mpsc::channel(4096);
@@ -141,7 +133,7 @@ impl Writer {
 struct Shard {
     store: Store,
     hub: Hub,
-    settings: Arc<RwLock<Settings>>,
+    settings: LiveSettings,
 }
 
 impl Shard {
@@ -152,7 +144,10 @@ impl Shard {
             for (job, result) in batch.drain(..).zip(results) {
                 if let Ok(done) = &result {
                     for event in &done.events {
-                        self.hub.publish_chat(event.clone(), done.chat.clone());
+                        let topics = audience::topics(event, &done.chat);
+                        let event = event.clone();
+                        let chat = Box::new(done.chat.clone());
+                        self.hub.publish(&topics, HubEvent::Chat { event, chat });
                     }
                 }
                 let _ = job.reply.send(result);
@@ -199,199 +194,190 @@ impl Shard {
                 page,
                 available,
             } => {
-                let mut chat =
-                    chats::insert(conn, *visitor, name.as_deref(), *mode, page.as_ref(), now)
-                        .await?;
-                let kind = ChatEventKind::Requested {
-                    visitor_id: *visitor,
-                    name: name.clone(),
-                    mode: *mode,
-                    page: page.clone(),
-                };
-                let mut events = vec![push_event(&mut chat, now, ChatStatus::Waiting, kind)];
-                if !available {
-                    // Nobody can answer: the visitor is offered "Leave a message" at once.
-                    self.end(&mut chat, now, Action::Unanswered, &mut events)?;
-                }
-                self.save(conn, &chat, &events).await
+                let request = (*visitor, name.as_deref(), *mode, page.as_ref());
+                self.start(conn, now, request, *available).await
             }
             Op::Act {
-                chat: id,
+                chat,
                 actor,
                 action,
             } => {
-                let mut chat = self.load(conn, *id).await?;
-                authorize(&chat, actor, *action)?;
-                let mut events = Vec::new();
+                let chat = self.load(conn, *chat).await?;
                 match action {
-                    Action::Accept => {
-                        if let (
-                            ChatStatus::Active | ChatStatus::OnHold,
-                            Some(op),
-                            Actor::Operator(me),
-                        ) = (chat.status, &chat.operator, actor)
-                        {
-                            // A retried accept by the winner is a no-op; anyone else lost.
-                            if op.id == me.id {
-                                let seq = Some(chat.last_seq);
-                                return Ok(Done { chat, events, seq });
-                            }
-                            return Err(Error::client(
-                                ErrorCode::AlreadyTaken,
-                                format!("{} has already taken this chat", op.name),
-                            ));
-                        }
-                        check(chat.status, Action::Accept)?;
-                        let Actor::Operator(me) = actor else {
-                            unreachable!("authorized")
-                        };
-                        let max = self
-                            .settings
-                            .read()
-                            .map(|s| s.max_chats_per_operator)
-                            .unwrap_or(3);
-                        if chats::count_open_for_operator(conn, me.id).await? >= i64::from(max) {
-                            return Err(Error::client(
-                                ErrorCode::ChatLimitReached,
-                                format!("you already lead {max} chats: end or hand over one first"),
-                            ));
-                        }
-                        chat.operator = Some(me.clone());
-                        chat.accepted_at = Some(now);
-                        let kind = ChatEventKind::Accepted {
-                            operator: me.clone(),
-                        };
-                        events.push(push_event(&mut chat, now, ChatStatus::Active, kind));
-                    }
-                    Action::Decline => {
-                        check(chat.status, Action::Decline)?;
-                        let Actor::Operator(me) = actor else {
-                            unreachable!("authorized")
-                        };
-                        if chats::decline(conn, chat.id, me.id, now).await? {
-                            let kind = ChatEventKind::Declined {
-                                operator: me.clone(),
-                            };
-                            events.push(push_event(&mut chat, now, ChatStatus::Waiting, kind));
-                            if chats::undeclined_available(conn, chat.id).await? == 0 {
-                                self.end(&mut chat, now, Action::Unanswered, &mut events)?;
-                            }
-                        }
-                    }
-                    Action::Queue | Action::Hold | Action::Resume => {
-                        let out = check(chat.status, *action)?;
-                        let Actor::Operator(me) = actor else {
-                            unreachable!("authorized")
-                        };
-                        let operator = me.clone();
-                        let kind = match action {
-                            Action::Queue => ChatEventKind::Queued { operator },
-                            Action::Hold => ChatEventKind::OnHold { operator },
-                            _ => ChatEventKind::Resumed { operator },
-                        };
-                        events.push(push_event(&mut chat, now, out.status, kind));
-                    }
-                    Action::OperatorEnd
-                    | Action::VisitorEnd
-                    | Action::Unanswered
-                    | Action::Abandoned => {
-                        self.end(&mut chat, now, *action, &mut events)?;
-                    }
-                    Action::Message => return Err(Error::Internal("message through Act".into())),
+                    Move::Accept => self.accept(conn, now, chat, actor).await,
+                    Move::Decline => self.decline(conn, now, chat, actor).await,
+                    other => self.simple_move(conn, now, chat, actor, *other).await,
                 }
-                self.save(conn, &chat, &events).await
             }
             Op::Message {
-                chat: id,
+                chat,
                 actor,
                 client_id,
                 text,
-            } => {
-                let mut chat = self.load(conn, *id).await?;
-                authorize(&chat, actor, Action::Message)?;
-                // Client ids are scoped by author, so two authors never collide.
-                let key = match actor {
-                    Actor::Visitor(_) => format!("v:{client_id}"),
-                    Actor::Operator(op) => format!("o{}:{client_id}", op.id),
-                    Actor::System => format!("s:{client_id}"),
-                };
-                let duplicate = |chat: ChatSummary, seq: i64| Done {
-                    chat,
-                    events: Vec::new(),
-                    seq: Some(seq),
-                };
-                let out = match check(chat.status, Action::Message) {
-                    Ok(out) => out,
-                    // A retry of a message stored before the chat ended is still acknowledged.
-                    Err(refused) => {
-                        return match chats::by_client_id(conn, chat.id, &key).await? {
-                            Some(earlier) => Ok(duplicate(chat, earlier.seq)),
-                            None => Err(refused),
-                        };
-                    }
-                };
-                let author = match actor {
-                    Actor::Visitor(_) => Author::Visitor,
-                    Actor::Operator(op) => Author::Operator {
-                        id: op.id,
-                        name: op.name.clone(),
-                    },
-                    Actor::System => Author::System,
-                };
-                let kind = ChatEventKind::Message {
-                    author,
-                    text: text.clone(),
-                    client_id: Some(client_id.clone()),
-                };
-                let before = chat.clone();
-                let event = push_event(&mut chat, now, out.status, kind);
-                // One statement stores it or finds it a retry (the client id is taken).
-                if !chats::append_new(conn, &event, &key).await? {
-                    let earlier = chats::by_client_id(conn, before.id, &key)
-                        .await?
-                        .ok_or_else(|| {
-                            Error::Internal("client id conflict without a row".into())
-                        })?;
-                    return Ok(duplicate(before, earlier.seq));
-                }
-                chats::update(conn, &chat, None).await?;
-                let seq = Some(event.seq);
-                Ok(Done {
-                    chat,
-                    events: vec![event],
-                    seq,
-                })
+            } => self.message(conn, now, *chat, actor, client_id, text).await,
+        }
+    }
+
+    /// A new chat rings (or, when nobody is available, is unanswered at once: the visitor is
+    /// offered "Leave a message").
+    async fn start(
+        &self,
+        conn: &mut AnyConnection,
+        now: i64,
+        (visitor, name, mode, page): (VisitorId, Option<&str>, Mode, Option<&Page>),
+        available: bool,
+    ) -> Result<Done, Error> {
+        let mut chat = sql::insert(conn, visitor, name, mode, page, now).await?;
+        let kind = ChatEventKind::Requested {
+            visitor_id: visitor,
+            name: name.map(str::to_owned),
+            mode,
+            page: page.cloned(),
+        };
+        // A new chat starts out waiting: this is its first event, not a move.
+        let status = chat.status;
+        let mut events = vec![next_event(&mut chat, now, status, kind)];
+        if !available {
+            apply(
+                &mut chat,
+                now,
+                &Actor::System,
+                Move::Unanswered,
+                &mut events,
+            )?;
+        }
+        self.save(conn, &chat, &events).await
+    }
+
+    /// An operator takes a ringing or queued chat, within their chat cap.
+    async fn accept(
+        &self,
+        conn: &mut AnyConnection,
+        now: i64,
+        mut chat: ChatSummary,
+        actor: &Actor,
+    ) -> Result<Done, Error> {
+        let step = match lifecycle::decide(&chat, actor, Move::Accept)? {
+            // The winner's retry is acknowledged with where the chat stands.
+            Decision::Unchanged => {
+                let seq = chat.last_seq;
+                return Ok(Done::repeat(chat, seq));
+            }
+            Decision::Apply(step) => step,
+        };
+        if let Change::Accepted(me) = &step.change {
+            let open = chats::count_open_for_operator(&mut *conn, me.id).await?;
+            let max = self.settings.with(|s| s.max_chats_per_operator);
+            lifecycle::within_limit(open, max)?;
+        }
+        let events = vec![record(&mut chat, now, step)];
+        self.save(conn, &chat, &events).await
+    }
+
+    /// An operator passes on a request; the last one to do so leaves it unanswered.
+    async fn decline(
+        &self,
+        conn: &mut AnyConnection,
+        now: i64,
+        mut chat: ChatSummary,
+        actor: &Actor,
+    ) -> Result<Done, Error> {
+        let Decision::Apply(step) = lifecycle::decide(&chat, actor, Move::Decline)? else {
+            return Ok(Done::unchanged(chat));
+        };
+        let new = match &step.change {
+            Change::Declined(me) => sql::decline(conn, chat.id, me.id, now).await?,
+            _ => false,
+        };
+        let left = match new {
+            true => chats::undeclined_available(&mut *conn, chat.id).await?,
+            false => 0,
+        };
+        let mut events = Vec::new();
+        match lifecycle::after_decline(new, left) {
+            AfterDecline::Repeat => {}
+            AfterDecline::Declined => events.push(record(&mut chat, now, step)),
+            AfterDecline::DeclinedByAll => {
+                events.push(record(&mut chat, now, step));
+                apply(
+                    &mut chat,
+                    now,
+                    &Actor::System,
+                    Move::Unanswered,
+                    &mut events,
+                )?;
             }
         }
+        self.save(conn, &chat, &events).await
+    }
+
+    /// Queue, hold, resume and every ending: the table says it all.
+    async fn simple_move(
+        &self,
+        conn: &mut AnyConnection,
+        now: i64,
+        mut chat: ChatSummary,
+        actor: &Actor,
+        m: Move,
+    ) -> Result<Done, Error> {
+        let mut events = Vec::new();
+        apply(&mut chat, now, actor, m, &mut events)?;
+        self.save(conn, &chat, &events).await
+    }
+
+    /// A message, stored once per client id (a retry is acknowledged with the first `seq`).
+    async fn message(
+        &self,
+        conn: &mut AnyConnection,
+        now: i64,
+        id: ChatId,
+        actor: &Actor,
+        client_id: &str,
+        text: &str,
+    ) -> Result<Done, Error> {
+        let mut chat = self.load(conn, id).await?;
+        let key = client_key(actor, client_id);
+        let (status, author) = match lifecycle::decide_message(&chat, actor) {
+            Ok(decided) => decided,
+            // A retry of a message stored before the chat ended is still acknowledged.
+            Err(refused @ Refusal::Illegal(_)) => {
+                return match chats::by_client_id(&mut *conn, chat.id, &key).await? {
+                    Some(earlier) => Ok(Done::repeat(chat, earlier.seq)),
+                    None => Err(refused.into()),
+                };
+            }
+            Err(refused) => return Err(refused.into()),
+        };
+        let before = chat.clone();
+        let kind = ChatEventKind::Message {
+            author,
+            text: text.to_owned(),
+            client_id: Some(client_id.to_owned()),
+        };
+        let event = next_event(&mut chat, now, status, kind);
+        // One statement stores it or finds it a retry (the client id is taken).
+        if !sql::append_new(conn, &event, &key).await? {
+            let earlier = chats::by_client_id(&mut *conn, before.id, &key)
+                .await?
+                .ok_or_else(|| Error::Internal("client id conflict without a row".into()))?;
+            return Ok(Done::repeat(before, earlier.seq));
+        }
+        sql::update(conn, &chat, None).await?;
+        Ok(Done {
+            chat,
+            seq: Some(event.seq),
+            events: vec![event],
+        })
     }
 
     async fn load(&self, conn: &mut AnyConnection, id: ChatId) -> Result<ChatSummary, Error> {
         let lock = self.store.backend == Backend::Postgres;
-        chats::get(conn, id, lock)
+        sql::get(conn, id, lock)
             .await?
             .ok_or_else(|| Error::not_found("chat"))
     }
 
-    /// Applies an ending move and records its event.
-    fn end(
-        &self,
-        chat: &mut ChatSummary,
-        now: i64,
-        action: Action,
-        events: &mut Vec<ChatEvent>,
-    ) -> Result<(), Error> {
-        let out = check(chat.status, action)?;
-        let reason = out.end.unwrap_or(EndReason::NoOperator);
-        chat.ended_at = Some(now);
-        events.push(push_event(
-            chat,
-            now,
-            out.status,
-            ChatEventKind::Ended { reason },
-        ));
-        Ok(())
-    }
-
+    /// Stores the events and the chat's new state.
     async fn save(
         &self,
         conn: &mut AnyConnection,
@@ -400,16 +386,12 @@ impl Shard {
     ) -> Result<Done, Error> {
         let mut end_reason = None;
         for event in events {
-            chats::append(conn, event, None).await?;
+            sql::append(conn, event, None).await?;
             if let ChatEventKind::Ended { reason } = &event.kind {
-                end_reason = Some(match reason {
-                    EndReason::Visitor => "visitor",
-                    EndReason::Operator => "operator",
-                    EndReason::NoOperator => "no_operator",
-                });
+                end_reason = Some(*reason);
             }
         }
-        chats::update(conn, chat, end_reason).await?;
+        sql::update(conn, chat, end_reason).await?;
         Ok(Done {
             chat: chat.clone(),
             events: events.to_vec(),
@@ -418,8 +400,64 @@ impl Shard {
     }
 }
 
+impl Done {
+    /// Nothing was stored (a repeat).
+    fn unchanged(chat: ChatSummary) -> Done {
+        Done {
+            chat,
+            events: Vec::new(),
+            seq: None,
+        }
+    }
+
+    /// A retry: acknowledged with the `seq` it was stored under, or the chat's latest.
+    fn repeat(chat: ChatSummary, seq: i64) -> Done {
+        Done {
+            chat,
+            events: Vec::new(),
+            seq: Some(seq),
+        }
+    }
+}
+
+/// Client ids are scoped by author, so two authors never collide.
+fn client_key(actor: &Actor, client_id: &str) -> String {
+    match actor {
+        Actor::Visitor(_) => format!("v:{client_id}"),
+        Actor::Operator(op) => format!("o{}:{client_id}", op.id),
+        Actor::System => format!("s:{client_id}"),
+    }
+}
+
+/// Decides `m` and, unless it changes nothing, records its event.
+fn apply(
+    chat: &mut ChatSummary,
+    now: i64,
+    actor: &Actor,
+    m: Move,
+    events: &mut Vec<ChatEvent>,
+) -> Result<(), Error> {
+    if let Decision::Apply(step) = lifecycle::decide(chat, actor, m)? {
+        events.push(record(chat, now, step));
+    }
+    Ok(())
+}
+
+/// Applies a decided step to the chat and returns its event.
+fn record(chat: &mut ChatSummary, now: i64, step: Step) -> ChatEvent {
+    match &step.change {
+        Change::Accepted(operator) => {
+            chat.operator = Some(operator.clone());
+            chat.accepted_at = Some(now);
+        }
+        Change::Ended(_) => chat.ended_at = Some(now),
+        _ => {}
+    }
+    next_event(chat, now, step.status, step.change.kind())
+}
+
 /// Gives the chat its next `seq` and status, and returns the event.
-fn push_event(
+fn next_event(
     chat: &mut ChatSummary,
     now: i64,
     status: ChatStatus,
@@ -433,65 +471,5 @@ fn push_event(
         at: now,
         status,
         kind,
-    }
-}
-
-fn check(status: ChatStatus, action: Action) -> Result<super::lifecycle::Outcome, Error> {
-    transition(status, action).map_err(|_| {
-        Error::client(
-            ErrorCode::IllegalTransition,
-            format!(
-                "cannot {} a chat that is {}",
-                verb(action),
-                status.as_str().replace('_', " ")
-            ),
-        )
-    })
-}
-
-fn verb(action: Action) -> &'static str {
-    match action {
-        Action::Accept => "accept",
-        Action::Decline => "decline",
-        Action::Queue => "queue",
-        Action::Hold => "hold",
-        Action::Resume => "resume",
-        Action::OperatorEnd | Action::VisitorEnd | Action::Unanswered | Action::Abandoned => "end",
-        Action::Message => "send a message in",
-    }
-}
-
-/// Who may do what to which chat. Unknown and foreign chats look the same to a visitor.
-fn authorize(chat: &ChatSummary, actor: &Actor, action: Action) -> Result<(), Error> {
-    match actor {
-        Actor::System => Ok(()),
-        Actor::Visitor(v) => {
-            if chat.visitor_id != *v {
-                return Err(Error::not_found("chat"));
-            }
-            match action {
-                Action::VisitorEnd | Action::Message => Ok(()),
-                _ => Err(Error::client(
-                    ErrorCode::Forbidden,
-                    "visitors cannot do that",
-                )),
-            }
-        }
-        Actor::Operator(me) => match action {
-            Action::Accept | Action::Decline | Action::Queue => Ok(()),
-            Action::Hold | Action::Resume | Action::OperatorEnd | Action::Message => {
-                match &chat.operator {
-                    Some(op) if op.id != me.id => Err(Error::client(
-                        ErrorCode::Forbidden,
-                        "this chat belongs to another operator",
-                    )),
-                    _ => Ok(()),
-                }
-            }
-            Action::VisitorEnd | Action::Unanswered | Action::Abandoned => Err(Error::client(
-                ErrorCode::Forbidden,
-                "operators cannot do that",
-            )),
-        },
     }
 }

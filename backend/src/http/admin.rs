@@ -5,15 +5,15 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use switchboard_shared::{
-    CreateOperatorRequest, ErrorCode, MAX_RING_GROUP, OperatorId, OperatorProfile, Settings,
+    CreateOperatorRequest, MAX_RING_GROUP, OperatorId, OperatorProfile, Settings,
     UpdateOperatorRequest,
 };
 
-use super::{Body, email, field};
-use crate::AppState;
-use crate::auth::{Admin, check_password_rules, hash_password};
+use super::{Admin, Body, email, field};
+use crate::auth::{check_password_rules, hash_password};
 use crate::error::Error;
-use crate::store::{chats, now_ms, operators, settings};
+use crate::state::AppState;
+use crate::store::{now_ms, operators};
 
 /// `/api/admin/*`.
 pub fn router() -> Router<AppState> {
@@ -100,37 +100,12 @@ async fn remove(
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, Error> {
-    if admin.id.0 == id {
-        return Err(Error::client(
-            ErrorCode::Conflict,
-            "you cannot delete your own account",
-        ));
-    }
-    let open = chats::open_for_operator(&state.store.read, OperatorId(id)).await?;
-    if !open.is_empty() {
-        return Err(Error::client(
-            ErrorCode::Conflict,
-            format!(
-                "this operator leads {} chat(s): they must end them first",
-                open.len()
-            ),
-        ));
-    }
-    // Not available any more: this also ends ringing chats if nobody else is left.
-    if operators::get(&state.store.read, OperatorId(id))
-        .await?
-        .is_some_and(|o| o.available)
-    {
-        state.chats.set_available(OperatorId(id), false).await?;
-    }
-    if !operators::delete(&state.store.write, OperatorId(id)).await? {
-        return Err(Error::not_found("operator"));
-    }
+    state.chats.remove_operator(&admin, OperatorId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn get_settings(State(state): State<AppState>, _: Admin) -> Json<Settings> {
-    Json(state.chats.settings())
+    Json(state.settings.get())
 }
 
 async fn put_settings(
@@ -138,20 +113,5 @@ async fn put_settings(
     _: Admin,
     Body(new): Body<Settings>,
 ) -> Result<Json<Settings>, Error> {
-    let widget_origins = crate::http::widget::normalize_origins(&new.widget_origins)?;
-    let new = Settings {
-        operator_name: field(&new.operator_name, "operator_name", 100)?,
-        default_invitation: field(&new.default_invitation, "default_invitation", 1000)?,
-        widget_origins,
-        ..new
-    };
-    if !(1..=50).contains(&new.max_chats_per_operator) {
-        return Err(Error::invalid("max_chats_per_operator must be 1 to 50"));
-    }
-    if !(5..=3600).contains(&new.ring_timeout_secs) {
-        return Err(Error::invalid("ring_timeout_secs must be 5 to 3600"));
-    }
-    settings::save(&state.store.write, &new).await?;
-    *state.settings.write().unwrap_or_else(|p| p.into_inner()) = new.clone();
-    Ok(Json(new))
+    Ok(Json(state.settings.change(new).await?))
 }

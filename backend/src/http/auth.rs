@@ -5,10 +5,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use switchboard_shared::{ErrorCode, LoginRequest, LoginResponse};
 
-use super::Body;
-use crate::AppState;
-use crate::auth::{Operator, new_token, token_hash, verify_password};
+use super::{Body, Operator};
+use crate::auth::{new_token, token_hash, verify_password};
 use crate::error::Error;
+use crate::state::AppState;
 use crate::store::{now_ms, operators};
 
 /// `/api/auth/*`.
@@ -53,12 +53,9 @@ async fn logout(
     State(state): State<AppState>,
     op: Operator,
 ) -> Result<axum::http::StatusCode, Error> {
-    operators::delete_session(&state.store.write, &token_hash(&op.token)).await?;
-    // Signed out everywhere: nobody is there to answer, so stop showing Live Help for them.
-    if operators::session_count(&state.store.read, op.profile.id).await? == 0
-        && op.profile.available
-    {
-        state.chats.set_available(op.profile.id, false).await?;
-    }
+    state
+        .chats
+        .sign_out(&op.profile, &token_hash(&op.token))
+        .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }

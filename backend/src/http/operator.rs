@@ -10,10 +10,10 @@ use switchboard_shared::{
     SaveCannedRequest, SetStatusRequest, VisitorId, VisitorProfile,
 };
 
-use super::{Body, field};
-use crate::AppState;
-use crate::auth::Operator;
+use super::{Body, Operator, field};
+use crate::chat::audience;
 use crate::error::Error;
+use crate::state::AppState;
 use crate::store::{canned, chats, now_ms, visitors};
 
 /// `/api/operator/*`.
@@ -64,15 +64,7 @@ async fn events(
     let chat = chats::get_from(&state.store.read, ChatId(id))
         .await?
         .ok_or_else(|| Error::not_found("chat"))?;
-    let mine = chat
-        .operator
-        .as_ref()
-        .is_some_and(|o| o.id == op.profile.id);
-    let open_to_all = matches!(
-        chat.status,
-        switchboard_shared::ChatStatus::Waiting | switchboard_shared::ChatStatus::Queued
-    );
-    if !mine && !open_to_all && !op.profile.is_admin {
+    if !audience::operator_may_read(&chat, &op.profile) {
         return Err(Error::client(
             ErrorCode::Forbidden,
             "this chat belongs to another operator",

@@ -11,11 +11,11 @@ use switchboard_shared::{
     PushAttempt, PushDevice, PushSettingsUpdate, PushSettingsView, RegisterDeviceRequest,
 };
 
-use super::Body;
-use crate::AppState;
-use crate::auth::{Admin, Operator, token_hash};
-use crate::chat::{lifecycle::Action, operator_actor};
+use super::{Admin, Body, Operator};
+use crate::auth::token_hash;
+use crate::chat::{Move, operator_actor};
 use crate::error::Error;
+use crate::state::AppState;
 use crate::store::{now_ms, operators, push as db};
 
 /// `/api/operator/devices`, `/api/admin/push*`, `/api/admin/operators/{id}/devices`,
@@ -151,9 +151,9 @@ async fn action(
         .await?
         .ok_or_else(|| Error::not_found("operator"))?;
     let action = match req.action {
-        PushAction::Accept => Action::Accept,
-        PushAction::Queue => Action::Queue,
-        PushAction::Decline => Action::Decline,
+        PushAction::Accept => Move::Accept,
+        PushAction::Queue => Move::Queue,
+        PushAction::Decline => Move::Decline,
     };
     let done = state
         .chats

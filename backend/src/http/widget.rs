@@ -7,15 +7,13 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use switchboard_shared::{
-    ErrorCode, LeaveMessageRequest, MAX_WIDGET_ORIGINS, OfflineMessage, WidgetStatus,
-};
+use switchboard_shared::{ErrorCode, LeaveMessageRequest, OfflineMessage, WidgetStatus};
 use tower_http::cors::{Any, CorsLayer};
 
 use super::{Body, email, field};
-use crate::AppState;
 use crate::auth::token_hash;
 use crate::error::Error;
+use crate::state::AppState;
 use crate::store::{chats, now_ms, visitors};
 
 /// The widget bundle, built from `widget/` (`npm run build`) and embedded in the binary.
@@ -64,8 +62,10 @@ fn refused_origin(state: &AppState, headers: &HeaderMap) -> Option<String> {
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
     let origin = text(header::ORIGIN)?;
-    let settings = state.settings.read().unwrap_or_else(|p| p.into_inner());
-    (!site_allowed(&settings.widget_origins, origin, text(header::HOST))).then(|| origin.to_owned())
+    let allowed = state
+        .settings
+        .with(|s| site_allowed(&s.widget_origins, origin, text(header::HOST)));
+    (!allowed).then(|| origin.to_owned())
 }
 
 /// Whether a browser on `origin` may use the widget.
@@ -80,62 +80,6 @@ fn site_allowed(allowed: &[String], origin: &str, host: Option<&str>) -> bool {
             .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host))
     });
     own_page || allowed.contains(&origin)
-}
-
-/// Checks and normalizes the admin's `widget_origins`: each `http(s)://host[:port]`, no path;
-/// lower-cased, without a trailing slash, each once.
-pub fn normalize_origins(list: &[String]) -> Result<Vec<String>, Error> {
-    if list.len() > MAX_WIDGET_ORIGINS {
-        return Err(Error::invalid(format!(
-            "widget_origins holds at most {MAX_WIDGET_ORIGINS} sites"
-        )));
-    }
-    let mut out: Vec<String> = Vec::with_capacity(list.len());
-    for raw in list {
-        let origin = raw.trim().trim_end_matches('/').to_ascii_lowercase();
-        let valid = origin.split_once("://").is_some_and(|(scheme, authority)| {
-            matches!(scheme, "http" | "https") && authority_ok(authority)
-        });
-        if !valid {
-            return Err(Error::invalid(format!(
-                "widget_origins: {raw:?} is not a site origin like https://shop.example.com"
-            )));
-        }
-        if !out.contains(&origin) {
-            out.push(origin);
-        }
-    }
-    Ok(out)
-}
-
-/// `host[:port]` or `[v6][:port]` of an origin: no user info, path, query or fragment.
-fn authority_ok(authority: &str) -> bool {
-    let port_ok = |port: Option<&str>| port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
-    if let Some(rest) = authority.strip_prefix('[') {
-        let Some((v6, after)) = rest.split_once(']') else {
-            return false;
-        };
-        let port = match after {
-            "" => None,
-            _ => match after.strip_prefix(':') {
-                Some(port) => Some(port),
-                None => return false,
-            },
-        };
-        return !v6.is_empty()
-            && v6.chars().all(|c| c.is_ascii_hexdigit() || c == ':')
-            && port_ok(port);
-    }
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (authority, None),
-    };
-    !host.is_empty()
-        && host.len() <= 253
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
-        && port_ok(port)
 }
 
 async fn widget_js() -> impl IntoResponse {
@@ -189,42 +133,6 @@ async fn leave_message(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn origins_are_checked_and_normalized() {
-        let ok = |list: &[&str]| {
-            normalize_origins(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-        };
-        assert_eq!(
-            ok(&[
-                "HTTPS://Shop.Example.com/",
-                "https://shop.example.com",
-                "http://[::1]:8080",
-                "http://[::1]"
-            ])
-            .unwrap(),
-            [
-                "https://shop.example.com",
-                "http://[::1]:8080",
-                "http://[::1]"
-            ]
-        );
-        for bad in [
-            "shop.example.com",
-            "https://shop.example.com/path",
-            "https://shop.example.com:0",
-            "https://shop.example.com:99999",
-            "https://user@shop.example.com",
-            "https://",
-            "javascript://x",
-            "http://[::1",
-            "http://[::1]x",
-        ] {
-            assert!(ok(&[bad]).is_err(), "{bad}");
-        }
-        let many = vec!["https://a.example".to_string(); MAX_WIDGET_ORIGINS + 1];
-        assert!(normalize_origins(&many).is_err());
-    }
 
     #[test]
     fn sites_are_allowed_by_list_or_as_our_own_pages() {

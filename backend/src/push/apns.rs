@@ -125,22 +125,45 @@ fn unix_now() -> Duration {
         .unwrap_or_default()
 }
 
+/// Why APNs credentials cannot be used, or a push cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ApnsError {
+    /// A required field is blank.
+    #[error("{0} is empty")]
+    Empty(&'static str),
+    /// The `.p8` key does not parse.
+    #[error("the .p8 key is not a P-256 PKCS#8 PEM key: {0}")]
+    Key(jsonwebtoken::errors::Error),
+    /// The key cannot sign a provider token.
+    #[error("signing the provider token: {0}")]
+    Sign(jsonwebtoken::errors::Error),
+    /// The base URL is not http(s).
+    #[error("the APNs URL {0:?} is not an http(s) URL")]
+    Url(String),
+    /// The HTTP client cannot be built.
+    #[error("HTTP client: {0}")]
+    Http(reqwest::Error),
+    /// a2 could not build the payload.
+    #[error("payload: {0}")]
+    Payload(a2::error::Error),
+}
+
 impl ApnsClient {
     /// A client for these credentials. `base_url` overrides Apple's host (tests point it at a
     /// local server); without it the sandbox or production host is used as `creds.sandbox`
     /// says. Fails when the key is not an ES256 (P-256) PKCS#8 PEM key or a field is empty.
-    pub fn new(creds: ApnsCredentials, base_url: Option<String>) -> Result<ApnsClient, String> {
+    pub fn new(creds: ApnsCredentials, base_url: Option<String>) -> Result<ApnsClient, ApnsError> {
         if creds.key_id.trim().is_empty() {
-            return Err("the key id is empty".into());
+            return Err(ApnsError::Empty("the key id"));
         }
         if creds.team_id.trim().is_empty() {
-            return Err("the team id is empty".into());
+            return Err(ApnsError::Empty("the team id"));
         }
         if creds.topic.trim().is_empty() {
-            return Err("the topic (bundle id) is empty".into());
+            return Err(ApnsError::Empty("the topic (bundle id)"));
         }
-        let key = EncodingKey::from_ec_pem(creds.key_p8.trim().as_bytes())
-            .map_err(|e| format!("the .p8 key is not a P-256 PKCS#8 PEM key: {e}"))?;
+        let key =
+            EncodingKey::from_ec_pem(creds.key_p8.trim().as_bytes()).map_err(ApnsError::Key)?;
         let base = base_url
             .map(|b| b.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| {
@@ -152,7 +175,7 @@ impl ApnsClient {
                 .to_owned()
             });
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(format!("the APNs URL {base:?} is not an http(s) URL"));
+            return Err(ApnsError::Url(base));
         }
         // Prior knowledge: h2c for http://, ALPN "h2" only for https:// (APNs speaks only
         // HTTP/2).
@@ -163,7 +186,7 @@ impl ApnsClient {
             .http2_keep_alive_interval(Duration::from_secs(60))
             .http2_keep_alive_while_idle(true)
             .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+            .map_err(ApnsError::Http)?;
         let client = ApnsClient {
             inner: Arc::new(Inner {
                 http,
@@ -187,7 +210,7 @@ impl ApnsClient {
 
     /// The current provider token (ES256 JWT), signed anew after [`JWT_RENEW_AFTER`], or
     /// after APNs called it expired, but never sooner than [`JWT_MIN_LIFETIME`].
-    pub fn provider_token(&self) -> Result<String, String> {
+    pub fn provider_token(&self) -> Result<String, ApnsError> {
         let mut cached = self.inner.jwt.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = cached.as_ref() {
             let age = c.issued.elapsed();
@@ -207,8 +230,8 @@ impl ApnsClient {
             iss: &self.inner.team_id,
             iat: unix_now().as_secs(),
         };
-        let token = jsonwebtoken::encode(&header, &claims, &self.inner.key)
-            .map_err(|e| format!("signing the provider token: {e}"))?;
+        let token =
+            jsonwebtoken::encode(&header, &claims, &self.inner.key).map_err(ApnsError::Sign)?;
         *cached = Some(CachedJwt {
             token: token.clone(),
             issued: Instant::now(),
@@ -230,7 +253,7 @@ impl ApnsClient {
     }
 
     /// The JSON payload (`aps` + `switchboard` custom data) for a message, built with a2.
-    pub fn payload_json(msg: &PushMessage) -> Result<String, String> {
+    pub fn payload_json(msg: &PushMessage) -> Result<String, ApnsError> {
         let body = msg.body();
         let chat_id = msg.chat_id;
         let (builder, data) = match &msg.kind {
@@ -259,10 +282,8 @@ impl ApnsClient {
         let mut payload = builder.build(&msg.device_token, NotificationOptions::default());
         payload
             .add_custom_data("switchboard", &data)
-            .map_err(|e| format!("payload: {e}"))?;
-        payload
-            .to_json_string()
-            .map_err(|e| format!("payload: {e}"))
+            .map_err(ApnsError::Payload)?;
+        payload.to_json_string().map_err(ApnsError::Payload)
     }
 
     /// Sends one push and says what APNs answered.
@@ -270,11 +291,11 @@ impl ApnsClient {
         let token = match self.provider_token() {
             Ok(t) => t,
             // Cannot happen with a key that signed in `new`; not worth retrying if it does.
-            Err(reason) => return Delivery::Rejected { status: 0, reason },
+            Err(e) => return Delivery::rejected(e),
         };
         let payload = match Self::payload_json(msg) {
             Ok(p) => p,
-            Err(reason) => return Delivery::Rejected { status: 0, reason },
+            Err(e) => return Delivery::rejected(e),
         };
         let ring = matches!(msg.kind, PushKind::Ring { .. });
         let (push_type, priority, ttl) = if ring {

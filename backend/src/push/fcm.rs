@@ -124,31 +124,53 @@ impl fmt::Debug for FcmClient {
     }
 }
 
+/// Why an FCM service account cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FcmError {
+    /// Not JSON of the right shape.
+    #[error("not a service-account JSON key: {0}")]
+    NotAKey(serde_json::Error),
+    /// No `project_id` in it.
+    #[error("the service-account JSON has no project_id")]
+    NoProject,
+    /// gcp_auth refused the key.
+    #[error("service-account key: {0}")]
+    Key(gcp_auth::Error),
+    /// The base URL is not http(s).
+    #[error("the FCM URL {0:?} is not an http(s) URL")]
+    Url(String),
+    /// The HTTP client cannot be built.
+    #[error("HTTP client: {0}")]
+    Http(reqwest::Error),
+}
+
 impl FcmClient {
     /// A client for this service-account key (the JSON file Firebase hands out).
     /// `base_url` overrides `https://fcm.googleapis.com`; the token URL is the key's
     /// `token_uri`. Fails when the JSON is not a service-account key with an RSA private key
     /// and a `project_id`.
-    pub fn new(service_account_json: &str, base_url: Option<String>) -> Result<FcmClient, String> {
-        let info: KeyInfo = serde_json::from_str(service_account_json)
-            .map_err(|e| format!("not a service-account JSON key: {e}"))?;
+    pub fn new(
+        service_account_json: &str,
+        base_url: Option<String>,
+    ) -> Result<FcmClient, FcmError> {
+        let info: KeyInfo =
+            serde_json::from_str(service_account_json).map_err(FcmError::NotAKey)?;
         let project_id = info
             .project_id
             .filter(|p| !p.trim().is_empty())
-            .ok_or("the service-account JSON has no project_id")?;
-        let auth = CustomServiceAccount::from_json(service_account_json)
-            .map_err(|e| format!("service-account key: {e}"))?;
+            .ok_or(FcmError::NoProject)?;
+        let auth = CustomServiceAccount::from_json(service_account_json).map_err(FcmError::Key)?;
         let base = base_url
             .map(|b| b.trim_end_matches('/').to_owned())
             .unwrap_or_else(|| DEFAULT_URL.to_owned());
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(format!("the FCM URL {base:?} is not an http(s) URL"));
+            return Err(FcmError::Url(base));
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+            .map_err(FcmError::Http)?;
         let send_url = format!("{base}/v1/projects/{project_id}/messages:send");
         Ok(FcmClient {
             http,

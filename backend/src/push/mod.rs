@@ -1,5 +1,5 @@
 //! Push notifications for chat requests, split into *who to notify* ([`notify`]) and *how to
-//! deliver* ([`apns`], [`fcm`]).
+//! deliver* ([`outbox`], through [`apns`] and [`fcm`]); [`settings`] holds the credentials.
 //!
 //! Every push is written to the `push_outbox` table before it is sent, so a restart does not
 //! lose it; the delivery worker retries 429 and 5xx answers with backoff (honouring
@@ -8,12 +8,23 @@
 
 pub mod apns;
 pub mod fcm;
-pub mod service;
+mod notify;
+mod outbox;
+pub mod settings;
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchboard_shared::{ChatId, Mode};
+use tokio::sync::{Notify, watch};
+
+use crate::error::Error;
+use crate::hub::Hub;
+use crate::store::Store;
+use settings::Current;
+pub use settings::StoredPushSettings;
 
 /// The category the app registers for chat-request notifications, with the actions
 /// Accept, Queue and Decline (their identifiers are `ACCEPT`, `QUEUE`, `DECLINE`).
@@ -82,6 +93,62 @@ impl PushMessage {
     }
 }
 
+/// Where the providers are (configurable so tests reach local servers) and how long action
+/// tokens last.
+#[derive(Clone)]
+pub struct PushConfig {
+    /// Encrypts the stored settings (they hold the credentials).
+    pub sealer: Arc<crate::secret::Sealer>,
+    /// APNs base URL override.
+    pub apns_base_url: Option<String>,
+    /// FCM base URL override.
+    pub fcm_base_url: Option<String>,
+    /// Action token lifetime.
+    pub action_ttl: Duration,
+}
+
+struct Inner {
+    store: Store,
+    hub: Hub,
+    config: PushConfig,
+    /// The settings in force, with their clients; replaced whole by an update.
+    current: watch::Sender<Arc<Current>>,
+    /// One settings update at a time.
+    changing: tokio::sync::Mutex<()>,
+    /// Wakes the delivery worker when something is queued.
+    wake: Notify,
+    /// Chats already rung again (pruned to those still ringing).
+    rung_again: Mutex<HashSet<ChatId>>,
+}
+
+/// Cheap-to-clone handle to push.
+#[derive(Clone)]
+pub struct Push {
+    inner: Arc<Inner>,
+}
+
+impl Push {
+    /// Loads the settings and starts the delivery worker.
+    pub async fn start(store: Store, hub: Hub, config: PushConfig) -> Result<Push, Error> {
+        let settings = settings::load_settings(&store, &config.sealer).await?;
+        let current = Current::new(settings, &config);
+        let push = Push {
+            inner: Arc::new(Inner {
+                store,
+                hub,
+                config,
+                current: watch::Sender::new(Arc::new(current)),
+                changing: tokio::sync::Mutex::new(()),
+                wake: Notify::new(),
+                rung_again: Mutex::new(HashSet::new()),
+            }),
+        };
+        tokio::spawn(push.clone().worker());
+        tokio::spawn(push.clone().escalate());
+        Ok(push)
+    }
+}
+
 /// What a provider said about one push.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -114,6 +181,16 @@ pub enum Delivery {
         /// The provider's reason.
         reason: String,
     },
+}
+
+impl Delivery {
+    /// Refused for good before anything was sent, because of `e`.
+    pub fn rejected(e: impl std::fmt::Display) -> Delivery {
+        Delivery::Rejected {
+            status: 0,
+            reason: e.to_string(),
+        }
+    }
 }
 
 /// Reads a provider's answer: status, Retry-After and body — or, when there was no answer, a

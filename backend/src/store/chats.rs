@@ -1,18 +1,19 @@
 //! Chats and their event log.
 //!
 //! The `chats` row is the current state (what snapshots read); `chat_events` is the ordered
-//! history (what resumes read). Both change in one transaction, in [`crate::chat::writer`].
+//! history (what resumes read). This module only reads them: the statements that write them
+//! are private to [`crate::chat`] (`chat/sql.rs`), so nothing else can change a chat.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Executor, Row};
+use sqlx::{Any, Executor, Row};
 use switchboard_shared::{
-    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, Mode, OperatorId, OperatorRef, Page,
-    VisitorId,
+    ChatEvent, ChatId, ChatStatus, ChatSummary, Mode, OperatorId, OperatorRef, Page, VisitorId,
 };
 
 use crate::error::Error;
 
-fn summary(row: &AnyRow) -> Result<ChatSummary, Error> {
+/// A `chats` row as the wire type.
+pub(crate) fn summary(row: &AnyRow) -> Result<ChatSummary, Error> {
     let status: String = row.try_get("status")?;
     let mode: String = row.try_get("mode")?;
     let page_url: Option<String> = row.try_get("page_url")?;
@@ -43,7 +44,8 @@ fn summary(row: &AnyRow) -> Result<ChatSummary, Error> {
     })
 }
 
-fn event(row: &AnyRow) -> Result<ChatEvent, Error> {
+/// A `chat_events` row as the wire type.
+pub(crate) fn event(row: &AnyRow) -> Result<ChatEvent, Error> {
     let status: String = row.try_get("status")?;
     let body: String = row.try_get("body")?;
     Ok(ChatEvent {
@@ -52,27 +54,8 @@ fn event(row: &AnyRow) -> Result<ChatEvent, Error> {
         at: row.try_get("at")?,
         status: ChatStatus::parse(&status)
             .ok_or_else(|| Error::Internal(format!("bad status {status}")))?,
-        kind: serde_json::from_str(&body).map_err(|e| Error::Internal(e.to_string()))?,
+        kind: serde_json::from_str(&body)?,
     })
-}
-
-/// One chat. `lock` takes a row lock on PostgreSQL (another node may act on the same chat);
-/// SQLite has a single writer already.
-pub async fn get(
-    conn: &mut AnyConnection,
-    id: ChatId,
-    lock: bool,
-) -> Result<Option<ChatSummary>, Error> {
-    let sql = if lock {
-        "select * from chats where id = $1 for update"
-    } else {
-        "select * from chats where id = $1"
-    };
-    let row = sqlx::query(sql)
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
-        .await?;
-    row.as_ref().map(summary).transpose()
 }
 
 /// One chat, read from a pool.
@@ -87,103 +70,9 @@ pub async fn get_from<'c, E: Executor<'c, Database = Any>>(
     row.as_ref().map(summary).transpose()
 }
 
-/// Inserts a new waiting chat (with `last_seq` 0: the caller appends `requested`).
-pub async fn insert(
-    conn: &mut AnyConnection,
-    visitor: VisitorId,
-    name: Option<&str>,
-    mode: Mode,
-    page: Option<&Page>,
-    now: i64,
-) -> Result<ChatSummary, Error> {
-    let row = sqlx::query(
-        "insert into chats (visitor_id, visitor_name, mode, status, page_url, page_title, \
-         created_at, last_seq) values ($1, $2, $3, 'waiting', $4, $5, $6, 0) returning *",
-    )
-    .bind(visitor.0)
-    .bind(name)
-    .bind(mode.as_str())
-    .bind(page.map(|p| p.url.clone()))
-    .bind(page.and_then(|p| p.title.clone()))
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    summary(&row)
-}
-
-/// Writes the chat's current state back (after a transition).
-pub async fn update(
-    conn: &mut AnyConnection,
-    chat: &ChatSummary,
-    end_reason: Option<&str>,
-) -> Result<(), Error> {
-    sqlx::query(
-        "update chats set status = $2, operator_id = $3, operator_name = $4, accepted_at = $5, \
-         ended_at = $6, end_reason = coalesce($7, end_reason), last_seq = $8 where id = $1",
-    )
-    .bind(chat.id.0)
-    .bind(chat.status.as_str())
-    .bind(chat.operator.as_ref().map(|o| o.id.0))
-    .bind(chat.operator.as_ref().map(|o| o.name.clone()))
-    .bind(chat.accepted_at)
-    .bind(chat.ended_at)
-    .bind(end_reason)
-    .bind(chat.last_seq)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Appends one event to a chat's log.
-pub async fn append(
-    conn: &mut AnyConnection,
-    event: &ChatEvent,
-    client_id: Option<&str>,
-) -> Result<(), Error> {
-    let body = serde_json::to_string(&event.kind).map_err(|e| Error::Internal(e.to_string()))?;
-    sqlx::query(
-        "insert into chat_events (chat_id, seq, at, status, body, client_id) \
-         values ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(event.chat_id.0)
-    .bind(event.seq)
-    .bind(event.at)
-    .bind(event.status.as_str())
-    .bind(body)
-    .bind(client_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Appends a message event unless its client id is stored already (a retry); true when it
-/// was stored.
-pub async fn append_new(
-    conn: &mut AnyConnection,
-    event: &ChatEvent,
-    client_key: &str,
-) -> Result<bool, Error> {
-    let body = serde_json::to_string(&event.kind).map_err(|e| Error::Internal(e.to_string()))?;
-    let n = sqlx::query(
-        "insert into chat_events (chat_id, seq, at, status, body, client_id) \
-         values ($1, $2, $3, $4, $5, $6) \
-         on conflict (chat_id, client_id) where client_id is not null do nothing",
-    )
-    .bind(event.chat_id.0)
-    .bind(event.seq)
-    .bind(event.at)
-    .bind(event.status.as_str())
-    .bind(body)
-    .bind(client_key)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
-}
-
 /// The event stored for a client id, if that message was stored before (a retry).
-pub async fn by_client_id(
-    conn: &mut AnyConnection,
+pub async fn by_client_id<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
     chat: ChatId,
     client_id: &str,
 ) -> Result<Option<ChatEvent>, Error> {
@@ -193,7 +82,7 @@ pub async fn by_client_id(
     )
     .bind(chat.0)
     .bind(client_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(exec)
     .await?;
     row.as_ref().map(event).transpose()
 }
@@ -273,47 +162,30 @@ pub async fn open_for_operator<'c, E: Executor<'c, Database = Any>>(
 }
 
 /// How many chats the operator leads right now.
-pub async fn count_open_for_operator(
-    conn: &mut AnyConnection,
+pub async fn count_open_for_operator<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
     operator: OperatorId,
 ) -> Result<i64, Error> {
     Ok(sqlx::query(
         "select count(*) from chats where operator_id = $1 and status in ('active', 'on_hold')",
     )
     .bind(operator.0)
-    .fetch_one(&mut *conn)
+    .fetch_one(exec)
     .await?
     .try_get(0)?)
 }
 
-/// Records that an operator passed on a request; false when it had already.
-pub async fn decline(
-    conn: &mut AnyConnection,
-    chat: ChatId,
-    operator: OperatorId,
-    now: i64,
-) -> Result<bool, Error> {
-    let n = sqlx::query(
-        "insert into chat_declines (chat_id, operator_id, at) values ($1, $2, $3) \
-         on conflict do nothing",
-    )
-    .bind(chat.0)
-    .bind(operator.0)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(n > 0)
-}
-
 /// Available operators who have not declined this chat.
-pub async fn undeclined_available(conn: &mut AnyConnection, chat: ChatId) -> Result<i64, Error> {
+pub async fn undeclined_available<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    chat: ChatId,
+) -> Result<i64, Error> {
     Ok(sqlx::query(
         "select count(*) from operators o where o.available = 1 and not exists \
          (select 1 from chat_declines d where d.chat_id = $1 and d.operator_id = o.id)",
     )
     .bind(chat.0)
-    .fetch_one(&mut *conn)
+    .fetch_one(exec)
     .await?
     .try_get(0)?)
 }
@@ -345,11 +217,6 @@ pub async fn line<'c, E: Executor<'c, Database = Any>>(
     rows.iter()
         .map(|r| Ok((ChatId(r.try_get(0)?), VisitorId(r.try_get(1)?))))
         .collect()
-}
-
-/// True when the event must not reach the visitor (operator-only bookkeeping).
-pub fn operator_only(kind: &ChatEventKind) -> bool {
-    matches!(kind, ChatEventKind::Declined { .. })
 }
 
 /// A visitor's chats, newest first.

@@ -68,10 +68,7 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator
-            .run(&write)
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        migrator.run(&write).await?;
         Ok(Store {
             read,
             write,
@@ -133,31 +130,12 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Reads and writes the admin-editable settings.
+/// Settings sections, each a JSON value under its key (see [`crate::settings`] and
+/// [`crate::push::settings`]).
 pub mod settings {
     use sqlx::{AnyPool, Row};
-    use switchboard_shared::Settings;
 
     use crate::error::Error;
-
-    /// The settings a fresh install starts with.
-    pub fn defaults() -> Settings {
-        Settings {
-            operator_name: "Support".into(),
-            default_invitation: "Hello! I'm %name%. If you have any questions or requests I'm \
-                                 ready to help you. Just click \"Start Chat\" button to start a \
-                                 conversation."
-                .into(),
-            max_chats_per_operator: 3,
-            ring_timeout_secs: 120,
-            widget_origins: Vec::new(),
-        }
-    }
-
-    /// The stored settings (defaults where nothing is stored).
-    pub async fn load(pool: &AnyPool) -> Result<Settings, Error> {
-        Ok(load_key(pool, "general").await?.unwrap_or_else(defaults))
-    }
 
     /// A settings section (JSON under `key`), if stored.
     pub async fn load_key<T: serde::de::DeserializeOwned>(
@@ -171,9 +149,7 @@ pub mod settings {
         match row {
             Some(row) => {
                 let json: String = row.try_get(0)?;
-                serde_json::from_str(&json)
-                    .map(Some)
-                    .map_err(|e| Error::Internal(e.to_string()))
+                Ok(Some(serde_json::from_str(&json)?))
             }
             None => Ok(None),
         }
@@ -185,7 +161,7 @@ pub mod settings {
         key: &str,
         value: &T,
     ) -> Result<(), Error> {
-        let json = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
+        let json = serde_json::to_string(value)?;
         sqlx::query(
             "insert into settings (key, value) values ($1, $2) \
              on conflict (key) do update set value = excluded.value",
@@ -195,10 +171,5 @@ pub mod settings {
         .execute(pool)
         .await?;
         Ok(())
-    }
-
-    /// Replaces the stored settings.
-    pub async fn save(pool: &AnyPool, settings: &Settings) -> Result<(), Error> {
-        save_key(pool, "general", settings).await
     }
 }

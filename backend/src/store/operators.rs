@@ -1,7 +1,7 @@
 //! Operators, their login sessions and their Live Help status.
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
 use switchboard_shared::{OperatorId, OperatorProfile};
 
 use crate::error::Error;
@@ -154,28 +154,18 @@ pub async fn update(
     row.as_ref().map(profile).transpose()
 }
 
-/// Deletes an operator (the caller checks they lead no chat); false when there was none.
-pub async fn delete(pool: &AnyPool, id: OperatorId) -> Result<bool, Error> {
-    let mut tx = pool.begin().await?;
+/// Deletes an operator and their sessions, inside the caller's transaction (the chat domain
+/// detaches their chats first); false when there was none.
+pub async fn delete(conn: &mut AnyConnection, id: OperatorId) -> Result<bool, Error> {
     sqlx::query("delete from sessions where operator_id = $1")
         .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("delete from chat_declines where operator_id = $1")
-        .bind(id.0)
-        .execute(&mut *tx)
-        .await?;
-    // Chats keep the operator's name; the id link is cleared so history survives.
-    sqlx::query("update chats set operator_id = null where operator_id = $1")
-        .bind(id.0)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     let done = sqlx::query("delete from operators where id = $1")
         .bind(id.0)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
-    tx.commit().await?;
     Ok(done > 0)
 }
 

@@ -1,0 +1,166 @@
+//! The statements that write chats: private to [`crate::chat`], so the compiler checks that
+//! nothing else changes a chat. Each runs on the writer's connection, inside its transaction
+//! (see [`super::writer`]); the operator statements run in [`super::operators`]'s.
+
+use sqlx::AnyConnection;
+use switchboard_shared::{
+    ChatEvent, ChatId, ChatSummary, EndReason, Mode, OperatorId, Page, VisitorId,
+};
+
+use crate::error::Error;
+use crate::store::chats::summary;
+
+/// One chat. `lock` takes a row lock on PostgreSQL (another node may act on the same chat);
+/// SQLite has a single writer already.
+pub(super) async fn get(
+    conn: &mut AnyConnection,
+    id: ChatId,
+    lock: bool,
+) -> Result<Option<ChatSummary>, Error> {
+    let sql = if lock {
+        "select * from chats where id = $1 for update"
+    } else {
+        "select * from chats where id = $1"
+    };
+    let row = sqlx::query(sql)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(summary).transpose()
+}
+
+/// Inserts a new waiting chat (with `last_seq` 0: the caller appends `requested`).
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    visitor: VisitorId,
+    name: Option<&str>,
+    mode: Mode,
+    page: Option<&Page>,
+    now: i64,
+) -> Result<ChatSummary, Error> {
+    let row = sqlx::query(
+        "insert into chats (visitor_id, visitor_name, mode, status, page_url, page_title, \
+         created_at, last_seq) values ($1, $2, $3, 'waiting', $4, $5, $6, 0) returning *",
+    )
+    .bind(visitor.0)
+    .bind(name)
+    .bind(mode.as_str())
+    .bind(page.map(|p| p.url.clone()))
+    .bind(page.and_then(|p| p.title.clone()))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    summary(&row)
+}
+
+/// Writes the chat's current state back (after a transition).
+pub(super) async fn update(
+    conn: &mut AnyConnection,
+    chat: &ChatSummary,
+    end_reason: Option<EndReason>,
+) -> Result<(), Error> {
+    let end_reason = end_reason.map(|reason| match reason {
+        EndReason::Visitor => "visitor",
+        EndReason::Operator => "operator",
+        EndReason::NoOperator => "no_operator",
+    });
+    sqlx::query(
+        "update chats set status = $2, operator_id = $3, operator_name = $4, accepted_at = $5, \
+         ended_at = $6, end_reason = coalesce($7, end_reason), last_seq = $8 where id = $1",
+    )
+    .bind(chat.id.0)
+    .bind(chat.status.as_str())
+    .bind(chat.operator.as_ref().map(|o| o.id.0))
+    .bind(chat.operator.as_ref().map(|o| o.name.clone()))
+    .bind(chat.accepted_at)
+    .bind(chat.ended_at)
+    .bind(end_reason)
+    .bind(chat.last_seq)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends one event to a chat's log.
+pub(super) async fn append(
+    conn: &mut AnyConnection,
+    event: &ChatEvent,
+    client_id: Option<&str>,
+) -> Result<(), Error> {
+    let body = serde_json::to_string(&event.kind)?;
+    sqlx::query(
+        "insert into chat_events (chat_id, seq, at, status, body, client_id) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(event.chat_id.0)
+    .bind(event.seq)
+    .bind(event.at)
+    .bind(event.status.as_str())
+    .bind(body)
+    .bind(client_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends a message event unless its client id is stored already (a retry); true when it
+/// was stored.
+pub(super) async fn append_new(
+    conn: &mut AnyConnection,
+    event: &ChatEvent,
+    client_key: &str,
+) -> Result<bool, Error> {
+    let body = serde_json::to_string(&event.kind)?;
+    let n = sqlx::query(
+        "insert into chat_events (chat_id, seq, at, status, body, client_id) \
+         values ($1, $2, $3, $4, $5, $6) \
+         on conflict (chat_id, client_id) where client_id is not null do nothing",
+    )
+    .bind(event.chat_id.0)
+    .bind(event.seq)
+    .bind(event.at)
+    .bind(event.status.as_str())
+    .bind(body)
+    .bind(client_key)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Records that an operator passed on a request; false when it had already.
+pub(super) async fn decline(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    operator: OperatorId,
+    now: i64,
+) -> Result<bool, Error> {
+    let n = sqlx::query(
+        "insert into chat_declines (chat_id, operator_id, at) values ($1, $2, $3) \
+         on conflict do nothing",
+    )
+    .bind(chat.0)
+    .bind(operator.0)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
+}
+
+/// Detaches an operator who is being removed from the chats they led (they keep the name, so
+/// history reads the same) and forgets their declines.
+pub(super) async fn forget_operator(
+    conn: &mut AnyConnection,
+    operator: OperatorId,
+) -> Result<(), Error> {
+    sqlx::query("delete from chat_declines where operator_id = $1")
+        .bind(operator.0)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("update chats set operator_id = null where operator_id = $1")
+        .bind(operator.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
