@@ -1,9 +1,15 @@
-// The controller: holds the state, runs commands, and renders the shell. The screens are pure
-// renders of the latest snapshot plus local view state.
+// The app, the one `Controller`: holds the state, runs commands, and renders the shell. The
+// screens are pure renders of the latest snapshot plus local view state.
+//
+// Dependencies point one way: main → app → the views (signin, overview, live, sections, dialogs)
+// → controller/state, with dom, format, api, bindings and sound as leaves. A view gets the app
+// as a `Controller` (controller.ts) and imports neither app.ts nor another view;
+// test/imports.test.ts fails on any import circle.
 import { api, errorMessage, onIncomingRequest, onOpenChat, onSnapshot } from "./api";
 import type { UiSnapshot } from "./bindings";
-import { fill, h, icon } from "./dom";
-import { initials, plural, visitorName, waited } from "./format";
+import type { Controller } from "./controller";
+import { fill, h, icon, tickSince } from "./dom";
+import { initials, plural, visitorName } from "./format";
 import { chime } from "./sound";
 import { SECTIONS, findChat, initialState, type CannedView, type Section, type State } from "./state";
 import { SignIn } from "./signin";
@@ -12,7 +18,7 @@ import { LiveView } from "./live";
 import { renderQueue, renderReports, renderVisitors } from "./sections";
 import { Dialogs } from "./dialogs";
 
-export class App {
+export class App implements Controller {
   readonly s: State = initialState();
   private root: HTMLElement;
   private signIn: SignIn;
@@ -71,7 +77,7 @@ export class App {
     this.root.append(this.signIn.el, this.shell, this.noticesEl, ...this.dialogs.elements());
 
     document.addEventListener("visibilitychange", () => this.render());
-    window.setInterval(() => this.tick(), 1000);
+    window.setInterval(() => tickSince(), 1000);
   }
 
   async start(): Promise<void> {
@@ -154,13 +160,13 @@ export class App {
     }
   }
 
-  notify(text: string): void {
+  private notify(text: string): void {
     this.s.notices.push({ id: ++this.noticeSeq, text });
     if (this.s.notices.length > 3) this.s.notices.shift();
     this.render();
   }
 
-  dismiss(id: number): void {
+  private dismiss(id: number): void {
     this.s.notices = this.s.notices.filter((n) => n.id !== id);
     this.render();
   }
@@ -170,7 +176,7 @@ export class App {
   }
 
   /** Runs a command; a failure becomes a notice. Resolves to whether it succeeded. */
-  async run(key: string, fn: () => Promise<unknown>): Promise<boolean> {
+  private async run(key: string, fn: () => Promise<unknown>): Promise<boolean> {
     if (this.s.busy.has(key)) return false;
     this.s.busy.add(key);
     this.render();
@@ -188,7 +194,7 @@ export class App {
 
   // ---- actions ------------------------------------------------------------------------------
 
-  toggleAvailable(): void {
+  private toggleAvailable(): void {
     const op = this.s.snap?.signed_in?.operator;
     if (!op) return;
     void this.run("available", () => api.setAvailable(!op.available));
@@ -253,7 +259,7 @@ export class App {
     this.render();
   }
 
-  openAccount(): void {
+  private openAccount(): void {
     this.s.accountOpen = true;
     this.render();
   }
@@ -357,7 +363,7 @@ export class App {
         renderQueue(this, el);
         break;
       case "visitors":
-        renderVisitors(this, el);
+        renderVisitors(el);
         break;
       case "reports":
         renderReports(this, el);
@@ -405,17 +411,4 @@ export class App {
       ),
     );
   }
-
-  private tick(): void {
-    const now = Date.now();
-    for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-since]"))) {
-      const t = (el.dataset.prefix ?? "") + waited(Number(el.dataset.since), now);
-      if (el.textContent !== t) el.textContent = t;
-    }
-  }
-}
-
-/** A live-updating "how long since" text. */
-export function since(at: number, prefix = "", cls = "since"): HTMLElement {
-  return h("span", { class: cls, "data-since": at, "data-prefix": prefix }, prefix + waited(at));
 }

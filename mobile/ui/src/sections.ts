@@ -1,10 +1,9 @@
 // Communication Queue, Visitors List / Site Monitor, Reports.
-import { since, type App } from "./app";
-import { fill, h, icon } from "./dom";
+import type { Controller } from "./controller";
+import { avatar, empty, fill, h, icon, since } from "./dom";
 import { dateTime, modeLabel, pageLabel, visitorName } from "./format";
-import { avatar, empty } from "./overview";
 
-export function renderQueue(app: App, el: HTMLElement): void {
+export function renderQueue(app: Pick<Controller, "s" | "isBusy" | "accept">, el: HTMLElement): void {
   const queue = [...app.s.snap!.queue].sort((a, b) => a.created_at - b.created_at);
   fill(
     el,
@@ -34,7 +33,7 @@ export function renderQueue(app: App, el: HTMLElement): void {
   );
 }
 
-export function renderVisitors(_app: App, el: HTMLElement): void {
+export function renderVisitors(el: HTMLElement): void {
   if (el.childElementCount) return;
   fill(
     el,
@@ -48,7 +47,7 @@ export function renderVisitors(_app: App, el: HTMLElement): void {
   );
 }
 
-export function renderReports(app: App, el: HTMLElement): void {
+export function renderReports(app: Pick<Controller, "s" | "loadOfflineMessages">, el: HTMLElement): void {
   const list = app.s.offlineMessages;
   fill(
     el,
