@@ -116,13 +116,7 @@ export class App implements Controller {
     // The Incoming chat request dialog: close it when its request is gone, show the next unseen.
     const ids = new Set(snap.requests.map((r) => r.id));
     if (s.dialogRequest !== null && !ids.has(s.dialogRequest)) s.dialogRequest = null;
-    if (s.dialogRequest === null) {
-      const next = snap.requests.find((r) => !s.seenRequests.has(r.id));
-      if (next) {
-        s.dialogRequest = next.id;
-        s.seenRequests.add(next.id);
-      }
-    }
+    if (s.dialogRequest === null) this.showNextRequest();
     if (s.awaitingChat !== null && findChat(s, s.awaitingChat)) s.awaitingChat = null;
     if (s.confirmEnd !== null && !findChat(s, s.confirmEnd)) s.confirmEnd = null;
     this.render();
@@ -201,33 +195,41 @@ export class App implements Controller {
   }
 
   async accept(chatId: number): Promise<void> {
-    this.s.seenRequests.add(chatId);
-    if (this.s.dialogRequest === chatId) this.s.dialogRequest = null;
+    this.answered(chatId);
     if (await this.run(`accept:${chatId}`, () => api.accept(chatId))) this.go("live", chatId);
   }
 
   decline(chatId: number): void {
-    this.s.seenRequests.add(chatId);
-    if (this.s.dialogRequest === chatId) this.s.dialogRequest = null;
+    this.answered(chatId);
     void this.run(`decline:${chatId}`, () => api.decline(chatId));
   }
 
   queue(chatId: number): void {
+    this.answered(chatId);
+    void this.run(`queue:${chatId}`, () => api.queue(chatId));
+  }
+
+  /** A request answered is never shown in the Incoming chat request dialog again. */
+  private answered(chatId: number): void {
     this.s.seenRequests.add(chatId);
     if (this.s.dialogRequest === chatId) this.s.dialogRequest = null;
-    void this.run(`queue:${chatId}`, () => api.queue(chatId));
   }
 
   /** Closes the Incoming chat request dialog without answering (the request stays in the
    *  Communication Overview). */
   laterRequest(): void {
     this.s.dialogRequest = null;
+    this.showNextRequest();
+    this.render();
+  }
+
+  /** Puts the first request not shown yet into the Incoming chat request dialog. */
+  private showNextRequest(): void {
     const next = this.s.snap?.requests.find((r) => !this.s.seenRequests.has(r.id));
     if (next) {
       this.s.dialogRequest = next.id;
       this.s.seenRequests.add(next.id);
     }
-    this.render();
   }
 
   hold(chatId: number): void {

@@ -1,7 +1,8 @@
 // A tiny DOM builder, plus the small pieces every screen uses (avatar, empty text, a live "how
 // long since"). Text is always set as text nodes (never innerHTML), so anything a visitor types
-// is shown literally. A leaf: it imports only format.ts.
-import { initials, waited } from "./format";
+// is shown literally. A leaf: it imports only format.ts and types.
+import type { ChatSummary } from "./bindings";
+import { initials, modeLabel, pageLabel, visitorName, waited } from "./format";
 
 export type Child = Node | string | number | null | undefined | false | Child[];
 
@@ -123,4 +124,16 @@ export function avatar(name: string, cls = "avatar"): HTMLElement {
 /** What a list shows when it has nothing in it. */
 export function empty(text: string): HTMLElement {
   return h("p", { class: "empty" }, text);
+}
+
+/** The head of a chat request's card (incoming or queued): avatar, name, mode and page. */
+export function requestTitle(r: ChatSummary): HTMLElement[] {
+  const name = visitorName(r);
+  return [
+    avatar(name),
+    h("div", { class: "card-title" },
+      h("strong", null, name),
+      h("span", { class: "meta" }, icon(r.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(r.mode), " · ", pageLabel(r.page)),
+    ),
+  ];
 }

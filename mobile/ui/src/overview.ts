@@ -1,8 +1,8 @@
 // Communication Overview: incoming chat requests, my active chats, chats on hold.
 import type { ChatSummary, ChatView } from "./bindings";
 import type { Controller } from "./controller";
-import { avatar, empty, fill, h, icon, since } from "./dom";
-import { modeLabel, pageLabel, visitorName } from "./format";
+import { avatar, empty, fill, h, icon, requestTitle, since } from "./dom";
+import { modeLabel, visitorName } from "./format";
 
 /** What the overview asks of the app. */
 type OverviewController = Pick<Controller, "s" | "isBusy" | "go" | "accept" | "queue" | "decline">;
@@ -50,15 +50,10 @@ function group(title: string, count: number, body: HTMLElement): HTMLElement {
 }
 
 function requestCard(app: OverviewController, r: ChatSummary): HTMLElement {
-  const name = visitorName(r);
   const busy = app.isBusy(`accept:${r.id}`) || app.isBusy(`decline:${r.id}`) || app.isBusy(`queue:${r.id}`);
-  return h("li", { class: "card request", "aria-label": `Chat request from ${name}` },
+  return h("li", { class: "card request", "aria-label": `Chat request from ${visitorName(r)}` },
     h("div", { class: "card-head" },
-      avatar(name),
-      h("div", { class: "card-title" },
-        h("strong", null, name),
-        h("span", { class: "meta" }, icon(r.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(r.mode), " · ", pageLabel(r.page)),
-      ),
+      requestTitle(r),
       since(r.created_at, "", "since pill"),
     ),
     h("div", { class: "actions" },
