@@ -1,9 +1,15 @@
-// The controller: holds the state, runs commands, and renders the shell. The screens are pure
-// renders of the latest snapshot plus local view state.
+// The app, the one `Controller`: holds the state, runs commands, and renders the shell. The
+// screens are pure renders of the latest snapshot plus local view state.
+//
+// Dependencies point one way: main → app → the views (signin, overview, live, sections, dialogs)
+// → controller/state, with dom, format, api, bindings and sound as leaves. A view gets the app
+// as a `Controller` (controller.ts) and imports neither app.ts nor another view;
+// test/imports.test.ts fails on any import circle.
 import { api, errorMessage, onIncomingRequest, onOpenChat, onSnapshot } from "./api";
 import type { UiSnapshot } from "./bindings";
-import { fill, h, icon } from "./dom";
-import { initials, plural, visitorName, waited } from "./format";
+import type { Controller } from "./controller";
+import { fill, h, icon, tickSince } from "./dom";
+import { initials, plural, visitorName } from "./format";
 import { chime } from "./sound";
 import { SECTIONS, findChat, initialState, type CannedView, type Section, type State } from "./state";
 import { SignIn } from "./signin";
@@ -12,7 +18,7 @@ import { LiveView } from "./live";
 import { renderQueue, renderReports, renderVisitors } from "./sections";
 import { Dialogs } from "./dialogs";
 
-export class App {
+export class App implements Controller {
   readonly s: State = initialState();
   private root: HTMLElement;
   private signIn: SignIn;
@@ -71,7 +77,7 @@ export class App {
     this.root.append(this.signIn.el, this.shell, this.noticesEl, ...this.dialogs.elements());
 
     document.addEventListener("visibilitychange", () => this.render());
-    window.setInterval(() => this.tick(), 1000);
+    window.setInterval(() => tickSince(), 1000);
   }
 
   async start(): Promise<void> {
@@ -110,13 +116,7 @@ export class App {
     // The Incoming chat request dialog: close it when its request is gone, show the next unseen.
     const ids = new Set(snap.requests.map((r) => r.id));
     if (s.dialogRequest !== null && !ids.has(s.dialogRequest)) s.dialogRequest = null;
-    if (s.dialogRequest === null) {
-      const next = snap.requests.find((r) => !s.seenRequests.has(r.id));
-      if (next) {
-        s.dialogRequest = next.id;
-        s.seenRequests.add(next.id);
-      }
-    }
+    if (s.dialogRequest === null) this.showNextRequest();
     if (s.awaitingChat !== null && findChat(s, s.awaitingChat)) s.awaitingChat = null;
     if (s.confirmEnd !== null && !findChat(s, s.confirmEnd)) s.confirmEnd = null;
     this.render();
@@ -154,13 +154,13 @@ export class App {
     }
   }
 
-  notify(text: string): void {
+  private notify(text: string): void {
     this.s.notices.push({ id: ++this.noticeSeq, text });
     if (this.s.notices.length > 3) this.s.notices.shift();
     this.render();
   }
 
-  dismiss(id: number): void {
+  private dismiss(id: number): void {
     this.s.notices = this.s.notices.filter((n) => n.id !== id);
     this.render();
   }
@@ -170,7 +170,7 @@ export class App {
   }
 
   /** Runs a command; a failure becomes a notice. Resolves to whether it succeeded. */
-  async run(key: string, fn: () => Promise<unknown>): Promise<boolean> {
+  private async run(key: string, fn: () => Promise<unknown>): Promise<boolean> {
     if (this.s.busy.has(key)) return false;
     this.s.busy.add(key);
     this.render();
@@ -188,40 +188,48 @@ export class App {
 
   // ---- actions ------------------------------------------------------------------------------
 
-  toggleAvailable(): void {
+  private toggleAvailable(): void {
     const op = this.s.snap?.signed_in?.operator;
     if (!op) return;
     void this.run("available", () => api.setAvailable(!op.available));
   }
 
   async accept(chatId: number): Promise<void> {
-    this.s.seenRequests.add(chatId);
-    if (this.s.dialogRequest === chatId) this.s.dialogRequest = null;
+    this.answered(chatId);
     if (await this.run(`accept:${chatId}`, () => api.accept(chatId))) this.go("live", chatId);
   }
 
   decline(chatId: number): void {
-    this.s.seenRequests.add(chatId);
-    if (this.s.dialogRequest === chatId) this.s.dialogRequest = null;
+    this.answered(chatId);
     void this.run(`decline:${chatId}`, () => api.decline(chatId));
   }
 
   queue(chatId: number): void {
+    this.answered(chatId);
+    void this.run(`queue:${chatId}`, () => api.queue(chatId));
+  }
+
+  /** A request answered is never shown in the Incoming chat request dialog again. */
+  private answered(chatId: number): void {
     this.s.seenRequests.add(chatId);
     if (this.s.dialogRequest === chatId) this.s.dialogRequest = null;
-    void this.run(`queue:${chatId}`, () => api.queue(chatId));
   }
 
   /** Closes the Incoming chat request dialog without answering (the request stays in the
    *  Communication Overview). */
   laterRequest(): void {
     this.s.dialogRequest = null;
+    this.showNextRequest();
+    this.render();
+  }
+
+  /** Puts the first request not shown yet into the Incoming chat request dialog. */
+  private showNextRequest(): void {
     const next = this.s.snap?.requests.find((r) => !this.s.seenRequests.has(r.id));
     if (next) {
       this.s.dialogRequest = next.id;
       this.s.seenRequests.add(next.id);
     }
-    this.render();
   }
 
   hold(chatId: number): void {
@@ -253,7 +261,7 @@ export class App {
     this.render();
   }
 
-  openAccount(): void {
+  private openAccount(): void {
     this.s.accountOpen = true;
     this.render();
   }
@@ -357,7 +365,7 @@ export class App {
         renderQueue(this, el);
         break;
       case "visitors":
-        renderVisitors(this, el);
+        renderVisitors(el);
         break;
       case "reports":
         renderReports(this, el);
@@ -405,17 +413,4 @@ export class App {
       ),
     );
   }
-
-  private tick(): void {
-    const now = Date.now();
-    for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-since]"))) {
-      const t = (el.dataset.prefix ?? "") + waited(Number(el.dataset.since), now);
-      if (el.textContent !== t) el.textContent = t;
-    }
-  }
-}
-
-/** A live-updating "how long since" text. */
-export function since(at: number, prefix = "", cls = "since"): HTMLElement {
-  return h("span", { class: cls, "data-since": at, "data-prefix": prefix }, prefix + waited(at));
 }

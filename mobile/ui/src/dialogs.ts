@@ -1,11 +1,15 @@
 // The modal dialogs: Incoming chat request, canned messages, end-chat confirmation, account.
 import { api, errorMessage } from "./api";
-import { since, type App } from "./app";
 import type { CannedMessage } from "./bindings";
-import { fill, h, icon } from "./dom";
+import type { Controller } from "./controller";
+import { avatar, fill, h, icon, since } from "./dom";
 import { modeLabel, pageLabel, shortUrl, visitorName } from "./format";
-import { avatar } from "./overview";
 import { findChat } from "./state";
+
+/** What the canned messages dialog asks of the app. */
+type CannedController = Pick<Controller, "s" | "render" | "insertIntoComposer">;
+/** What the dialogs ask of the app. */
+type DialogsController = CannedController & Pick<Controller, "accept" | "queue" | "decline" | "laterRequest" | "endChat" | "openCanned" | "signOut">;
 
 function show(d: HTMLDialogElement): void {
   if (!d.open) d.showModal();
@@ -30,7 +34,7 @@ export class Dialogs {
   private account: HTMLDialogElement;
   private canned: CannedDialog;
 
-  constructor(private app: App) {
+  constructor(private app: DialogsController) {
     this.incoming = h("dialog", { class: "sheet incoming", "aria-label": "Incoming chat request" });
     onCancel(this.incoming, () => app.laterRequest());
     this.confirm = h("dialog", { class: "sheet confirm", role: "alertdialog", "aria-labelledby": "confirm-title", "aria-describedby": "confirm-text" });
@@ -148,7 +152,7 @@ class CannedDialog {
   private editing: string | null = null;
   private busy = false;
 
-  constructor(private app: App) {
+  constructor(private app: CannedController) {
     const s = app.s;
     this.back = h("button", { type: "button", class: "icon-btn", "aria-label": "Back", onclick: () => this.goBack() }, icon("back"));
     this.title = h("h2", { id: "canned-title" }, "Canned messages");

@@ -1,5 +1,8 @@
-// A tiny DOM builder. Text is always set as text nodes (never innerHTML), so anything a
-// visitor types is shown literally.
+// A tiny DOM builder, plus the small pieces every screen uses (avatar, empty text, a live "how
+// long since"). Text is always set as text nodes (never innerHTML), so anything a visitor types
+// is shown literally. A leaf: it imports only format.ts and types.
+import type { ChatSummary } from "./bindings";
+import { initials, modeLabel, pageLabel, visitorName, waited } from "./format";
 
 export type Child = Node | string | number | null | undefined | false | Child[];
 
@@ -97,4 +100,40 @@ export function icon(name: IconName, cls = "icon"): SVGSVGElement {
   path.setAttribute("d", ICONS[name]);
   svg.appendChild(path);
   return svg;
+}
+
+// ---- pieces the screens share -------------------------------------------------------------
+
+/** A live-updating "how long since" text; `tickSince` keeps it current. */
+export function since(at: number, prefix = "", cls = "since"): HTMLElement {
+  return h("span", { class: cls, "data-since": at, "data-prefix": prefix }, prefix + waited(at));
+}
+
+/** Brings every `since` text in the page up to date (the app calls it once a second). */
+export function tickSince(now = Date.now()): void {
+  for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-since]"))) {
+    const t = (el.dataset.prefix ?? "") + waited(Number(el.dataset.since), now);
+    if (el.textContent !== t) el.textContent = t;
+  }
+}
+
+export function avatar(name: string, cls = "avatar"): HTMLElement {
+  return h("span", { class: cls, "aria-hidden": "true" }, initials(name));
+}
+
+/** What a list shows when it has nothing in it. */
+export function empty(text: string): HTMLElement {
+  return h("p", { class: "empty" }, text);
+}
+
+/** The head of a chat request's card (incoming or queued): avatar, name, mode and page. */
+export function requestTitle(r: ChatSummary): HTMLElement[] {
+  const name = visitorName(r);
+  return [
+    avatar(name),
+    h("div", { class: "card-title" },
+      h("strong", null, name),
+      h("span", { class: "meta" }, icon(r.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(r.mode), " · ", pageLabel(r.page)),
+    ),
+  ];
 }

@@ -1,12 +1,14 @@
 // Live Communication: one tab per own chat, the visitor profile, the messages and the composer.
 import { api } from "./api";
-import type { App } from "./app";
 import type { ChatView, MessageView, VisitorProfile } from "./bindings";
 import { MAX_MESSAGE_CHARS } from "./bindings";
-import { fill, h, icon } from "./dom";
+import type { Controller } from "./controller";
+import { avatar, fill, h, icon } from "./dom";
 import { charCount, clock, dateTime, modeLabel, pageLabel, shortUrl, visitorName } from "./format";
-import { avatar } from "./overview";
 import { findChat } from "./state";
+
+/** What Live Communication asks of the app. */
+type LiveController = Pick<Controller, "s" | "render" | "isBusy" | "go" | "openChat" | "hold" | "resume" | "askEnd" | "send" | "openCanned">;
 
 export class LiveView {
   readonly el: HTMLElement;
@@ -27,7 +29,7 @@ export class LiveView {
   private logChat: number | null = null;
   private composerChat: number | null = null;
 
-  constructor(private app: App) {
+  constructor(private app: LiveController) {
     this.heading = h("h1", { class: "live-title" }, "Live Communication");
     this.tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "Chats", "aria-orientation": "horizontal", onkeydown: (e: KeyboardEvent) => this.onTabKey(e) });
     this.head = h("header", { class: "chat-head" });

@@ -1,10 +1,13 @@
 // Communication Overview: incoming chat requests, my active chats, chats on hold.
-import { since, type App } from "./app";
 import type { ChatSummary, ChatView } from "./bindings";
-import { fill, h, icon } from "./dom";
-import { initials, modeLabel, pageLabel, visitorName } from "./format";
+import type { Controller } from "./controller";
+import { avatar, empty, fill, h, icon, requestTitle, since } from "./dom";
+import { modeLabel, visitorName } from "./format";
 
-export function renderOverview(app: App, el: HTMLElement): void {
+/** What the overview asks of the app. */
+type OverviewController = Pick<Controller, "s" | "isBusy" | "go" | "accept" | "queue" | "decline">;
+
+export function renderOverview(app: OverviewController, el: HTMLElement): void {
   const snap = app.s.snap!;
   const op = snap.signed_in!.operator;
   const active = snap.chats.filter((c) => c.chat.status !== "on_hold");
@@ -46,24 +49,11 @@ function group(title: string, count: number, body: HTMLElement): HTMLElement {
   );
 }
 
-export function empty(text: string): HTMLElement {
-  return h("p", { class: "empty" }, text);
-}
-
-export function avatar(name: string, cls = "avatar"): HTMLElement {
-  return h("span", { class: cls, "aria-hidden": "true" }, initials(name));
-}
-
-export function requestCard(app: App, r: ChatSummary): HTMLElement {
-  const name = visitorName(r);
+function requestCard(app: OverviewController, r: ChatSummary): HTMLElement {
   const busy = app.isBusy(`accept:${r.id}`) || app.isBusy(`decline:${r.id}`) || app.isBusy(`queue:${r.id}`);
-  return h("li", { class: "card request", "aria-label": `Chat request from ${name}` },
+  return h("li", { class: "card request", "aria-label": `Chat request from ${visitorName(r)}` },
     h("div", { class: "card-head" },
-      avatar(name),
-      h("div", { class: "card-title" },
-        h("strong", null, name),
-        h("span", { class: "meta" }, icon(r.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(r.mode), " · ", pageLabel(r.page)),
-      ),
+      requestTitle(r),
       since(r.created_at, "", "since pill"),
     ),
     h("div", { class: "actions" },
@@ -74,7 +64,7 @@ export function requestCard(app: App, r: ChatSummary): HTMLElement {
   );
 }
 
-function chatRow(app: App, c: ChatView): HTMLElement {
+function chatRow(app: OverviewController, c: ChatView): HTMLElement {
   const name = visitorName(c.chat);
   const last = [...c.messages].reverse().find((m) => m.author.kind !== "system");
   const preview = last ? (last.author.kind === "visitor" ? "" : "You: ") + last.text : modeLabel(c.chat.mode);

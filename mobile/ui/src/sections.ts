@@ -1,10 +1,9 @@
 // Communication Queue, Visitors List / Site Monitor, Reports.
-import { since, type App } from "./app";
-import { fill, h, icon } from "./dom";
-import { dateTime, modeLabel, pageLabel, visitorName } from "./format";
-import { avatar, empty } from "./overview";
+import type { Controller } from "./controller";
+import { avatar, empty, fill, h, icon, requestTitle, since } from "./dom";
+import { dateTime, visitorName } from "./format";
 
-export function renderQueue(app: App, el: HTMLElement): void {
+export function renderQueue(app: Pick<Controller, "s" | "isBusy" | "accept">, el: HTMLElement): void {
   const queue = [...app.s.snap!.queue].sort((a, b) => a.created_at - b.created_at);
   fill(
     el,
@@ -13,16 +12,11 @@ export function renderQueue(app: App, el: HTMLElement): void {
     queue.length
       ? h("ol", { class: "cards queue-list", "aria-label": "Queued chats, oldest first" },
           queue.map((c, i) => {
-            const name = visitorName(c);
             const busy = app.isBusy(`accept:${c.id}`);
-            return h("li", { class: "card queued", "aria-label": `${name}, number ${i + 1} in the queue` },
+            return h("li", { class: "card queued", "aria-label": `${visitorName(c)}, number ${i + 1} in the queue` },
               h("div", { class: "card-head" },
                 h("span", { class: "position", "aria-hidden": "true" }, String(i + 1)),
-                avatar(name),
-                h("div", { class: "card-title" },
-                  h("strong", null, name),
-                  h("span", { class: "meta" }, icon(c.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(c.mode), " · ", pageLabel(c.page)),
-                ),
+                requestTitle(c),
                 h("span", { class: "wait" }, icon("clock", "icon sm"), since(c.created_at, "Waiting ")),
               ),
               h("div", { class: "actions" },
@@ -34,7 +28,7 @@ export function renderQueue(app: App, el: HTMLElement): void {
   );
 }
 
-export function renderVisitors(_app: App, el: HTMLElement): void {
+export function renderVisitors(el: HTMLElement): void {
   if (el.childElementCount) return;
   fill(
     el,
@@ -48,7 +42,7 @@ export function renderVisitors(_app: App, el: HTMLElement): void {
   );
 }
 
-export function renderReports(app: App, el: HTMLElement): void {
+export function renderReports(app: Pick<Controller, "s" | "loadOfflineMessages">, el: HTMLElement): void {
   const list = app.s.offlineMessages;
   fill(
     el,

@@ -1,6 +1,6 @@
 // The sign-in screen. Built once so typing is never interrupted by a render.
 import { api, errorMessage } from "./api";
-import type { App } from "./app";
+import type { Controller } from "./controller";
 import { h, icon } from "./dom";
 
 const SERVER_KEY = "switchboard.server";
@@ -14,7 +14,7 @@ export class SignIn {
   private error: HTMLElement;
   private submit: HTMLButtonElement;
 
-  constructor(private app: App) {
+  constructor(private app: Pick<Controller, "s" | "apply">) {
     let saved: string | null = null;
     try {
       saved = localStorage.getItem(SERVER_KEY);
