@@ -28,8 +28,10 @@ pub struct Opened {
     pub stale: bool,
 }
 
-fn aes_key(bytes: &[u8; 32]) -> LessSafeKey {
-    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, bytes).expect("a 32-byte AES-256 key"))
+fn aes_key(bytes: &[u8; 32]) -> Result<LessSafeKey, Error> {
+    let key = UnboundKey::new(&AES_256_GCM, bytes)
+        .map_err(|_| Error::Config("the secret key is not an AES-256 key".into()))?;
+    Ok(LessSafeKey::new(key))
 }
 
 fn parse_key(text: &str) -> Result<[u8; 32], Error> {
@@ -41,11 +43,11 @@ fn parse_key(text: &str) -> Result<[u8; 32], Error> {
 
 impl Sealer {
     /// A sealer for 32 key bytes (and the key before them, while changing keys).
-    pub fn new(key: &[u8; 32], previous: Option<&[u8; 32]>) -> Sealer {
-        Sealer {
-            key: aes_key(key),
-            previous: previous.map(aes_key),
-        }
+    pub fn new(key: &[u8; 32], previous: Option<&[u8; 32]>) -> Result<Sealer, Error> {
+        Ok(Sealer {
+            key: aes_key(key)?,
+            previous: previous.map(aes_key).transpose()?,
+        })
     }
 
     /// The configured key: `secret_key`, or the key file (created when missing).
@@ -59,11 +61,11 @@ impl Sealer {
             .as_deref()
             .map(parse_key)
             .transpose()?;
-        Ok(Sealer::new(&parse_key(&text)?, previous.as_ref()))
+        Sealer::new(&parse_key(&text)?, previous.as_ref())
     }
 
     /// Encrypts `plain` bound to `purpose` (which must be given again to open it).
-    pub fn seal(&self, purpose: &str, plain: &[u8]) -> String {
+    pub fn seal(&self, purpose: &str, plain: &[u8]) -> Result<String, Error> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let mut buf = plain.to_vec();
@@ -73,10 +75,10 @@ impl Sealer {
                 Aad::from(purpose.as_bytes()),
                 &mut buf,
             )
-            .expect("AES-GCM sealing of a small buffer");
+            .map_err(|_| Error::Internal("AES-GCM refused to seal".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&buf);
-        format!("{PREFIX}{}", hex::encode(out))
+        Ok(format!("{PREFIX}{}", hex::encode(out)))
     }
 
     /// Decrypts what [`Sealer::seal`] made for `purpose` with this key or the previous one; a
@@ -155,19 +157,24 @@ mod tests {
 
     #[test]
     fn sealed_text_opens_only_with_its_key_and_purpose() {
-        let sealer = Sealer::new(&[7; 32], None);
-        let sealed = sealer.seal("push settings", b"-----BEGIN PRIVATE KEY-----");
+        let sealer = Sealer::new(&[7; 32], None).unwrap();
+        let sealed = sealer
+            .seal("push settings", b"-----BEGIN PRIVATE KEY-----")
+            .unwrap();
         assert!(sealed.starts_with(PREFIX));
         assert!(!sealed.contains("PRIVATE"));
         assert_ne!(
             sealed,
-            sealer.seal("push settings", b"-----BEGIN PRIVATE KEY-----")
+            sealer
+                .seal("push settings", b"-----BEGIN PRIVATE KEY-----")
+                .unwrap()
         );
         let opened = sealer.open("push settings", &sealed).unwrap();
         assert_eq!(opened.plain, b"-----BEGIN PRIVATE KEY-----");
         assert!(!opened.stale);
         assert!(
             Sealer::new(&[8; 32], None)
+                .unwrap()
                 .open("push settings", &sealed)
                 .is_err()
         );
@@ -185,21 +192,22 @@ mod tests {
 
     #[test]
     fn a_new_key_reads_what_the_previous_one_sealed() {
-        let old = Sealer::new(&[1; 32], None);
-        let sealed = old.seal("p", b"secret");
-        let changing = Sealer::new(&[2; 32], Some(&[1; 32]));
+        let old = Sealer::new(&[1; 32], None).unwrap();
+        let sealed = old.seal("p", b"secret").unwrap();
+        let changing = Sealer::new(&[2; 32], Some(&[1; 32])).unwrap();
         let opened = changing.open("p", &sealed).unwrap();
         assert_eq!(
             (opened.plain.as_slice(), opened.stale),
             (&b"secret"[..], true)
         );
-        let resealed = changing.seal("p", b"secret");
+        let resealed = changing.seal("p", b"secret").unwrap();
         assert!(
             old.open("p", &resealed).is_err(),
             "new seals use the new key"
         );
         assert!(
             !Sealer::new(&[2; 32], None)
+                .unwrap()
                 .open("p", &resealed)
                 .unwrap()
                 .stale
@@ -216,7 +224,7 @@ mod tests {
         };
         let _ = std::fs::remove_file(&config.secret_key_file);
         let first = Sealer::from_config(&config).unwrap();
-        let sealed = first.seal("p", b"secret");
+        let sealed = first.seal("p", b"secret").unwrap();
         let again = Sealer::from_config(&config).unwrap();
         assert_eq!(again.open("p", &sealed).unwrap().plain, b"secret");
         #[cfg(unix)]

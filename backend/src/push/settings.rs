@@ -170,7 +170,7 @@ async fn save_settings(
 ) -> Result<(), Error> {
     let json = serde_json::to_vec(settings)?;
     // Stored under "push" as `{"sealed": "v1.…"}`: the settings JSON, encrypted.
-    let sealed = serde_json::json!({ "sealed": sealer.seal(SETTINGS_PURPOSE, &json) });
+    let sealed = serde_json::json!({ "sealed": sealer.seal(SETTINGS_PURPOSE, &json)? });
     db::save_key(&store.write, "push", &sealed).await
 }
 
