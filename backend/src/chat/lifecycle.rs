@@ -17,9 +17,10 @@ use switchboard_shared::{
 
 use crate::error::Error;
 
-/// Something that can happen to a chat: a [`Move`] or a message.
+/// A lifecycle move: everything that can happen to a chat but a message (which comes with
+/// its text, through [`decide_message`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub enum Move {
     /// An operator accepts a ringing request or takes a queued chat.
     Accept,
     /// An operator passes on a ringing request (the chat keeps ringing for the others).
@@ -39,62 +40,6 @@ pub enum Action {
     /// The visitor went away (no widget left) before anyone answered. Unlike `VisitorEnd` it
     /// never ends a chat someone has just accepted.
     Abandoned,
-    /// Either side sends a message.
-    Message,
-}
-
-impl Action {
-    /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 10] = [
-        Action::Accept,
-        Action::Decline,
-        Action::Queue,
-        Action::Hold,
-        Action::Resume,
-        Action::OperatorEnd,
-        Action::VisitorEnd,
-        Action::Unanswered,
-        Action::Abandoned,
-        Action::Message,
-    ];
-
-    fn verb(self) -> &'static str {
-        match self {
-            Action::Accept => "accept",
-            Action::Decline => "decline",
-            Action::Queue => "queue",
-            Action::Hold => "hold",
-            Action::Resume => "resume",
-            Action::OperatorEnd | Action::VisitorEnd | Action::Unanswered | Action::Abandoned => {
-                "end"
-            }
-            Action::Message => "send a message in",
-        }
-    }
-}
-
-/// A lifecycle move: every [`Action`] but a message (which comes with its text, through
-/// [`decide_message`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Move {
-    /// See [`Action::Accept`].
-    Accept,
-    /// See [`Action::Decline`].
-    Decline,
-    /// See [`Action::Queue`].
-    Queue,
-    /// See [`Action::Hold`].
-    Hold,
-    /// See [`Action::Resume`].
-    Resume,
-    /// See [`Action::OperatorEnd`].
-    OperatorEnd,
-    /// See [`Action::VisitorEnd`].
-    VisitorEnd,
-    /// See [`Action::Unanswered`].
-    Unanswered,
-    /// See [`Action::Abandoned`].
-    Abandoned,
 }
 
 impl Move {
@@ -112,18 +57,34 @@ impl Move {
     ];
 }
 
-impl From<Move> for Action {
-    fn from(m: Move) -> Action {
-        match m {
-            Move::Accept => Action::Accept,
-            Move::Decline => Action::Decline,
-            Move::Queue => Action::Queue,
-            Move::Hold => Action::Hold,
-            Move::Resume => Action::Resume,
-            Move::OperatorEnd => Action::OperatorEnd,
-            Move::VisitorEnd => Action::VisitorEnd,
-            Move::Unanswered => Action::Unanswered,
-            Move::Abandoned => Action::Abandoned,
+/// Something that can happen to a chat: what the tables are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A lifecycle move.
+    Move(Move),
+    /// Either side sends a message.
+    Message,
+}
+
+impl Action {
+    /// Every action, for exhaustive tests.
+    pub fn all() -> impl Iterator<Item = Action> {
+        Move::ALL
+            .into_iter()
+            .map(Action::Move)
+            .chain([Action::Message])
+    }
+
+    fn verb(self) -> &'static str {
+        use Move as M;
+        match self {
+            Action::Move(M::Accept) => "accept",
+            Action::Move(M::Decline) => "decline",
+            Action::Move(M::Queue) => "queue",
+            Action::Move(M::Hold) => "hold",
+            Action::Move(M::Resume) => "resume",
+            Action::Move(M::OperatorEnd | M::VisitorEnd | M::Unanswered | M::Abandoned) => "end",
+            Action::Message => "send a message in",
         }
     }
 }
@@ -159,27 +120,28 @@ pub struct Illegal {
 
 /// Decides what `action` does to a chat in `status`.
 pub fn transition(status: ChatStatus, action: Action) -> Result<Outcome, Illegal> {
-    use Action as A;
+    use Action::{Message, Move as Mv};
     use ChatStatus as S;
+    use Move as M;
     let stay = |status| Outcome { status, end: None };
     let end = |status, reason| Outcome {
         status,
         end: Some(reason),
     };
     let outcome = match (status, action) {
-        (S::Waiting | S::Queued, A::Accept) => stay(S::Active),
-        (S::Waiting, A::Decline) => stay(S::Waiting),
-        (S::Waiting, A::Queue) => stay(S::Queued),
-        (S::Waiting, A::Unanswered) => end(S::Ended, EndReason::NoOperator),
+        (S::Waiting | S::Queued, Mv(M::Accept)) => stay(S::Active),
+        (S::Waiting, Mv(M::Decline)) => stay(S::Waiting),
+        (S::Waiting, Mv(M::Queue)) => stay(S::Queued),
+        (S::Waiting, Mv(M::Unanswered)) => end(S::Ended, EndReason::NoOperator),
         // A visitor who gives up before anyone answered is a missed chat, not an ended one.
-        (S::Waiting | S::Queued, A::VisitorEnd | A::Abandoned) => {
+        (S::Waiting | S::Queued, Mv(M::VisitorEnd) | Mv(M::Abandoned)) => {
             end(S::Missed, EndReason::Visitor)
         }
-        (S::Active, A::Hold) => stay(S::OnHold),
-        (S::OnHold, A::Resume) => stay(S::Active),
-        (S::Active | S::OnHold, A::Message) => stay(status),
-        (S::Active | S::OnHold, A::OperatorEnd) => end(S::Ended, EndReason::Operator),
-        (S::Active | S::OnHold, A::VisitorEnd) => end(S::Ended, EndReason::Visitor),
+        (S::Active, Mv(M::Hold)) => stay(S::OnHold),
+        (S::OnHold, Mv(M::Resume)) => stay(S::Active),
+        (S::Active | S::OnHold, Message) => stay(status),
+        (S::Active | S::OnHold, Mv(M::OperatorEnd)) => end(S::Ended, EndReason::Operator),
+        (S::Active | S::OnHold, Mv(M::VisitorEnd)) => end(S::Ended, EndReason::Visitor),
         _ => return Err(Illegal { status, action }),
     };
     Ok(outcome)
@@ -283,18 +245,24 @@ impl From<Refusal> for Error {
 
 /// Who may do what, whatever the status: the second half of the table.
 pub fn authorize(party: Party, action: Action) -> Result<(), Refusal> {
-    use Action as A;
+    use Action::{Message, Move as Mv};
+    use Move as M;
     use Party as P;
     match (party, action) {
-        (P::System, A::Unanswered | A::Abandoned | A::VisitorEnd | A::OperatorEnd) => Ok(()),
-        (P::System, A::Message) => Ok(()),
+        (
+            P::System,
+            Mv(M::Unanswered) | Mv(M::Abandoned) | Mv(M::VisitorEnd) | Mv(M::OperatorEnd),
+        ) => Ok(()),
+        (P::System, Message) => Ok(()),
         (P::System, other) => Err(Refusal::SystemCannot(other)),
         (P::OtherVisitor, _) => Err(Refusal::NotFound),
-        (P::ChatVisitor, A::VisitorEnd | A::Message) => Ok(()),
+        (P::ChatVisitor, Mv(M::VisitorEnd) | Message) => Ok(()),
         (P::ChatVisitor, _) => Err(Refusal::VisitorsCannot),
-        (_, A::VisitorEnd | A::Unanswered | A::Abandoned) => Err(Refusal::OperatorsCannot),
+        (_, Mv(M::VisitorEnd) | Mv(M::Unanswered) | Mv(M::Abandoned)) => {
+            Err(Refusal::OperatorsCannot)
+        }
         // Requests are for everyone; whether this one still rings is the status' business.
-        (_, A::Accept | A::Decline | A::Queue) => Ok(()),
+        (_, Mv(M::Accept) | Mv(M::Decline) | Mv(M::Queue)) => Ok(()),
         (P::OtherOperator, _) => Err(Refusal::OthersChat),
         (P::ChatOperator | P::AnyOperator, _) => Ok(()),
     }
@@ -351,7 +319,7 @@ pub enum Decision {
 
 /// Decides a move by `actor` on `chat`: authorization, the accept race, then the table.
 pub fn decide(chat: &ChatSummary, actor: &Actor, m: Move) -> Result<Decision, Refusal> {
-    let action = Action::from(m);
+    let action = Action::Move(m);
     let party = Party::of(chat, actor);
     authorize(party, action)?;
     if let (Move::Accept, ChatStatus::Active | ChatStatus::OnHold) = (m, chat.status) {
@@ -429,7 +397,9 @@ pub fn within_limit(open: i64, max: u32) -> Result<(), Refusal> {
 mod tests {
     use super::*;
     use Action as A;
+    use Action::Move as Mv;
     use ChatStatus as S;
+    use Move as M;
     use Party as P;
     use switchboard_shared::{ChatId, Mode, OperatorId};
 
@@ -437,29 +407,29 @@ mod tests {
     fn expected(status: ChatStatus, action: Action) -> Option<ChatStatus> {
         let row: &[(Action, ChatStatus)] = match status {
             S::Waiting => &[
-                (A::Accept, S::Active),
-                (A::Decline, S::Waiting),
-                (A::Queue, S::Queued),
-                (A::VisitorEnd, S::Missed),
-                (A::Unanswered, S::Ended),
-                (A::Abandoned, S::Missed),
+                (Mv(M::Accept), S::Active),
+                (Mv(M::Decline), S::Waiting),
+                (Mv(M::Queue), S::Queued),
+                (Mv(M::VisitorEnd), S::Missed),
+                (Mv(M::Unanswered), S::Ended),
+                (Mv(M::Abandoned), S::Missed),
             ],
             S::Queued => &[
-                (A::Accept, S::Active),
-                (A::VisitorEnd, S::Missed),
-                (A::Abandoned, S::Missed),
+                (Mv(M::Accept), S::Active),
+                (Mv(M::VisitorEnd), S::Missed),
+                (Mv(M::Abandoned), S::Missed),
             ],
             S::Active => &[
-                (A::Hold, S::OnHold),
+                (Mv(M::Hold), S::OnHold),
                 (A::Message, S::Active),
-                (A::OperatorEnd, S::Ended),
-                (A::VisitorEnd, S::Ended),
+                (Mv(M::OperatorEnd), S::Ended),
+                (Mv(M::VisitorEnd), S::Ended),
             ],
             S::OnHold => &[
-                (A::Resume, S::Active),
+                (Mv(M::Resume), S::Active),
                 (A::Message, S::OnHold),
-                (A::OperatorEnd, S::Ended),
-                (A::VisitorEnd, S::Ended),
+                (Mv(M::OperatorEnd), S::Ended),
+                (Mv(M::VisitorEnd), S::Ended),
             ],
             S::Ended | S::Missed => &[],
         };
@@ -470,24 +440,24 @@ mod tests {
     fn allowed(party: Party, action: Action) -> Result<(), Refusal> {
         let ok: &[Action] = match party {
             P::System => &[
-                A::Unanswered,
-                A::Abandoned,
-                A::VisitorEnd,
-                A::OperatorEnd,
+                Mv(M::Unanswered),
+                Mv(M::Abandoned),
+                Mv(M::VisitorEnd),
+                Mv(M::OperatorEnd),
                 A::Message,
             ],
-            P::ChatVisitor => &[A::VisitorEnd, A::Message],
+            P::ChatVisitor => &[Mv(M::VisitorEnd), A::Message],
             P::OtherVisitor => &[],
             P::ChatOperator | P::AnyOperator => &[
-                A::Accept,
-                A::Decline,
-                A::Queue,
-                A::Hold,
-                A::Resume,
-                A::OperatorEnd,
+                Mv(M::Accept),
+                Mv(M::Decline),
+                Mv(M::Queue),
+                Mv(M::Hold),
+                Mv(M::Resume),
+                Mv(M::OperatorEnd),
                 A::Message,
             ],
-            P::OtherOperator => &[A::Accept, A::Decline, A::Queue],
+            P::OtherOperator => &[Mv(M::Accept), Mv(M::Decline), Mv(M::Queue)],
         };
         if ok.contains(&action) {
             return Ok(());
@@ -496,7 +466,11 @@ mod tests {
             P::System => Refusal::SystemCannot(action),
             P::OtherVisitor => Refusal::NotFound,
             P::ChatVisitor => Refusal::VisitorsCannot,
-            _ if matches!(action, A::VisitorEnd | A::Unanswered | A::Abandoned) => {
+            _ if matches!(
+                action,
+                Mv(M::VisitorEnd) | Mv(M::Unanswered) | Mv(M::Abandoned)
+            ) =>
+            {
                 Refusal::OperatorsCannot
             }
             _ => Refusal::OthersChat,
@@ -550,7 +524,7 @@ mod tests {
     #[test]
     fn every_status_times_every_action_matches_the_table() {
         for status in S::ALL {
-            for action in A::ALL {
+            for action in Action::all() {
                 let got = transition(status, action).map(|o| o.status).ok();
                 assert_eq!(got, expected(status, action), "{status:?} × {action:?}");
             }
@@ -560,7 +534,7 @@ mod tests {
     #[test]
     fn final_statuses_refuse_everything() {
         for status in [S::Ended, S::Missed] {
-            for action in A::ALL {
+            for action in Action::all() {
                 assert_eq!(transition(status, action), Err(Illegal { status, action }));
             }
         }
@@ -569,7 +543,7 @@ mod tests {
     #[test]
     fn ending_moves_carry_a_reason_and_others_do_not() {
         for status in S::ALL {
-            for action in A::ALL {
+            for action in Action::all() {
                 if let Ok(o) = transition(status, action) {
                     assert_eq!(
                         o.end.is_some(),
@@ -580,15 +554,15 @@ mod tests {
             }
         }
         assert_eq!(
-            transition(S::Waiting, A::Unanswered).unwrap().end,
+            transition(S::Waiting, Mv(M::Unanswered)).unwrap().end,
             Some(EndReason::NoOperator)
         );
         assert_eq!(
-            transition(S::Queued, A::VisitorEnd).unwrap().end,
+            transition(S::Queued, Mv(M::VisitorEnd)).unwrap().end,
             Some(EndReason::Visitor)
         );
         assert_eq!(
-            transition(S::OnHold, A::OperatorEnd).unwrap().end,
+            transition(S::OnHold, Mv(M::OperatorEnd)).unwrap().end,
             Some(EndReason::Operator)
         );
     }
@@ -596,7 +570,7 @@ mod tests {
     #[test]
     fn every_party_times_every_action_matches_the_permissions() {
         for party in P::ALL {
-            for action in A::ALL {
+            for action in Action::all() {
                 assert_eq!(
                     authorize(party, action),
                     allowed(party, action),
@@ -614,7 +588,7 @@ mod tests {
             for status in S::ALL {
                 for m in Move::ALL {
                     let (chat, actor) = scene(status, party);
-                    let action = Action::from(m);
+                    let action = Action::Move(m);
                     let got = decide(&chat, &actor, m);
                     let race = m == Move::Accept && matches!(status, S::Active | S::OnHold);
                     let want = match allowed(party, action) {

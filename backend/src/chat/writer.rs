@@ -238,13 +238,7 @@ impl Shard {
         let status = chat.status;
         let mut events = vec![next_event(&mut chat, now, status, kind)];
         if !available {
-            apply(
-                &mut chat,
-                now,
-                &Actor::System,
-                Move::Unanswered,
-                &mut events,
-            )?;
+            unanswered(&mut chat, now, &mut events)?;
         }
         self.save(conn, &chat, &events).await
     }
@@ -299,13 +293,7 @@ impl Shard {
             AfterDecline::Declined => events.push(record(&mut chat, now, step)),
             AfterDecline::DeclinedByAll => {
                 events.push(record(&mut chat, now, step));
-                apply(
-                    &mut chat,
-                    now,
-                    &Actor::System,
-                    Move::Unanswered,
-                    &mut events,
-                )?;
+                unanswered(&mut chat, now, &mut events)?;
             }
         }
         self.save(conn, &chat, &events).await
@@ -441,6 +429,11 @@ fn apply(
         events.push(record(chat, now, step));
     }
     Ok(())
+}
+
+/// Nobody is left to answer: the visitor is offered "Leave a message".
+fn unanswered(chat: &mut ChatSummary, now: i64, events: &mut Vec<ChatEvent>) -> Result<(), Error> {
+    apply(chat, now, &Actor::System, Move::Unanswered, events)
 }
 
 /// Applies a decided step to the chat and returns its event.

@@ -25,7 +25,9 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use switchboard_shared::{ApiError, ChatEvent, ChatId, ErrorCode, MAX_FRAME_BYTES};
+use switchboard_shared::{
+    ApiError, ChatEvent, ChatId, ErrorCode, MAX_FRAME_BYTES, PROTOCOL_VERSION,
+};
 use tracing::Instrument;
 
 use crate::error::Error;
@@ -392,20 +394,23 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Frame<T> {
     })
 }
 
-/// The refusal of a `hello` for another protocol version.
-fn unsupported_protocol() -> ApiError {
-    api(
-        ErrorCode::UnsupportedProtocol,
-        format!(
-            "this server speaks protocol {}",
-            switchboard_shared::PROTOCOL_VERSION
-        ),
-    )
+/// A first frame refused: the error to answer with, and the close.
+type HelloRefusal = (ApiError, Close);
+
+/// Refuses a `hello` for another protocol version.
+fn same_protocol(protocol: u32) -> Result<(), HelloRefusal> {
+    if protocol == PROTOCOL_VERSION {
+        return Ok(());
+    }
+    let message = format!("this server speaks protocol {PROTOCOL_VERSION}");
+    let error = api(ErrorCode::UnsupportedProtocol, message);
+    Err((error, Close::UnsupportedProtocol))
 }
 
 /// The refusal of a first frame that is not `hello`.
-fn hello_required() -> ApiError {
-    api(ErrorCode::HelloRequired, "the first frame must be hello")
+fn hello_required() -> HelloRefusal {
+    let error = api(ErrorCode::HelloRequired, "the first frame must be hello");
+    (error, Close::HelloRequired)
 }
 
 /// The refusal of a second `hello`.

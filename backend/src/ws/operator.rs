@@ -54,7 +54,7 @@ impl Session for OperatorSession {
 
     async fn open(state: &AppState, first: OperatorRequest) -> Result<Self, Refused<Self::Out>> {
         let req = Some(first.req);
-        let refuse = |e, close| Refused {
+        let refuse = |(e, close)| Refused {
             frame: error(req, e),
             close,
         };
@@ -66,17 +66,12 @@ impl Session for OperatorSession {
             background,
         } = first.action
         else {
-            return Err(refuse(super::hello_required(), Close::HelloRequired));
+            return Err(refuse(super::hello_required()));
         };
-        if protocol != PROTOCOL_VERSION {
-            return Err(refuse(
-                super::unsupported_protocol(),
-                Close::UnsupportedProtocol,
-            ));
-        }
+        super::same_protocol(protocol).map_err(refuse)?;
         let (operator, _) = operator_for_token(&state.store, &token)
             .await
-            .map_err(|e| refuse(e.to_api(), Close::Unauthorized))?;
+            .map_err(|e| refuse((e.to_api(), Close::Unauthorized)))?;
         // While this connection is up and the app in the foreground, its device rings here
         // rather than by push.
         let device = own_device(state, operator.id, device_id)

@@ -50,7 +50,7 @@ impl Session for VisitorSession {
     }
 
     async fn open(state: &AppState, first: VisitorClientMsg) -> Result<Self, Refused<Self::Out>> {
-        let refuse = |error, close| Refused {
+        let refuse = |(error, close)| Refused {
             frame: Self::error(error),
             close,
         };
@@ -61,17 +61,12 @@ impl Session for VisitorSession {
             last_seq,
         } = first
         else {
-            return Err(refuse(super::hello_required(), Close::HelloRequired));
+            return Err(refuse(super::hello_required()));
         };
-        if protocol != PROTOCOL_VERSION {
-            return Err(refuse(
-                super::unsupported_protocol(),
-                Close::UnsupportedProtocol,
-            ));
-        }
+        super::same_protocol(protocol).map_err(refuse)?;
         let (visitor, token) = identify(state, visitor_token, page.as_ref())
             .await
-            .map_err(|e| refuse(e.to_api(), Close::Internal))?;
+            .map_err(|e| refuse((e.to_api(), Close::Internal)))?;
         Ok(VisitorSession {
             state: state.clone(),
             visitor,
