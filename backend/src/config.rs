@@ -1,6 +1,6 @@
 //! Boot-time configuration: `SWITCHBOARD_*` environment variables over an optional TOML file
 //! (`SWITCHBOARD_CONFIG=path`), over defaults. Admin-editable settings live in the database
-//! instead ([`crate::store::settings`]). Secrets are redacted from `Debug`.
+//! instead ([`crate::settings`]). Secrets are redacted from `Debug`.
 
 use std::net::SocketAddr;
 

@@ -3,6 +3,21 @@
 //!
 //! The server is a value: [`run`] takes a config, a bound listener and a shutdown future, so
 //! tests start it on port 0 against a fresh database. [`app`] is the router alone.
+//!
+//! | where | what |
+//! | --- | --- |
+//! | [`http`] | the HTTP routes, one file per area, each with its `router()`; extractors in `http/extract.rs` |
+//! | [`ws`] | the WebSocket sessions: the skeleton and frame parsing in `ws/mod.rs`, the visitor's and the operator's sessions beside it |
+//! | [`chat`] | the only code that changes a chat: lifecycle table, writer, domain actions, who sees what |
+//! | [`settings`] | the admin-editable settings: validated, saved, published |
+//! | [`push`] | who to notify (`notify.rs`) and how to deliver (`outbox.rs`, APNs, FCM) |
+//! | [`hub`] | in-process fan-out of committed events to live connections |
+//! | [`store`] | reads and the non-chat writes over sqlx, SQLite or PostgreSQL |
+//! | [`auth`], [`secret`], [`validate`] | passwords and tokens; secrets at rest; text field rules |
+//! | [`state`], [`config`], [`error`], [`shutdown`] | what handlers hold; boot config; the one error type; stopping |
+//!
+//! Dependencies point down: `http`/`ws` → `chat` → `store`/`hub`/`push`; nothing imports
+//! `http` or `ws`, and `chat` never imports axum.
 
 pub mod auth;
 pub mod chat;

@@ -3,9 +3,10 @@
 //! migration sets in `migrations/` keep the schemas equal.
 //!
 //! Invariants:
-//! - Writes to chats go through [`crate::chat::writer`] only, on the `write` pool. For SQLite
-//!   that pool has one connection, so writers never fight over the file lock; reads use the
-//!   `read` pool (WAL lets them run beside the writer).
+//! - Nothing here writes a chat: those statements are private to [`crate::chat`] (`chat/sql.rs`)
+//!   and run in [`crate::chat::writer`], on the `write` pool. For SQLite that pool has one
+//!   connection, so writers never fight over the file lock; reads use the `read` pool (WAL lets
+//!   them run beside the writer).
 //! - SQL here is static text with `$n` placeholders, valid on both databases.
 
 pub mod canned;
