@@ -7,8 +7,10 @@
 //!   (`for update`) so another node's writer waits its turn.
 //! - A batch is one transaction. Nobody is answered and nothing is published until it commits:
 //!   what a client has seen acknowledged is stored.
-//! - A refused operation (illegal move, foreign chat…) writes nothing; a database failure fails
-//!   the whole batch and every caller gets `internal` (clients retry; client ids de-duplicate).
+//! - A refused operation (illegal move, foreign chat…) writes nothing. An operation the
+//!   database fails gets `internal` and its batch is applied again without it, so it fails no
+//!   one else's; only a failing transaction (begin, commit) fails the whole batch (clients
+//!   retry; client ids de-duplicate).
 //! - What is legal, and what it records, is [`super::lifecycle`]'s decision; each operation
 //!   below only reads the facts that decision needs and stores its outcome.
 
@@ -68,6 +70,17 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// What the operation is, for the log (no message text, no names).
+    fn describe(&self) -> String {
+        match self {
+            Op::Start { visitor, .. } => format!("start by visitor {visitor}"),
+            Op::Act { chat, action, .. } => format!("{action:?} on chat {chat}"),
+            Op::Message { chat, .. } => format!("message in chat {chat}"),
+        }
+    }
+}
+
 /// What an applied operation did.
 #[derive(Debug, Clone)]
 pub struct Done {
@@ -77,6 +90,16 @@ pub struct Done {
     pub events: Vec<ChatEvent>,
     /// The `seq` to acknowledge: the last stored event, or the earlier one a retry matched.
     pub seq: Option<i64>,
+}
+
+/// How one try at a batch went.
+enum Attempt {
+    /// Committed: a result per job (`None` for the jobs taken out).
+    Committed(Vec<Option<Result<Done, Error>>>),
+    /// The database failed this job: roll back and try again without it.
+    OneFailed(usize, Error),
+    /// The transaction itself failed.
+    AllFailed(Error),
 }
 
 struct Job {
@@ -155,33 +178,65 @@ impl Shard {
         }
     }
 
-    /// One transaction for the whole batch; per-job results, or the same failure for all.
+    /// One transaction for the whole batch. An operation the database fails is taken out and
+    /// the rest applied again, so one bad operation never fails another client's; only a
+    /// failure of the transaction itself fails everyone.
     async fn apply_batch(&self, batch: &[Job]) -> Vec<Result<Done, Error>> {
-        let fail_all = |e: &Error| -> Vec<Result<Done, Error>> {
-            tracing::error!(error = %e, jobs = batch.len(), "chat batch failed");
-            batch
-                .iter()
-                .map(|_| Err(Error::Internal(e.to_string())))
-                .collect()
-        };
+        let mut failed: Vec<Option<Error>> = batch.iter().map(|_| None).collect();
+        // Each round either commits or takes one more operation out: it ends.
+        loop {
+            match self.try_batch(batch, &failed).await {
+                Attempt::Committed(results) => {
+                    return results
+                        .into_iter()
+                        .zip(failed)
+                        .map(|(result, failure)| match (result, failure) {
+                            (Some(result), _) => result,
+                            (None, Some(e)) => Err(e),
+                            (None, None) => Err(Error::Internal("a job was skipped".into())),
+                        })
+                        .collect();
+                }
+                Attempt::OneFailed(i, e) => {
+                    let op = batch[i].op.describe();
+                    tracing::error!(error = %e, %op, "chat operation failed; its batch goes on without it");
+                    failed[i] = Some(Error::Internal(e.to_string()));
+                }
+                Attempt::AllFailed(e) => {
+                    tracing::error!(error = %e, jobs = batch.len(), "chat batch failed");
+                    return batch
+                        .iter()
+                        .map(|_| Err(Error::Internal(e.to_string())))
+                        .collect();
+                }
+            }
+        }
+    }
+
+    /// Applies the jobs not yet failed, in one transaction.
+    async fn try_batch(&self, batch: &[Job], failed: &[Option<Error>]) -> Attempt {
         let mut tx = match self.store.write.begin().await {
             Ok(tx) => tx,
-            Err(e) => return fail_all(&e.into()),
+            Err(e) => return Attempt::AllFailed(e.into()),
         };
         let mut results = Vec::with_capacity(batch.len());
-        for job in batch {
+        for (i, job) in batch.iter().enumerate() {
+            if failed[i].is_some() {
+                results.push(None);
+                continue;
+            }
             match self.apply_one(&mut tx, &job.op).await {
                 Err(e @ (Error::Database(_) | Error::Internal(_) | Error::Config(_))) => {
                     let _ = tx.rollback().await;
-                    return fail_all(&e);
+                    return Attempt::OneFailed(i, e);
                 }
-                other => results.push(other),
+                other => results.push(Some(other)),
             }
         }
-        if let Err(e) = tx.commit().await {
-            return fail_all(&e.into());
+        match tx.commit().await {
+            Ok(()) => Attempt::Committed(results),
+            Err(e) => Attempt::AllFailed(e.into()),
         }
-        results
     }
 
     async fn apply_one(&self, conn: &mut AnyConnection, op: &Op) -> Result<Done, Error> {
