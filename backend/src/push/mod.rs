@@ -26,6 +26,9 @@ use crate::store::Store;
 use settings::Current;
 pub use settings::StoredPushSettings;
 
+/// What the outbox's sealed messages are bound to.
+const OUTBOX_PURPOSE: &str = "push outbox";
+
 /// The category the app registers for chat-request notifications, with the actions
 /// Accept, Queue and Decline (their identifiers are `ACCEPT`, `QUEUE`, `DECLINE`).
 pub const CHAT_REQUEST_CATEGORY: &str = "CHAT_REQUEST";
@@ -184,6 +187,31 @@ pub enum Delivery {
 }
 
 impl Delivery {
+    /// The same, with the device token replaced by its tail wherever a reason quotes it.
+    pub fn redacted(self, token: &str) -> Delivery {
+        let redact = |reason: String| crate::store::push::redact_token(&reason, token);
+        match self {
+            Delivery::Delivered { status } => Delivery::Delivered { status },
+            Delivery::Retry {
+                after,
+                status,
+                reason,
+            } => Delivery::Retry {
+                after,
+                status,
+                reason: redact(reason),
+            },
+            Delivery::Unregistered { status, reason } => Delivery::Unregistered {
+                status,
+                reason: redact(reason),
+            },
+            Delivery::Rejected { status, reason } => Delivery::Rejected {
+                status,
+                reason: redact(reason),
+            },
+        }
+    }
+
     /// Refused for good before anything was sent, because of `e`.
     pub fn rejected(e: impl std::fmt::Display) -> Delivery {
         Delivery::Rejected {

@@ -148,8 +148,8 @@ impl Push {
                     action_expires_at: now + ttl,
                 },
             };
-            let json = serde_json::to_string(&msg)?;
-            db::enqueue(&mut tx, t, chat.id, "ring", &json, now).await?;
+            let sealed = self.seal(&msg)?;
+            db::enqueue(&mut tx, t, chat.id, "ring", &sealed, now).await?;
         }
         tx.commit().await?;
         tracing::debug!(chat = %chat.id, devices = targets.len(), ?how, "push: ringing");
@@ -173,8 +173,8 @@ impl Push {
                 chat_id: chat,
                 kind: PushKind::Clear,
             };
-            let json = serde_json::to_string(&msg)?;
-            db::enqueue(&mut tx, t, chat, "clear", &json, now).await?;
+            let sealed = self.seal(&msg)?;
+            db::enqueue(&mut tx, t, chat, "clear", &sealed, now).await?;
         }
         tx.commit().await?;
         self.inner.wake.notify_one();
@@ -244,5 +244,12 @@ impl Push {
                 tracing::warn!(error = %e, chat = %chat.id, "push: ringing a device that left failed");
             }
         }
+    }
+
+    /// The outbox form of a push: sealed under the secret key, since a ring carries an action
+    /// token that answers a chat request (only its hash is kept in the clear).
+    fn seal(&self, msg: &PushMessage) -> Result<String, Error> {
+        let json = serde_json::to_vec(msg)?;
+        self.inner.config.sealer.seal(super::OUTBOX_PURPOSE, &json)
     }
 }

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use switchboard_shared::PushPlatform;
 
 use super::settings::Senders;
-use super::{Delivery, Push, PushMessage};
+use super::{Delivery, OUTBOX_PURPOSE, Push, PushMessage};
 use crate::error::Error;
+use crate::secret::Sealer;
 use crate::store::{Backend, now_ms, push as db};
 
 /// Attempts before a push is given up.
@@ -49,7 +50,10 @@ impl Push {
             return Ok(0);
         }
         let current = self.current();
-        let sends = due.into_iter().map(|d| deliver(&current.senders, d));
+        let sealer = &self.inner.config.sealer;
+        let sends = due
+            .into_iter()
+            .map(|d| deliver(&current.senders, sealer, d));
         let outcomes = futures_util::future::join_all(sends).await;
         db::record(&self.inner.store.write, &outcomes, now_ms()).await?;
         Ok(n)
@@ -57,10 +61,10 @@ impl Push {
 }
 
 /// Sends one push and decides what happens next; writes nothing.
-async fn deliver(senders: &Senders, due: db::Due) -> db::Outcome {
+async fn deliver(senders: &Senders, sealer: &Sealer, due: db::Due) -> db::Outcome {
     let at = now_ms();
     let started = Instant::now();
-    let delivery = match serde_json::from_str::<PushMessage>(&due.message) {
+    let delivery = match unseal(sealer, &due.message) {
         Err(e) => Delivery::rejected(format!("unreadable outbox entry: {e}")),
         Ok(msg) => match (due.platform, &senders.apns, &senders.fcm) {
             (PushPlatform::Apns, Some(apns), _) => apns.send(&msg).await,
@@ -73,6 +77,8 @@ async fn deliver(senders: &Senders, due: db::Due) -> db::Outcome {
         },
     };
     let latency_ms = started.elapsed().as_millis() as i64;
+    // Transport errors quote the URL, which holds the token: only its tail leaves the server.
+    let delivery = delivery.redacted(&due.token);
     let (status, result) = match &delivery {
         Delivery::Delivered { status } => (*status, "delivered".to_owned()),
         Delivery::Retry { status, reason, .. } => (*status, format!("retry: {reason}")),
@@ -102,4 +108,13 @@ async fn deliver(senders: &Senders, due: db::Due) -> db::Outcome {
         result,
         next,
     }
+}
+
+/// The message of an outbox row (sealed; rows written before sealing came are plain JSON).
+fn unseal(sealer: &Sealer, stored: &str) -> Result<PushMessage, Error> {
+    if stored.starts_with('{') {
+        return Ok(serde_json::from_str(stored)?);
+    }
+    let opened = sealer.open(OUTBOX_PURPOSE, stored)?;
+    Ok(serde_json::from_slice(&opened.plain)?)
 }

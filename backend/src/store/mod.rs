@@ -63,6 +63,9 @@ impl Store {
             Backend::Sqlite => (8, 1),
             Backend::Postgres => (16, 8),
         };
+        if backend == Backend::Sqlite {
+            owner_only(url)?;
+        }
         let read = pool(url, backend, read_conns).await?;
         let write = pool(url, backend, write_conns).await?;
         let migrator = match backend {
@@ -121,6 +124,47 @@ async fn pool(url: &str, backend: Backend, max: u32) -> Result<AnyPool, Error> {
         url.to_owned()
     };
     opts.connect(&url).await.map_err(Error::from)
+}
+
+/// Makes the SQLite file (and its `-wal` and `-shm`, which SQLite creates with the file's
+/// mode) readable by its owner only: it holds every chat. Created empty when missing, so it
+/// never exists with the process's default mode.
+#[cfg(unix)]
+fn owner_only(url: &str) -> Result<(), Error> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    for file in [
+        path.to_owned(),
+        format!("{path}-wal"),
+        format!("{path}-shm"),
+    ] {
+        match std::fs::metadata(&file) {
+            Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_url: &str) -> Result<(), Error> {
+    Ok(())
 }
 
 /// Now, in unix milliseconds.

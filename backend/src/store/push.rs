@@ -8,17 +8,24 @@ use switchboard_shared::{
 
 use crate::error::Error;
 
+/// The last six characters of a device token: all of it that ever leaves the server.
+pub fn token_tail(token: &str) -> String {
+    let start = token.char_indices().rev().nth(5).map_or(0, |(i, _)| i);
+    token[start..].to_owned()
+}
+
+/// `text` with every occurrence of the device token replaced by its tail.
+pub fn redact_token(text: &str, token: &str) -> String {
+    if token.is_empty() {
+        return text.to_owned();
+    }
+    text.replace(token, &format!("…{}", token_tail(token)))
+}
+
 fn device(row: &AnyRow) -> Result<PushDevice, Error> {
     let platform: String = row.try_get("platform")?;
     let token: String = row.try_get("token")?;
-    let tail: String = token
-        .chars()
-        .rev()
-        .take(6)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let tail = token_tail(&token);
     Ok(PushDevice {
         id: DeviceId(row.try_get("id")?),
         operator_id: OperatorId(row.try_get("operator_id")?),
@@ -243,11 +250,12 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Settles the rings of a chat that have not gone out yet (the request is gone).
+/// Settles the rings of a chat that are not delivered yet, first tries and retries alike: the
+/// request is gone, so a ring would only wake a phone for nothing.
 pub async fn cancel_rings(pool: &AnyPool, chat: ChatId, now: i64) -> Result<u64, Error> {
     Ok(sqlx::query(
         "update push_outbox set done_at = $2, result = 'cancelled: the request is gone' \
-         where chat_id = $1 and kind = 'ring' and done_at is null and attempts = 0",
+         where chat_id = $1 and kind = 'ring' and done_at is null",
     )
     .bind(chat.0)
     .bind(now)
@@ -271,7 +279,7 @@ pub struct Due {
     pub chat: ChatId,
     /// `ring` or `clear`.
     pub kind: String,
-    /// The message JSON.
+    /// The message JSON, sealed (it holds an action token).
     pub message: String,
     /// Attempts so far.
     pub attempts: i64,
@@ -514,4 +522,22 @@ pub async fn use_action_token(
         Some(r) if r.try_get::<Option<i64>, _>("used_at")?.is_some() => ActionToken::Used,
         Some(_) => ActionToken::Expired,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_tokens_tail_is_shown() {
+        assert_eq!(token_tail("a1b2c3d4e5f6"), "d4e5f6");
+        assert_eq!(token_tail("abc"), "abc");
+        assert_eq!(token_tail("ééééééé"), "éééééé");
+        let token = "0123456789abcdef";
+        let said = format!("error sending request for url (http://127.0.0.1:9/3/device/{token})");
+        let shown = redact_token(&said, token);
+        assert!(!shown.contains(token), "{shown}");
+        assert!(shown.ends_with("/3/device/…abcdef)"), "{shown}");
+        assert_eq!(redact_token("no token here", ""), "no token here");
+    }
 }
