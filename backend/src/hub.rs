@@ -50,6 +50,12 @@ pub enum HubEvent {
         /// Available or not.
         available: bool,
     },
+    /// Some of the operator's sign-ins ended (sign-out, new password or rights, removal): their
+    /// live sessions check their own and close if it is gone.
+    SignInsEnded {
+        /// Whose.
+        operator: OperatorId,
+    },
     /// A waiting or queued chat's place in line.
     QueuePosition {
         /// The chat.

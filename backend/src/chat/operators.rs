@@ -1,6 +1,6 @@
-//! The operators' side of the chat domain: Live Help Available / Not Available, signing out and
-//! removing an operator. Each can leave ringing chats with nobody to answer them, so each
-//! commits, then publishes, then ends what nobody can answer any more.
+//! The operators' side of the chat domain: Live Help Available / Not Available, signing out,
+//! changing and removing an operator. Each commits, then publishes (the operator's open apps
+//! learn of it at once), then ends the ringing chats nobody is left to answer.
 
 use switchboard_shared::{ErrorCode, OperatorId, OperatorProfile};
 
@@ -49,6 +49,7 @@ impl Chats {
         token_hash: &str,
     ) -> Result<(), Error> {
         operators::delete_session(&self.store.write, token_hash).await?;
+        self.signed_out(operator.id);
         if operator.available && operators::session_count(&self.store.read, operator.id).await? == 0
         {
             self.set_available(operator.id, false).await?;
@@ -92,7 +93,32 @@ impl Chats {
             return Err(Error::not_found("operator")); // rolled back as `tx` drops
         }
         tx.commit().await?;
+        self.signed_out(operator);
         Ok(())
+    }
+
+    /// An admin changes an operator's name, password, rights or ring group. A new password or
+    /// other rights end the operator's sign-ins, and their open apps are closed at once.
+    pub async fn change_operator(
+        &self,
+        operator: OperatorId,
+        changes: operators::Changes<'_>,
+    ) -> Result<OperatorProfile, Error> {
+        let updated = operators::update(&self.store.write, operator, changes)
+            .await?
+            .ok_or_else(|| Error::not_found("operator"))?;
+        if updated.signed_out {
+            self.signed_out(operator);
+        }
+        Ok(updated.profile)
+    }
+
+    /// Tells the operator's live sessions that sign-ins ended: each checks its own.
+    fn signed_out(&self, operator: OperatorId) {
+        self.hub.publish(
+            &[Topic::Operator(operator)],
+            HubEvent::SignInsEnded { operator },
+        );
     }
 
     async fn end_ringing_if_nobody_left(&self) -> Result<(), Error> {

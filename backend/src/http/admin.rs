@@ -79,10 +79,9 @@ async fn update(
         is_admin: req.is_admin,
         ring_group,
     };
-    operators::update(&state.store.write, OperatorId(id), changes)
-        .await?
-        .map(Json)
-        .ok_or_else(|| Error::not_found("operator"))
+    Ok(Json(
+        state.chats.change_operator(OperatorId(id), changes).await?,
+    ))
 }
 
 fn ring_group(group: u32) -> Result<u32, Error> {

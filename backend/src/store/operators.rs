@@ -117,13 +117,21 @@ pub struct Changes<'a> {
     pub ring_group: Option<u32>,
 }
 
-/// Changes name, password hash, admin rights and/or ring group; a new password ends every
-/// session.
+/// What an update did.
+pub struct Updated {
+    /// The operator afterwards.
+    pub profile: OperatorProfile,
+    /// Every sign-in ended (a new password, or other admin rights).
+    pub signed_out: bool,
+}
+
+/// Changes name, password hash, admin rights and/or ring group. A new password or a change of
+/// rights ends every session: the operator signs in again.
 pub async fn update(
     pool: &AnyPool,
     id: OperatorId,
     changes: Changes<'_>,
-) -> Result<Option<OperatorProfile>, Error> {
+) -> Result<Option<Updated>, Error> {
     let Changes {
         name,
         password_hash,
@@ -131,6 +139,14 @@ pub async fn update(
         ring_group,
     } = changes;
     let mut tx = pool.begin().await?;
+    let Some(before) = sqlx::query("select is_admin from operators where id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let was_admin = before.try_get::<i64, _>(0)? != 0;
     let row = sqlx::query(
         "update operators set name = coalesce($2, name), \
          password_hash = coalesce($3, password_hash), is_admin = coalesce($4, is_admin), \
@@ -142,16 +158,20 @@ pub async fn update(
     .bind(password_hash)
     .bind(is_admin.map(i64::from))
     .bind(ring_group.map(i64::from))
-    .fetch_optional(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    if password_hash.is_some() {
+    let signed_out = password_hash.is_some() || is_admin.is_some_and(|a| a != was_admin);
+    if signed_out {
         sqlx::query("delete from sessions where operator_id = $1")
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
     }
     tx.commit().await?;
-    row.as_ref().map(profile).transpose()
+    Ok(Some(Updated {
+        profile: profile(&row)?,
+        signed_out,
+    }))
 }
 
 /// Deletes an operator and their sessions, inside the caller's transaction (the chat domain

@@ -106,6 +106,22 @@ pub struct Refused<Out> {
     pub close: Close,
 }
 
+/// What a hub event means for a session.
+pub enum Forward<Out> {
+    /// Send this frame.
+    Send(Out),
+    /// Not for this client.
+    Skip,
+    /// The session cannot go on (its sign-in ended).
+    End(Refused<Out>),
+}
+
+impl<Out> From<Option<Out>> for Forward<Out> {
+    fn from(frame: Option<Out>) -> Forward<Out> {
+        frame.map_or(Forward::Skip, Forward::Send)
+    }
+}
+
 /// What one frame from the client gave: a message, or the error to answer with.
 pub type Frame<T> = Result<T, ApiError>;
 
@@ -146,8 +162,8 @@ pub trait Session: Sized + Send {
     /// Handles one frame; the answer goes out after the events it caused.
     fn handle(&mut self, msg: Self::In) -> impl Future<Output = Option<Self::Out>> + Send;
 
-    /// The frame a hub event becomes for this client, if it is for them.
-    fn forward(&mut self, event: &HubEvent) -> Option<Self::Out>;
+    /// What a hub event means for this client: a frame, nothing, or the end of the session.
+    fn forward(&mut self, event: &HubEvent) -> impl Future<Output = Forward<Self::Out>> + Send;
 
     /// Anything else the session waits on (the visitor's availability); by default nothing.
     fn wake(&mut self) -> impl Future<Output = Self::Out> + Send {
@@ -231,8 +247,8 @@ async fn run_loop<S: Session>(
                 };
                 // The events the frame caused are queued already: they go first.
                 while let Ok(event) = sub.rx.try_recv() {
-                    if !forward(conn, session, &event).await {
-                        return Close::Bye;
+                    if let Some(close) = forward(conn, session, &event).await {
+                        return close;
                     }
                 }
                 if let Some(reply) = reply && !conn.send(&reply).await {
@@ -241,8 +257,8 @@ async fn run_loop<S: Session>(
             }
             event = sub.rx.recv() => {
                 let Some(event) = event else { return Close::TooSlow };
-                if !forward(conn, session, &event).await {
-                    return Close::Bye;
+                if let Some(close) = forward(conn, session, &event).await {
+                    return close;
                 }
             }
             frame = session.wake() => if !conn.send(&frame).await {
@@ -254,11 +270,15 @@ async fn run_loop<S: Session>(
     }
 }
 
-/// Sends what a hub event becomes for this session; false when the client is gone.
-async fn forward<S: Session>(conn: &mut Conn, session: &mut S, event: &HubEvent) -> bool {
-    match session.forward(event) {
-        Some(frame) => conn.send(&frame).await,
-        None => true,
+/// Sends what a hub event becomes for this session; how to close when it ends the session.
+async fn forward<S: Session>(conn: &mut Conn, session: &mut S, event: &HubEvent) -> Option<Close> {
+    match session.forward(event).await {
+        Forward::Send(frame) => (!conn.send(&frame).await).then_some(Close::Bye),
+        Forward::Skip => None,
+        Forward::End(refused) => {
+            conn.send(&refused.frame).await;
+            Some(refused.close)
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use switchboard_shared::{
     OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
 };
 
-use super::{Close, Conn, Frame, Refused, Sent, Session};
+use super::{Close, Conn, Forward, Frame, Refused, Sent, Session};
 use crate::auth::operator_for_token;
 use crate::chat::{Move, audience, operator_actor};
 use crate::error::Error;
@@ -134,14 +134,7 @@ impl Session for OperatorSession {
     }
 
     async fn check(&mut self, frame: &Frame<OperatorRequest>) -> Result<(), Refused<Self::Out>> {
-        if let Err(e) = operator_for_token(&self.state.store, &self.token).await {
-            let req = frame.as_ref().ok().map(|r| r.req);
-            return Err(Refused {
-                frame: error(req, e.to_api()),
-                close: Close::SessionEnded,
-            });
-        }
-        Ok(())
+        self.signed_in(frame.as_ref().ok().map(|r| r.req)).await
     }
 
     async fn handle(&mut self, msg: OperatorRequest) -> Option<OperatorServerMsg> {
@@ -153,8 +146,8 @@ impl Session for OperatorSession {
         })
     }
 
-    fn forward(&mut self, event: &HubEvent) -> Option<OperatorServerMsg> {
-        match event {
+    async fn forward(&mut self, event: &HubEvent) -> Forward<OperatorServerMsg> {
+        let frame = match event {
             HubEvent::Chat { event, chat } => (self.sent.first_time(event)
                 && audience::operator_sees(event, &self.operator))
             .then(|| OperatorServerMsg::Event {
@@ -170,8 +163,19 @@ impl Session for OperatorSession {
                     available: *available,
                 })
             }
-            HubEvent::OperatorAvailability { .. } | HubEvent::QueuePosition { .. } => None,
-        }
+            // Removed, signed out, a new password or other rights: if this session's
+            // sign-in is among those that ended, it ends now, not at the next frame.
+            HubEvent::SignInsEnded { operator } if *operator == self.operator.id => {
+                return match self.signed_in(None).await {
+                    Ok(()) => Forward::Skip,
+                    Err(refused) => Forward::End(refused),
+                };
+            }
+            HubEvent::OperatorAvailability { .. }
+            | HubEvent::SignInsEnded { .. }
+            | HubEvent::QueuePosition { .. } => None,
+        };
+        frame.into()
     }
 
     async fn finish(mut self, state: AppState) {
@@ -190,6 +194,18 @@ enum Reply {
 }
 
 impl OperatorSession {
+    /// Whether the sign-in this session started with still holds; if not, the error (for
+    /// the request `req`, if any) and the close.
+    async fn signed_in(&self, req: Option<u64>) -> Result<(), Refused<OperatorServerMsg>> {
+        match operator_for_token(&self.state.store, &self.token).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Refused {
+                frame: error(req, e.to_api()),
+                close: Close::SessionEnded,
+            }),
+        }
+    }
+
     /// Sends a chat's events after `after`, if this operator may see the chat.
     async fn replay(&mut self, conn: &mut Conn, (id, after): (ChatId, i64)) -> Result<bool, Error> {
         let Some(chat) = chats::get_from(&self.state.store.read, id).await? else {

@@ -11,7 +11,7 @@ use switchboard_shared::{
 };
 use tokio::sync::watch;
 
-use super::{Close, Conn, Refused, Sent, Session};
+use super::{Close, Conn, Forward, Refused, Sent, Session};
 use crate::auth::{new_token, token_hash};
 use crate::chat::{Actor, Move, audience};
 use crate::error::Error;
@@ -158,8 +158,8 @@ impl Session for VisitorSession {
         result.err().map(|e| Self::error(e.to_api()))
     }
 
-    fn forward(&mut self, event: &HubEvent) -> Option<VisitorServerMsg> {
-        match event {
+    async fn forward(&mut self, event: &HubEvent) -> Forward<VisitorServerMsg> {
+        let frame = match event {
             HubEvent::Chat { event, .. } => (self.sent.first_time(event)
                 && audience::visitor_sees(event))
             .then(|| VisitorServerMsg::Event {
@@ -171,8 +171,9 @@ impl Session for VisitorSession {
                     position: *position,
                 })
             }
-            HubEvent::OperatorAvailability { .. } => None,
-        }
+            HubEvent::OperatorAvailability { .. } | HubEvent::SignInsEnded { .. } => None,
+        };
+        frame.into()
     }
 
     async fn wake(&mut self) -> VisitorServerMsg {
