@@ -47,6 +47,14 @@ pub struct Config {
     /// The key used before `secret_key` (`SWITCHBOARD_SECRET_KEY_PREVIOUS`), to change keys:
     /// secrets sealed with it are read and saved again under the current key.
     pub secret_key_previous: Option<String>,
+    /// Longest wait for a request's headers, in seconds (`SWITCHBOARD_HEADER_TIMEOUT_SECS`);
+    /// slower connections are closed.
+    pub header_timeout_secs: u64,
+    /// Connections open at once, in all (`SWITCHBOARD_MAX_CONNECTIONS`); 0: as many as the
+    /// process's open-file limit allows.
+    pub max_connections: usize,
+    /// Connections open at once from one address (`SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS`).
+    pub max_connections_per_address: usize,
 }
 
 impl Default for Config {
@@ -65,6 +73,9 @@ impl Default for Config {
             secret_key: None,
             secret_key_file: "switchboard.key".into(),
             secret_key_previous: None,
+            header_timeout_secs: 10,
+            max_connections: 0,
+            max_connections_per_address: 256,
         }
     }
 }
@@ -93,6 +104,12 @@ impl std::fmt::Debug for Config {
             .field(
                 "secret_key_previous",
                 &self.secret_key_previous.as_ref().map(|_| "<redacted>"),
+            )
+            .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("max_connections", &self.max_connections)
+            .field(
+                "max_connections_per_address",
+                &self.max_connections_per_address,
             )
             .finish()
     }
@@ -124,57 +141,86 @@ impl Config {
             Err(_) => Config::default(),
         };
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        if let Some(v) = var("SWITCHBOARD_LISTEN") {
-            config.listen = v
-                .parse()
-                .map_err(|e| Error::Config(format!("SWITCHBOARD_LISTEN={v}: {e}")))?;
-        }
         if let Some(v) = var("SWITCHBOARD_DATABASE_URL").or_else(|| var("DATABASE_URL")) {
             config.database_url = v;
         }
-        if let Some(v) = var("SWITCHBOARD_ADMIN_EMAIL") {
-            config.admin_email = v;
+        let c = &mut config;
+        parse(&mut c.listen, "SWITCHBOARD_LISTEN")?;
+        parse(&mut c.admin_email, "SWITCHBOARD_ADMIN_EMAIL")?;
+        parse_some(&mut c.admin_password, "SWITCHBOARD_ADMIN_PASSWORD")?;
+        parse(&mut c.token_ttl_secs, "SWITCHBOARD_TOKEN_TTL_SECS")?;
+        parse(&mut c.visitor_grace_secs, "SWITCHBOARD_VISITOR_GRACE_SECS")?;
+        if !(c.visitor_grace_secs.is_finite() && c.visitor_grace_secs >= 0.0) {
+            let v = c.visitor_grace_secs;
+            return Err(Error::Config(format!("SWITCHBOARD_VISITOR_GRACE_SECS={v}")));
         }
-        if let Some(v) = var("SWITCHBOARD_ADMIN_PASSWORD") {
-            config.admin_password = Some(v);
-        }
-        if let Some(v) = var("SWITCHBOARD_TOKEN_TTL_SECS") {
-            config.token_ttl_secs = v
-                .parse()
-                .map_err(|e| Error::Config(format!("SWITCHBOARD_TOKEN_TTL_SECS={v}: {e}")))?;
-        }
-        if let Some(v) = var("SWITCHBOARD_VISITOR_GRACE_SECS") {
-            config.visitor_grace_secs = v
-                .parse()
-                .ok()
-                .filter(|s: &f64| s.is_finite() && *s >= 0.0)
-                .ok_or_else(|| Error::Config(format!("SWITCHBOARD_VISITOR_GRACE_SECS={v}")))?;
-        }
-        if let Some(v) = var("SWITCHBOARD_APNS_URL") {
-            config.apns_url = Some(v);
-        }
-        if let Some(v) = var("SWITCHBOARD_FCM_URL") {
-            config.fcm_url = Some(v);
-        }
-        if let Some(v) = var("SWITCHBOARD_PUSH_ACTION_TTL_SECS") {
-            config.push_action_ttl_secs = v
-                .parse()
-                .map_err(|e| Error::Config(format!("SWITCHBOARD_PUSH_ACTION_TTL_SECS={v}: {e}")))?;
-        }
-        if let Some(v) = var("SWITCHBOARD_SECRET_KEY") {
-            config.secret_key = Some(v);
-        }
-        if let Some(v) = var("SWITCHBOARD_SECRET_KEY_PREVIOUS") {
-            config.secret_key_previous = Some(v);
-        }
-        if let Some(v) = var("SWITCHBOARD_SECRET_KEY_FILE") {
-            config.secret_key_file = v.into();
-        }
-        if let Some(v) = var("SWITCHBOARD_LOG") {
-            config.log = v;
+        parse_some(&mut c.apns_url, "SWITCHBOARD_APNS_URL")?;
+        parse_some(&mut c.fcm_url, "SWITCHBOARD_FCM_URL")?;
+        parse(
+            &mut c.push_action_ttl_secs,
+            "SWITCHBOARD_PUSH_ACTION_TTL_SECS",
+        )?;
+        parse_some(&mut c.secret_key, "SWITCHBOARD_SECRET_KEY")?;
+        parse_some(
+            &mut c.secret_key_previous,
+            "SWITCHBOARD_SECRET_KEY_PREVIOUS",
+        )?;
+        parse(&mut c.secret_key_file, "SWITCHBOARD_SECRET_KEY_FILE")?;
+        parse(&mut c.log, "SWITCHBOARD_LOG")?;
+        parse(
+            &mut c.header_timeout_secs,
+            "SWITCHBOARD_HEADER_TIMEOUT_SECS",
+        )?;
+        parse(&mut c.max_connections, "SWITCHBOARD_MAX_CONNECTIONS")?;
+        parse(
+            &mut c.max_connections_per_address,
+            "SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS",
+        )?;
+        if c.header_timeout_secs == 0 || c.max_connections_per_address == 0 {
+            return Err(Error::Config(
+                "SWITCHBOARD_HEADER_TIMEOUT_SECS and SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS \
+                 must be at least 1"
+                    .into(),
+            ));
         }
         Ok(config)
     }
+}
+
+/// The environment variable `name`, parsed, when it is set and not empty.
+fn read_var<T: std::str::FromStr>(name: &str) -> Result<Option<T>, Error>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name).ok().filter(|v| !v.is_empty()) {
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|e| Error::Config(format!("{name}={v}: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// Sets `slot` from the environment variable `name`, when it is set.
+fn parse<T: std::str::FromStr>(slot: &mut T, name: &str) -> Result<(), Error>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Some(value) = read_var(name)? {
+        *slot = value;
+    }
+    Ok(())
+}
+
+/// [`parse`] for a setting that is unset by default.
+fn parse_some<T: std::str::FromStr>(slot: &mut Option<T>, name: &str) -> Result<(), Error>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Some(value) = read_var(name)? {
+        *slot = Some(value);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

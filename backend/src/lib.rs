@@ -14,6 +14,7 @@
 //! | [`hub`] | in-process fan-out of committed events to live connections |
 //! | [`store`] | reads and the non-chat writes over sqlx, SQLite or PostgreSQL |
 //! | [`auth`], [`secret`], [`validate`] | passwords and tokens; secrets at rest; text field rules |
+//! | [`serve`] | the accept loop: connection budgets, header timeout |
 //! | [`state`], [`config`], [`error`], [`shutdown`] | what handlers hold; boot config; the one error type; stopping |
 //!
 //! Dependencies point down: `http`/`ws` → `chat` → `store`/`hub`/`push`; nothing imports
@@ -27,6 +28,7 @@ pub mod http;
 pub mod hub;
 pub mod push;
 pub mod secret;
+pub mod serve;
 pub mod settings;
 pub mod shutdown;
 pub mod state;
@@ -89,22 +91,31 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     })
 }
 
-/// Serves `state` on `listener` until `shutdown` completes.
+/// Serves `state` on `listener` until `shutdown` completes, within the connection limits of
+/// the config (see [`serve`](mod@serve)).
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "listening");
+    let config = &state.config;
+    let fd_limit = serve::raise_fd_limit();
+    let limits = serve::Limits {
+        header_timeout: std::time::Duration::from_secs(config.header_timeout_secs),
+        total: match config.max_connections {
+            0 => serve::total_for(fd_limit),
+            n => n,
+        },
+        per_address: config.max_connections_per_address,
+    };
+    tracing::info!(%addr, ?fd_limit, ?limits, "listening");
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
         closing.fire();
     };
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    serve::serve(listener, app(state), limits, shutdown).await;
     Ok(())
 }
 
