@@ -2,6 +2,7 @@
 //! (a SQLite file in a temp dir, or a fresh PostgreSQL database), a Rust visitor client that
 //! speaks the widget's protocol, and a small WebDriver client for headless Chromium.
 
+pub mod operator;
 pub mod push_servers;
 pub mod visitor;
 pub mod wait;
