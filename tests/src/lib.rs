@@ -3,6 +3,7 @@
 //! speaks the widget's protocol, and a small WebDriver client for headless Chromium.
 
 pub mod operator;
+pub mod operator_app;
 pub mod push_servers;
 pub mod visitor;
 pub mod wait;
