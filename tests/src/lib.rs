@@ -1,6 +1,11 @@
 //! Test harness: the real backend started in-process on port 0 against a fresh database
 //! (a SQLite file in a temp dir, or a fresh PostgreSQL database), a Rust visitor client that
-//! speaks the widget's protocol, and a small WebDriver client for headless Chromium.
+//! speaks the widget's protocol, helpers for the operator's side (a live connection, or the
+//! app's engine on its cache), a small WebDriver client for headless Chromium and the
+//! desktop app, and local push provider servers.
+//!
+//! The test files say what a user does; the waiting, polling and plumbing they share lives
+//! here, once.
 
 pub mod operator;
 pub mod operator_app;
