@@ -1,13 +1,22 @@
 //! Test harness: the real backend started in-process on port 0 against a fresh database
 //! (a SQLite file in a temp dir, or a fresh PostgreSQL database), a Rust visitor client that
-//! speaks the widget's protocol, and a small WebDriver client for headless Chromium.
+//! speaks the widget's protocol, helpers for the operator's side (a live connection, or the
+//! app's engine on its cache), a small WebDriver client for headless Chromium and the
+//! desktop app, and local push provider servers.
+//!
+//! The test files say what a user does; the waiting, polling and plumbing they share lives
+//! here, once.
 
+pub mod operator;
+pub mod operator_app;
 pub mod push_servers;
 pub mod visitor;
+pub mod wait;
 pub mod webdriver;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use switchboard_backend::{AppState, Config};
@@ -63,9 +72,52 @@ pub struct TestServer {
     pub config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
-    dir: PathBuf,
+    /// The database file and the secret key file; shared with the server that replaces this
+    /// one on a restart, removed when the last of them is dropped.
+    dir: Arc<TempDir>,
 }
 
+/// A fresh directory under the system temp dir, removed (with what is in it) when dropped,
+/// so that a test leaves nothing behind even when it fails.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates `<temp>/<prefix>-<pid>_<n>_<nanos>`: unique across tests running at once and
+    /// across test processes.
+    pub fn new(prefix: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+        TempDir(dir)
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A path inside it.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on (one the system just gave out and took back).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A name no other test (in this process or another) uses at the same time.
 fn unique() -> String {
     format!(
         "{}_{}_{}",
@@ -113,8 +165,7 @@ impl TestServer {
     /// Starts a server on a fresh database, with changes to the default test config.
     pub async fn start_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = std::env::temp_dir().join(format!("switchboard-test-{}", unique()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = TempDir::new("switchboard-test");
         let database_url = match db {
             Db::Sqlite => format!("sqlite://{}", dir.join("test.db").display()),
             Db::Postgres => fresh_postgres().await,
@@ -129,13 +180,13 @@ impl TestServer {
             ..Config::default()
         };
         tweak(&mut config);
-        Self::start_on(listener, config, dir).await
+        Self::start_on(listener, config, Arc::new(dir)).await
     }
 
     async fn start_on(
         listener: tokio::net::TcpListener,
         config: Config,
-        dir: PathBuf,
+        dir: Arc<TempDir>,
     ) -> TestServer {
         let addr = listener.local_addr().unwrap();
         let kept = config.clone();
@@ -200,6 +251,18 @@ impl TestServer {
             .expect("operator login")
     }
 
+    /// How many messages the database holds (chat entries with a client id, from either
+    /// side).
+    pub async fn message_count(&self) -> i64 {
+        use sqlx::Row;
+        sqlx::query("select count(*) from chat_events where client_id is not null")
+            .fetch_one(&self.state.store.read)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
+    }
+
     /// Stops the server (connections drop) and starts it again on the same address and
     /// database, as a restart in production would.
     pub async fn restart(&mut self) {
@@ -215,9 +278,8 @@ impl TestServer {
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
             }
         };
-        let next = Self::start_on(listener, self.config.clone(), self.dir.clone()).await;
-        let mut old = std::mem::replace(self, next);
-        old.dir = PathBuf::new(); // the new server owns the directory now
+        // The new server shares the directory, so dropping the old one keeps the database.
+        *self = Self::start_on(listener, self.config.clone(), self.dir.clone()).await;
     }
 
     /// Stops the server: live connections close and new ones are refused (the network is
@@ -239,6 +301,5 @@ impl Drop for TestServer {
         if let Some(task) = self.task.take() {
             task.abort();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

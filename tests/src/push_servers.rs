@@ -28,8 +28,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchboard_backend::push::apns::ApnsCredentials;
+use switchboard_shared::ApnsSettingsInput;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+
+use crate::wait;
 
 /// The test-only APNs signing key (ES256, P-256, PKCS#8 PEM as Apple's `.p8` files).
 pub const APNS_TEST_KEY_P8: &str = include_str!("../fixtures/TEST-ONLY-apns-key.p8");
@@ -66,6 +69,18 @@ pub fn test_apns_credentials(topic: &str) -> ApnsCredentials {
         team_id: APNS_TEST_TEAM_ID.to_owned(),
         topic: topic.to_owned(),
         sandbox: true,
+    }
+}
+
+/// The same test key as an admin enters it in the push settings.
+pub fn test_apns_settings(topic: &str) -> ApnsSettingsInput {
+    let creds = test_apns_credentials(topic);
+    ApnsSettingsInput {
+        key_p8: creds.key_p8,
+        key_id: creds.key_id,
+        team_id: creds.team_id,
+        topic: creds.topic,
+        sandbox: creds.sandbox,
     }
 }
 
@@ -152,25 +167,93 @@ fn serve_h2c(listener: TcpListener, router: Router) -> JoinHandle<()> {
     })
 }
 
-async fn wait_until<T>(
-    what: &str,
-    n: usize,
-    timeout: Duration,
-    mut read: impl FnMut() -> Vec<T>,
-) -> Vec<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let got = read();
-        if got.len() >= n {
-            return got;
-        }
-        if Instant::now() >= deadline {
-            panic!(
-                "{what}: waited {timeout:?} for {n} requests, got {}",
-                got.len()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+/// What a fake provider's handlers share with the test: the requests received, the script of
+/// answers, a counter for the ids it hands out, and `provider`, what that provider checks
+/// requests against.
+struct Shared<R, P> {
+    provider: P,
+    requests: Mutex<Vec<R>>,
+    script: Mutex<Script>,
+    ids: AtomicU64,
+}
+
+impl<R, P> Shared<R, P> {
+    fn new(provider: P) -> Arc<Self> {
+        Arc::new(Shared {
+            provider,
+            requests: Mutex::new(Vec::new()),
+            script: Mutex::new(Script::default()),
+            ids: AtomicU64::new(1),
+        })
+    }
+
+    fn next_id(&self) -> u64 {
+        self.ids.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+/// A fake push provider on 127.0.0.1, [`FakeApns`] or [`FakeFcm`]: it records every request
+/// and answers as scripted ([`FakeServer::fail_next`], [`FakeServer::unregister`]), or 200.
+/// Stops when dropped.
+pub struct FakeServer<R, P> {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    name: &'static str,
+    state: Arc<Shared<R, P>>,
+    task: JoinHandle<()>,
+}
+
+impl<R: Clone, P> FakeServer<R, P> {
+    /// `http://127.0.0.1:port`, the base URL to give `ApnsClient::new` or `FcmClient::new`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Every push request so far (for FCM, every `messages:send`), oldest first.
+    pub fn requests(&self) -> Vec<R> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` push requests arrived and returns all of them; panics after
+    /// `timeout`.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<R> {
+        let every = Duration::from_millis(10);
+        wait::at_least(n, timeout, every, async || self.requests())
+            .await
+            .unwrap_or_else(|got| {
+                let name = self.name;
+                panic!(
+                    "{name}: waited {timeout:?} for {n} requests, got {}",
+                    got.len()
+                )
+            })
+    }
+
+    /// The next `n` well-formed pushes are answered `status` (with `Retry-After: retry_after`
+    /// when given); scripts queue up in call order. APNs answers `{"reason": reason}`; FCM a
+    /// Google error whose FCM `errorCode` is `reason` ("UNAVAILABLE", "QUOTA_EXCEEDED",
+    /// "INTERNAL", "INVALID_ARGUMENT", "UNREGISTERED", …).
+    pub fn fail_next(&self, n: usize, status: u16, reason: &str, retry_after: Option<u64>) {
+        let mut script = self.state.script.lock().unwrap();
+        script.fail(n, status, reason, retry_after);
+    }
+
+    /// Pushes to `token` are refused as pushes to an uninstalled app are, from now on: APNs
+    /// answers 410 `{"reason":"Unregistered","timestamp":…}`, FCM 404 NOT_FOUND /
+    /// `UNREGISTERED`.
+    pub fn unregister(&self, token: &str) {
+        self.state
+            .script
+            .lock()
+            .unwrap()
+            .unregistered
+            .insert(token.to_owned());
+    }
+}
+
+impl<R, P> Drop for FakeServer<R, P> {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 
@@ -219,23 +302,18 @@ impl ApnsRequest {
     }
 }
 
-struct ApnsState {
+/// What the fake APNs checks provider tokens and topics against.
+pub struct ApnsAuth {
     key: DecodingKey,
     key_id: String,
     team_id: String,
     topic: String,
-    requests: Mutex<Vec<ApnsRequest>>,
-    script: Mutex<Script>,
-    ids: AtomicU64,
 }
 
+type ApnsState = Shared<ApnsRequest, ApnsAuth>;
+
 /// An APNs provider endpoint on 127.0.0.1 speaking HTTP/2 cleartext. Stops when dropped.
-pub struct FakeApns {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    state: Arc<ApnsState>,
-    task: JoinHandle<()>,
-}
+pub type FakeApns = FakeServer<ApnsRequest, ApnsAuth>;
 
 #[derive(Debug, Deserialize)]
 struct ApnsClaims {
@@ -248,14 +326,11 @@ impl FakeApns {
     /// `public_key_pem` with this `key_id` and `team_id`, for pushes to `topic`.
     pub async fn start(public_key_pem: &str, key_id: &str, team_id: &str, topic: &str) -> FakeApns {
         let key = DecodingKey::from_ec_pem(public_key_pem.as_bytes()).expect("EC public key PEM");
-        let state = Arc::new(ApnsState {
+        let state = Shared::new(ApnsAuth {
             key,
             key_id: key_id.to_owned(),
             team_id: team_id.to_owned(),
             topic: topic.to_owned(),
-            requests: Mutex::new(Vec::new()),
-            script: Mutex::new(Script::default()),
-            ids: AtomicU64::new(1),
         });
         let router = Router::new()
             .route("/3/device/{token}", post(apns_push))
@@ -269,7 +344,12 @@ impl FakeApns {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = serve_h2c(listener, router);
-        FakeApns { addr, state, task }
+        FakeServer {
+            addr,
+            name: "FakeApns",
+            state,
+            task,
+        }
     }
 
     /// Starts a server for the test key ([`test_apns_credentials`]) and this topic.
@@ -283,54 +363,15 @@ impl FakeApns {
         .await
     }
 
-    /// `http://127.0.0.1:port`, the base URL to give `ApnsClient::new`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Every request so far, oldest first.
-    pub fn requests(&self) -> Vec<ApnsRequest> {
-        self.state.requests.lock().unwrap().clone()
-    }
-
-    /// Waits until at least `n` requests arrived and returns all of them; panics after
-    /// `timeout`.
-    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<ApnsRequest> {
-        wait_until("FakeApns", n, timeout, || self.requests()).await
-    }
-
-    /// The next `n` well-formed requests are answered `status` with `{"reason": reason}`
-    /// (and `Retry-After: retry_after` when given). Scripts queue up in call order.
-    pub fn fail_next(&self, n: usize, status: u16, reason: &str, retry_after: Option<u64>) {
-        let mut script = self.state.script.lock().unwrap();
-        script.fail(n, status, reason, retry_after);
-    }
-
-    /// Pushes to `token` are answered 410 `{"reason":"Unregistered","timestamp":…}` from now on.
-    pub fn unregister(&self, token: &str) {
-        self.state
-            .script
-            .lock()
-            .unwrap()
-            .unregistered
-            .insert(token.to_owned());
-    }
-
     /// Forgets the requests received so far.
     pub fn clear_requests(&self) {
         self.state.requests.lock().unwrap().clear();
     }
 }
 
-impl Drop for FakeApns {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 /// Checks one push the way APNs does; `Err((status, reason))` when APNs would refuse it.
 fn check_apns(
-    state: &ApnsState,
+    state: &ApnsAuth,
     headers: &HeaderMap,
     version: Version,
     body: &[u8],
@@ -426,7 +467,7 @@ async fn apns_push(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let checked = check_apns(&state, &headers, version, &body);
+    let checked = check_apns(&state.provider, &headers, version, &body);
     let (status, reason, retry_after, payload, verified, problem) = match checked {
         Err((status, reason, payload)) => {
             let payload = if payload.is_null() {
@@ -471,7 +512,7 @@ async fn apns_push(
         version,
         received_at: Instant::now(),
     });
-    let id = state.ids.fetch_add(1, Ordering::Relaxed);
+    let id = state.next_id();
     let mut response = match reason {
         None => StatusCode::OK.into_response(),
         Some(reason) => {
@@ -546,23 +587,19 @@ pub struct TokenRequest {
     pub received_at: Instant,
 }
 
-struct FcmState {
+/// The fake FCM's OAuth2 side: the service account's public key, the token endpoint, the
+/// access tokens it issued and the token requests it received.
+pub struct FcmAuth {
     key: DecodingKey,
     token_uri: String,
     tokens: Mutex<HashSet<String>>,
     token_requests: Mutex<Vec<TokenRequest>>,
-    requests: Mutex<Vec<FcmRequest>>,
-    script: Mutex<Script>,
-    ids: AtomicU64,
 }
 
+type FcmState = Shared<FcmRequest, FcmAuth>;
+
 /// FCM HTTP v1 and its OAuth2 token endpoint on 127.0.0.1 (HTTP/1.1). Stops when dropped.
-pub struct FakeFcm {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    state: Arc<FcmState>,
-    task: JoinHandle<()>,
-}
+pub type FakeFcm = FakeServer<FcmRequest, FcmAuth>;
 
 impl FakeFcm {
     /// Starts the server; its token endpoint accepts grants signed with the test key
@@ -570,14 +607,11 @@ impl FakeFcm {
     pub async fn start() -> FakeFcm {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = Arc::new(FcmState {
+        let state = Shared::new(FcmAuth {
             key: DecodingKey::from_rsa_pem(FCM_TEST_PUBLIC_PEM.as_bytes()).expect("RSA public key"),
             token_uri: format!("http://{addr}/token"),
             tokens: Mutex::new(HashSet::new()),
             token_requests: Mutex::new(Vec::new()),
-            requests: Mutex::new(Vec::new()),
-            script: Mutex::new(Script::default()),
-            ids: AtomicU64::new(1),
         });
         let router = Router::new()
             .route("/token", post(fcm_token))
@@ -587,17 +621,17 @@ impl FakeFcm {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        FakeFcm { addr, state, task }
-    }
-
-    /// `http://127.0.0.1:port`, the base URL to give `FcmClient::new`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        FakeServer {
+            addr,
+            name: "FakeFcm",
+            state,
+            task,
+        }
     }
 
     /// The token endpoint (`token_uri` of [`FakeFcm::service_account_json`]).
     pub fn token_uri(&self) -> String {
-        self.state.token_uri.clone()
+        self.state.provider.token_uri.clone()
     }
 
     /// A service-account key JSON (test RSA key, `project_id` [`FCM_TEST_PROJECT`],
@@ -617,7 +651,7 @@ impl FakeFcm {
             "client_email": FCM_TEST_CLIENT_EMAIL,
             "client_id": "100000000000000000000",
             "auth_uri": "https://accounts.google.invalid/o/oauth2/auth",
-            "token_uri": self.state.token_uri,
+            "token_uri": self.state.provider.token_uri,
             "auth_provider_x509_cert_url": "https://www.googleapis.invalid/oauth2/v1/certs",
             "client_x509_cert_url": "https://www.googleapis.invalid/robot/v1/metadata/x509/push",
             "universe_domain": "googleapis.com"
@@ -625,55 +659,20 @@ impl FakeFcm {
         .to_string()
     }
 
-    /// Every `messages:send` request so far, oldest first.
-    pub fn requests(&self) -> Vec<FcmRequest> {
-        self.state.requests.lock().unwrap().clone()
-    }
-
     /// Every token request so far, oldest first.
     pub fn token_requests(&self) -> Vec<TokenRequest> {
-        self.state.token_requests.lock().unwrap().clone()
-    }
-
-    /// Waits until at least `n` `messages:send` requests arrived and returns all of them;
-    /// panics after `timeout`.
-    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<FcmRequest> {
-        wait_until("FakeFcm", n, timeout, || self.requests()).await
-    }
-
-    /// The next `n` well-formed sends are answered `status` with a Google error whose FCM
-    /// `errorCode` is `error_code` ("UNAVAILABLE", "QUOTA_EXCEEDED", "INTERNAL",
-    /// "INVALID_ARGUMENT", "UNREGISTERED", …), with `Retry-After` when given.
-    pub fn fail_next(&self, n: usize, status: u16, error_code: &str, retry_after: Option<u64>) {
-        let mut script = self.state.script.lock().unwrap();
-        script.fail(n, status, error_code, retry_after);
-    }
-
-    /// Sends to `token` are answered 404 NOT_FOUND / `UNREGISTERED` from now on.
-    pub fn unregister(&self, token: &str) {
-        self.state
-            .script
-            .lock()
-            .unwrap()
-            .unregistered
-            .insert(token.to_owned());
+        self.state.provider.token_requests.lock().unwrap().clone()
     }
 
     /// Makes every access token issued so far invalid (sends with them get 401).
     pub fn revoke_tokens(&self) {
-        self.state.tokens.lock().unwrap().clear();
+        self.state.provider.tokens.lock().unwrap().clear();
     }
 
-    /// Forgets the requests received so far.
+    /// Forgets the requests received so far, token requests included.
     pub fn clear_requests(&self) {
         self.state.requests.lock().unwrap().clear();
-        self.state.token_requests.lock().unwrap().clear();
-    }
-}
-
-impl Drop for FakeFcm {
-    fn drop(&mut self) {
-        self.task.abort();
+        self.state.provider.token_requests.lock().unwrap().clear();
     }
 }
 
@@ -714,7 +713,7 @@ struct GrantClaims {
     exp: i64,
 }
 
-fn check_grant(state: &FcmState, body: &[u8]) -> (Result<(), String>, Value) {
+fn check_grant(state: &FcmAuth, body: &[u8]) -> (Result<(), String>, Value) {
     let form: BTreeMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
     if form.get("grant_type").map(String::as_str) != Some(JWT_BEARER_GRANT) {
         return (Err("unsupported grant_type".into()), Value::Null);
@@ -755,18 +754,23 @@ fn check_grant(state: &FcmState, body: &[u8]) -> (Result<(), String>, Value) {
 }
 
 async fn fcm_token(State(state): State<Arc<FcmState>>, body: Bytes) -> Response {
-    let (checked, claims) = check_grant(&state, &body);
-    state.token_requests.lock().unwrap().push(TokenRequest {
-        granted: checked.is_ok(),
-        problem: checked.as_ref().err().cloned(),
-        claims,
-        received_at: Instant::now(),
-    });
+    let (checked, claims) = check_grant(&state.provider, &body);
+    state
+        .provider
+        .token_requests
+        .lock()
+        .unwrap()
+        .push(TokenRequest {
+            granted: checked.is_ok(),
+            problem: checked.as_ref().err().cloned(),
+            claims,
+            received_at: Instant::now(),
+        });
     match checked {
         Ok(()) => {
-            let n = state.ids.fetch_add(1, Ordering::Relaxed);
+            let n = state.next_id();
             let token = format!("ya29.fake-fcm-access-token-{n}");
-            state.tokens.lock().unwrap().insert(token.clone());
+            state.provider.tokens.lock().unwrap().insert(token.clone());
             axum::Json(json!({"access_token": token, "expires_in": 3600, "token_type": "Bearer"}))
                 .into_response()
         }
@@ -835,7 +839,7 @@ async fn fcm_send(
         .map(str::to_owned);
     let known = bearer
         .as_ref()
-        .is_some_and(|b| state.tokens.lock().unwrap().contains(b));
+        .is_some_and(|b| state.provider.tokens.lock().unwrap().contains(b));
     let token = json_body["message"]["token"]
         .as_str()
         .unwrap_or("")
@@ -922,7 +926,7 @@ async fn fcm_send(
         received_at: Instant::now(),
     });
     let mut response = if status == 200 {
-        let n = state.ids.fetch_add(1, Ordering::Relaxed);
+        let n = state.next_id();
         axum::Json(json!({"name": format!("projects/{project}/messages/0:{n}")})).into_response()
     } else {
         google_error(status, &canonical, &message, fcm_code.as_deref())

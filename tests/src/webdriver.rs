@@ -1,20 +1,38 @@
 //! A small W3C WebDriver client for headless Chromium (Debian's `chromium` and
-//! `chromedriver`), enough to drive the widget like a visitor: open a page, find elements
+//! `chromedriver`) and for the desktop app (tauri-driver), enough to drive the widget like a
+//! visitor and the app like an operator: open a page, find controls by what they are called
 //! (through script, so the widget's shadow root is no obstacle), click, type, read.
+//!
+//! Pages re-render under the test's feet: every lookup waits for what it looks for, and a
+//! click or keystroke on an element a re-render replaced finds it again.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::{TempDir, free_port, wait};
+
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Where [`Browser::click`], [`Browser::fill`], [`Browser::see`] and [`Browser::control`]
+/// look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Root {
+    /// The page itself (the desktop app's UI).
+    Page,
+    /// The widget's shadow root on the page (a website with the widget).
+    Widget,
+}
 
 /// A browser session.
 pub struct Browser {
     http: reqwest::Client,
     base: String,
     driver: Child,
-    profile: std::path::PathBuf,
+    root: Root,
+    /// Chromium's profile; none for the app, which keeps its own data.
+    _profile: Option<TempDir>,
 }
 
 /// An element reference.
@@ -46,28 +64,36 @@ const found = [...root.querySelectorAll(sel)].filter((el) => nameOf(el) === name
 return found.find((el) => el.closest('dialog[open]')) || found[0] || null;
 "#;
 
+/// Whether the page (or the widget's shadow root when the second argument is true) shows a
+/// text. Arguments: text, shadow.
+const HAS_TEXT: &str = r#"
+const [text, shadow] = arguments;
+const root = shadow ? document.querySelector('#switchboard-widget')?.shadowRoot : document.body;
+return !!root && root.textContent.includes(text);
+"#;
+
+/// The WebDriver errors after which finding the element again and retrying may succeed:
+/// a re-render replaced it, or something covers it for a moment.
+const RETRIABLE: [&str; 3] = [
+    "stale element reference",
+    "element click intercepted",
+    "element not interactable",
+];
+
 /// Waits (up to 10 s) for a WebDriver server to answer `/status`.
 async fn wait_ready(http: &reqwest::Client, base: &str) {
-    for _ in 0..100 {
-        if let Ok(r) = http.get(format!("{base}/status")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let ready = async || {
+        let answer = http.get(format!("{base}/status")).send().await;
+        answer.is_ok_and(|r| r.status().is_success()).then_some(())
+    };
+    // Not ready in time: the session request that follows says what is wrong.
+    let _ = wait::poll(Duration::from_secs(10), Duration::from_millis(100), ready).await;
 }
 
 impl Browser {
-    /// Starts chromedriver and a headless Chromium with a fresh profile.
+    /// Starts chromedriver and a headless Chromium with a fresh profile, for a website with
+    /// the widget: [`Browser::click`], [`Browser::fill`] and [`Browser::see`] look inside the
+    /// widget.
     pub async fn launch(width: u32, height: u32) -> Browser {
         let driver_bin =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
@@ -84,7 +110,7 @@ impl Browser {
         let base = format!("http://127.0.0.1:{port}");
         let http = reqwest::Client::new();
         wait_ready(&http, &base).await;
-        let profile = std::env::temp_dir().join(format!("sb-chrome-{}-{port}", std::process::id()));
+        let profile = TempDir::new("sb-chrome");
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -94,15 +120,16 @@ impl Browser {
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--no-first-run", "--disable-quic",
                     format!("--window-size={width},{height}"),
-                    format!("--user-data-dir={}", profile.display()),
+                    format!("--user-data-dir={}", profile.path().display()),
                 ]
             }
         }}});
-        Self::attach(http, base, driver, profile, caps).await
+        Self::attach(http, base, driver, Root::Widget, Some(profile), caps).await
     }
 
     /// Starts the real desktop operator app through tauri-driver (which runs Debian's
     /// WebKitWebDriver); needs a display (Xvfb). `env` is passed to the app.
+    /// [`Browser::click`], [`Browser::fill`] and [`Browser::see`] look in the app's page.
     pub async fn tauri_app(app: &std::path::Path, env: &[(&str, String)]) -> Browser {
         let driver_bin = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| {
             let home = std::env::var("HOME").unwrap_or_default();
@@ -129,22 +156,23 @@ impl Browser {
             "browserName": "wry",
             "tauri:options": { "application": app.display().to_string() }
         }}});
-        let profile = std::env::temp_dir().join(format!("sb-tauri-{}-{port}", std::process::id()));
-        Self::attach(http, base, driver, profile, caps).await
+        Self::attach(http, base, driver, Root::Page, None, caps).await
     }
 
     async fn attach(
         http: reqwest::Client,
         base: String,
         driver: Child,
-        profile: std::path::PathBuf,
+        root: Root,
+        profile: Option<TempDir>,
         caps: Value,
     ) -> Browser {
         let mut browser = Browser {
             http,
             base,
             driver,
-            profile,
+            root,
+            _profile: profile,
         };
         let mut res = Value::Null;
         // The driver may need a moment after its port opens.
@@ -203,14 +231,9 @@ impl Browser {
     /// Polls a script until it returns something truthy (up to 15 s); returns that value.
     /// An element that a re-render detached while it was being returned counts as not yet.
     pub async fn wait(&self, what: &str, script: &str, args: Value) -> Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            let answer = self
-                .post_raw(
-                    "/execute/sync",
-                    json!({ "script": script, "args": args.clone() }),
-                )
-                .await;
+        let body = json!({ "script": script, "args": args });
+        let truthy = async || {
+            let answer = self.post_raw("/execute/sync", body.clone()).await;
             let v = match answer["value"]["error"].as_str() {
                 None => answer["value"].clone(),
                 Some("stale element reference") => Value::Null,
@@ -219,16 +242,14 @@ impl Browser {
                     answer["value"]["message"]
                 ),
             };
-            let truthy =
-                !matches!(&v, Value::Null | Value::Bool(false)) && v != json!("") && v != json!(0);
-            if truthy {
-                return v;
-            }
-            if std::time::Instant::now() > deadline {
-                panic!("timed out waiting for {what}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            let falsy =
+                matches!(&v, Value::Null | Value::Bool(false)) || v == json!("") || v == json!(0);
+            (!falsy).then_some(v)
+        };
+        let (timeout, every) = (Duration::from_secs(15), Duration::from_millis(100));
+        wait::poll(timeout, every, truthy)
+            .await
+            .unwrap_or_else(|| panic!("timed out waiting for {what}"))
     }
 
     /// Waits for a script to return an element, and gives its reference.
@@ -242,56 +263,57 @@ impl Browser {
         )
     }
 
-    /// Finds (by script) and clicks, finding again when a re-render replaced the element.
-    pub async fn click_found(&self, what: &str, script: &str, args: Value) {
-        for _ in 0..20 {
-            let el = self.element(what, script, args.clone()).await;
-            let v = self
-                .post_raw(&format!("/element/{}/click", el.0), json!({}))
-                .await;
-            match v["value"]["error"].as_str() {
-                None => return,
-                Some(
-                    "stale element reference"
-                    | "element click intercepted"
-                    | "element not interactable",
-                ) => {
-                    tokio::time::sleep(Duration::from_millis(150)).await;
-                }
-                Some(err) => panic!(
-                    "webdriver click on {what}: {err}: {}",
-                    v["value"]["message"]
-                ),
-            }
-        }
-        panic!("{what}: kept going stale");
+    /// Waits for the control with this role (`button`, `textbox`) and accessible name, where
+    /// this browser looks ([`Root`]); see [`FIND_CONTROL`].
+    pub async fn control(&self, role: &str, name: &str) -> Element {
+        let (what, args) = self.control_args(role, name);
+        self.element(&what, FIND_CONTROL, args).await
     }
 
-    /// Finds (by script) and types into, finding again when a re-render replaced it.
-    pub async fn type_found(&self, what: &str, script: &str, args: Value, text: &str) {
-        for _ in 0..20 {
-            let el = self.element(what, script, args.clone()).await;
-            let v = self
-                .post_raw(&format!("/element/{}/value", el.0), json!({ "text": text }))
-                .await;
-            match v["value"]["error"].as_str() {
-                None => return,
-                Some("stale element reference" | "element not interactable") => {
-                    tokio::time::sleep(Duration::from_millis(150)).await;
-                }
-                Some(err) => panic!(
-                    "webdriver typing into {what}: {err}: {}",
-                    v["value"]["message"]
-                ),
-            }
-        }
-        panic!("{what}: kept going stale");
-    }
-
-    /// Clicks an element as a user would.
-    pub async fn click(&self, el: &Element) {
-        self.post(&format!("/element/{}/click", el.0), json!({}))
+    /// Clicks the button with this accessible name, as a user would.
+    pub async fn click(&self, name: &str) {
+        let (what, args) = self.control_args("button", name);
+        self.act_on_found(&what, args, "click", json!({}), "click on")
             .await;
+    }
+
+    /// Types into the text box with this accessible name, as a user would.
+    pub async fn fill(&self, name: &str, text: &str) {
+        let (what, args) = self.control_args("textbox", name);
+        self.act_on_found(&what, args, "value", json!({ "text": text }), "typing into")
+            .await;
+    }
+
+    /// Waits until the page (or the widget) shows `text`.
+    pub async fn see(&self, text: &str) {
+        let shadow = self.root == Root::Widget;
+        self.wait(&format!("text {text:?}"), HAS_TEXT, json!([text, shadow]))
+            .await;
+    }
+
+    /// How a control is named in failures, and the arguments of [`FIND_CONTROL`] for it.
+    fn control_args(&self, role: &str, name: &str) -> (String, Value) {
+        let shadow = self.root == Root::Widget;
+        (format!("{role} {name:?}"), json!([role, name, shadow]))
+    }
+
+    /// Finds a control (by [`FIND_CONTROL`]) and posts `body` to its `command`, finding it
+    /// again when a re-render replaced it; `doing` names the act in failures.
+    async fn act_on_found(&self, what: &str, args: Value, command: &str, body: Value, doing: &str) {
+        for _ in 0..20 {
+            let el = self.element(what, FIND_CONTROL, args.clone()).await;
+            let v = self
+                .post_raw(&format!("/element/{}/{command}", el.0), body.clone())
+                .await;
+            match v["value"]["error"].as_str() {
+                None => return,
+                Some(err) if RETRIABLE.contains(&err) => {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                Some(err) => panic!("webdriver {doing} {what}: {err}: {}", v["value"]["message"]),
+            }
+        }
+        panic!("{what}: kept going stale");
     }
 
     /// Clears an input.
@@ -330,8 +352,8 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The driver goes first; the profile (a field) is removed after.
         let _ = self.driver.kill();
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 

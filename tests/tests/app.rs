@@ -2,101 +2,31 @@
 //! survives restarts, the cache the app opens on when offline, the outbox replayed once and
 //! in order, unread counts, canned messages that work offline.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use switchboard_core::app::{App, AppEvent};
+use switchboard_core::app::AppEvent;
 use switchboard_core::cache::{Cache, ChatAction};
 use switchboard_core::ui::{ConnectionState, UiSnapshot};
+use switchboard_e2e::operator_app::{AppHarness, cache_path};
 use switchboard_e2e::visitor::Visitor;
 use switchboard_e2e::{Db, OPERATOR_PASSWORD, TestServer};
 use switchboard_shared::{ChatEventKind, ChatId, ChatStatus, VisitorServerMsg};
-use tokio::sync::mpsc;
 
-struct Harness {
-    app: App,
-    events: mpsc::UnboundedReceiver<AppEvent>,
-    dir: std::path::PathBuf,
-}
-
-fn open(dir: &std::path::Path) -> Harness {
-    let (tx, events) = mpsc::unbounded_channel();
-    let cache = Cache::open(&dir.join("cache.sqlite3")).unwrap();
-    let app = App::with_cache(cache, Arc::new(move |e| drop(tx.send(e)))).unwrap();
-    Harness {
-        app,
-        events,
-        dir: dir.to_owned(),
-    }
-}
-
-impl Harness {
-    /// Signs in as an operator made by the test server and waits until the app is online.
-    async fn sign_in(&mut self, server: &TestServer, email: &str) {
-        self.app
-            .sign_in(&server.base, email, OPERATOR_PASSWORD)
-            .await
-            .unwrap();
-        self.until("online", |s| s.connection == ConnectionState::Online)
-            .await;
-    }
-
-    /// Waits (up to 15 s) for a snapshot that satisfies `pred`.
-    async fn until(&mut self, what: &str, pred: impl Fn(&UiSnapshot) -> bool) -> UiSnapshot {
-        let now = self.app.snapshot();
-        if pred(&now) {
-            return now;
-        }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            match tokio::time::timeout_at(deadline, self.events.recv()).await {
-                Ok(Some(AppEvent::Snapshot(s))) if pred(&s) => return s,
-                Ok(Some(_)) => continue,
-                _ => panic!(
-                    "timed out waiting for {what}; last: {:#?}",
-                    self.app.snapshot()
-                ),
-            }
-        }
-    }
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sb-app-{name}-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
-}
-
+/// The chat's messages in the app: text, and whether it is still waiting to be sent.
 fn messages(s: &UiSnapshot, chat: ChatId) -> Vec<(String, bool)> {
-    s.chats
+    let tab = s.chats.iter().find(|c| c.chat.id == chat);
+    let messages = tab.map(|c| c.messages.as_slice()).unwrap_or_default();
+    messages
         .iter()
-        .find(|c| c.chat.id == chat)
-        .map(|c| {
-            c.messages
-                .iter()
-                .map(|m| (m.text.clone(), m.pending))
-                .collect()
-        })
-        .unwrap_or_default()
+        .map(|m| (m.text.clone(), m.pending))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_works_offline_and_replays_its_outbox_once_in_order() {
     let mut server = TestServer::start(Db::Sqlite).await;
     let op = server.operator("Nora").await;
-    let dir = temp_dir("outbox");
-    let mut h = open(&dir);
+    let (dir, mut h) = AppHarness::fresh();
     assert!(h.app.snapshot().signed_in.is_none());
     let err = h
         .app
@@ -112,8 +42,7 @@ async fn the_app_works_offline_and_replays_its_outbox_once_in_order() {
     .await;
 
     // An incoming chat request rings, then Accept opens it.
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Otto").await.chat_id;
+    let (mut visitor, chat) = Visitor::request_chat(&server.base, "Otto").await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         match tokio::time::timeout_at(deadline, h.events.recv())
@@ -163,7 +92,7 @@ async fn the_app_works_offline_and_replays_its_outbox_once_in_order() {
 
     // The app is closed and opened again while still offline: everything is still there.
     drop(h);
-    let mut h = open(&dir);
+    let mut h = AppHarness::open(dir.path());
     let s = h.app.snapshot();
     assert!(s.signed_in.is_some(), "the session survives a restart");
     assert_eq!(s.pending.len(), 4);
@@ -198,9 +127,7 @@ async fn the_app_works_offline_and_replays_its_outbox_once_in_order() {
         ]
         .map(|(t, p)| (t.to_string(), p))
     );
-    let token = visitor.token.clone();
-    drop(visitor);
-    let mut visitor = Visitor::connect_as(&server.base, Some(token), None).await;
+    let mut visitor = visitor.reload().await;
     visitor.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if event.status == ChatStatus::OnHold)).await;
     assert_eq!(
         visitor.texts(),
@@ -213,7 +140,6 @@ async fn the_app_works_offline_and_replays_its_outbox_once_in_order() {
         .filter(|e| matches!(e.kind, ChatEventKind::OnHold { .. }))
         .collect();
     assert_eq!(held.len(), 1);
-    let _ = std::fs::remove_dir_all(&h.dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,8 +149,7 @@ async fn canned_messages_sync_and_work_offline() {
     op.create_canned("Greeting", "Hello! How can I help?")
         .await
         .unwrap();
-    let dir = temp_dir("canned");
-    let mut h = open(&dir);
+    let (_dir, mut h) = AppHarness::fresh();
     h.app
         .sign_in(&server.base, &op.operator.email, OPERATOR_PASSWORD)
         .await
@@ -277,18 +202,16 @@ async fn canned_messages_sync_and_work_offline() {
 async fn a_session_ended_on_the_server_returns_to_sign_in() {
     let server = TestServer::start(Db::Sqlite).await;
     let op = server.operator("Ray").await;
-    let dir = temp_dir("expired");
-    let mut h = open(&dir);
-    h.sign_in(&server, &op.operator.email).await;
+    let (dir, h) = AppHarness::signed_in(&server, &op.operator.email).await;
     drop(h);
     sqlx::query("delete from sessions")
         .execute(&server.state.store.write)
         .await
         .unwrap();
-    let mut h = open(&dir);
+    let mut h = AppHarness::open(dir.path());
     h.until("signed out", |s| s.signed_in.is_none()).await;
     assert!(
-        Cache::open(&dir.join("cache.sqlite3"))
+        Cache::open(&cache_path(dir.path()))
             .unwrap()
             .session()
             .unwrap()
@@ -303,18 +226,10 @@ async fn cached_state_plus_replayed_events_equals_a_fresh_snapshot() {
     let mut server = TestServer::start(Db::Sqlite).await;
     let op = server.operator("Sia").await;
     let other = server.operator("Tom").await;
-    let dir = temp_dir("property");
-    let mut h = open(&dir);
-    h.sign_in(&server, &op.operator.email).await;
+    let (dir, mut h) = AppHarness::signed_in(&server, &op.operator.email).await;
     h.app.set_available(true).await.unwrap();
     other.set_available(true).await.unwrap();
-    let mut visitors = Vec::new();
-    let mut chats = Vec::new();
-    for i in 0..4 {
-        let mut v = Visitor::connect(&server.base).await;
-        chats.push(v.start_chat(&format!("visitor {i}")).await.chat_id);
-        visitors.push(v);
-    }
+    let (mut visitors, chats) = Visitor::request_chats(&server.base, 4).await;
     h.until("four requests", |s| s.requests.len() == 4).await;
     h.app.act(chats[0], ChatAction::Accept).await.unwrap();
     h.app.act(chats[1], ChatAction::Accept).await.unwrap();
@@ -326,16 +241,13 @@ async fn cached_state_plus_replayed_events_equals_a_fresh_snapshot() {
     let mut tom = other.connect().await.unwrap();
     tom.accept(chats[2]).await.unwrap();
     tom.queue(chats[3]).await.unwrap();
-    visitors[1]
-        .send(&switchboard_shared::VisitorClientMsg::EndChat)
-        .await;
+    visitors[1].end_chat().await;
     visitors[1].wait_status(ChatStatus::Ended).await;
-    let mut v5 = Visitor::connect(&server.base).await;
-    let new_chat = v5.start_chat("late").await.chat_id;
+    let (_v5, new_chat) = Visitor::request_chat(&server.base, "late").await;
     server.restart().await; // and the server restarts meanwhile
 
     // Reopened from its cache, it resumes and must match a fresh snapshot.
-    let mut h = open(&dir);
+    let mut h = AppHarness::open(dir.path());
     let s = h
         .until("caught up", |s| {
             s.connection == ConnectionState::Online && s.requests.iter().any(|c| c.id == new_chat)
@@ -365,5 +277,4 @@ async fn cached_state_plus_replayed_events_equals_a_fresh_snapshot() {
         [("are you there?".to_string(), false)],
         "the missed message, once"
     );
-    let _ = std::fs::remove_dir_all(&h.dir);
 }

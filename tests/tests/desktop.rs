@@ -9,40 +9,8 @@
 use std::path::PathBuf;
 
 use serde_json::json;
-use switchboard_e2e::webdriver::{Browser, Element, FIND_CONTROL};
-use switchboard_e2e::{Db, OPERATOR_PASSWORD, TestServer};
-
-const HAS_TEXT: &str = r#"
-const [text, shadow] = arguments;
-const root = shadow ? document.querySelector('#switchboard-widget')?.shadowRoot : document.body;
-return !!root && root.textContent.includes(text);
-"#;
-
-async fn control(b: &Browser, shadow: bool, role: &str, name: &str) -> Element {
-    b.element(
-        &format!("{role} {name:?}"),
-        FIND_CONTROL,
-        json!([role, name, shadow]),
-    )
-    .await
-}
-
-async fn click(b: &Browser, shadow: bool, name: &str) {
-    let what = format!("button {name:?}");
-    b.click_found(&what, FIND_CONTROL, json!(["button", name, shadow]))
-        .await;
-}
-
-async fn fill(b: &Browser, shadow: bool, name: &str, text: &str) {
-    let what = format!("textbox {name:?}");
-    b.type_found(&what, FIND_CONTROL, json!(["textbox", name, shadow]), text)
-        .await;
-}
-
-async fn see(b: &Browser, shadow: bool, text: &str) {
-    b.wait(&format!("text {text:?}"), HAS_TEXT, json!([text, shadow]))
-        .await;
-}
+use switchboard_e2e::webdriver::Browser;
+use switchboard_e2e::{Db, OPERATOR_PASSWORD, TempDir, TestServer};
 
 fn app_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("SWITCHBOARD_APP_BIN") {
@@ -65,33 +33,32 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
         "build the app first: cargo build -p switchboard-app ({})",
         bin.display()
     );
-    let data = std::env::temp_dir().join(format!("sb-desktop-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
+    let data = TempDir::new("sb-desktop");
     let app = Browser::tauri_app(
         &bin,
-        &[("SWITCHBOARD_APP_DATA", data.display().to_string())],
+        &[("SWITCHBOARD_APP_DATA", data.path().display().to_string())],
     )
     .await;
 
     // Sign in.
-    let server_field = control(&app, false, "textbox", "Server").await;
+    let server_field = app.control("textbox", "Server").await;
     app.clear(&server_field).await;
     app.type_text(&server_field, &server.base).await;
-    fill(&app, false, "E-mail", &op.operator.email).await;
-    fill(&app, false, "Password", OPERATOR_PASSWORD).await;
-    click(&app, false, "Sign in").await;
-    see(&app, false, "Live Help Not Available").await;
-    click(&app, false, "Live Help Not Available").await;
-    see(&app, false, "Live Help Available").await;
+    app.fill("E-mail", &op.operator.email).await;
+    app.fill("Password", OPERATOR_PASSWORD).await;
+    app.click("Sign in").await;
+    app.see("Live Help Not Available").await;
+    app.click("Live Help Not Available").await;
+    app.see("Live Help Available").await;
 
     // A visitor asks, in Chromium.
     let visitor = Browser::launch(1280, 900).await;
     visitor.goto(&format!("{}/", server.base)).await;
-    see(&visitor, true, "Live Help Available").await;
-    click(&visitor, true, "Click for Live Help").await;
-    fill(&visitor, true, "Chat name (optional)", "Victor").await;
-    click(&visitor, true, "Text chat").await;
-    see(&visitor, true, "Routing your call…").await;
+    visitor.see("Live Help Available").await;
+    visitor.click("Click for Live Help").await;
+    visitor.fill("Chat name (optional)", "Victor").await;
+    visitor.click("Text chat").await;
+    visitor.see("Routing your call…").await;
 
     // The app rings: Incoming chat request → Accept.
     app.wait(
@@ -100,29 +67,28 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
         json!([]),
     )
     .await;
-    see(&app, false, "Victor").await;
-    click(&app, false, "Accept").await;
-    see(&visitor, true, "Chat with operator").await;
+    app.see("Victor").await;
+    app.click("Accept").await;
+    visitor.see("Chat with operator").await;
 
     // Messages both ways.
-    fill(&visitor, true, "Message", "Hello from the website").await;
-    click(&visitor, true, "Send").await;
-    see(&app, false, "Hello from the website").await;
-    fill(&app, false, "Message", "Hello Victor, Dana here").await;
-    click(&app, false, "Send").await;
-    see(&visitor, true, "Hello Victor, Dana here").await;
+    visitor.fill("Message", "Hello from the website").await;
+    visitor.click("Send").await;
+    app.see("Hello from the website").await;
+    app.fill("Message", "Hello Victor, Dana here").await;
+    app.click("Send").await;
+    visitor.see("Hello Victor, Dana here").await;
 
     // Hold, then End chat (with its confirmation).
-    click(&app, false, "Hold").await;
-    see(&visitor, true, "On hold").await;
-    click(&app, false, "End chat").await;
-    click(&app, false, "End chat").await;
-    see(&visitor, true, "The operator has ended the chat.").await;
+    app.click("Hold").await;
+    visitor.see("On hold").await;
+    app.click("End chat").await;
+    app.click("End chat").await;
+    visitor.see("The operator has ended the chat.").await;
 
     tokio::time::sleep(std::time::Duration::from_millis(500)).await; // let the dialog close
     let shot = std::env::temp_dir().join("switchboard-desktop-app.png");
     app.screenshot(&shot).await;
     visitor.quit().await;
     app.quit().await;
-    let _ = std::fs::remove_dir_all(&data);
 }

@@ -2,8 +2,12 @@
 //! `mobile/core`, the visitor side by a Rust client of the widget protocol. Every test runs
 //! twice, on SQLite and on PostgreSQL.
 
-use switchboard_core::{Connection, CoreError};
-use switchboard_e2e::visitor::Visitor;
+use switchboard_core::CoreError;
+use switchboard_e2e::operator::{
+    accepted_chat, available_operator, available_operators, chat_ringing_for, message_texts,
+    second_device, wait_event, wait_request,
+};
+use switchboard_e2e::visitor::{Visitor, ws_url};
 use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{
     Author, ChatEventKind, ChatId, ChatStatus, EndReason, ErrorCode, LeaveMessageRequest,
@@ -32,51 +36,6 @@ switchboard_e2e::on_both_databases!(
     client_ids_are_scoped_by_author_and_survive_the_end,
     only_allowed_sites_may_use_the_widget,
 );
-
-/// An operator with Live Help Available and a live connection.
-async fn available_operator(server: &TestServer, name: &str) -> Connection {
-    let session = server.operator(name).await;
-    let mut conn = session.connect().await.unwrap();
-    conn.set_available(true).await.unwrap();
-    conn
-}
-
-/// Waits until the connection shows a chat request for `chat`.
-async fn wait_request(conn: &mut Connection, chat: ChatId) {
-    if conn.state.requests.contains_key(&chat) {
-        return;
-    }
-    conn.wait_for(|m| matches!(m, OperatorServerMsg::Event { event, .. } if event.chat_id == chat && matches!(event.kind, ChatEventKind::Requested { .. })))
-        .await
-        .expect("chat request arrives");
-}
-
-async fn wait_event(conn: &mut Connection, chat: ChatId, pred: impl Fn(&ChatEventKind) -> bool) {
-    conn.wait_for(|m| matches!(m, OperatorServerMsg::Event { event, .. } if event.chat_id == chat && pred(&event.kind)))
-        .await
-        .expect("event arrives");
-}
-
-async fn message_count(server: &TestServer) -> i64 {
-    use sqlx::Row;
-    sqlx::query("select count(*) from chat_events where client_id is not null")
-        .fetch_one(&server.state.store.read)
-        .await
-        .unwrap()
-        .try_get(0)
-        .unwrap()
-}
-
-async fn visitor_messages_of(conn: &Connection, chat: ChatId) -> Vec<String> {
-    conn.state
-        .messages(chat)
-        .iter()
-        .filter_map(|e| match &e.kind {
-            ChatEventKind::Message { text, .. } => Some(text.clone()),
-            _ => None,
-        })
-        .collect()
-}
 
 async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
     let server = TestServer::start(db).await;
@@ -137,7 +96,7 @@ async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
     )
     .await;
     assert_eq!(
-        visitor_messages_of(&op, chat).await,
+        message_texts(&op, chat),
         [
             "Hello, I need help with https://shop.example.test/order/42",
             "Sure! Write to help@example.test",
@@ -153,13 +112,7 @@ async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
     visitor.wait_status(ChatStatus::Active).await;
 
     op.end(chat).await.unwrap();
-    let ended = visitor.wait_status(ChatStatus::Ended).await;
-    assert_eq!(
-        ended.kind,
-        ChatEventKind::Ended {
-            reason: EndReason::Operator
-        }
-    );
+    assert_eq!(visitor.wait_ended().await, EndReason::Operator);
     assert!(op.state.chats.is_empty());
     // Seqs are 1..n without gaps, in order.
     let seqs: Vec<i64> = visitor.events.iter().map(|e| e.seq).collect();
@@ -170,9 +123,7 @@ async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
     let chat2 = visitor.events.last().unwrap().chat_id;
     wait_request(&mut op, chat2).await;
     op.accept(chat2).await.unwrap();
-    visitor
-        .send(&switchboard_shared::VisitorClientMsg::EndChat)
-        .await;
+    visitor.end_chat().await;
     wait_event(&mut op, chat2, |k| {
         *k == ChatEventKind::Ended {
             reason: EndReason::Visitor,
@@ -185,13 +136,10 @@ async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
 async fn first_accept_wins_on_every_device(db: Db) {
     let server = TestServer::start(db).await;
     let mut a_phone = available_operator(&server, "Anna").await;
-    let mut a_desktop = a_phone_session_second_device(&a_phone, &server).await;
+    let mut a_desktop = second_device(&a_phone, &server).await;
     let mut b = available_operator(&server, "Ben").await;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Carl").await.chat_id;
-    for conn in [&mut a_phone, &mut a_desktop, &mut b] {
-        wait_request(conn, chat).await;
-    }
+    let ringing = &mut [&mut a_phone, &mut a_desktop, &mut b];
+    let (_visitor, chat) = chat_ringing_for(&server, ringing, "Carl").await;
     b.accept(chat).await.unwrap();
     for conn in [&mut a_phone, &mut a_desktop] {
         wait_event(conn, chat, |k| matches!(k, ChatEventKind::Accepted { .. })).await;
@@ -209,24 +157,10 @@ async fn first_accept_wins_on_every_device(db: Db) {
     );
 }
 
-async fn a_phone_session_second_device(first: &Connection, server: &TestServer) -> Connection {
-    let email = &first.state.operator.email;
-    let session = server
-        .client()
-        .login(email, switchboard_e2e::OPERATOR_PASSWORD)
-        .await
-        .unwrap();
-    session.connect().await.unwrap()
-}
-
 async fn declined_by_everyone_offers_leave_a_message(db: Db) {
     let server = TestServer::start(db).await;
-    let mut a = available_operator(&server, "Dora").await;
-    let mut b = available_operator(&server, "Emil").await;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Fay").await.chat_id;
-    wait_request(&mut a, chat).await;
-    wait_request(&mut b, chat).await;
+    let [mut a, mut b] = available_operators(&server, ["Dora", "Emil"]).await;
+    let (mut visitor, chat) = chat_ringing_for(&server, &mut [&mut a, &mut b], "Fay").await;
     a.decline(chat).await.unwrap();
     assert!(
         a.state.requests.is_empty(),
@@ -235,13 +169,7 @@ async fn declined_by_everyone_offers_leave_a_message(db: Db) {
     // Still ringing for Emil.
     assert!(b.state.requests.contains_key(&chat));
     b.decline(chat).await.unwrap();
-    let ended = visitor.wait_status(ChatStatus::Ended).await;
-    assert_eq!(
-        ended.kind,
-        ChatEventKind::Ended {
-            reason: EndReason::NoOperator
-        }
-    );
+    assert_eq!(visitor.wait_ended().await, EndReason::NoOperator);
     // The visitor never sees who declined.
     assert!(
         !visitor
@@ -309,17 +237,9 @@ async fn nobody_available_offers_leave_a_message_at_once(db: Db) {
 
     // Going Not Available while a chat rings ends it the same way.
     let mut op = available_operator(&server, "Ida").await;
-    let mut v2 = Visitor::connect(&server.base).await;
-    let chat = v2.start_chat("Jo").await.chat_id;
-    wait_request(&mut op, chat).await;
+    let (mut v2, _) = chat_ringing_for(&server, &mut [&mut op], "Jo").await;
     op.set_available(false).await.unwrap();
-    let ended = v2.wait_status(ChatStatus::Ended).await;
-    assert_eq!(
-        ended.kind,
-        ChatEventKind::Ended {
-            reason: EndReason::NoOperator
-        }
-    );
+    assert_eq!(v2.wait_ended().await, EndReason::NoOperator);
     // The availability change travels apart from the chat's events: it
     // may come before or after the end.
     let offline =
@@ -331,12 +251,8 @@ async fn nobody_available_offers_leave_a_message_at_once(db: Db) {
 
 async fn queued_chat_waits_without_a_second_request_and_is_taken_later(db: Db) {
     let server = TestServer::start(db).await;
-    let mut a = available_operator(&server, "Kim").await;
-    let mut b = available_operator(&server, "Lou").await;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Max").await.chat_id;
-    wait_request(&mut a, chat).await;
-    wait_request(&mut b, chat).await;
+    let [mut a, mut b] = available_operators(&server, ["Kim", "Lou"]).await;
+    let (mut visitor, chat) = chat_ringing_for(&server, &mut [&mut a, &mut b], "Max").await;
     a.queue(chat).await.unwrap();
     let queued = visitor.wait_status(ChatStatus::Queued).await;
     assert!(matches!(queued.kind, ChatEventKind::Queued { .. }));
@@ -360,13 +276,10 @@ async fn queued_chat_waits_without_a_second_request_and_is_taken_later(db: Db) {
     .await;
     assert!(a.state.queue.is_empty());
     // A queued visitor may give up: the chat is missed.
-    let mut v2 = Visitor::connect(&server.base).await;
-    let chat2 = v2.start_chat("Nia").await.chat_id;
-    wait_request(&mut a, chat2).await;
+    let (mut v2, chat2) = chat_ringing_for(&server, &mut [&mut a], "Nia").await;
     a.queue(chat2).await.unwrap();
     v2.wait_status(ChatStatus::Queued).await;
-    v2.send(&switchboard_shared::VisitorClientMsg::EndChat)
-        .await;
+    v2.end_chat().await;
     v2.wait_status(ChatStatus::Missed).await;
 }
 
@@ -385,12 +298,8 @@ async fn operator_chat_cap_comes_from_settings(db: Db) {
     };
     server.admin.put_settings(&one).await.unwrap();
     let mut op = available_operator(&server, "Ola").await;
-    let mut v1 = Visitor::connect(&server.base).await;
-    let mut v2 = Visitor::connect(&server.base).await;
-    let c1 = v1.start_chat("P").await.chat_id;
-    let c2 = v2.start_chat("Q").await.chat_id;
-    wait_request(&mut op, c1).await;
-    wait_request(&mut op, c2).await;
+    let (_v1, c1) = chat_ringing_for(&server, &mut [&mut op], "P").await;
+    let (_v2, c2) = chat_ringing_for(&server, &mut [&mut op], "Q").await;
     op.accept(c1).await.unwrap();
     let err = op.accept(c2).await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::ChatLimitReached));
@@ -407,10 +316,7 @@ async fn operator_chat_cap_comes_from_settings(db: Db) {
 async fn dropped_connections_resume_with_exactly_what_they_missed(db: Db) {
     let server = TestServer::start(db).await;
     let mut op = available_operator(&server, "Rae").await;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Sam").await.chat_id;
-    wait_request(&mut op, chat).await;
-    op.accept(chat).await.unwrap();
+    let (mut visitor, chat) = accepted_chat(&server, &mut op, "Sam").await;
     visitor.say("a", "one").await;
     wait_event(&mut op, chat, |k| {
         matches!(k, ChatEventKind::Message { .. })
@@ -428,10 +334,7 @@ async fn dropped_connections_resume_with_exactly_what_they_missed(db: Db) {
         |k| matches!(k, ChatEventKind::Message { text, .. } if text == "three"),
     )
     .await;
-    assert_eq!(
-        visitor_messages_of(&op, chat).await,
-        ["one", "two", "three"]
-    );
+    assert_eq!(message_texts(&op, chat), ["one", "two", "three"]);
     let seqs: Vec<i64> = op.state.history[&chat].iter().map(|e| e.seq).collect();
     assert_eq!(
         seqs,
@@ -446,7 +349,7 @@ async fn dropped_connections_resume_with_exactly_what_they_missed(db: Db) {
     op.send(chat, "four").await.unwrap();
     op.send(chat, "five").await.unwrap();
     let mut visitor = Visitor::connect_as(&server.base, Some(token), Some(seen)).await;
-    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "five"))).await;
+    visitor.wait_message("five").await;
     assert_eq!(visitor.texts(), ["four", "five"], "exactly what it missed");
     assert!(visitor.events.iter().all(|e| e.seq > seen));
 }
@@ -454,10 +357,7 @@ async fn dropped_connections_resume_with_exactly_what_they_missed(db: Db) {
 async fn retried_messages_are_stored_once(db: Db) {
     let server = TestServer::start(db).await;
     let mut op = available_operator(&server, "Tia").await;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Uma").await.chat_id;
-    wait_request(&mut op, chat).await;
-    op.accept(chat).await.unwrap();
+    let (mut visitor, chat) = accepted_chat(&server, &mut op, "Uma").await;
     let first = visitor.say("same-id", "hello once").await;
     let again = visitor.say("same-id", "hello once").await;
     assert_eq!(
@@ -473,7 +373,7 @@ async fn retried_messages_are_stored_once(db: Db) {
         .await
         .unwrap();
     assert_eq!(s1, s2);
-    assert_eq!(message_count(&server).await, 2);
+    assert_eq!(server.message_count().await, 2);
     let texts: Vec<_> = server
         .admin
         .chat_events(chat, 0)
@@ -488,18 +388,14 @@ async fn retried_messages_are_stored_once(db: Db) {
 async fn reloaded_widget_gets_its_chat_back(db: Db) {
     let server = TestServer::start(db).await;
     let mut op = available_operator(&server, "Vic").await;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Wes").await.chat_id;
-    wait_request(&mut op, chat).await;
-    op.accept(chat).await.unwrap();
+    let (mut visitor, chat) = accepted_chat(&server, &mut op, "Wes").await;
     visitor.say("1", "before reload").await;
     op.send(chat, "answer").await.unwrap();
-    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "answer"))).await;
+    visitor.wait_message("answer").await;
 
     // A reload: same token, no seq: the whole history comes back.
     let token = visitor.token.clone();
-    drop(visitor);
-    let mut reloaded = Visitor::connect_as(&server.base, Some(token.clone()), None).await;
+    let mut reloaded = visitor.reload().await;
     match &reloaded.welcome {
         VisitorServerMsg::Welcome {
             chat: Some(c),
@@ -512,7 +408,7 @@ async fn reloaded_widget_gets_its_chat_back(db: Db) {
         }
         other => panic!("expected the open chat in welcome: {other:?}"),
     }
-    reloaded.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "answer"))).await;
+    reloaded.wait_message("answer").await;
     assert_eq!(reloaded.texts(), ["before reload", "answer"]);
     reloaded.say("2", "after reload").await;
     wait_event(
@@ -525,8 +421,7 @@ async fn reloaded_widget_gets_its_chat_back(db: Db) {
     // Once ended, a reload shows no chat.
     op.end(chat).await.unwrap();
     reloaded.wait_status(ChatStatus::Ended).await;
-    drop(reloaded);
-    let again = Visitor::connect_as(&server.base, Some(token), None).await;
+    let again = reloaded.reload().await;
     assert!(matches!(
         again.welcome,
         VisitorServerMsg::Welcome { chat: None, .. }
@@ -535,32 +430,23 @@ async fn reloaded_widget_gets_its_chat_back(db: Db) {
 
 async fn bad_input_gets_typed_errors_and_stores_nothing(db: Db) {
     let server = TestServer::start(db).await;
-    let mut a = available_operator(&server, "Xia").await;
-    let mut b = available_operator(&server, "Yan").await;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Zed").await.chat_id;
-    wait_request(&mut a, chat).await;
+    let [mut a, mut b] = available_operators(&server, ["Xia", "Yan"]).await;
+    let (mut visitor, chat) = chat_ringing_for(&server, &mut [&mut a], "Zed").await;
 
     // Illegal in the chat's status: hold a ringing chat; the visitor writing before accept.
     assert_eq!(
         a.hold(chat).await.unwrap_err().code(),
         Some(ErrorCode::IllegalTransition)
     );
-    visitor
-        .send(&switchboard_shared::VisitorClientMsg::Send {
-            client_id: "early".into(),
-            text: "hi".into(),
-        })
-        .await;
-    let err = visitor
-        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
-        .await;
+    visitor.write("early", "hi").await;
+    let refused = visitor.wait_error().await;
     assert!(
-        matches!(err, VisitorServerMsg::Error { client_id: Some(ref c), ref error } if c == "early" && error.code == ErrorCode::IllegalTransition)
+        refused.client_id.as_deref() == Some("early")
+            && refused.error.code == ErrorCode::IllegalTransition
     );
 
     a.accept(chat).await.unwrap();
-    let before = message_count(&server).await;
+    let before = server.message_count().await;
     // Another operator's chat.
     wait_event(&mut b, chat, |k| {
         matches!(k, ChatEventKind::Accepted { .. })
@@ -611,41 +497,22 @@ async fn bad_input_gets_typed_errors_and_stores_nothing(db: Db) {
     visitor
         .send_raw(r#"{"type":"send","client_id":"big","text":"#)
         .await;
-    let m = visitor
-        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
-        .await;
-    assert!(
-        matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::MalformedFrame)
+    assert_eq!(
+        visitor.wait_error().await.error.code,
+        ErrorCode::MalformedFrame
     );
     visitor.send_raw(r#"{"type":"teleport"}"#).await;
-    let m = visitor
-        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
-        .await;
-    assert!(
-        matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::UnknownType)
+    assert_eq!(
+        visitor.wait_error().await.error.code,
+        ErrorCode::UnknownType
     );
-    visitor
-        .send(&switchboard_shared::VisitorClientMsg::Send {
-            client_id: "long".into(),
-            text: long.clone(),
-        })
-        .await;
-    let m = visitor
-        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
-        .await;
-    assert!(
-        matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::TooLarge)
-    );
+    visitor.write("long", &long).await;
+    assert_eq!(visitor.wait_error().await.error.code, ErrorCode::TooLarge);
     // Both connections still work.
-    visitor
-        .send(&switchboard_shared::VisitorClientMsg::Ping)
-        .await;
-    visitor
-        .wait_for(|m| matches!(m, VisitorServerMsg::Pong))
-        .await;
+    visitor.ping().await;
     a.send(chat, "still here").await.unwrap();
     assert_eq!(
-        message_count(&server).await,
+        server.message_count().await,
         before + 1,
         "only the valid message was stored"
     );
@@ -660,48 +527,19 @@ async fn bad_input_gets_typed_errors_and_stores_nothing(db: Db) {
         visitor.wait_for_close().await,
         "oversize frame closes the connection"
     );
-    assert_eq!(message_count(&server).await, before + 1);
+    assert_eq!(server.message_count().await, before + 1);
 
     // HTTP: malformed and oversize bodies.
     let http = reqwest::Client::new();
     let url = format!("{}/api/auth/login", server.base);
-    let res = http.post(&url).body("{").send().await.unwrap();
-    assert_eq!(res.status(), 400);
-    assert_eq!(
-        res.json::<switchboard_shared::ApiError>()
-            .await
-            .unwrap()
-            .code,
-        ErrorCode::MalformedFrame
-    );
-    let res = http
-        .post(&url)
-        .body(vec![b' '; 100_000])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 413);
-    assert_eq!(
-        res.json::<switchboard_shared::ApiError>()
-            .await
-            .unwrap()
-            .code,
-        ErrorCode::TooLarge
-    );
-}
-
-trait WaitClose {
-    async fn wait_for_close(&mut self) -> bool;
-}
-
-impl WaitClose for Visitor {
-    async fn wait_for_close(&mut self) -> bool {
-        for _ in 0..100 {
-            if self.recv().await.is_none() {
-                return true;
-            }
-        }
-        false
+    for (body, status, code) in [
+        (b"{".to_vec(), 400, ErrorCode::MalformedFrame),
+        (vec![b' '; 100_000], 413, ErrorCode::TooLarge),
+    ] {
+        let res = http.post(&url).body(body).send().await.unwrap();
+        assert_eq!(res.status(), status);
+        let err: switchboard_shared::ApiError = res.json().await.unwrap();
+        assert_eq!(err.code, code);
     }
 }
 
@@ -772,15 +610,8 @@ async fn tokens_are_checked_everywhere(db: Db) {
 
 async fn cached_state_plus_events_equals_a_fresh_snapshot(db: Db) {
     let server = TestServer::start(db).await;
-    let mut op = available_operator(&server, "Bea").await;
-    let mut other = available_operator(&server, "Cy").await;
-    let mut visitors = Vec::new();
-    let mut chats = Vec::new();
-    for i in 0..5 {
-        let mut v = Visitor::connect(&server.base).await;
-        chats.push(v.start_chat(&format!("visitor {i}")).await.chat_id);
-        visitors.push(v);
-    }
+    let [mut op, mut other] = available_operators(&server, ["Bea", "Cy"]).await;
+    let (mut visitors, chats) = Visitor::request_chats(&server.base, 5).await;
     for &c in &chats {
         wait_request(&mut op, c).await;
         wait_request(&mut other, c).await;
@@ -800,7 +631,7 @@ async fn cached_state_plus_events_equals_a_fresh_snapshot(db: Db) {
         tokio::time::timeout(std::time::Duration::from_millis(300), op.recv()).await
     {}
 
-    let fresh = op_fresh(&server, &op).await;
+    let fresh = second_device(&op, &server).await;
     assert_eq!(op.state.requests, fresh.state.requests);
     assert_eq!(op.state.queue, fresh.state.queue);
     assert_eq!(op.state.chats, fresh.state.chats);
@@ -808,26 +639,18 @@ async fn cached_state_plus_events_equals_a_fresh_snapshot(db: Db) {
     assert!(op.state.chats.contains_key(&chats[1]) && op.state.queue.contains_key(&chats[2]));
 }
 
-async fn op_fresh(server: &TestServer, op: &Connection) -> Connection {
-    a_phone_session_second_device(op, server).await
-}
-
 async fn a_server_restart_loses_nothing(db: Db) {
     let mut server = TestServer::start(db).await;
     let mut op = available_operator(&server, "Dee").await;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Eve").await.chat_id;
-    wait_request(&mut op, chat).await;
-    op.accept(chat).await.unwrap();
+    let (mut visitor, chat) = accepted_chat(&server, &mut op, "Eve").await;
     for i in 0..20 {
         visitor.say(&format!("m{i}"), &format!("message {i}")).await;
     }
-    let token = visitor.token.clone();
     server.restart().await;
     // Both sides reconnect and resume.
     op.reconnect().await.unwrap();
-    let mut visitor = Visitor::connect_as(&server.base, Some(token), None).await;
-    visitor.wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(&event.kind, ChatEventKind::Message { text, .. } if text == "message 19"))).await;
+    let mut visitor = visitor.reload().await;
+    visitor.wait_message("message 19").await;
     let seq = visitor.say("after", "after restart").await;
     wait_event(
         &mut op,
@@ -835,7 +658,7 @@ async fn a_server_restart_loses_nothing(db: Db) {
         |k| matches!(k, ChatEventKind::Message { text, .. } if text == "after restart"),
     )
     .await;
-    let texts = visitor_messages_of(&op, chat).await;
+    let texts = message_texts(&op, chat);
     assert_eq!(texts.len(), 21);
     assert_eq!(texts[20], "after restart");
     assert_eq!(op.state.last_seq[&chat], seq);
@@ -845,12 +668,8 @@ async fn a_visitor_who_leaves_before_an_answer_is_missed(db: Db) {
     let server = TestServer::start_with(db, |c| c.visitor_grace_secs = 0.5).await;
     let mut op = available_operator(&server, "Flo").await;
     // A reload within the grace period keeps the request ringing…
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Gil").await.chat_id;
-    wait_request(&mut op, chat).await;
-    let token = visitor.token.clone();
-    drop(visitor);
-    let mut visitor = Visitor::connect_as(&server.base, Some(token), None).await;
+    let (visitor, chat) = chat_ringing_for(&server, &mut [&mut op], "Gil").await;
+    let mut visitor = visitor.reload().await;
     tokio::time::sleep(std::time::Duration::from_millis(900)).await;
     let events = server.admin.chat_events(chat, 0).await.unwrap();
     assert_eq!(
@@ -992,26 +811,16 @@ async fn an_operator_leading_chats_cannot_be_deleted(db: Db) {
     let server = TestServer::start(db).await;
     let mut op = available_operator(&server, "Mo").await;
     let id = op.state.operator.id;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Ned").await.chat_id;
-    wait_request(&mut op, chat).await;
-    op.accept(chat).await.unwrap();
+    let (_visitor, chat) = accepted_chat(&server, &mut op, "Ned").await;
     assert_eq!(
         server.admin.delete_operator(id).await.unwrap_err().code(),
         Some(ErrorCode::Conflict)
     );
     op.end(chat).await.unwrap();
     // A ringing chat with nobody else left ends when its only operator is deleted.
-    let mut v2 = Visitor::connect(&server.base).await;
-    let _ = v2.start_chat("Oz").await;
+    let (mut v2, _) = Visitor::request_chat(&server.base, "Oz").await;
     server.admin.delete_operator(id).await.unwrap();
-    let ended = v2.wait_status(ChatStatus::Ended).await;
-    assert_eq!(
-        ended.kind,
-        ChatEventKind::Ended {
-            reason: EndReason::NoOperator
-        }
-    );
+    assert_eq!(v2.wait_ended().await, EndReason::NoOperator);
     assert!(!server.client().widget_status().await.unwrap().available);
     assert_eq!(
         server.admin.delete_operator(id).await.unwrap_err().code(),
@@ -1022,35 +831,25 @@ async fn an_operator_leading_chats_cannot_be_deleted(db: Db) {
 async fn client_ids_are_scoped_by_author_and_survive_the_end(db: Db) {
     let server = TestServer::start(db).await;
     let mut op = available_operator(&server, "Pia").await;
-    let mut visitor = Visitor::connect(&server.base).await;
-    let chat = visitor.start_chat("Rob").await.chat_id;
-    wait_request(&mut op, chat).await;
-    op.accept(chat).await.unwrap();
+    let (mut visitor, chat) = accepted_chat(&server, &mut op, "Rob").await;
     let v = visitor.say("same", "from the visitor").await;
     let o = op
         .send_with_id(chat, "same", "from the operator")
         .await
         .unwrap();
     assert_ne!(v, o, "two authors, two messages");
-    assert_eq!(message_count(&server).await, 2);
+    assert_eq!(server.message_count().await, 2);
     op.end(chat).await.unwrap();
     visitor.wait_status(ChatStatus::Ended).await;
     // The widget retries a message whose ack it lost: acknowledged again, not refused.
     assert_eq!(visitor.say("same", "from the visitor").await, v);
     // A new message to an ended chat is refused.
-    visitor
-        .send(&switchboard_shared::VisitorClientMsg::Send {
-            client_id: "new".into(),
-            text: "hello?".into(),
-        })
-        .await;
-    let m = visitor
-        .wait_for(|m| matches!(m, VisitorServerMsg::Error { .. }))
-        .await;
-    assert!(
-        matches!(m, VisitorServerMsg::Error { ref error, .. } if error.code == ErrorCode::IllegalTransition)
+    visitor.write("new", "hello?").await;
+    assert_eq!(
+        visitor.wait_error().await.error.code,
+        ErrorCode::IllegalTransition
     );
-    assert_eq!(message_count(&server).await, 2);
+    assert_eq!(server.message_count().await, 2);
 }
 
 /// The admin's `widget_origins`: browsers on other sites are refused (HTTP and WebSocket);
@@ -1145,10 +944,7 @@ async fn only_allowed_sites_may_use_the_widget(db: Db) {
     );
 
     // WebSocket: the handshake from another site is refused; from an allowed site it opens.
-    let ws_url = format!(
-        "{}/api/widget/ws",
-        server.base.replacen("http://", "ws://", 1)
-    );
+    let ws_url = ws_url(&server.base);
     let handshake = |origin: &'static str| {
         let mut req = ws_url.clone().into_client_request().unwrap();
         req.headers_mut().insert("origin", origin.parse().unwrap());

@@ -6,16 +6,19 @@ use std::time::Duration;
 
 use switchboard_core::app::App;
 use switchboard_core::{Connection, Session};
-use switchboard_e2e::push_servers::{FakeApns, FakeFcm, test_apns_credentials};
+use switchboard_e2e::operator_app::AppHarness;
+use switchboard_e2e::push_servers::{FakeApns, FakeFcm, test_apns_credentials, test_apns_settings};
 use switchboard_e2e::visitor::Visitor;
-use switchboard_e2e::{Db, TestServer};
+use switchboard_e2e::{Db, TestServer, wait};
 use switchboard_shared::{
-    ApnsSettingsInput, ChatId, ChatStatus, ErrorCode, PushAction, PushPlatform, PushSettingsUpdate,
-    RegisterDeviceRequest, UpdateOperatorRequest,
+    ChatId, ChatStatus, EndReason, ErrorCode, PushAction, PushAttempt, PushPlatform,
+    PushSettingsUpdate, RegisterDeviceRequest, UpdateOperatorRequest,
 };
 
 const TOPIC: &str = "com.example.switchboard";
 const WAIT: Duration = Duration::from_secs(10);
+/// How often a test asks again while it waits on the server.
+const EVERY: Duration = Duration::from_millis(50);
 
 switchboard_e2e::on_both_databases!(
     a_request_pushes_each_eligible_device_once_and_is_cleared_when_taken,
@@ -42,15 +45,8 @@ async fn rig(db: Db) -> Rig {
         c.fcm_url = Some(fcm_url);
     })
     .await;
-    let creds = test_apns_credentials(TOPIC);
     let update = PushSettingsUpdate {
-        apns: Some(Some(ApnsSettingsInput {
-            key_p8: creds.key_p8.clone(),
-            key_id: creds.key_id.clone(),
-            team_id: creds.team_id.clone(),
-            topic: TOPIC.into(),
-            sandbox: true,
-        })),
+        apns: Some(Some(test_apns_settings(TOPIC))),
         fcm_service_account: Some(Some(fcm.service_account_json())),
         ring_again_after_secs: None,
         next_group_after_secs: None,
@@ -100,28 +96,44 @@ fn hex(s: &str) -> String {
     s.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The chat's push attempt log once it holds at least `n` attempts (they are recorded just
-/// after the provider answers).
-async fn attempts(rig: &Rig, chat: ChatId, n: usize) -> Vec<switchboard_shared::PushAttempt> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let log = rig
-            .server
-            .admin
-            .push_attempts(Some(chat), None)
-            .await
-            .unwrap();
-        if log.len() >= n || tokio::time::Instant::now() > deadline {
-            return log;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+/// The chat's push attempt log, as the admin sees it now.
+async fn attempt_log(rig: &Rig, chat: ChatId) -> Vec<PushAttempt> {
+    let admin = &rig.server.admin;
+    admin.push_attempts(Some(chat), None).await.unwrap()
 }
 
+/// The chat's push attempt log once it holds at least `n` attempts (they are recorded just
+/// after the provider answers), or as it is after [`WAIT`].
+async fn attempts(rig: &Rig, chat: ChatId, n: usize) -> Vec<PushAttempt> {
+    wait::at_least(n, WAIT, EVERY, async || attempt_log(rig, chat).await)
+        .await
+        .unwrap_or_else(|log| log)
+}
+
+/// A visitor asks for a chat on the rig's server.
 async fn request_chat(rig: &Rig, name: &str) -> (Visitor, ChatId) {
-    let mut v = Visitor::connect(&rig.server.base).await;
-    let chat = v.start_chat(name).await.chat_id;
-    (v, chat)
+    Visitor::request_chat(&rig.server.base, name).await
+}
+
+/// The action tokens of the rings APNs received for `chat`, oldest first; only those to the
+/// device `to` when given.
+fn ring_action_tokens(rig: &Rig, chat: ChatId, to: Option<&str>) -> Vec<String> {
+    rig.apns
+        .requests()
+        .iter()
+        .filter(|r| r.switchboard()["chat_id"] == chat.0 && r.switchboard()["type"] == "ring")
+        .filter(|r| to.is_none_or(|device| r.token == device))
+        .map(|r| r.switchboard()["action_token"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// How many pushes APNs received for `chat` on the device `to`.
+fn pushes_to(rig: &Rig, to: &str, chat: ChatId) -> usize {
+    let pushes = rig.apns.requests();
+    pushes
+        .iter()
+        .filter(|r| r.token == to && r.switchboard()["chat_id"] == chat.0)
+        .count()
 }
 
 async fn a_request_pushes_each_eligible_device_once_and_is_cleared_when_taken(db: Db) {
@@ -252,15 +264,7 @@ async fn notification_actions_use_single_use_action_tokens(db: Db) {
 
     let (mut visitor, chat) = request_chat(&rig, "Walt").await;
     rig.apns.wait_for(2, WAIT).await;
-    let token_for = |who: &str| {
-        rig.apns
-            .requests()
-            .iter()
-            .find(|r| r.token == who && r.switchboard()["chat_id"] == chat.0)
-            .map(|r| r.switchboard()["action_token"].as_str().unwrap().to_owned())
-            .unwrap()
-    };
-    let anna_token = token_for(&anna_apns);
+    let anna_token = ring_action_tokens(&rig, chat, Some(&anna_apns)).remove(0);
 
     // Forged.
     let err = client
@@ -286,19 +290,13 @@ async fn notification_actions_use_single_use_action_tokens(db: Db) {
     // Someone else's accept first: a clear "already taken".
     let (_v2, chat2) = request_chat(&rig, "Xena").await;
     let mut ben_conn = ben.connect().await.unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let anna_token2 = loop {
-        if let Some(r) = rig
-            .apns
-            .requests()
-            .iter()
-            .find(|r| r.token == anna_apns && r.switchboard()["chat_id"] == chat2.0)
-        {
-            break r.switchboard()["action_token"].as_str().unwrap().to_owned();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no ring for chat 2");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let anna_token2 = wait::poll(WAIT, EVERY, async || {
+        ring_action_tokens(&rig, chat2, Some(&anna_apns))
+            .into_iter()
+            .next()
+    })
+    .await
+    .expect("no ring for chat 2");
     ben_conn.accept(chat2).await.unwrap();
     let err = App::answer_notification(&rig.server.base, &anna_token2, PushAction::Accept)
         .await
@@ -308,24 +306,12 @@ async fn notification_actions_use_single_use_action_tokens(db: Db) {
 
     // Queue and Decline from the notification; an expired token is refused.
     let (mut v3, chat3) = request_chat(&rig, "Yuri").await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let tokens3 = loop {
-        let t: Vec<String> = rig
-            .apns
-            .requests()
-            .iter()
-            .filter(|r| r.switchboard()["chat_id"] == chat3.0 && r.switchboard()["type"] == "ring")
-            .map(|r| r.switchboard()["action_token"].as_str().unwrap().to_owned())
-            .collect();
-        if t.len() == 2 {
-            break t;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no rings for chat 3"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let tokens3 = wait::poll(WAIT, EVERY, async || {
+        let t = ring_action_tokens(&rig, chat3, None);
+        (t.len() == 2).then_some(t)
+    })
+    .await
+    .expect("no rings for chat 3");
     client
         .push_action(&tokens3[0], PushAction::Decline)
         .await
@@ -347,9 +333,7 @@ async fn notification_actions_use_single_use_action_tokens(db: Db) {
             .any(|e| matches!(e.kind, switchboard_shared::ChatEventKind::Declined { .. }))
     );
     assert_eq!(history.last().unwrap().status, ChatStatus::Waiting);
-    v3.send(&switchboard_shared::VisitorClientMsg::Ping).await;
-    v3.wait_for(|m| matches!(m, switchboard_shared::VisitorServerMsg::Pong))
-        .await;
+    v3.ping().await;
     assert!(
         v3.events.iter().all(|e| e.status == ChatStatus::Waiting),
         "never queued"
@@ -364,39 +348,26 @@ async fn dead_tokens_are_disabled_and_busy_providers_are_retried(db: Db) {
     rig.apns.unregister(&anna_apns);
     let (mut v1, chat1) = request_chat(&rig, "Zoe").await;
     rig.apns.wait_for(1, WAIT).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
+    let iphone = wait::poll(WAIT, EVERY, async || {
         let devices = anna.devices().await.unwrap();
         let iphone = devices
-            .iter()
-            .find(|d| d.platform == PushPlatform::Apns)
-            .unwrap();
-        if iphone.disabled_at.is_some() {
-            assert!(
-                iphone
-                    .disabled_reason
-                    .as_deref()
-                    .unwrap_or("")
-                    .contains("Unregistered"),
-                "{iphone:?}"
-            );
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "device never disabled"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    v1.send(&switchboard_shared::VisitorClientMsg::EndChat)
-        .await;
+            .into_iter()
+            .find(|d| d.platform == PushPlatform::Apns);
+        iphone.filter(|d| d.disabled_at.is_some())
+    })
+    .await
+    .expect("device never disabled");
+    assert!(
+        iphone
+            .disabled_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("Unregistered"),
+        "{iphone:?}"
+    );
+    v1.end_chat().await;
     v1.wait_status(ChatStatus::Missed).await;
-    let log = rig
-        .server
-        .admin
-        .push_attempts(Some(chat1), None)
-        .await
-        .unwrap();
+    let log = attempt_log(&rig, chat1).await;
     assert!(
         log.iter()
             .any(|a| a.status == 410 && a.result.starts_with("unregistered")),
@@ -464,10 +435,7 @@ async fn a_restart_mid_send_still_delivers(db: Db) {
     rig.apns.wait_for(1, WAIT).await;
     attempts(&rig, chat, 1).await; // the failure is recorded
     // The credentials are stored encrypted, under a key that is not in the database…
-    let (stored,): (String,) = sqlx::query_as("select value from settings where key = 'push'")
-        .fetch_one(&rig.server.state.store.read)
-        .await
-        .unwrap();
+    let stored = stored_push_settings(&rig).await;
     assert!(stored.contains("\"sealed\""), "{stored}");
     assert!(!stored.contains("PRIVATE KEY") && !stored.contains("private_key"));
     // …without which the server will not start on this database…
@@ -510,18 +478,9 @@ async fn a_restart_mid_send_still_delivers(db: Db) {
         .await
         .unwrap();
     rig.server.restart().await;
-    let (stored,): (String,) = sqlx::query_as("select value from settings where key = 'push'")
-        .fetch_one(&rig.server.state.store.read)
-        .await
-        .unwrap();
+    let stored = stored_push_settings(&rig).await;
     assert!(stored.contains("\"sealed\"") && !stored.contains("PRIVATE KEY"));
-    rig.apns.clear_requests();
-    let (_v2, chat2) = request_chat(&rig, "Cal").await;
-    let reqs = rig.apns.wait_for(1, WAIT).await;
-    assert_eq!(
-        (reqs[0].status, reqs[0].switchboard()["chat_id"].clone()),
-        (200, serde_json::json!(chat2.0))
-    );
+    let _v2 = a_request_is_delivered(&rig, "Cal").await;
 
     // Changing keys: started with a new key and the previous one, the server reads the
     // credentials and saves them again under the new key, which alone then suffices.
@@ -531,13 +490,29 @@ async fn a_restart_mid_send_still_delivers(db: Db) {
     rig.server.restart().await;
     rig.server.config.secret_key_previous = None;
     rig.server.restart().await;
+    let _v3 = a_request_is_delivered(&rig, "Dee").await;
+}
+
+/// The push settings as the database holds them.
+async fn stored_push_settings(rig: &Rig) -> String {
+    let (stored,): (String,) = sqlx::query_as("select value from settings where key = 'push'")
+        .fetch_one(&rig.server.state.store.read)
+        .await
+        .unwrap();
+    stored
+}
+
+/// With the pushes so far forgotten, a new visitor's chat request reaches APNs and is
+/// delivered. The visitor stays connected (one who left would be missed, and cleared).
+async fn a_request_is_delivered(rig: &Rig, name: &str) -> Visitor {
     rig.apns.clear_requests();
-    let (_v3, chat3) = request_chat(&rig, "Dee").await;
+    let (visitor, chat) = request_chat(rig, name).await;
     let reqs = rig.apns.wait_for(1, WAIT).await;
     assert_eq!(
         (reqs[0].status, reqs[0].switchboard()["chat_id"].clone()),
-        (200, serde_json::json!(chat3.0))
+        (200, serde_json::json!(chat.0))
     );
+    visitor
 }
 
 /// Escalation: a request nobody accepts rings again after `ring_again_after_secs`, and the
@@ -582,13 +557,7 @@ async fn an_unanswered_request_rings_again_then_offers_leave_a_message() {
         rings[1].switchboard()["action_token"]
     );
     // Finally nobody answered: the visitor is offered "Leave a message", the phone is cleared.
-    let ended = visitor.wait_status(ChatStatus::Ended).await;
-    assert_eq!(
-        ended.kind,
-        switchboard_shared::ChatEventKind::Ended {
-            reason: switchboard_shared::EndReason::NoOperator
-        }
-    );
+    assert_eq!(visitor.wait_ended().await, EndReason::NoOperator);
     let all = rig.apns.wait_for(3, WAIT).await;
     assert_eq!(all[2].switchboard()["type"], "clear");
     assert_eq!(all[2].switchboard()["chat_id"], chat.0);
@@ -684,9 +653,7 @@ async fn ring_groups_ring_in_turn(db: Db) {
         "group 3 has not had its turn"
     );
     // The visitor gives up: every phone that rang is cleared.
-    visitor
-        .send(&switchboard_shared::VisitorClientMsg::EndChat)
-        .await;
+    visitor.end_chat().await;
     visitor.wait_status(ChatStatus::Missed).await;
     let all = rig.apns.wait_for(4, WAIT).await;
     assert!(
@@ -743,13 +710,7 @@ async fn an_app_that_leaves_the_foreground_is_pushed_again(db: Db) {
             .unwrap()
             .id,
     );
-    let apns_for = |chat: ChatId| {
-        rig.apns
-            .requests()
-            .into_iter()
-            .filter(|r| r.token == ben_apns && r.switchboard()["chat_id"] == chat.0)
-            .count()
-    };
+    let apns_for = |chat: ChatId| pushes_to(&rig, &ben_apns, chat);
     let mut conn: Connection = ben.connect().await.unwrap();
 
     // In the foreground: no push for the iPhone.
@@ -789,60 +750,25 @@ async fn an_app_that_leaves_the_foreground_is_pushed_again(db: Db) {
     assert_eq!(apns_for(chat3), 1);
 }
 
-/// Waits (up to 10 s) until the app's snapshot satisfies `pred`.
-async fn until(app: &App, what: &str, pred: impl Fn(&switchboard_core::ui::UiSnapshot) -> bool) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !pred(&app.snapshot()) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// The engine side: the app registers its phone while connected (so its open connection
 /// speaks for it at once) and reports the background; the server pushes accordingly.
 async fn the_app_registers_its_phone_and_says_when_it_is_in_the_background(db: Db) {
     let rig = rig(db).await;
     let lena = rig.server.operator("Lena").await;
-    let dir = std::env::temp_dir().join(format!(
-        "sb-push-app-{}-{}",
-        std::process::id(),
-        lena.operator.id
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cache = switchboard_core::cache::Cache::open(&dir.join("cache.sqlite3")).unwrap();
-    let app = App::with_cache(cache, std::sync::Arc::new(|_| {})).unwrap();
-    app.sign_in(
-        &rig.server.base,
-        &lena.operator.email,
-        switchboard_e2e::OPERATOR_PASSWORD,
-    )
-    .await
-    .unwrap();
-    until(&app, "online", |s| {
-        s.connection == switchboard_core::ui::ConnectionState::Online
-    })
-    .await;
-    app.set_available(true).await.unwrap();
+    let (_dir, mut h) = AppHarness::signed_in(&rig.server, &lena.operator.email).await;
+    h.app.set_available(true).await.unwrap();
     let token = format!("{:0>64}", hex("Lena's iPhone"));
-    let device = app
+    let device = h
+        .app
         .register_push_token(PushPlatform::Apns, &token)
         .await
         .unwrap();
     assert_eq!(device.operator_id, lena.operator.id);
-    let pushed = |chat: ChatId| {
-        rig.apns
-            .requests()
-            .into_iter()
-            .filter(|r| r.token == token && r.switchboard()["chat_id"] == chat.0)
-            .count()
-    };
+    let pushed = |chat: ChatId| pushes_to(&rig, &token, chat);
 
     // Registered after connecting, and yet the open app rings in place of the phone.
     let (_v1, chat1) = request_chat(&rig, "Mo").await;
-    until(&app, "the request in the app", |s| {
+    h.until("the request in the app", |s| {
         s.requests.iter().any(|r| r.id == chat1)
     })
     .await;
@@ -854,16 +780,15 @@ async fn the_app_registers_its_phone_and_says_when_it_is_in_the_background(db: D
     );
 
     // The app goes to the background: the phone gets the ringing request by push.
-    app.set_background(true).await;
+    h.app.set_background(true).await;
     rig.apns.wait_for(1, WAIT).await;
     assert_eq!(pushed(chat1), 1);
-    app.set_background(false).await;
+    h.app.set_background(false).await;
     let (_v2, chat2) = request_chat(&rig, "Nia").await;
-    until(&app, "the second request in the app", |s| {
+    h.until("the second request in the app", |s| {
         s.requests.iter().any(|r| r.id == chat2)
     })
     .await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(pushed(chat2), 0, "back in the foreground");
-    let _ = std::fs::remove_dir_all(&dir);
 }

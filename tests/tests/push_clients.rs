@@ -14,6 +14,8 @@ use switchboard_e2e::push_servers::{
 use switchboard_shared::{ChatId, Mode};
 
 const WAIT: Duration = Duration::from_secs(5);
+/// A push the provider accepted.
+const DELIVERED: Delivery = Delivery::Delivered { status: 200 };
 
 fn init() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -70,14 +72,9 @@ async fn fcm() -> (FakeFcm, FcmClient) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apns_ring_and_clear_are_delivered_with_the_right_headers_and_payload() {
     let (server, client) = apns().await;
-    assert_eq!(
-        client.send(&ring("aabbcc01", 42)).await,
-        Delivery::Delivered { status: 200 }
-    );
-    assert_eq!(
-        client.send(&clear("aabbcc01", 42)).await,
-        Delivery::Delivered { status: 200 }
-    );
+    for push in [ring("aabbcc01", 42), clear("aabbcc01", 42)] {
+        assert_eq!(client.send(&push).await, DELIVERED);
+    }
 
     let reqs = server.wait_for(2, WAIT).await;
     let r = &reqs[0];
@@ -125,7 +122,7 @@ async fn apns_provider_token_is_reused_across_sends() {
     let (server, client) = apns().await;
     for i in 0..4 {
         let d = client.send(&ring(&format!("tok{i}"), i)).await;
-        assert_eq!(d, Delivery::Delivered { status: 200 });
+        assert_eq!(d, DELIVERED);
     }
     let reqs = server.wait_for(4, WAIT).await;
     assert!(reqs.iter().all(|r| r.verified));
@@ -196,10 +193,7 @@ async fn apns_answers_map_to_deliveries() {
     ));
 
     // The script is used up: back to 200.
-    assert_eq!(
-        client.send(&ring("t", 1)).await,
-        Delivery::Delivered { status: 200 }
-    );
+    assert_eq!(client.send(&ring("t", 1)).await, DELIVERED);
     assert!(server.requests().iter().all(|r| r.verified));
 }
 
@@ -269,10 +263,7 @@ async fn apns_bad_credentials_and_unreachable_host() {
     );
 
     // Nothing listens: a transport error is retried.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = switchboard_e2e::free_port();
     let client = ApnsClient::new(
         test_apns_credentials(APNS_TEST_TOPIC),
         Some(format!("http://127.0.0.1:{port}")),
@@ -292,18 +283,13 @@ async fn apns_bad_credentials_and_unreachable_host() {
 async fn fcm_ring_and_clear_are_delivered_with_one_cached_token() {
     let (server, client) = fcm().await;
     assert_eq!(client.project_id(), FCM_TEST_PROJECT);
-    assert_eq!(
-        client.send(&ring("fcm-tok-1", 7)).await,
-        Delivery::Delivered { status: 200 }
-    );
-    assert_eq!(
-        client.send(&clear("fcm-tok-1", 7)).await,
-        Delivery::Delivered { status: 200 }
-    );
-    assert_eq!(
-        client.send(&ring("fcm-tok-2", 8)).await,
-        Delivery::Delivered { status: 200 }
-    );
+    for push in [
+        ring("fcm-tok-1", 7),
+        clear("fcm-tok-1", 7),
+        ring("fcm-tok-2", 8),
+    ] {
+        assert_eq!(client.send(&push).await, DELIVERED);
+    }
 
     let reqs = server.wait_for(3, WAIT).await;
     assert!(reqs.iter().all(|r| r.verified), "{:?}", reqs);
@@ -392,10 +378,7 @@ async fn fcm_answers_map_to_deliveries() {
         }
     ));
 
-    assert_eq!(
-        client.send(&ring("t", 1)).await,
-        Delivery::Delivered { status: 200 }
-    );
+    assert_eq!(client.send(&ring("t", 1)).await, DELIVERED);
 
     // Revoked credentials: 401 is refused for good.
     server.revoke_tokens();

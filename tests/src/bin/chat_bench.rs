@@ -11,9 +11,9 @@
 
 use std::time::{Duration, Instant};
 
-use switchboard_e2e::visitor::Visitor;
+use switchboard_e2e::operator::{accepted_chat, available_operator};
 use switchboard_e2e::{Db, TestServer};
-use switchboard_shared::{ChatEventKind, OperatorServerMsg, Settings};
+use switchboard_shared::{OperatorServerMsg, Settings};
 
 #[tokio::main]
 async fn main() {
@@ -38,22 +38,12 @@ async fn main() {
     let operators = chats.div_ceil(50);
     let mut conns = Vec::new();
     for i in 0..operators {
-        let s = server.operator(&format!("Bench {i}")).await;
-        let mut c = s.connect().await.expect("operator connects");
-        c.set_available(true).await.expect("available");
-        conns.push(c);
+        conns.push(available_operator(&server, &format!("Bench {i}")).await);
     }
     let mut visitors = Vec::with_capacity(chats);
     for i in 0..chats {
-        let mut v = Visitor::connect(&server.base).await;
-        let chat = v.start_chat(&format!("load {i}")).await.chat_id;
         let op = &mut conns[i / 50];
-        if !op.state.requests.contains_key(&chat) {
-            op.wait_for(|m| matches!(m, OperatorServerMsg::Event { event, .. } if event.chat_id == chat && matches!(event.kind, ChatEventKind::Requested { .. })))
-                .await
-                .expect("request");
-        }
-        op.accept(chat).await.expect("accept");
+        let (v, _) = accepted_chat(&server, op, &format!("load {i}")).await;
         visitors.push(v);
     }
     // The operators read everything they are sent, as the app would (fan-out is part of the cost).
@@ -102,14 +92,7 @@ async fn main() {
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
-    let stored: i64 = sqlx::Row::try_get(
-        &sqlx::query("select count(*) from chat_events where client_id is not null")
-            .fetch_one(&server.state.store.read)
-            .await
-            .expect("count"),
-        0,
-    )
-    .expect("count");
+    let stored = server.message_count().await;
     let total = chats * messages;
     assert_eq!(
         stored as usize, total,

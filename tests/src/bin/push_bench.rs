@@ -10,12 +10,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use switchboard_e2e::push_servers::{FakeApns, test_apns_credentials};
+use switchboard_e2e::push_servers::{FakeApns, test_apns_settings};
 use switchboard_e2e::visitor::Visitor;
 use switchboard_e2e::{Db, TestServer};
-use switchboard_shared::{
-    ApnsSettingsInput, PushPlatform, PushSettingsUpdate, RegisterDeviceRequest,
-};
+use switchboard_shared::{PushPlatform, PushSettingsUpdate, RegisterDeviceRequest};
 use tokio::sync::Semaphore;
 
 const TOPIC: &str = "com.example.switchboard";
@@ -33,15 +31,8 @@ async fn main() {
         c.log = "warn".into();
     })
     .await;
-    let creds = test_apns_credentials(TOPIC);
     let update = PushSettingsUpdate {
-        apns: Some(Some(ApnsSettingsInput {
-            key_p8: creds.key_p8,
-            key_id: creds.key_id,
-            team_id: creds.team_id,
-            topic: TOPIC.into(),
-            sandbox: true,
-        })),
+        apns: Some(Some(test_apns_settings(TOPIC))),
         fcm_service_account: None,
         ring_again_after_secs: None,
         next_group_after_secs: None,
