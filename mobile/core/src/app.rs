@@ -16,16 +16,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchboard_shared::{
-    Author, CannedId, CannedMessage, ChatEventKind, ChatId, ChatStatus, ChatSummary, DeviceId,
-    ErrorCode, OfflineMessage, OperatorServerMsg, PushAction, PushActionResponse, PushDevice,
-    PushPlatform, RegisterDeviceRequest, VisitorId, VisitorProfile,
+    CannedId, CannedMessage, ChatId, ChatStatus, ChatSummary, DeviceId, ErrorCode, OfflineMessage,
+    OperatorProfile, OperatorServerMsg, PushAction, PushActionResponse, PushDevice, PushPlatform,
+    RegisterDeviceRequest, VisitorId, VisitorProfile,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cache::{Cache, ChatAction, OutboxItem, StoredSession};
-use crate::ui::{
-    ChatView, CommandError, ConnectionState, MessageView, PendingAction, SignedIn, UiSnapshot,
-};
+use crate::ui::{self, CommandError, ConnectionState, SnapshotInput, UiSnapshot};
 use crate::{Client, Connection, CoreError, OperatorState, Session, new_client_id};
 
 /// What the engine tells the UI.
@@ -62,6 +60,16 @@ struct Data {
     connection: Option<ConnectionState>,
     read_upto: HashMap<ChatId, i64>,
     outbox: Vec<(i64, OutboxItem)>,
+}
+
+impl Data {
+    /// The server and the session's operator, when signed in.
+    fn account(&self) -> Option<(&str, &OperatorProfile)> {
+        match (&self.server, &self.session) {
+            (Some(server), Some(session)) => Some((server.as_str(), &session.operator)),
+            _ => None,
+        }
+    }
 }
 
 /// Asks the connection task to send the outbox; the reply is the result of item `wait`.
@@ -150,91 +158,14 @@ impl App {
     /// Everything the UI shows, now.
     pub fn snapshot(&self) -> UiSnapshot {
         let d = self.data();
-        let signed_in = match (&d.server, &d.session) {
-            (Some(server), Some(session)) => Some(SignedIn {
-                server: server.clone(),
-                operator: d
-                    .state
-                    .as_ref()
-                    .map(|s| s.operator.clone())
-                    .unwrap_or_else(|| session.operator.clone()),
-            }),
-            _ => None,
-        };
-        let pending = d
-            .outbox
-            .iter()
-            .map(|(id, item)| PendingAction {
-                id: *id,
-                chat_id: item.chat(),
-                label: item.label(),
-            })
-            .collect();
-        let mut snap = UiSnapshot {
-            signed_in,
-            connection: d.connection.unwrap_or(ConnectionState::Offline),
-            pending,
-            requests: Vec::new(),
-            queue: Vec::new(),
-            chats: Vec::new(),
-            canned: d.canned.clone(),
-            settings: None,
-        };
-        let Some(state) = &d.state else { return snap };
-        snap.settings = state.settings.clone();
-        snap.requests = state.requests.values().cloned().collect();
-        snap.requests.sort_by_key(|c| (c.created_at, c.id));
-        snap.queue = state.queue.values().cloned().collect();
-        snap.queue.sort_by_key(|c| (c.created_at, c.id));
-        for chat in state.chats.values() {
-            let read = d.read_upto.get(&chat.id).copied().unwrap_or(0);
-            let mut unread = 0;
-            let mut messages: Vec<MessageView> = state
-                .history
-                .get(&chat.id)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| match &e.kind {
-                    ChatEventKind::Message { author, text, .. } => {
-                        if *author == Author::Visitor && e.seq > read {
-                            unread += 1;
-                        }
-                        Some(MessageView {
-                            seq: Some(e.seq),
-                            at: e.at,
-                            author: author.clone(),
-                            text: text.clone(),
-                            pending: false,
-                        })
-                    }
-                    _ => None,
-                })
-                .collect();
-            for (_, item) in &d.outbox {
-                if let OutboxItem::Send {
-                    chat_id, text, at, ..
-                } = item
-                    && *chat_id == chat.id
-                {
-                    messages.push(MessageView {
-                        seq: None,
-                        at: *at,
-                        author: Author::Operator {
-                            id: state.operator.id,
-                            name: state.operator.name.clone(),
-                        },
-                        text: text.clone(),
-                        pending: true,
-                    });
-                }
-            }
-            snap.chats.push(ChatView {
-                chat: chat.clone(),
-                messages,
-                unread,
-            });
-        }
-        snap
+        ui::snapshot(&SnapshotInput {
+            account: d.account(),
+            connection: d.connection,
+            state: d.state.as_ref(),
+            read_upto: &d.read_upto,
+            outbox: &d.outbox,
+            canned: &d.canned,
+        })
     }
 
     /// Signs in to a server and connects.
