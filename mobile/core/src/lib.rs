@@ -6,12 +6,15 @@
 //! - [`Connection`] is the live WebSocket: every frame it reads is applied to its
 //!   [`OperatorState`] (requests, queue, own chats, last `seq` per chat), and
 //!   [`Connection::reconnect`] resumes from those `seq`s so nothing is missed or doubled.
+//! - [`app::App`] is the operator app's engine on top of them: the [`cache`] (offline state
+//!   and outbox), the [`ui`] snapshot it renders, and [`push`] registration.
 
 pub mod app;
 pub mod cache;
 mod client;
 mod connection;
 mod error;
+pub mod push;
 mod state;
 pub mod ui;
 

@@ -117,12 +117,7 @@ async fn answer_notification(
     action_token: String,
     action: PushAction,
 ) -> Res<PushActionResponse> {
-    let server = app
-        .snapshot()
-        .signed_in
-        .map(|s| s.server)
-        .ok_or_else(|| CommandError::new("unauthorized", "sign in first"))?;
-    App::answer_notification(&server, &action_token, action).await
+    app.act_on_notification(&action_token, action).await
 }
 
 /// Builds and runs the app (desktop `main`, and the mobile entry point).
@@ -152,6 +147,7 @@ pub fn run() {
                     let _ = handle.emit("incoming_request", &chat);
                     platform::notify_incoming(&handle, &chat);
                 }
+                AppEvent::PushServer(server) => platform::set_push_server(&handle, server),
             });
             let engine = tauri::async_runtime::block_on(async move { App::open(&dir, emit) })
                 .map_err(|e| e.message)?;
