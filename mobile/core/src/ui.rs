@@ -1,6 +1,7 @@
 //! What the operator app's UI is given and may ask: one [`UiSnapshot`] of everything it
-//! shows (sent whole after every change, so the UI is a pure function of it), and the errors
-//! commands return. The TypeScript twin is `mobile/ui/src/bindings.ts` (generated).
+//! shows (sent whole after every change, so the UI is a pure function of it), the
+//! [`ChatAction`]s it asks for, and the errors commands return. The TypeScript twin is
+//! `mobile/ui/src/bindings.ts` (generated).
 //!
 //! The snapshot itself is a pure function of the engine's data (`snapshot` below): requests and
 //! the queue oldest first, own chats with their messages, pending outbox messages last and
@@ -14,6 +15,7 @@ use switchboard_shared::{
     OperatorProfile, Settings,
 };
 
+pub use crate::cache::ChatAction;
 use crate::cache::OutboxItem;
 use crate::state::OperatorState;
 
@@ -263,7 +265,6 @@ mod tests {
     use switchboard_shared::{ChatStatus, Mode, OperatorId, OperatorRef, VisitorId};
 
     use super::*;
-    use crate::cache::ChatAction;
 
     fn me() -> OperatorProfile {
         OperatorProfile {

@@ -42,34 +42,10 @@ async fn set_available(app: State<'_, App>, available: bool) -> Res<()> {
     app.set_available(available).await
 }
 
+/// Accept, Decline, Queue, Hold, Resume or End chat (`action`: `"accept"` … `"end"`).
 #[tauri::command]
-async fn accept(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Accept).await
-}
-
-#[tauri::command]
-async fn decline(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Decline).await
-}
-
-#[tauri::command]
-async fn queue(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Queue).await
-}
-
-#[tauri::command]
-async fn hold(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Hold).await
-}
-
-#[tauri::command]
-async fn resume(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Resume).await
-}
-
-#[tauri::command]
-async fn end_chat(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::End).await
+async fn act(app: State<'_, App>, chat_id: i64, action: ChatAction) -> Res<()> {
+    app.act(ChatId(chat_id), action).await
 }
 
 #[tauri::command]
@@ -159,12 +135,7 @@ pub fn run() {
             sign_in,
             sign_out,
             set_available,
-            accept,
-            decline,
-            queue,
-            hold,
-            resume,
-            end_chat,
+            act,
             send_message,
             mark_read,
             save_canned,
