@@ -733,10 +733,7 @@ impl App {
                 item,
                 OutboxItem::SaveCanned { .. } | OutboxItem::DeleteCanned { .. }
             );
-            if let Some((w, _)) = &wait
-                && *w == id
-            {
-                let (_, reply) = wait.take().expect("checked");
+            if let Some((_, reply)) = wait.take_if(|(w, _)| *w == id) {
                 let _ = reply.send(answer);
             }
         }
