@@ -1,6 +1,7 @@
 //! The operator app's engine, with no Tauri in it: the signed-in session, the live connection
 //! (reconnecting with backoff and resuming from the cache), the outbox, canned-message sync,
-//! and the [`UiSnapshot`] the UI renders. The Tauri shell is one-line commands into this.
+//! push-token registration (driving [`PushRegistration`]), and the [`UiSnapshot`] the UI
+//! renders. The Tauri shell is one-line commands into this.
 //!
 //! Invariants:
 //! - Every action is written to the outbox (on disk) before it is tried, and leaves it once
@@ -16,16 +17,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use switchboard_shared::{
-    Author, CannedId, CannedMessage, ChatEventKind, ChatId, ChatStatus, ChatSummary, DeviceId,
-    ErrorCode, OfflineMessage, OperatorServerMsg, PushAction, PushActionResponse, PushDevice,
-    PushPlatform, RegisterDeviceRequest, VisitorId, VisitorProfile,
+    CannedId, CannedMessage, ChatId, ChatStatus, ChatSummary, DeviceId, ErrorCode, OfflineMessage,
+    OperatorProfile, OperatorServerMsg, PushAction, PushActionResponse, PushDevice, PushPlatform,
+    RegisterDeviceRequest, VisitorId, VisitorProfile,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cache::{Cache, ChatAction, OutboxItem, StoredSession};
-use crate::ui::{
-    ChatView, CommandError, ConnectionState, MessageView, PendingAction, SignedIn, UiSnapshot,
-};
+use crate::push::{PushAccount, PushEvent, PushRegistration, PushStep, PushToken, Registration};
+use crate::ui::{self, CommandError, ConnectionState, SnapshotInput, UiSnapshot};
 use crate::{Client, Connection, CoreError, OperatorState, Session, new_client_id};
 
 /// What the engine tells the UI.
@@ -35,6 +35,9 @@ pub enum AppEvent {
     Snapshot(UiSnapshot),
     /// A new chat request arrived: ring (and notify when the window is in the background).
     IncomingRequest(ChatSummary),
+    /// The signed-in server changed (`None`: signed out). Phones pass it to their native push
+    /// code, which answers notification actions itself when the app is not running.
+    PushServer(Option<String>),
 }
 
 /// Where the engine sends its events (the Tauri shell forwards them to the webview).
@@ -51,6 +54,7 @@ struct Inner {
     emit: Emit,
     data: Mutex<Data>,
     link: Mutex<Option<mpsc::Sender<Flush>>>,
+    push: Mutex<PushRegistration>,
 }
 
 #[derive(Default)]
@@ -62,6 +66,24 @@ struct Data {
     connection: Option<ConnectionState>,
     read_upto: HashMap<ChatId, i64>,
     outbox: Vec<(i64, OutboxItem)>,
+}
+
+impl Data {
+    /// The server and the session's operator, when signed in.
+    fn account(&self) -> Option<(&str, &OperatorProfile)> {
+        match (&self.server, &self.session) {
+            (Some(server), Some(session)) => Some((server.as_str(), &session.operator)),
+            _ => None,
+        }
+    }
+
+    /// The signed-in account, as push registration knows it.
+    fn push_account(&self) -> Option<PushAccount> {
+        self.account().map(|(server, operator)| PushAccount {
+            server: server.to_owned(),
+            operator: operator.id,
+        })
+    }
 }
 
 /// Asks the connection task to send the outbox; the reply is the result of item `wait`.
@@ -131,9 +153,11 @@ impl App {
                 emit,
                 data: Mutex::new(data),
                 link: Mutex::new(None),
+                push: Mutex::new(PushRegistration::new()),
             }),
         };
         if stored.is_some() {
+            app.signed_in();
             app.start_link();
         }
         Ok(app)
@@ -150,91 +174,14 @@ impl App {
     /// Everything the UI shows, now.
     pub fn snapshot(&self) -> UiSnapshot {
         let d = self.data();
-        let signed_in = match (&d.server, &d.session) {
-            (Some(server), Some(session)) => Some(SignedIn {
-                server: server.clone(),
-                operator: d
-                    .state
-                    .as_ref()
-                    .map(|s| s.operator.clone())
-                    .unwrap_or_else(|| session.operator.clone()),
-            }),
-            _ => None,
-        };
-        let pending = d
-            .outbox
-            .iter()
-            .map(|(id, item)| PendingAction {
-                id: *id,
-                chat_id: item.chat(),
-                label: item.label(),
-            })
-            .collect();
-        let mut snap = UiSnapshot {
-            signed_in,
-            connection: d.connection.unwrap_or(ConnectionState::Offline),
-            pending,
-            requests: Vec::new(),
-            queue: Vec::new(),
-            chats: Vec::new(),
-            canned: d.canned.clone(),
-            settings: None,
-        };
-        let Some(state) = &d.state else { return snap };
-        snap.settings = state.settings.clone();
-        snap.requests = state.requests.values().cloned().collect();
-        snap.requests.sort_by_key(|c| (c.created_at, c.id));
-        snap.queue = state.queue.values().cloned().collect();
-        snap.queue.sort_by_key(|c| (c.created_at, c.id));
-        for chat in state.chats.values() {
-            let read = d.read_upto.get(&chat.id).copied().unwrap_or(0);
-            let mut unread = 0;
-            let mut messages: Vec<MessageView> = state
-                .history
-                .get(&chat.id)
-                .into_iter()
-                .flatten()
-                .filter_map(|e| match &e.kind {
-                    ChatEventKind::Message { author, text, .. } => {
-                        if *author == Author::Visitor && e.seq > read {
-                            unread += 1;
-                        }
-                        Some(MessageView {
-                            seq: Some(e.seq),
-                            at: e.at,
-                            author: author.clone(),
-                            text: text.clone(),
-                            pending: false,
-                        })
-                    }
-                    _ => None,
-                })
-                .collect();
-            for (_, item) in &d.outbox {
-                if let OutboxItem::Send {
-                    chat_id, text, at, ..
-                } = item
-                    && *chat_id == chat.id
-                {
-                    messages.push(MessageView {
-                        seq: None,
-                        at: *at,
-                        author: Author::Operator {
-                            id: state.operator.id,
-                            name: state.operator.name.clone(),
-                        },
-                        text: text.clone(),
-                        pending: true,
-                    });
-                }
-            }
-            snap.chats.push(ChatView {
-                chat: chat.clone(),
-                messages,
-                unread,
-            });
-        }
-        snap
+        ui::snapshot(&SnapshotInput {
+            account: d.account(),
+            connection: d.connection,
+            state: d.state.as_ref(),
+            read_upto: &d.read_upto,
+            outbox: &d.outbox,
+            canned: &d.canned,
+        })
     }
 
     /// Signs in to a server and connects.
@@ -283,6 +230,7 @@ impl App {
             d.server = Some(server);
             d.connection = Some(ConnectionState::Connecting);
         }
+        self.signed_in();
         self.start_link();
         self.emit_snapshot();
         Ok(self.snapshot())
@@ -301,6 +249,7 @@ impl App {
         }
         self.inner.cache.clear().map_err(cache_err)?;
         *self.data() = Data::default();
+        self.on_push(PushEvent::SignedOut);
         self.emit_snapshot();
         Ok(self.snapshot())
     }
@@ -409,24 +358,101 @@ impl App {
     }
 
     /// The platform's push token arrived or changed (APNs device token on iOS, FCM
-    /// registration token on Android): register it with the server, replacing the old one.
-    /// Connections made from now on tell the server which device they are, so a device whose
-    /// app is open rings over its connection instead of by push.
+    /// registration token on Android). Signed in, it is registered with the server now
+    /// (replacing the old one) and the device returned; signed out, it is kept for the next
+    /// sign-in ("sign in first"). Later sign-ins, and retries after a failure, are
+    /// [`PushRegistration`]'s to decide. Connections made from then on tell the server which
+    /// device they are, so a device whose app is open rings over its connection, not by push.
     pub async fn register_push_token(
         &self,
         platform: PushPlatform,
         token: &str,
     ) -> Result<PushDevice, CommandError> {
+        let token = PushToken {
+            platform,
+            token: token.to_owned(),
+        };
+        let steps = self.push_machine().handle(PushEvent::Token(token));
+        let mut now = None;
+        for step in steps {
+            match step {
+                PushStep::Register(r) => now = Some(r),
+                other => self.push_step(other),
+            }
+        }
+        match now {
+            Some(registration) => self.register(registration).await,
+            None => Err(CommandError::new("unauthorized", "sign in first")),
+        }
+    }
+
+    fn push_machine(&self) -> std::sync::MutexGuard<'_, PushRegistration> {
+        self.inner.push.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Tells push registration who signed in (after sign-in, or a session restored at start).
+    fn signed_in(&self) {
+        let account = self.data().push_account();
+        if let Some(account) = account {
+            self.on_push(PushEvent::SignedIn(account));
+        }
+    }
+
+    /// Feeds push registration an event and does what it says (in the background).
+    fn on_push(&self, event: PushEvent) {
+        let steps = self.push_machine().handle(event);
+        for step in steps {
+            self.push_step(step);
+        }
+    }
+
+    fn push_step(&self, step: PushStep) {
+        match step {
+            PushStep::Register(registration) => {
+                let app = self.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = app.register(registration).await {
+                        tracing::info!(error = %e.message, "push: registering the device failed");
+                    }
+                });
+            }
+            PushStep::RetryIn(delay) => {
+                let app = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    app.on_push(PushEvent::RetryDue);
+                });
+            }
+            PushStep::SetServer(server) => (self.inner.emit)(AppEvent::PushServer(server)),
+        }
+    }
+
+    /// Registers the device and reports the outcome to push registration.
+    async fn register(&self, registration: Registration) -> Result<PushDevice, CommandError> {
+        let result = self.register_device(&registration.token).await;
+        self.on_push(match &result {
+            Ok(_) => PushEvent::Succeeded(registration),
+            Err(_) => PushEvent::Failed(registration),
+        });
+        result
+    }
+
+    /// `POST /api/operator/devices` for the signed-in operator, replacing the token registered
+    /// before; the open connection speaks for this device from now on.
+    async fn register_device(&self, token: &PushToken) -> Result<PushDevice, CommandError> {
         let mut session = self.session()?;
         let previous: Option<String> = self.inner.cache.push_token().map_err(cache_err)?;
         let req = RegisterDeviceRequest {
-            platform,
-            token: token.to_owned(),
+            platform: token.platform,
+            token: token.token.clone(),
             name: None,
-            replaces: previous.filter(|p| p != token),
+            replaces: previous.filter(|p| *p != token.token),
         };
         let device = session.register_device(&req).await.map_err(core_err)?;
-        self.inner.cache.set_push_token(token).map_err(cache_err)?;
+        self.inner
+            .cache
+            .set_push_token(&token.token)
+            .map_err(cache_err)?;
         if let Some(s) = self.data().session.as_mut() {
             s.device_id = Some(device.id);
         }
@@ -478,6 +504,18 @@ impl App {
             .push_action(action_token, action)
             .await
             .map_err(core_err)
+    }
+
+    /// A notification action answered for the signed-in server (see
+    /// [`App::answer_notification`]); "sign in first" when nobody is signed in.
+    pub async fn act_on_notification(
+        &self,
+        action_token: &str,
+        action: PushAction,
+    ) -> Result<PushActionResponse, CommandError> {
+        let server = self.data().account().map(|(server, _)| server.to_owned());
+        let server = server.ok_or_else(|| CommandError::new("unauthorized", "sign in first"))?;
+        App::answer_notification(&server, action_token, action).await
     }
 
     /// A visitor's profile (needs the network).
@@ -577,6 +615,7 @@ impl App {
                     backoff = Duration::from_millis(250);
                     self.absorb(&conn, None);
                     self.set_connection(ConnectionState::Online);
+                    self.on_push(PushEvent::Online);
                     self.sync_canned(&session).await;
                     if self.serve(&mut conn, &session, &mut rx).await.is_break() {
                         return;
@@ -589,6 +628,7 @@ impl App {
                     self.stop_link();
                     let _ = self.inner.cache.clear();
                     *self.data() = Data::default();
+                    self.on_push(PushEvent::SignedOut);
                     self.emit_snapshot();
                     return;
                 }
@@ -693,10 +733,7 @@ impl App {
                 item,
                 OutboxItem::SaveCanned { .. } | OutboxItem::DeleteCanned { .. }
             );
-            if let Some((w, _)) = &wait
-                && *w == id
-            {
-                let (_, reply) = wait.take().expect("checked");
+            if let Some((_, reply)) = wait.take_if(|(w, _)| *w == id) {
                 let _ = reply.send(answer);
             }
         }

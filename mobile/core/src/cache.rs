@@ -99,8 +99,10 @@ pub enum OutboxItem {
     },
 }
 
-/// The chat actions an operator takes.
+/// The chat actions an operator takes. Their names (`"accept"`, …, `"end"`) are both what the
+/// UI sends (`act`) and what the outbox keeps on disk: renaming one breaks stored outboxes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ChatAction {
     /// Accept (or take from the queue).

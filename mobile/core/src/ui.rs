@@ -1,11 +1,23 @@
 //! What the operator app's UI is given and may ask: one [`UiSnapshot`] of everything it
-//! shows (sent whole after every change, so the UI is a pure function of it), and the errors
-//! commands return. The TypeScript twin is `mobile/ui/src/bindings.ts` (generated).
+//! shows (sent whole after every change, so the UI is a pure function of it), the
+//! [`ChatAction`]s it asks for, and the errors commands return. The TypeScript twin is
+//! `mobile/ui/src/bindings.ts` (generated).
+//!
+//! The snapshot itself is a pure function of the engine's data (`snapshot` below): requests and
+//! the queue oldest first, own chats with their messages, pending outbox messages last and
+//! unread counts from what the operator has read.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use switchboard_shared::{
-    ApiError, Author, CannedMessage, ChatId, ChatSummary, ErrorCode, OperatorProfile, Settings,
+    ApiError, Author, CannedMessage, ChatEvent, ChatEventKind, ChatId, ChatSummary, ErrorCode,
+    OperatorProfile, Settings,
 };
+
+pub use crate::cache::ChatAction;
+use crate::cache::OutboxItem;
+use crate::state::OperatorState;
 
 /// Everything the UI shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,5 +142,375 @@ impl CommandError {
             .ok()
             .and_then(|v| v.as_str().map(|s| s == self.code))
             .unwrap_or(false)
+    }
+}
+
+/// What a snapshot is made of: the engine's data, borrowed.
+pub(crate) struct SnapshotInput<'a> {
+    /// The server and the session's operator, when signed in.
+    pub account: Option<(&'a str, &'a OperatorProfile)>,
+    /// The live connection, when one was started.
+    pub connection: Option<ConnectionState>,
+    /// What the server told (or the cache kept), once known.
+    pub state: Option<&'a OperatorState>,
+    /// Per chat, the `seq` the operator has read up to.
+    pub read_upto: &'a HashMap<ChatId, i64>,
+    /// Actions not sent yet, oldest first.
+    pub outbox: &'a [(i64, OutboxItem)],
+    /// Canned messages, by title.
+    pub canned: &'a [CannedMessage],
+}
+
+/// Everything the UI shows, from the engine's data.
+pub(crate) fn snapshot(input: &SnapshotInput<'_>) -> UiSnapshot {
+    let state = input.state;
+    let signed_in = input.account.map(|(server, operator)| SignedIn {
+        server: server.to_owned(),
+        // the live state's profile has the current Live Help status
+        operator: state.map_or(operator, |s| &s.operator).clone(),
+    });
+    let pending = input
+        .outbox
+        .iter()
+        .map(|(id, item)| PendingAction {
+            id: *id,
+            chat_id: item.chat(),
+            label: item.label(),
+        })
+        .collect();
+    UiSnapshot {
+        signed_in,
+        connection: input.connection.unwrap_or(ConnectionState::Offline),
+        pending,
+        requests: state
+            .map(|s| oldest_first(s.requests.values()))
+            .unwrap_or_default(),
+        queue: state
+            .map(|s| oldest_first(s.queue.values()))
+            .unwrap_or_default(),
+        chats: state
+            .map(|s| {
+                s.chats
+                    .values()
+                    .map(|chat| chat_view(chat, s, input.read_upto, input.outbox))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        canned: input.canned.to_vec(),
+        settings: state.and_then(|s| s.settings.clone()),
+    }
+}
+
+/// Chats in the order they were requested (ties by id).
+fn oldest_first<'a>(chats: impl Iterator<Item = &'a ChatSummary>) -> Vec<ChatSummary> {
+    let mut list: Vec<ChatSummary> = chats.cloned().collect();
+    list.sort_by_key(|c| (c.created_at, c.id));
+    list
+}
+
+/// One own chat: its stored messages in `seq` order, then its messages still in the outbox;
+/// unread counts the visitor's messages after what the operator has read.
+fn chat_view(
+    chat: &ChatSummary,
+    state: &OperatorState,
+    read_upto: &HashMap<ChatId, i64>,
+    outbox: &[(i64, OutboxItem)],
+) -> ChatView {
+    let read = read_upto.get(&chat.id).copied().unwrap_or(0);
+    let history: &[ChatEvent] = state.history.get(&chat.id).map_or(&[], Vec::as_slice);
+    let mut unread = 0;
+    let mut messages: Vec<MessageView> = history
+        .iter()
+        .filter_map(|e| match &e.kind {
+            ChatEventKind::Message { author, text, .. } => {
+                if *author == Author::Visitor && e.seq > read {
+                    unread += 1;
+                }
+                Some(MessageView {
+                    seq: Some(e.seq),
+                    at: e.at,
+                    author: author.clone(),
+                    text: text.clone(),
+                    pending: false,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let me = Author::Operator {
+        id: state.operator.id,
+        name: state.operator.name.clone(),
+    };
+    messages.extend(outbox.iter().filter_map(|(_, item)| match item {
+        OutboxItem::Send {
+            chat_id, text, at, ..
+        } if *chat_id == chat.id => Some(MessageView {
+            seq: None,
+            at: *at,
+            author: me.clone(),
+            text: text.clone(),
+            pending: true,
+        }),
+        _ => None,
+    }));
+    ChatView {
+        chat: chat.clone(),
+        messages,
+        unread,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_shared::{ChatStatus, Mode, OperatorId, OperatorRef, VisitorId};
+
+    use super::*;
+
+    fn me() -> OperatorProfile {
+        OperatorProfile {
+            id: OperatorId(1),
+            email: "olga@example.com".into(),
+            name: "Olga".into(),
+            is_admin: false,
+            available: false,
+            ring_group: 1,
+        }
+    }
+
+    fn chat(id: i64, created_at: i64, status: ChatStatus) -> ChatSummary {
+        ChatSummary {
+            id: ChatId(id),
+            visitor_id: VisitorId(100 + id),
+            visitor_name: None,
+            mode: Mode::Text,
+            status,
+            page: None,
+            operator: matches!(status, ChatStatus::Active | ChatStatus::OnHold).then(|| {
+                OperatorRef {
+                    id: OperatorId(1),
+                    name: "Olga".into(),
+                }
+            }),
+            created_at,
+            accepted_at: None,
+            ended_at: None,
+            last_seq: 0,
+        }
+    }
+
+    fn message(chat: i64, seq: i64, author: Author, text: &str) -> ChatEvent {
+        ChatEvent {
+            chat_id: ChatId(chat),
+            seq,
+            at: seq * 1000,
+            status: ChatStatus::Active,
+            kind: ChatEventKind::Message {
+                author,
+                text: text.into(),
+                client_id: None,
+            },
+        }
+    }
+
+    fn send(chat: i64, text: &str) -> OutboxItem {
+        OutboxItem::Send {
+            chat_id: ChatId(chat),
+            client_id: format!("c-{text}"),
+            text: text.into(),
+            at: 99,
+        }
+    }
+
+    /// Builds the snapshot of a signed-in operator with this state, read marks and outbox.
+    fn snap(
+        state: Option<&OperatorState>,
+        read: &[(i64, i64)],
+        outbox: &[(i64, OutboxItem)],
+    ) -> UiSnapshot {
+        let profile = me();
+        let read_upto = read.iter().map(|&(c, s)| (ChatId(c), s)).collect();
+        snapshot(&SnapshotInput {
+            account: Some(("https://sb.test", &profile)),
+            connection: Some(ConnectionState::Online),
+            state,
+            read_upto: &read_upto,
+            outbox,
+            canned: &[],
+        })
+    }
+
+    fn with_chats(chats: &[ChatSummary]) -> OperatorState {
+        let mut state = OperatorState::new(me());
+        for c in chats {
+            let list = match c.status {
+                ChatStatus::Waiting => &mut state.requests,
+                ChatStatus::Queued => &mut state.queue,
+                _ => &mut state.chats,
+            };
+            list.insert(c.id, c.clone());
+        }
+        state
+    }
+
+    #[test]
+    fn signed_out_shows_the_sign_in_screen_offline() {
+        let s = snapshot(&SnapshotInput {
+            account: None,
+            connection: None,
+            state: None,
+            read_upto: &HashMap::new(),
+            outbox: &[],
+            canned: &[],
+        });
+        assert_eq!(s.signed_in, None);
+        assert_eq!(s.connection, ConnectionState::Offline);
+        assert!(s.requests.is_empty() && s.queue.is_empty() && s.chats.is_empty());
+    }
+
+    #[test]
+    fn the_live_profile_wins_over_the_session_one() {
+        assert_eq!(
+            snap(None, &[], &[]).signed_in.map(|s| s.operator.available),
+            Some(false)
+        );
+        let mut state = OperatorState::new(me());
+        state.operator.available = true;
+        let s = snap(Some(&state), &[], &[]);
+        let signed_in = s.signed_in.expect("signed in");
+        assert_eq!(signed_in.server, "https://sb.test");
+        assert!(signed_in.operator.available);
+    }
+
+    #[test]
+    fn requests_and_queue_are_oldest_first_and_chats_stay_apart() {
+        let state = with_chats(&[
+            chat(1, 300, ChatStatus::Waiting),
+            chat(2, 100, ChatStatus::Waiting),
+            chat(3, 100, ChatStatus::Waiting),
+            chat(4, 50, ChatStatus::Queued),
+            chat(5, 10, ChatStatus::Queued),
+            chat(6, 1, ChatStatus::Active),
+            chat(7, 2, ChatStatus::OnHold),
+        ]);
+        let s = snap(Some(&state), &[], &[]);
+        let ids = |list: &[ChatSummary]| list.iter().map(|c| c.id.0).collect::<Vec<_>>();
+        assert_eq!(ids(&s.requests), [2, 3, 1]);
+        assert_eq!(ids(&s.queue), [5, 4]);
+        let chats: Vec<i64> = s.chats.iter().map(|v| v.chat.id.0).collect();
+        assert_eq!(chats, [6, 7]);
+    }
+
+    #[test]
+    fn unread_counts_the_visitors_messages_after_the_read_mark() {
+        let mut state = with_chats(&[chat(6, 1, ChatStatus::Active)]);
+        let olga = Author::Operator {
+            id: OperatorId(1),
+            name: "Olga".into(),
+        };
+        state.history.insert(
+            ChatId(6),
+            vec![
+                message(6, 2, Author::Visitor, "hi"),
+                message(6, 3, olga, "hello"),
+                message(6, 4, Author::System, "on hold"),
+                message(6, 5, Author::Visitor, "still there?"),
+                message(6, 6, Author::Visitor, "hello?"),
+            ],
+        );
+        assert_eq!(snap(Some(&state), &[], &[]).chats[0].unread, 3);
+        assert_eq!(snap(Some(&state), &[(6, 2)], &[]).chats[0].unread, 2);
+        assert_eq!(snap(Some(&state), &[(6, 6)], &[]).chats[0].unread, 0);
+        // another chat's read mark counts for nothing here
+        assert_eq!(snap(Some(&state), &[(7, 6)], &[]).chats[0].unread, 3);
+    }
+
+    #[test]
+    fn only_messages_show_in_a_tab_and_outbox_messages_come_last() {
+        let mut state = with_chats(&[
+            chat(6, 1, ChatStatus::Active),
+            chat(8, 2, ChatStatus::Active),
+        ]);
+        let accepted = ChatEvent {
+            kind: ChatEventKind::Accepted {
+                operator: OperatorRef {
+                    id: OperatorId(1),
+                    name: "Olga".into(),
+                },
+            },
+            ..message(6, 2, Author::Visitor, "")
+        };
+        state.history.insert(
+            ChatId(6),
+            vec![accepted, message(6, 3, Author::Visitor, "hi")],
+        );
+        let outbox = [
+            (10, send(6, "on my way")),
+            (11, send(8, "other chat")),
+            (
+                12,
+                OutboxItem::Act {
+                    chat_id: ChatId(6),
+                    action: ChatAction::Hold,
+                },
+            ),
+        ];
+        let s = snap(Some(&state), &[], &outbox);
+        let tab = &s.chats[0];
+        let texts: Vec<(&str, Option<i64>, bool)> = tab
+            .messages
+            .iter()
+            .map(|m| (m.text.as_str(), m.seq, m.pending))
+            .collect();
+        assert_eq!(texts, [("hi", Some(3), false), ("on my way", None, true)]);
+        let pending = &tab.messages[1];
+        assert_eq!(
+            pending.author,
+            Author::Operator {
+                id: OperatorId(1),
+                name: "Olga".into()
+            }
+        );
+        assert_eq!(pending.at, 99);
+        assert_eq!(s.chats[1].messages.len(), 1);
+        // every outbox item is listed as pending, in order, with its chat and label
+        let listed: Vec<(i64, Option<i64>, &str)> = s
+            .pending
+            .iter()
+            .map(|p| (p.id, p.chat_id.map(|c| c.0), p.label.as_str()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (10, Some(6), "Send message"),
+                (11, Some(8), "Send message"),
+                (12, Some(6), "Hold")
+            ]
+        );
+    }
+
+    #[test]
+    fn without_a_state_the_outbox_and_canned_messages_still_show() {
+        let profile = me();
+        let canned = [CannedMessage {
+            id: switchboard_shared::CannedId(1),
+            title: "Greeting".into(),
+            text: "Hello!".into(),
+            updated_at: 1,
+        }];
+        let outbox = [(1, OutboxItem::SetAvailable { available: true })];
+        let s = snapshot(&SnapshotInput {
+            account: Some(("https://sb.test", &profile)),
+            connection: Some(ConnectionState::Connecting),
+            state: None,
+            read_upto: &HashMap::new(),
+            outbox: &outbox,
+            canned: &canned,
+        });
+        assert_eq!(s.connection, ConnectionState::Connecting);
+        assert_eq!(s.canned, canned);
+        assert_eq!(s.pending[0].label, "Live Help Available");
+        assert_eq!(s.pending[0].chat_id, None);
+        assert_eq!(s.settings, None);
+        assert!(s.chats.is_empty());
     }
 }

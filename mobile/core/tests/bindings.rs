@@ -18,6 +18,7 @@ fn ui_bindings_are_up_to_date() {
         ChatView::decl(&cfg),
         MessageView::decl(&cfg),
         CommandError::decl(&cfg),
+        ChatAction::decl(&cfg),
     ] {
         body.push_str("export ");
         body.push_str(&decl);

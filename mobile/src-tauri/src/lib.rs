@@ -42,34 +42,10 @@ async fn set_available(app: State<'_, App>, available: bool) -> Res<()> {
     app.set_available(available).await
 }
 
+/// Accept, Decline, Queue, Hold, Resume or End chat (`action`: `"accept"` … `"end"`).
 #[tauri::command]
-async fn accept(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Accept).await
-}
-
-#[tauri::command]
-async fn decline(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Decline).await
-}
-
-#[tauri::command]
-async fn queue(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Queue).await
-}
-
-#[tauri::command]
-async fn hold(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Hold).await
-}
-
-#[tauri::command]
-async fn resume(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::Resume).await
-}
-
-#[tauri::command]
-async fn end_chat(app: State<'_, App>, chat_id: i64) -> Res<()> {
-    app.act(ChatId(chat_id), ChatAction::End).await
+async fn act(app: State<'_, App>, chat_id: i64, action: ChatAction) -> Res<()> {
+    app.act(ChatId(chat_id), action).await
 }
 
 #[tauri::command]
@@ -117,12 +93,7 @@ async fn answer_notification(
     action_token: String,
     action: PushAction,
 ) -> Res<PushActionResponse> {
-    let server = app
-        .snapshot()
-        .signed_in
-        .map(|s| s.server)
-        .ok_or_else(|| CommandError::new("unauthorized", "sign in first"))?;
-    App::answer_notification(&server, &action_token, action).await
+    app.act_on_notification(&action_token, action).await
 }
 
 /// Builds and runs the app (desktop `main`, and the mobile entry point).
@@ -152,6 +123,7 @@ pub fn run() {
                     let _ = handle.emit("incoming_request", &chat);
                     platform::notify_incoming(&handle, &chat);
                 }
+                AppEvent::PushServer(server) => platform::set_push_server(&handle, server),
             });
             let engine = tauri::async_runtime::block_on(async move { App::open(&dir, emit) })
                 .map_err(|e| e.message)?;
@@ -163,12 +135,7 @@ pub fn run() {
             sign_in,
             sign_out,
             set_available,
-            accept,
-            decline,
-            queue,
-            hold,
-            resume,
-            end_chat,
+            act,
             send_message,
             mark_read,
             save_canned,

@@ -1,3 +1,5 @@
+//! The desktop binary: runs the app (phones enter through `lib.rs`'s mobile entry point).
+
 // Prevents an extra console window on Windows in release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 

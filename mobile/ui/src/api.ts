@@ -1,7 +1,10 @@
 // The app's commands and events (the Tauri side implements exactly these).
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { ChatSummary, CommandError, OfflineMessage, UiSnapshot, VisitorProfile } from "./bindings";
+import type { ChatAction, ChatSummary, CommandError, OfflineMessage, UiSnapshot, VisitorProfile } from "./bindings";
+
+/** Accept, Decline, Queue, Hold, Resume or End chat: one command with the action named. */
+const act = (chatId: number, action: ChatAction) => invoke<void>("act", { chatId, action });
 
 export const api = {
   snapshot: () => invoke<UiSnapshot>("snapshot"),
@@ -9,12 +12,13 @@ export const api = {
     invoke<UiSnapshot>("sign_in", { server, email, password }),
   signOut: () => invoke<UiSnapshot>("sign_out"),
   setAvailable: (available: boolean) => invoke<void>("set_available", { available }),
-  accept: (chatId: number) => invoke<void>("accept", { chatId }),
-  decline: (chatId: number) => invoke<void>("decline", { chatId }),
-  queue: (chatId: number) => invoke<void>("queue", { chatId }),
-  hold: (chatId: number) => invoke<void>("hold", { chatId }),
-  resume: (chatId: number) => invoke<void>("resume", { chatId }),
-  endChat: (chatId: number) => invoke<void>("end_chat", { chatId }),
+  act,
+  accept: (chatId: number) => act(chatId, "accept"),
+  decline: (chatId: number) => act(chatId, "decline"),
+  queue: (chatId: number) => act(chatId, "queue"),
+  hold: (chatId: number) => act(chatId, "hold"),
+  resume: (chatId: number) => act(chatId, "resume"),
+  endChat: (chatId: number) => act(chatId, "end"),
   sendMessage: (chatId: number, text: string) => invoke<void>("send_message", { chatId, text }),
   markRead: (chatId: number) => invoke<void>("mark_read", { chatId }),
   saveCanned: (id: number | null, title: string, text: string) => invoke<void>("save_canned", { id, title, text }),

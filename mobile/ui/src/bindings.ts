@@ -109,3 +109,5 @@ code: string,
  * For people.
  */
 message: string, };
+
+export type ChatAction = "accept" | "decline" | "queue" | "hold" | "resume" | "end";

@@ -5,6 +5,7 @@ import { emit } from "@tauri-apps/api/event";
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type {
   CannedMessage,
+  ChatAction,
   ChatSummary,
   ChatView,
   CommandError,
@@ -23,6 +24,16 @@ export interface Call {
   cmd: string;
   args: Record<string, unknown>;
 }
+
+/** What the tests call each chat action: `act`'s action, but End chat is `end_chat`. */
+const ACTION_NAMES: Record<ChatAction, string> = {
+  accept: "accept",
+  decline: "decline",
+  queue: "queue",
+  hold: "hold",
+  resume: "resume",
+  end: "end_chat",
+};
 
 const ME = { id: 1, email: "olga@example.com", name: "Olga Berg", is_admin: false, available: false, ring_group: 1 };
 
@@ -70,10 +81,14 @@ export class FakeBackend {
   // ---- IPC ----------------------------------------------------------------------------------
 
   handle(cmd: string, args: Record<string, unknown>): unknown {
-    this.calls.push({ cmd, args: clone(args ?? {}) });
-    const fail = this.failures.get(cmd);
+    // `act` is logged, and failed by `failNext`, under its action's name ("accept", "hold",
+    // "end_chat"…) with the chat id alone, so tests read what the operator asked for.
+    const action = args?.action as ChatAction;
+    const name = cmd !== "act" ? cmd : (ACTION_NAMES[action] ?? `act:${String(action)}`);
+    this.calls.push({ cmd: name, args: clone(cmd === "act" ? { chatId: args.chatId } : (args ?? {})) });
+    const fail = this.failures.get(name);
     if (fail) {
-      this.failures.delete(cmd);
+      this.failures.delete(name);
       return Promise.reject(fail);
     }
     const s = this.snap;
@@ -96,37 +111,8 @@ export class FakeBackend {
         s.signed_in!.operator.available = Boolean(args.available);
         if (offline) this.pend(null, "Live Help");
         return this.done();
-      case "accept": {
-        const c = this.take(chatId);
-        if (!c) return Promise.reject({ code: "already_taken", message: "Another operator has already taken this chat" });
-        c.status = "active";
-        c.operator = { id: ME.id, name: ME.name };
-        c.accepted_at = Date.now();
-        s.chats.push({ chat: c, messages: [], unread: 0 });
-        return this.done();
-      }
-      case "decline":
-        s.requests = s.requests.filter((r) => r.id !== chatId);
-        return this.done();
-      case "queue": {
-        const c = s.requests.find((r) => r.id === chatId);
-        if (!c) return Promise.reject({ code: "illegal_transition", message: "This chat can no longer be queued" });
-        s.requests = s.requests.filter((r) => r.id !== chatId);
-        c.status = "queued";
-        s.queue.push(c);
-        return this.done();
-      }
-      case "hold":
-      case "resume": {
-        const v = this.chat(chatId);
-        v.chat.status = cmd === "hold" ? "on_hold" : "active";
-        if (offline) this.pend(chatId, cmd === "hold" ? "Hold" : "Resume");
-        return this.done();
-      }
-      case "end_chat":
-        s.chats = s.chats.filter((c) => c.chat.id !== chatId);
-        if (offline) this.pend(chatId, "End chat");
-        return this.done();
+      case "act":
+        return this.act(action, chatId, offline);
       case "send_message": {
         const v = this.chat(chatId);
         v.messages.push({ seq: offline ? null : ++this.nextSeq, at: Date.now(), author: { kind: "operator", id: ME.id, name: ME.name }, text: String(args.text), pending: offline });
@@ -151,6 +137,46 @@ export class FakeBackend {
         return clone(this.offlineMessages);
       default:
         return Promise.reject({ code: "internal", message: `unknown command ${cmd}` });
+    }
+  }
+
+  /** Accept, Decline, Queue, Hold, Resume, End chat. */
+  private act(action: ChatAction, chatId: number, offline: boolean): unknown {
+    const s = this.snap;
+    switch (action) {
+      case "accept": {
+        const c = this.take(chatId);
+        if (!c) return Promise.reject({ code: "already_taken", message: "Another operator has already taken this chat" });
+        c.status = "active";
+        c.operator = { id: ME.id, name: ME.name };
+        c.accepted_at = Date.now();
+        s.chats.push({ chat: c, messages: [], unread: 0 });
+        return this.done();
+      }
+      case "decline":
+        s.requests = s.requests.filter((r) => r.id !== chatId);
+        return this.done();
+      case "queue": {
+        const c = s.requests.find((r) => r.id === chatId);
+        if (!c) return Promise.reject({ code: "illegal_transition", message: "This chat can no longer be queued" });
+        s.requests = s.requests.filter((r) => r.id !== chatId);
+        c.status = "queued";
+        s.queue.push(c);
+        return this.done();
+      }
+      case "hold":
+      case "resume": {
+        const v = this.chat(chatId);
+        v.chat.status = action === "hold" ? "on_hold" : "active";
+        if (offline) this.pend(chatId, action === "hold" ? "Hold" : "Resume");
+        return this.done();
+      }
+      case "end":
+        s.chats = s.chats.filter((c) => c.chat.id !== chatId);
+        if (offline) this.pend(chatId, "End chat");
+        return this.done();
+      default:
+        return Promise.reject({ code: "invalid_input", message: `unknown action ${String(action)}` });
     }
   }
 

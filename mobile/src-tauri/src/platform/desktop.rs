@@ -12,6 +12,9 @@ pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
     Builder::new("switchboard-push").build()
 }
 
+/// Remote push is mobile-only: no native side to tell the signed-in server.
+pub fn set_push_server<R: Runtime>(_app: &AppHandle<R>, _server: Option<String>) {}
+
 /// Tells the operator about a new chat request.
 pub fn notify_incoming(app: &AppHandle, chat: &ChatSummary) {
     let focused = app

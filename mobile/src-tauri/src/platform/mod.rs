@@ -1,5 +1,6 @@
 //! Platform-specific parts behind one API: `desktop.rs` and `mobile.rs` implement the same
-//! functions. Remote push registration (APNs / FCM) joins them with the push issue.
+//! functions (`plugin`, `notify_incoming`, `set_push_server`). Only transport lives here: when
+//! to register the push token is `switchboard_core::push::PushRegistration`'s business.
 
 #[cfg(desktop)]
 mod desktop;

@@ -1,0 +1,284 @@
+//! Chats: their status and mode, who wrote a message, and the events that change a chat.
+//!
+//! Invariant the rest of the system relies on: every change to a chat is a [`ChatEvent`] with a
+//! per-chat `seq` that starts at 1 and grows by one per stored event. Clients remember the
+//! highest `seq` they have applied and send it back on reconnect; the server replays what they
+//! missed, in order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ChatId, OperatorId, VisitorId};
+
+/// Longest message text a client may send, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// Where a chat stands. `Ended` and `Missed` are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ChatStatus {
+    /// Ringing the available operators; the visitor sees "Routing your call…".
+    Waiting,
+    /// In the Communication Queue; any operator may take it.
+    Queued,
+    /// An operator and the visitor are talking.
+    Active,
+    /// The operator parked the chat to attend another one.
+    OnHold,
+    /// Finished by either side, or unanswered.
+    Ended,
+    /// The visitor left before anyone took the chat.
+    Missed,
+}
+
+impl ChatStatus {
+    /// Every status, for exhaustive tests and reports.
+    pub const ALL: [ChatStatus; 6] = [
+        ChatStatus::Waiting,
+        ChatStatus::Queued,
+        ChatStatus::Active,
+        ChatStatus::OnHold,
+        ChatStatus::Ended,
+        ChatStatus::Missed,
+    ];
+
+    /// The name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatStatus::Waiting => "waiting",
+            ChatStatus::Queued => "queued",
+            ChatStatus::Active => "active",
+            ChatStatus::OnHold => "on_hold",
+            ChatStatus::Ended => "ended",
+            ChatStatus::Missed => "missed",
+        }
+    }
+
+    /// Parses [`ChatStatus::as_str`]'s output.
+    pub fn parse(s: &str) -> Option<ChatStatus> {
+        ChatStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// True once nothing more can happen to the chat.
+    pub fn is_final(self) -> bool {
+        matches!(self, ChatStatus::Ended | ChatStatus::Missed)
+    }
+}
+
+/// Text chat, or voice chat (which always carries text beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Text chat.
+    Text,
+    /// Voice chat (WebRTC) with text beside it.
+    Voice,
+}
+
+impl Mode {
+    /// The name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Text => "text",
+            Mode::Voice => "voice",
+        }
+    }
+
+    /// Parses [`Mode::as_str`]'s output.
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "text" => Some(Mode::Text),
+            "voice" => Some(Mode::Voice),
+            _ => None,
+        }
+    }
+}
+
+/// A page of the website a visitor is on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Page {
+    /// The page's address.
+    pub url: String,
+    /// The page's title, when the widget could read one.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+/// An operator as shown to others: id and display name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OperatorRef {
+    /// The operator.
+    pub id: OperatorId,
+    /// The name visitors and colleagues see.
+    pub name: String,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Author {
+    /// The visitor of the chat.
+    Visitor,
+    /// An operator.
+    Operator {
+        /// The operator who wrote it.
+        id: OperatorId,
+        /// Their display name at the time.
+        name: String,
+    },
+    /// The system (hold notices and the like).
+    System,
+}
+
+/// Why a chat ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The visitor ended it (or left before it was taken: the chat is then `missed`).
+    Visitor,
+    /// The operator ended it.
+    Operator,
+    /// Nobody was available, every available operator declined, or nobody answered in time:
+    /// the visitor is offered "Leave a message".
+    NoOperator,
+}
+
+/// One stored change to a chat. `seq` is per chat, from 1, without gaps in storage (a visitor
+/// is not sent operator-only events, so its view can skip numbers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChatEvent {
+    /// The chat this event belongs to.
+    pub chat_id: ChatId,
+    /// Position of this event in the chat's history.
+    pub seq: i64,
+    /// When it was stored (unix ms).
+    pub at: i64,
+    /// The chat's status after this event.
+    pub status: ChatStatus,
+    /// What happened.
+    pub kind: ChatEventKind,
+}
+
+/// What happened to a chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChatEventKind {
+    /// The visitor asked for a chat (always `seq` 1).
+    Requested {
+        /// The visitor.
+        visitor_id: VisitorId,
+        /// The chat name the visitor gave, if any.
+        name: Option<String>,
+        /// Text or voice.
+        mode: Mode,
+        /// The page the visitor asked from.
+        page: Option<Page>,
+    },
+    /// A message from the visitor, an operator or the system.
+    Message {
+        /// Who wrote it.
+        author: Author,
+        /// The text, as typed (clients escape it when they render it).
+        text: String,
+        /// The sender's idempotency key, if it gave one.
+        client_id: Option<String>,
+    },
+    /// An operator accepted the request, or took it from the queue.
+    Accepted {
+        /// Who took it.
+        operator: OperatorRef,
+    },
+    /// An operator passed on the request (sent to that operator's devices only).
+    Declined {
+        /// Who passed.
+        operator: OperatorRef,
+    },
+    /// An operator moved the chat to the Communication Queue.
+    Queued {
+        /// Who queued it.
+        operator: OperatorRef,
+    },
+    /// The operator put the chat on hold.
+    OnHold {
+        /// Who held it.
+        operator: OperatorRef,
+    },
+    /// The operator came back to the chat.
+    Resumed {
+        /// Who resumed it.
+        operator: OperatorRef,
+    },
+    /// The chat is over.
+    Ended {
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+/// A chat as listed to operators (requests, queue, own chats) and to its visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ChatSummary {
+    /// The chat.
+    pub id: ChatId,
+    /// Its visitor.
+    pub visitor_id: VisitorId,
+    /// The chat name the visitor gave, if any.
+    pub visitor_name: Option<String>,
+    /// Text or voice.
+    pub mode: Mode,
+    /// Where it stands.
+    pub status: ChatStatus,
+    /// The page the visitor asked from.
+    pub page: Option<Page>,
+    /// The operator leading it, once accepted.
+    pub operator: Option<OperatorRef>,
+    /// When it was requested (unix ms).
+    pub created_at: i64,
+    /// When it was accepted (unix ms).
+    pub accepted_at: Option<i64>,
+    /// When it ended (unix ms).
+    pub ended_at: Option<i64>,
+    /// Highest `seq` stored for it.
+    pub last_seq: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_snake_case() {
+        let ev = ChatEvent {
+            chat_id: ChatId(1),
+            seq: 2,
+            at: 10,
+            status: ChatStatus::OnHold,
+            kind: ChatEventKind::OnHold {
+                operator: OperatorRef {
+                    id: OperatorId(5),
+                    name: "Bo".into(),
+                },
+            },
+        };
+        let v: serde_json::Value = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["status"], "on_hold");
+        assert_eq!(v["kind"]["type"], "on_hold");
+        assert_eq!(serde_json::from_value::<ChatEvent>(v).unwrap(), ev);
+    }
+
+    #[test]
+    fn status_names_parse_back() {
+        for s in ChatStatus::ALL {
+            assert_eq!(ChatStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(ChatStatus::parse("bogus"), None);
+    }
+}

@@ -1,0 +1,362 @@
+//! Operator <-> backend: sign-in and the operator and admin HTTP APIs (`/api/auth`,
+//! `/api/operator`, `/api/admin`), and the operator app's WebSocket (`/api/operator/ws`).
+//!
+//! Every WebSocket frame the app sends carries a request id (`req`) that the server echoes in
+//! its `ack` or `error`. The first frame is `hello`, with the last `seq` applied per known chat;
+//! the server answers `ready` (the full state) and replays what those chats missed.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(doc)]
+use crate::PROTOCOL_VERSION;
+use crate::{
+    ApiError, CannedId, ChatEvent, ChatId, ChatSummary, DeviceId, OperatorId, Page, VisitorId,
+};
+
+/// `POST /api/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LoginRequest {
+    /// The operator's e-mail.
+    pub email: String,
+    /// The operator's password.
+    pub password: String,
+}
+
+/// Answer to a successful login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LoginResponse {
+    /// Bearer token for HTTP (`Authorization: Bearer …`) and the WebSocket `hello`.
+    pub token: String,
+    /// When the token stops working (unix ms).
+    pub expires_at: i64,
+    /// Who signed in.
+    pub operator: OperatorProfile,
+}
+
+/// An operator account, as the operator and admins see it (never the password).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OperatorProfile {
+    /// The operator.
+    pub id: OperatorId,
+    /// Sign-in e-mail.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Whether the operator may use the settings API.
+    pub is_admin: bool,
+    /// Live Help Available (true) or Not Available.
+    pub available: bool,
+    /// The ring group (1 rings first, then 2, …) when push escalation by group is on.
+    #[serde(default = "first_ring_group")]
+    pub ring_group: u32,
+}
+
+fn first_ring_group() -> u32 {
+    1
+}
+
+/// Ring groups an admin may give an operator: 1 to this.
+pub const MAX_RING_GROUP: u32 = 9;
+
+/// `PUT /api/operator/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SetStatusRequest {
+    /// Live Help Available (true) or Not Available.
+    pub available: bool,
+}
+
+/// `POST /api/admin/operators`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CreateOperatorRequest {
+    /// Sign-in e-mail (unique).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Initial password (at least 8 characters).
+    pub password: String,
+    /// Settings rights.
+    #[serde(default)]
+    pub is_admin: bool,
+    /// Ring group, 1 to [`MAX_RING_GROUP`] (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_group: Option<u32>,
+}
+
+/// `PATCH /api/admin/operators/{id}`: the fields to change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct UpdateOperatorRequest {
+    /// New display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New password (at least 8 characters); ends the operator's sessions.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// New settings rights.
+    #[serde(default)]
+    pub is_admin: Option<bool>,
+    /// New ring group, 1 to [`MAX_RING_GROUP`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ring_group: Option<u32>,
+}
+
+/// Admin-editable settings (`GET`/`PUT /api/admin/settings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Settings {
+    /// The operator name put into invitations (`%name%`).
+    pub operator_name: String,
+    /// The default invitation text.
+    pub default_invitation: String,
+    /// How many chats (active or on hold) one operator may lead at once.
+    pub max_chats_per_operator: u32,
+    /// How long a request rings before the visitor is offered "Leave a message" (seconds).
+    pub ring_timeout_secs: u32,
+    /// The sites allowed to use the widget, as origins (`https://shop.example.com`); empty:
+    /// any site. Pages served by Switchboard itself are always allowed.
+    #[serde(default)]
+    pub widget_origins: Vec<String>,
+}
+
+/// How many widget origins the settings hold at most.
+pub const MAX_WIDGET_ORIGINS: usize = 100;
+
+/// A ready-made answer operators insert with one tap (`/api/operator/canned`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CannedMessage {
+    /// The canned message.
+    pub id: CannedId,
+    /// A short title to find it by.
+    pub title: String,
+    /// The text inserted into the chat.
+    pub text: String,
+    /// Last change (unix ms); the newer change wins when syncing.
+    pub updated_at: i64,
+}
+
+/// `POST /api/operator/canned` and `PUT /api/operator/canned/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SaveCannedRequest {
+    /// A short title.
+    pub title: String,
+    /// The text.
+    pub text: String,
+}
+
+/// A page a visitor saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PageView {
+    /// The page.
+    pub page: Page,
+    /// When (unix ms).
+    pub at: i64,
+}
+
+/// What an operator sees of a visitor (`GET /api/operator/visitors/{id}`): the profile shown
+/// on top of the Live Communication tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VisitorProfile {
+    /// The visitor.
+    pub id: VisitorId,
+    /// The chat name they gave last, if any.
+    pub name: Option<String>,
+    /// The page they are on (or were on last).
+    pub current_page: Option<Page>,
+    /// Pages seen, newest first (at most 50).
+    pub pages: Vec<PageView>,
+    /// How many visits (a visit ends after 30 minutes without activity).
+    pub visits: i64,
+    /// First seen (unix ms).
+    pub first_seen: i64,
+    /// Last seen (unix ms).
+    pub last_seen: i64,
+    /// Their chats, newest first (at most 20).
+    pub chats: Vec<ChatSummary>,
+}
+
+/// A chat the operator app already knows, with the last `seq` it applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ResumeFrom {
+    /// The chat.
+    pub chat_id: ChatId,
+    /// The highest `seq` applied.
+    pub last_seq: i64,
+}
+
+/// A frame the operator app sends: a request id (echoed in `ack`/`error`) and an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OperatorRequest {
+    /// Chosen by the client, echoed in the answer.
+    pub req: u64,
+    /// What to do.
+    #[serde(flatten)]
+    pub action: OperatorAction,
+}
+
+/// What an operator asks over the WebSocket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OperatorAction {
+    /// First frame: the token and the chats already known.
+    Hello {
+        /// Must equal [`PROTOCOL_VERSION`].
+        protocol: u32,
+        /// The login token.
+        token: String,
+        /// Chats the client has, with the last `seq` applied to each.
+        #[serde(default)]
+        resume: Vec<ResumeFrom>,
+        /// This device's push registration, if any: while this connection is up (and the app
+        /// is not in the background) the device rings over it and gets no push.
+        #[serde(default)]
+        device_id: Option<DeviceId>,
+        /// The app starts in the background (a phone woken to reconnect): its device is
+        /// still pushed. See `app_state`.
+        #[serde(default)]
+        background: bool,
+    },
+    /// The app went to the background (true) or came back (false). In the background the
+    /// device given in `hello` is pushed again, at once for the requests ringing now.
+    AppState {
+        /// In the background.
+        background: bool,
+        /// This device's push registration, when it was made after `hello` (as in `hello`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device_id: Option<DeviceId>,
+    },
+    /// Live Help Available / Not Available.
+    SetAvailable {
+        /// Available (true) or not.
+        available: bool,
+    },
+    /// Accept a chat request, or take a chat from the queue.
+    Accept {
+        /// The chat.
+        chat_id: ChatId,
+    },
+    /// Pass on a chat request.
+    Decline {
+        /// The chat.
+        chat_id: ChatId,
+    },
+    /// Move a chat request to the Communication Queue.
+    Queue {
+        /// The chat.
+        chat_id: ChatId,
+    },
+    /// Put an own chat on hold.
+    Hold {
+        /// The chat.
+        chat_id: ChatId,
+    },
+    /// Resume an own chat from hold.
+    Resume {
+        /// The chat.
+        chat_id: ChatId,
+    },
+    /// End an own chat.
+    End {
+        /// The chat.
+        chat_id: ChatId,
+    },
+    /// Send a message in an own chat.
+    Send {
+        /// The chat.
+        chat_id: ChatId,
+        /// Idempotency key (unique per message).
+        client_id: String,
+        /// The text.
+        text: String,
+    },
+    /// Keep-alive; answered by `pong`.
+    Ping,
+}
+
+/// A frame the backend sends to the operator app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OperatorServerMsg {
+    /// Answer to `hello`: the full current state. Followed by the `event`s of the operator's
+    /// chats after the `last_seq`s the client gave (all of them for chats it did not list).
+    Ready {
+        /// The server's [`PROTOCOL_VERSION`].
+        protocol: u32,
+        /// Who is signed in (with Live Help Available or not).
+        operator: OperatorProfile,
+        /// Incoming chat requests this operator has not declined.
+        requests: Vec<ChatSummary>,
+        /// The Communication Queue, oldest first.
+        queue: Vec<ChatSummary>,
+        /// The operator's own active and on-hold chats.
+        chats: Vec<ChatSummary>,
+        /// The settings that shape the operator's work.
+        settings: Settings,
+    },
+    /// A change to a chat this operator may see.
+    Event {
+        /// The event.
+        event: ChatEvent,
+        /// The chat after the event.
+        chat: ChatSummary,
+    },
+    /// This operator's Live Help status changed (on this or another device).
+    Availability {
+        /// Available or not.
+        available: bool,
+    },
+    /// Request `req` succeeded; `seq` is the event it stored, if any.
+    Ack {
+        /// The request id.
+        req: u64,
+        /// The stored event's `seq`.
+        seq: Option<i64>,
+    },
+    /// Request `req` failed (or, without `req`, the frame could not be read).
+    Error {
+        /// The request id, when the frame had one.
+        req: Option<u64>,
+        /// What went wrong.
+        error: ApiError,
+    },
+    /// Answer to `ping`.
+    Pong,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_request_round_trips_with_flattened_action() {
+        let frame = OperatorRequest {
+            req: 7,
+            action: OperatorAction::Send {
+                chat_id: ChatId(3),
+                client_id: "c1".into(),
+                text: "hi".into(),
+            },
+        };
+        let json = serde_json::to_string(&frame).unwrap();
+        assert_eq!(
+            json,
+            r#"{"req":7,"type":"send","chat_id":3,"client_id":"c1","text":"hi"}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<OperatorRequest>(&json).unwrap(),
+            frame
+        );
+    }
+}
