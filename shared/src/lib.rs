@@ -11,6 +11,7 @@
 //!
 //! The TypeScript twin of this crate (`shared/bindings/protocol.ts`) is generated with the `ts`
 //! feature; a test fails when it is out of date. `docs/protocol.md` describes the flows.
+#![warn(missing_docs)]
 
 mod chat;
 mod error;
