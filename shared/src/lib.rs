@@ -32,3 +32,40 @@ pub const PROTOCOL_VERSION: u32 = 1;
 
 /// Largest WebSocket frame either endpoint accepts, in bytes.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// What the bindings tests of this crate and of the operator app's core share (the `ts`
+/// feature): the generated TypeScript is compared with the committed file, or rewritten.
+#[cfg(feature = "ts")]
+pub mod ts {
+    use std::path::Path;
+
+    /// The environment variable that makes [`up_to_date`] rewrite instead of compare.
+    pub const UPDATE: &str = "UPDATE_BINDINGS";
+
+    /// `export` before each declaration, a blank line after, as one file body.
+    pub fn exports(decls: impl IntoIterator<Item = String>) -> String {
+        let mut body = String::new();
+        for decl in decls {
+            body.push_str("export ");
+            body.push_str(&decl);
+            body.push_str("\n\n");
+        }
+        body.trim_end().to_owned() + "\n"
+    }
+
+    /// Fails (naming `regenerate`, the command that rewrites it) when the committed file at
+    /// `path` is not `fresh`; with `UPDATE_BINDINGS` set, writes `fresh` there instead.
+    pub fn up_to_date(path: &Path, fresh: &str, regenerate: &str) -> Result<(), String> {
+        if std::env::var_os(UPDATE).is_some() {
+            return std::fs::write(path, fresh).map_err(|e| format!("{}: {e}", path.display()));
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        if committed != fresh {
+            return Err(format!(
+                "{} is out of date: run {UPDATE}=1 {regenerate}",
+                path.display()
+            ));
+        }
+        Ok(())
+    }
+}

@@ -7,15 +7,9 @@ use switchboard_shared::*;
 use ts_rs::{Config, TS};
 
 macro_rules! decls {
-    ($cfg:expr; $($t:ty),* $(,)?) => {{
-        let mut out = String::new();
-        $(
-            out.push_str("export ");
-            out.push_str(&<$t as TS>::decl($cfg));
-            out.push_str("\n\n");
-        )*
-        out
-    }};
+    ($cfg:expr; $($t:ty),* $(,)?) => {
+        ts::exports([$(<$t as TS>::decl($cfg)),*])
+    };
 }
 
 fn generate() -> String {
@@ -36,23 +30,13 @@ fn generate() -> String {
          // Regenerate: UPDATE_BINDINGS=1 cargo test -p switchboard-shared --features ts --test bindings\n\n\
          export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n\
          export const MAX_MESSAGE_CHARS = {MAX_MESSAGE_CHARS};\n\
-         export const MAX_FRAME_BYTES = {MAX_FRAME_BYTES};\n\n{}",
-        body.trim_end().to_owned() + "\n"
+         export const MAX_FRAME_BYTES = {MAX_FRAME_BYTES};\n\n{body}"
     )
 }
 
 #[test]
 fn typescript_bindings_are_up_to_date() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bindings/protocol.ts");
-    let fresh = generate();
-    if std::env::var_os("UPDATE_BINDINGS").is_some() {
-        std::fs::write(&path, &fresh).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "shared/bindings/protocol.ts is out of date: run \
-         UPDATE_BINDINGS=1 cargo test -p switchboard-shared --features ts --test bindings"
-    );
+    let regenerate = "cargo test -p switchboard-shared --features ts --test bindings";
+    ts::up_to_date(&path, &generate(), regenerate).unwrap();
 }
