@@ -55,6 +55,10 @@ pub struct Config {
     pub max_connections: usize,
     /// Connections open at once from one address (`SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS`).
     pub max_connections_per_address: usize,
+    /// A proxy in front sets `X-Forwarded-For`: the rate limits keyed by address read the
+    /// client's address there (`SWITCHBOARD_TRUST_X_FORWARDED_FOR=true`). Off by default, as
+    /// anyone can send the header.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -76,6 +80,7 @@ impl Default for Config {
             header_timeout_secs: 10,
             max_connections: 0,
             max_connections_per_address: 256,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -111,6 +116,7 @@ impl std::fmt::Debug for Config {
                 "max_connections_per_address",
                 &self.max_connections_per_address,
             )
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
             .finish()
     }
 }
@@ -175,6 +181,10 @@ impl Config {
         parse(
             &mut c.max_connections_per_address,
             "SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS",
+        )?;
+        parse(
+            &mut c.trust_forwarded_for,
+            "SWITCHBOARD_TRUST_X_FORWARDED_FOR",
         )?;
         if c.header_timeout_secs == 0 || c.max_connections_per_address == 0 {
             return Err(Error::Config(

@@ -5,6 +5,7 @@
 
 use axum::Json;
 use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::{IntoResponse, Response};
 use switchboard_shared::{ApiError, ErrorCode};
 
@@ -18,6 +19,12 @@ pub enum Error {
         code: ErrorCode,
         /// What went wrong, for people.
         message: String,
+    },
+    /// Too many requests of one kind: nothing was done; try again after this many seconds.
+    #[error("rate limited: try again in {retry_after_secs} s")]
+    RateLimited {
+        /// When to try again.
+        retry_after_secs: u32,
     },
     /// The database failed.
     #[error("database: {0}")]
@@ -49,6 +56,18 @@ impl Error {
         Error::client(ErrorCode::InvalidInput, message)
     }
 
+    /// `rate_limited`, to be tried again after `wait` (at least a second).
+    pub fn rate_limited(wait: std::time::Duration) -> Error {
+        let secs = wait.as_secs_f64().ceil().max(1.0);
+        Error::RateLimited {
+            retry_after_secs: if secs >= f64::from(u32::MAX) {
+                u32::MAX
+            } else {
+                secs as u32
+            },
+        }
+    }
+
     /// Maps a unique-constraint violation to `conflict`, anything else to a database error.
     pub fn unique_violation(err: sqlx::Error, message: &str) -> Error {
         match &err {
@@ -65,12 +84,21 @@ impl Error {
             Error::Client { code, message } => ApiError {
                 code: *code,
                 message: message.clone(),
+                retry_after_secs: None,
+            },
+            Error::RateLimited { retry_after_secs } => ApiError {
+                code: ErrorCode::RateLimited,
+                message: format!(
+                    "too many requests: please wait {retry_after_secs} s, then try again"
+                ),
+                retry_after_secs: Some(*retry_after_secs),
             },
             other => {
                 tracing::error!(error = %other, "request failed");
                 ApiError {
                     code: ErrorCode::Internal,
                     message: "internal server error".into(),
+                    retry_after_secs: None,
                 }
             }
         }
@@ -93,6 +121,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::ChatLimitReached
         | ErrorCode::NoOperatorAvailable
         | ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -100,7 +129,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let api = self.to_api();
-        (status_of(api.code), Json(api)).into_response()
+        let retry_after = api.retry_after_secs.map(|s| [(RETRY_AFTER, s.to_string())]);
+        (status_of(api.code), retry_after, Json(api)).into_response()
     }
 }
 

@@ -13,12 +13,13 @@
 //! | [`push`] | who to notify (`notify.rs`) and how to deliver (`outbox.rs`, APNs, FCM) |
 //! | [`hub`] | in-process fan-out of committed events to live connections |
 //! | [`store`] | reads and the non-chat writes over sqlx, SQLite or PostgreSQL |
+//! | [`limits`] | rate limits by visitor, address, account, connection |
 //! | [`auth`], [`secret`], [`validate`] | passwords and tokens; secrets at rest; text field rules |
 //! | [`serve`] | the accept loop: connection budgets, header timeout |
 //! | [`state`], [`config`], [`error`], [`shutdown`] | what handlers hold; boot config; the one error type; stopping |
 //!
-//! Dependencies point down: `http`/`ws` → `chat` → `store`/`hub`/`push`; nothing imports
-//! `http` or `ws`, and `chat` never imports axum.
+//! Dependencies point down: `http`/`ws` → `chat` → `store`/`hub`/`push`; nothing below them
+//! imports `http` or `ws` (`ws` uses `http`'s extractors), and `chat` never imports axum.
 
 pub mod auth;
 pub mod chat;
@@ -26,6 +27,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod hub;
+pub mod limits;
 pub mod push;
 pub mod secret;
 pub mod serve;
@@ -80,7 +82,9 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     let chats = chat::Chats::launch(store.clone(), hub.clone(), settings.clone(), push.clone());
     chats.refresh_availability().await?;
     let closing = shutdown::Closing::default();
+    let limits = limits::RateLimits::start(&settings);
     Ok(AppState {
+        limits,
         config: Arc::new(config),
         store,
         hub,

@@ -1,6 +1,11 @@
-//! `switchboard`: loads the config, starts logging, and runs the server until Ctrl-C.
+//! `switchboard`: loads the config, starts logging, and runs the server until Ctrl-C or
+//! SIGTERM.
 
 use switchboard_backend::{Config, run};
+
+/// Gives memory back to the system after a burst (sign-in floods, many connections closing).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -25,7 +30,20 @@ async fn main() {
         }
     };
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        let terminate = async {
+            #[cfg(unix)]
+            if let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                term.recv().await;
+                return;
+            }
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminate => {}
+        }
         tracing::info!("shutting down");
     };
     if let Err(e) = run(config, listener, shutdown).await {

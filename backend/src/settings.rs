@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use switchboard_shared::{MAX_WIDGET_ORIGINS, Settings};
+use switchboard_shared::{Limits, MAX_WIDGET_ORIGINS, Settings};
 use tokio::sync::{Mutex, watch};
 
 use crate::error::Error;
@@ -77,6 +77,7 @@ pub fn defaults() -> Settings {
         max_chats_per_operator: 3,
         ring_timeout_secs: 120,
         widget_origins: Vec::new(),
+        limits: Limits::default(),
     }
 }
 
@@ -95,6 +96,43 @@ pub fn validate(new: Settings) -> Result<Settings, Error> {
     }
     if !(5..=3600).contains(&new.ring_timeout_secs) {
         return Err(Error::invalid("ring_timeout_secs must be 5 to 3600"));
+    }
+    let l = new.limits;
+    for (name, n) in [
+        (
+            "chats_per_visitor_per_minute",
+            l.chats_per_visitor_per_minute,
+        ),
+        (
+            "chats_per_address_per_minute",
+            l.chats_per_address_per_minute,
+        ),
+        (
+            "new_visitors_per_address_per_minute",
+            l.new_visitors_per_address_per_minute,
+        ),
+        (
+            "offline_messages_per_address_per_minute",
+            l.offline_messages_per_address_per_minute,
+        ),
+        (
+            "frames_per_connection_per_second",
+            l.frames_per_connection_per_second,
+        ),
+        (
+            "logins_per_account_per_minute",
+            l.logins_per_account_per_minute,
+        ),
+        (
+            "logins_per_address_per_minute",
+            l.logins_per_address_per_minute,
+        ),
+    ] {
+        if !(1..=1_000_000).contains(&n) {
+            return Err(Error::invalid(format!(
+                "limits.{name} must be 1 to 1000000"
+            )));
+        }
     }
     Ok(new)
 }

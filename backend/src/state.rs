@@ -20,6 +20,8 @@ pub struct AppState {
     pub chats: chat::Chats,
     /// Push notifications.
     pub push: push::Push,
+    /// Rate limits, keyed by visitor, address, account.
+    pub limits: crate::limits::RateLimits,
     /// Admin-editable settings, live.
     pub settings: LiveSettings,
     /// Fired when the server shuts down: live sessions close with 1012 (service restart) so

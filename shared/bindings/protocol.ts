@@ -173,7 +173,7 @@ ended_at: number | null,
  */
 last_seq: number, };
 
-export type ErrorCode = "unauthorized" | "token_expired" | "forbidden" | "not_found" | "invalid_input" | "malformed_frame" | "unknown_type" | "too_large" | "illegal_transition" | "already_taken" | "chat_limit_reached" | "no_operator_available" | "conflict" | "hello_required" | "unsupported_protocol" | "internal";
+export type ErrorCode = "unauthorized" | "token_expired" | "forbidden" | "not_found" | "invalid_input" | "malformed_frame" | "unknown_type" | "too_large" | "illegal_transition" | "already_taken" | "chat_limit_reached" | "no_operator_available" | "conflict" | "hello_required" | "unsupported_protocol" | "rate_limited" | "internal";
 
 export type ApiError = { 
 /**
@@ -183,7 +183,11 @@ code: ErrorCode,
 /**
  * What went wrong, for people.
  */
-message: string, };
+message: string, 
+/**
+ * With `rate_limited`: how many seconds to wait before trying again.
+ */
+retry_after_secs?: number, };
 
 export type VisitorClientMsg = { "type": "hello", 
 /**
@@ -449,7 +453,42 @@ ring_timeout_secs: number,
  * The sites allowed to use the widget, as origins (`https://shop.example.com`); empty:
  * any site. Pages served by Switchboard itself are always allowed.
  */
-widget_origins: Array<string>, };
+widget_origins: Array<string>, 
+/**
+ * How much one visitor, address, account or connection may ask for.
+ */
+limits: Limits, };
+
+export type Limits = { 
+/**
+ * Chats one visitor may start per minute.
+ */
+chats_per_visitor_per_minute: number, 
+/**
+ * Chats that may be started from one address per minute.
+ */
+chats_per_address_per_minute: number, 
+/**
+ * New visitors (widget tokens) one address may get per minute.
+ */
+new_visitors_per_address_per_minute: number, 
+/**
+ * Offline messages that may be left from one address per minute.
+ */
+offline_messages_per_address_per_minute: number, 
+/**
+ * Frames one WebSocket connection may send per second (in bursts of up to twice as
+ * many).
+ */
+frames_per_connection_per_second: number, 
+/**
+ * Sign-in attempts per operator account per minute.
+ */
+logins_per_account_per_minute: number, 
+/**
+ * Sign-in attempts from one address per minute.
+ */
+logins_per_address_per_minute: number, };
 
 export type ResumeFrom = { 
 /**

@@ -12,6 +12,15 @@ use crate::{ChatId, OperatorId, VisitorId};
 /// Longest message text a client may send, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 
+/// Longest page address stored (characters).
+pub const MAX_URL_CHARS: usize = 2048;
+
+/// Longest page title stored (characters).
+pub const MAX_TITLE_CHARS: usize = 300;
+
+/// Longest name stored: a chat name, an operator's or a visitor's (characters).
+pub const MAX_NAME_CHARS: usize = 100;
+
 /// Where a chat stands. `Ended` and `Missed` are final.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

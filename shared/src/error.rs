@@ -38,6 +38,9 @@ pub enum ErrorCode {
     HelloRequired,
     /// The client speaks a protocol version this server does not.
     UnsupportedProtocol,
+    /// Too many requests of this kind from this visitor, address, account or connection:
+    /// nothing was done; try again after `retry_after_secs`.
+    RateLimited,
     /// Something failed on the server; details are in its log.
     Internal,
 }
@@ -50,4 +53,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// What went wrong, for people.
     pub message: String,
+    /// With `rate_limited`: how many seconds to wait before trying again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub retry_after_secs: Option<u32>,
 }

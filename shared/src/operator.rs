@@ -121,6 +121,47 @@ pub struct Settings {
     /// any site. Pages served by Switchboard itself are always allowed.
     #[serde(default)]
     pub widget_origins: Vec<String>,
+    /// How much one visitor, address, account or connection may ask for.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Rate limits (part of the settings). Each allows a burst of its number at once, then one
+/// more every `1/n` of its period; past it the answer is `rate_limited` with when to retry,
+/// and nothing is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
+pub struct Limits {
+    /// Chats one visitor may start per minute.
+    pub chats_per_visitor_per_minute: u32,
+    /// Chats that may be started from one address per minute.
+    pub chats_per_address_per_minute: u32,
+    /// New visitors (widget tokens) one address may get per minute.
+    pub new_visitors_per_address_per_minute: u32,
+    /// Offline messages that may be left from one address per minute.
+    pub offline_messages_per_address_per_minute: u32,
+    /// Frames one WebSocket connection may send per second (in bursts of up to twice as
+    /// many).
+    pub frames_per_connection_per_second: u32,
+    /// Sign-in attempts per operator account per minute.
+    pub logins_per_account_per_minute: u32,
+    /// Sign-in attempts from one address per minute.
+    pub logins_per_address_per_minute: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            chats_per_visitor_per_minute: 3,
+            chats_per_address_per_minute: 20,
+            new_visitors_per_address_per_minute: 60,
+            offline_messages_per_address_per_minute: 5,
+            frames_per_connection_per_second: 20,
+            logins_per_account_per_minute: 10,
+            logins_per_address_per_minute: 30,
+        }
+    }
 }
 
 /// How many widget origins the settings hold at most.

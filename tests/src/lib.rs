@@ -251,6 +251,28 @@ impl TestServer {
             .expect("operator login")
     }
 
+    /// Raises every rate limit out of the way (benchmarks: thousands of visitors from one
+    /// address) and sets the chat cap.
+    pub async fn for_load(&self, max_chats_per_operator: u32) {
+        let settings = self.admin.settings().await.expect("settings");
+        let n = 1_000_000;
+        let limits = switchboard_shared::Limits {
+            chats_per_visitor_per_minute: n,
+            chats_per_address_per_minute: n,
+            new_visitors_per_address_per_minute: n,
+            offline_messages_per_address_per_minute: n,
+            frames_per_connection_per_second: n,
+            logins_per_account_per_minute: n,
+            logins_per_address_per_minute: n,
+        };
+        let settings = switchboard_shared::Settings {
+            max_chats_per_operator,
+            limits,
+            ..settings
+        };
+        self.admin.put_settings(&settings).await.expect("settings");
+    }
+
     /// How many messages the database holds (chat entries with a client id, from either
     /// side).
     pub async fn message_count(&self) -> i64 {

@@ -80,9 +80,20 @@ function start(script: HTMLScriptElement | null): void {
     ui.render(state);
   };
 
+  /** A message the server asked us to slow down for goes again when it says. */
+  const sendLater = (clientId: string, secs: number): void => {
+    setTimeout(() => {
+      const e = unsent(state).find((x) => x.clientId === clientId);
+      if (e && ready) raw({ type: "send", client_id: clientId, text: e.text });
+    }, Math.max(1, secs) * 1000);
+  };
+
   const onFrame = (frame: VisitorServerMsg): void => {
     const tokenBefore = state.token;
     dispatch(frame);
+    if (frame.type === "error" && frame.error.code === "rate_limited" && frame.client_id !== null) {
+      sendLater(frame.client_id, frame.error.retry_after_secs ?? 1);
+    }
     if (state.token !== tokenBefore) writeToken(state.token);
     if (frame.type !== "welcome") return;
     if (state.resync) {

@@ -25,6 +25,7 @@ export const TEXT = {
   endedByVisitor: "You have ended the chat.",
   thanks: "Thank you! Your message has been sent.",
   noVoice: "Voice chat is not available in this browser, please use Text chat",
+  pleaseWait: "Please wait a moment, then try again.",
 } as const;
 
 /** What the open panel shows. "chat" covers routing, queue and the chat window. */
@@ -275,7 +276,11 @@ export function reduce(s: State, a: Action): State {
       return { ...s, entries };
     }
     case "error": {
-      const msg = a.error.message;
+      const limited = a.error.code === "rate_limited";
+      const msg = limited ? TEXT.pleaseWait : a.error.message;
+      if (a.client_id !== null && limited) {
+        return { ...s, notice: msg }; // the message stays pending and is sent again
+      }
       if (a.client_id !== null) {
         const entries = s.entries.map((e) =>
           e.clientId === a.client_id ? { ...e, state: "failed" as const } : e,

@@ -186,6 +186,22 @@ test("an error for a message marks it failed and is not retried", () => {
   assert.deepEqual(unsent(s), []);
 });
 
+test("a message the server rate-limits stays pending and says please wait", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_send", clientId: "c1", text: "x" }]);
+  s = run([{ type: "error", client_id: "c1",
+    error: { code: "rate_limited", message: "too many requests", retry_after_secs: 2 } }], s);
+  assert.equal(s.entries[0].state, "pending");
+  assert.equal(s.notice, TEXT.pleaseWait);
+  assert.deepEqual(unsent(s).map((e) => e.clientId), ["c1"]);
+});
+
+test("a rate-limited start_chat goes back to the dialog saying please wait", () => {
+  const s = run([welcome(null), { type: "ui_launcher" }, { type: "ui_start" },
+    { type: "error", client_id: null, error: { code: "rate_limited", message: "x", retry_after_secs: 20 } }]);
+  assert.equal(s.panel, "open");
+  assert.equal(s.notice, TEXT.pleaseWait);
+});
+
 test("a failed start_chat goes back to the dialog with the notice", () => {
   const s = run([welcome(null), { type: "ui_launcher" }, { type: "ui_start" },
     { type: "error", client_id: null, error: { code: "illegal_transition", message: "Nope." } }]);

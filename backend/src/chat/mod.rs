@@ -24,8 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_shared::{
-    ChatId, ErrorCode, MAX_MESSAGE_CHARS, Mode, OperatorProfile, OperatorRef, Page, Settings,
-    VisitorId,
+    ChatId, ErrorCode, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, Mode, OperatorProfile, OperatorRef, Page,
+    Settings, VisitorId,
 };
 use tokio::sync::Notify;
 
@@ -33,6 +33,7 @@ use crate::error::Error;
 use crate::hub::{Hub, HubEvent, Topic};
 use crate::settings::LiveSettings;
 use crate::store::{Store, chats, now_ms, operators as operator_rows};
+use crate::validate::clean;
 pub use lifecycle::{Actor, Move};
 pub use writer::{Done, Op};
 
@@ -101,11 +102,14 @@ impl Chats {
         page: Option<Page>,
     ) -> Result<Done, Error> {
         let name = name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-        if name.as_ref().is_some_and(|n| n.chars().count() > 100) {
-            return Err(Error::client(
-                ErrorCode::TooLarge,
-                "the chat name is over 100 characters",
-            ));
+        if let Some(name) = &name {
+            if name.chars().count() > MAX_NAME_CHARS {
+                return Err(Error::client(
+                    ErrorCode::TooLarge,
+                    format!("the chat name is over {MAX_NAME_CHARS} characters"),
+                ));
+            }
+            clean(name, "the chat name")?;
         }
         if let Some(open) = chats::latest_for_visitor(&self.store.read, visitor).await?
             && !open.status.is_final()
@@ -158,6 +162,8 @@ impl Chats {
                 format!("messages are limited to {MAX_MESSAGE_CHARS} characters"),
             ));
         }
+        clean(&client_id, "client_id")?;
+        clean(&text, "the message")?;
         self.apply(Op::Message {
             chat,
             actor,

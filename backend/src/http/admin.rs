@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch};
 use axum::{Json, Router};
 use switchboard_shared::{
-    CreateOperatorRequest, MAX_RING_GROUP, OperatorId, OperatorProfile, Settings,
+    CreateOperatorRequest, MAX_NAME_CHARS, MAX_RING_GROUP, OperatorId, OperatorProfile, Settings,
     UpdateOperatorRequest,
 };
 
@@ -36,7 +36,7 @@ async fn create(
     Body(req): Body<CreateOperatorRequest>,
 ) -> Result<(StatusCode, Json<OperatorProfile>), Error> {
     let email = email(&req.email)?;
-    let name = field(&req.name, "name", 100)?;
+    let name = field(&req.name, "name", MAX_NAME_CHARS)?;
     check_password_rules(&req.password)?;
     let ring_group = req.ring_group.map(ring_group).transpose()?.unwrap_or(1);
     let hash = hash_password(req.password).await?;
@@ -63,7 +63,7 @@ async fn update(
     let name = req
         .name
         .as_deref()
-        .map(|n| field(n, "name", 100))
+        .map(|n| field(n, "name", MAX_NAME_CHARS))
         .transpose()?;
     let ring_group = req.ring_group.map(ring_group).transpose()?;
     let hash = match req.password {

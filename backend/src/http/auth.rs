@@ -5,11 +5,12 @@ use axum::routing::post;
 use axum::{Json, Router};
 use switchboard_shared::{ErrorCode, LoginRequest, LoginResponse};
 
-use super::{Body, Operator};
-use crate::auth::{new_token, token_hash, verify_password};
+use super::{Body, Operator, Peer};
+use crate::auth::{new_token, token_hash, verify_login};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{now_ms, operators};
+use crate::validate::clean;
 
 /// `/api/auth/*`.
 pub fn router() -> Router<AppState> {
@@ -20,16 +21,23 @@ pub fn router() -> Router<AppState> {
 
 async fn login(
     State(state): State<AppState>,
+    Peer(address): Peer,
     Body(req): Body<LoginRequest>,
 ) -> Result<Json<LoginResponse>, Error> {
-    let refused = || Error::client(ErrorCode::Unauthorized, "wrong e-mail or password");
     let email = req.email.trim().to_lowercase();
-    let record = operators::by_email(&state.store.read, &email)
-        .await?
-        .ok_or_else(refused)?;
-    if !verify_password(req.password, record.password_hash).await? {
-        return Err(refused());
+    clean(&email, "e-mail")?;
+    if email.chars().count() > 254 {
+        return Err(Error::invalid("that is not an e-mail address"));
     }
+    state.limits.login(&email, address)?;
+    let record = operators::by_email(&state.store.read, &email).await?;
+    let hash = record.as_ref().map(|r| r.password_hash.clone());
+    let (Some(record), true) = (record, verify_login(req.password, hash).await?) else {
+        return Err(Error::client(
+            ErrorCode::Unauthorized,
+            "wrong e-mail or password",
+        ));
+    };
     let token = new_token();
     let now = now_ms();
     let expires_at = now + state.config.token_ttl_secs as i64 * 1000;

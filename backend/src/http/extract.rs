@@ -2,7 +2,9 @@
 //! behind an `Authorization: Bearer …` header. Their failures are the backend's typed errors.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -30,6 +32,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         serde_json::from_slice(&bytes).map(Body).map_err(|e| {
             Error::client(ErrorCode::MalformedFrame, format!("invalid JSON body: {e}"))
         })
+    }
+}
+
+/// The client's address, for the limits keyed by address: the TCP peer, or the last address
+/// in `X-Forwarded-For` when the config trusts a proxy in front.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub IpAddr);
+
+impl Peer {
+    /// The address behind a request's parts.
+    pub fn of(parts: &Parts, trust_forwarded_for: bool) -> Peer {
+        let forwarded = trust_forwarded_for
+            .then(|| parts.headers.get("x-forwarded-for")?.to_str().ok())
+            .flatten()
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        let connected = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Peer(
+            forwarded
+                .or(connected)
+                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        )
+    }
+}
+
+impl FromRequestParts<AppState> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Peer::of(parts, state.config.trust_forwarded_for))
     }
 }
 

@@ -8,4 +8,4 @@ pub mod push;
 pub mod widget;
 
 pub use crate::validate::{email, field};
-pub use extract::{Admin, Body, Operator};
+pub use extract::{Admin, Body, Operator, Peer};

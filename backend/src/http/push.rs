@@ -7,16 +7,18 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use switchboard_shared::{
-    ChatId, DeviceId, ErrorCode, OperatorId, PushAction, PushActionRequest, PushActionResponse,
-    PushAttempt, PushDevice, PushSettingsUpdate, PushSettingsView, RegisterDeviceRequest,
+    ChatId, DeviceId, ErrorCode, MAX_NAME_CHARS, OperatorId, PushAction, PushActionRequest,
+    PushActionResponse, PushAttempt, PushDevice, PushSettingsUpdate, PushSettingsView,
+    RegisterDeviceRequest,
 };
 
-use super::{Admin, Body, Operator};
+use super::{Admin, Body, Operator, field};
 use crate::auth::token_hash;
 use crate::chat::{Move, operator_actor};
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{now_ms, operators, push as db};
+use crate::validate::clean;
 
 /// `/api/operator/devices`, `/api/admin/push*`, `/api/admin/operators/{id}/devices`,
 /// `/api/push/action`.
@@ -41,10 +43,14 @@ async fn register(
             "the device token must be 1 to 4096 characters, no spaces",
         ));
     }
-    let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if name.is_some_and(|n| n.chars().count() > 100) {
-        return Err(Error::invalid("the device name is over 100 characters"));
-    }
+    clean(token, "the device token")?;
+    let name = req
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| field(n, "the device name", MAX_NAME_CHARS))
+        .transpose()?;
+    let name = name.as_deref();
     let device = db::register(
         &state.store.write,
         op.profile.id,

@@ -7,10 +7,12 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use switchboard_shared::{ErrorCode, LeaveMessageRequest, OfflineMessage, WidgetStatus};
+use switchboard_shared::{
+    ErrorCode, LeaveMessageRequest, MAX_NAME_CHARS, OfflineMessage, WidgetStatus,
+};
 use tower_http::cors::{Any, CorsLayer};
 
-use super::{Body, email, field};
+use super::{Body, Peer, email, field};
 use crate::auth::token_hash;
 use crate::error::Error;
 use crate::state::AppState;
@@ -101,11 +103,13 @@ async fn status(State(state): State<AppState>) -> Json<WidgetStatus> {
 /// "Leave a message": stored, linked to the visitor (and their last chat) when known.
 async fn leave_message(
     State(state): State<AppState>,
+    Peer(address): Peer,
     Body(req): Body<LeaveMessageRequest>,
 ) -> Result<(StatusCode, Json<OfflineMessage>), Error> {
-    let name = field(&req.name, "name", 100)?;
+    let name = field(&req.name, "name", MAX_NAME_CHARS)?;
     let email = email(&req.email)?;
     let text = field(&req.text, "message", switchboard_shared::MAX_MESSAGE_CHARS)?;
+    state.limits.offline_message(address)?;
     let visitor = match req.visitor_token.as_deref() {
         Some(t) => visitors::by_token_hash(&state.store.read, &token_hash(t)).await?,
         None => None,

@@ -107,6 +107,9 @@ fn offline_message(row: &AnyRow) -> Result<OfflineMessage, Error> {
     })
 }
 
+/// How many pages a visitor's profile keeps (the latest).
+pub const PAGES_KEPT: i64 = 200;
+
 /// Records a page the visitor saw (skipped when it is the page they were already on).
 pub async fn record_page(
     pool: &AnyPool,
@@ -114,7 +117,7 @@ pub async fn record_page(
     page: &Page,
     now: i64,
 ) -> Result<(), Error> {
-    sqlx::query(
+    let stored = sqlx::query(
         "insert into page_views (visitor_id, url, title, at) select $1, $2, $3, $4 \
          where not exists (select 1 from page_views p where p.id = \
            (select max(id) from page_views where visitor_id = $1) and p.url = $2)",
@@ -124,7 +127,19 @@ pub async fn record_page(
     .bind(page.title.clone())
     .bind(now)
     .execute(pool)
-    .await?;
+    .await?
+    .rows_affected();
+    if stored > 0 {
+        // A profile keeps the latest pages only, however long a visitor browses.
+        sqlx::query(
+            "delete from page_views where visitor_id = $1 and id <= \
+             (select id from page_views where visitor_id = $1 order by id desc limit 1 offset $2)",
+        )
+        .bind(id.0)
+        .bind(PAGES_KEPT)
+        .execute(pool)
+        .await?;
+    }
     Ok(())
 }
 

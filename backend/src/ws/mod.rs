@@ -18,6 +18,7 @@ pub mod visitor;
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -31,7 +32,9 @@ use switchboard_shared::{
 use tracing::Instrument;
 
 use crate::error::Error;
+use crate::http::Peer;
 use crate::hub::{HubEvent, Subscription, Topic};
+use crate::limits::Frames;
 use crate::shutdown::Shutdown;
 use crate::state::AppState;
 use crate::store::{Store, chats};
@@ -42,6 +45,8 @@ pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// Events read from the database per page of a replay.
 const REPLAY_PAGE: i64 = 500;
+/// A connection's read and write buffers (tungstenite's default is 128 KiB, zero-filled).
+const BUFFER_BYTES: usize = 4 * 1024;
 
 /// Why a session ends, as its close frame says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +65,8 @@ pub enum Close {
     SessionEnded,
     /// The server failed (1011).
     Internal,
+    /// Too many new visitors from this address: try again later (1013).
+    RateLimited,
     /// The server is shutting down (1012).
     Restarting,
     /// The client fell too far behind (1013).
@@ -78,7 +85,7 @@ impl Close {
             | Close::SessionEnded => 1008,
             Close::Internal => 1011,
             Close::Restarting => 1012,
-            Close::TooSlow => 1013,
+            Close::TooSlow | Close::RateLimited => 1013,
         }
     }
 
@@ -94,6 +101,7 @@ impl Close {
             Close::Internal => "internal error",
             Close::Restarting => "restarting",
             Close::TooSlow => "too slow: reconnect",
+            Close::RateLimited => "try again later",
         }
     }
 }
@@ -135,11 +143,15 @@ pub trait Session: Sized + Send {
     /// The frame that carries an error not tied to a request.
     fn error(error: ApiError) -> Self::Out;
 
-    /// Starts a session from the first frame, or refuses it (not `hello`, wrong protocol, bad
-    /// token…).
+    /// The frame that refuses one frame (with its request's id, when it has one).
+    fn refuse(frame: &Self::In, error: ApiError) -> Self::Out;
+
+    /// Starts a session from the first frame (from `peer`), or refuses it (not `hello`, wrong
+    /// protocol, bad token…).
     fn open(
         state: &AppState,
         first: Self::In,
+        peer: IpAddr,
     ) -> impl Future<Output = Result<Self, Refused<Self::Out>>> + Send;
 
     /// A span for everything the session logs.
@@ -175,22 +187,29 @@ pub trait Session: Sized + Send {
     fn finish(self, state: AppState) -> impl Future<Output = ()> + Send;
 }
 
-/// Upgrades to a WebSocket carrying session `S`, with the protocol's frame limits.
-pub fn upgrade<S: Session + 'static>(ws: WebSocketUpgrade, state: AppState) -> Response {
+/// Upgrades to a WebSocket carrying session `S`, with the protocol's frame limits and small
+/// buffers (an idle connection costs a few KiB; bigger frames still fit, up to the limit).
+pub fn upgrade<S: Session + 'static>(
+    ws: WebSocketUpgrade,
+    state: AppState,
+    peer: Peer,
+) -> Response {
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| serve::<S>(state, Conn::new(socket)))
+        .read_buffer_size(BUFFER_BYTES)
+        .write_buffer_size(BUFFER_BYTES)
+        .on_upgrade(move |socket| serve::<S>(state, Conn::new(socket), peer.0))
 }
 
 /// A whole session: hello, greeting, the loop, the close.
-pub async fn serve<S: Session>(state: AppState, mut conn: Conn) {
+pub async fn serve<S: Session>(state: AppState, mut conn: Conn, peer: IpAddr) {
     let first = match tokio::time::timeout(HELLO_TIMEOUT, conn.recv::<S::In>()).await {
         Ok(Some(first)) => first,
         // Gone, or silent: dropped without a close frame.
         Ok(None) | Err(_) => return,
     };
     let opened = match first {
-        Ok(msg) => S::open(&state, msg).await,
+        Ok(msg) => S::open(&state, msg, peer).await,
         Err(error) => Err(Refused {
             frame: S::error(error),
             close: Close::HelloRequired,
@@ -222,7 +241,15 @@ async fn live<S: Session>(state: &AppState, conn: &mut Conn, session: &mut S) ->
             return Close::Internal;
         }
     }
-    run_loop(conn, session, &mut sub, &mut state.closing.listen()).await
+    let frames = state.limits.frames();
+    run_loop(
+        conn,
+        session,
+        &mut sub,
+        &mut state.closing.listen(),
+        &frames,
+    )
+    .await
 }
 
 async fn run_loop<S: Session>(
@@ -230,6 +257,7 @@ async fn run_loop<S: Session>(
     session: &mut S,
     sub: &mut Subscription,
     shutdown: &mut Shutdown,
+    frames: &Frames,
 ) -> Close {
     let mut idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
     loop {
@@ -241,9 +269,12 @@ async fn run_loop<S: Session>(
                     conn.send(&refused.frame).await;
                     return refused.close;
                 }
-                let reply = match frame {
-                    Ok(msg) => session.handle(msg).await,
-                    Err(error) => Some(S::error(error)),
+                let reply = match (frame, frames.check()) {
+                    // Over the connection's frame budget: refused, not handled.
+                    (Ok(msg), Err(limited)) => Some(S::refuse(&msg, limited.to_api())),
+                    (Err(_), Err(limited)) => Some(S::error(limited.to_api())),
+                    (Ok(msg), Ok(())) => session.handle(msg).await,
+                    (Err(error), Ok(())) => Some(S::error(error)),
                 };
                 // The events the frame caused are queued already: they go first.
                 while let Ok(event) = sub.rx.try_recv() {
@@ -398,6 +429,7 @@ pub fn api(code: ErrorCode, message: impl Into<String>) -> ApiError {
     ApiError {
         code,
         message: message.into(),
+        retry_after_secs: None,
     }
 }
 

@@ -4,6 +4,8 @@
 //! [`super::serve`]'s; this is what the operator's session adds: the sign-in, re-checked at
 //! every frame, and the push device the app speaks for.
 
+use std::net::IpAddr;
+
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
@@ -16,13 +18,14 @@ use super::{Close, Conn, Forward, Frame, Refused, Sent, Session};
 use crate::auth::operator_for_token;
 use crate::chat::{Move, audience, operator_actor};
 use crate::error::Error;
+use crate::http::Peer;
 use crate::hub::{DeviceOnline, HubEvent, Topic};
 use crate::state::AppState;
 use crate::store::chats;
 
 /// `GET /api/operator/ws`.
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
-    super::upgrade::<OperatorSession>(ws, state)
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>, peer: Peer) -> Response {
+    super::upgrade::<OperatorSession>(ws, state, peer)
 }
 
 /// One operator app's connection.
@@ -52,7 +55,15 @@ impl Session for OperatorSession {
         error(None, e)
     }
 
-    async fn open(state: &AppState, first: OperatorRequest) -> Result<Self, Refused<Self::Out>> {
+    fn refuse(frame: &OperatorRequest, e: ApiError) -> OperatorServerMsg {
+        error(Some(frame.req), e)
+    }
+
+    async fn open(
+        state: &AppState,
+        first: OperatorRequest,
+        _peer: IpAddr,
+    ) -> Result<Self, Refused<Self::Out>> {
         let req = Some(first.req);
         let refuse = |(e, close)| Refused {
             frame: error(req, e),

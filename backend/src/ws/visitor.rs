@@ -2,12 +2,14 @@
 //! chat actions in, chat events / availability / queue positions out. The skeleton (hello,
 //! loop, replay, close) is [`super::serve`]'s; this is what the widget's session adds.
 
+use std::net::IpAddr;
+
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use switchboard_shared::{
-    ApiError, ChatId, ChatStatus, ErrorCode, PROTOCOL_VERSION, Page, VisitorClientMsg, VisitorId,
-    VisitorServerMsg,
+    ApiError, ChatId, ChatStatus, ErrorCode, MAX_TITLE_CHARS, MAX_URL_CHARS, PROTOCOL_VERSION,
+    Page, VisitorClientMsg, VisitorId, VisitorServerMsg,
 };
 use tokio::sync::watch;
 
@@ -15,13 +17,15 @@ use super::{Close, Conn, Forward, Refused, Sent, Session};
 use crate::auth::{new_token, token_hash};
 use crate::chat::{Actor, Move, audience};
 use crate::error::Error;
+use crate::http::Peer;
 use crate::hub::{HubEvent, Topic};
 use crate::state::AppState;
 use crate::store::{chats, now_ms, visitors};
+use crate::validate::page_text;
 
 /// `GET /api/widget/ws`.
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
-    super::upgrade::<VisitorSession>(ws, state)
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>, peer: Peer) -> Response {
+    super::upgrade::<VisitorSession>(ws, state, peer)
 }
 
 /// One widget's connection.
@@ -30,6 +34,8 @@ pub struct VisitorSession {
     visitor: VisitorId,
     /// The token the widget keeps (a new one for a new visitor).
     token: String,
+    /// Where the widget connects from (for the limits by address).
+    peer: IpAddr,
     page: Option<Page>,
     /// The `seq` the widget said it had, when it reconnects.
     last_seq: Option<i64>,
@@ -49,7 +55,19 @@ impl Session for VisitorSession {
         }
     }
 
-    async fn open(state: &AppState, first: VisitorClientMsg) -> Result<Self, Refused<Self::Out>> {
+    fn refuse(frame: &VisitorClientMsg, error: ApiError) -> VisitorServerMsg {
+        let client_id = match frame {
+            VisitorClientMsg::Send { client_id, .. } => Some(client_id.clone()),
+            _ => None,
+        };
+        VisitorServerMsg::Error { client_id, error }
+    }
+
+    async fn open(
+        state: &AppState,
+        first: VisitorClientMsg,
+        peer: IpAddr,
+    ) -> Result<Self, Refused<Self::Out>> {
         let refuse = |(error, close)| Refused {
             frame: Self::error(error),
             close,
@@ -64,13 +82,21 @@ impl Session for VisitorSession {
             return Err(refuse(super::hello_required()));
         };
         super::same_protocol(protocol).map_err(refuse)?;
-        let (visitor, token) = identify(state, visitor_token, page.as_ref())
+        let page = page.map(clean_page);
+        let (visitor, token) = identify(state, visitor_token, page.as_ref(), peer)
             .await
-            .map_err(|e| refuse((e.to_api(), Close::Internal)))?;
+            .map_err(|e| {
+                let close = match e {
+                    Error::RateLimited { .. } => Close::RateLimited,
+                    _ => Close::Internal,
+                };
+                refuse((e.to_api(), close))
+            })?;
         Ok(VisitorSession {
             state: state.clone(),
             visitor,
             token,
+            peer,
             page,
             last_seq,
             sent: Sent::default(),
@@ -118,14 +144,20 @@ impl Session for VisitorSession {
             VisitorClientMsg::Ping => return Some(VisitorServerMsg::Pong),
             VisitorClientMsg::Hello { .. } => Err(super::hello_again()),
             VisitorClientMsg::PageView { page } => {
+                let page = clean_page(page);
                 let r = record_visit(&self.state, self.visitor, &page).await;
                 self.page = Some(page);
                 r
             }
-            VisitorClientMsg::StartChat { name, mode } => chats
-                .start(self.visitor, name, mode, self.page.clone())
-                .await
-                .map(drop),
+            VisitorClientMsg::StartChat { name, mode } => {
+                match self.state.limits.chat_start(self.visitor, self.peer) {
+                    Ok(()) => chats
+                        .start(self.visitor, name, mode, self.page.clone())
+                        .await
+                        .map(drop),
+                    Err(limited) => Err(limited),
+                }
+            }
             VisitorClientMsg::EndChat => match self.open_chat().await {
                 Ok(chat) => chats
                     .act(chat, Actor::Visitor(self.visitor), Move::VisitorEnd)
@@ -242,11 +274,24 @@ async fn miss_if_gone(state: AppState, visitor: VisitorId, grace_secs: f64) {
     }
 }
 
-/// The visitor behind the token, or a new visitor (with a new token) when there is none.
+/// What the widget says of a page, cleaned and cut to the stored lengths.
+fn clean_page(page: Page) -> Page {
+    Page {
+        url: page_text(&page.url, MAX_URL_CHARS),
+        title: page
+            .title
+            .map(|t| page_text(&t, MAX_TITLE_CHARS))
+            .filter(|t| !t.is_empty()),
+    }
+}
+
+/// The visitor behind the token, or a new visitor (with a new token) when there is none and
+/// the address may have one more.
 async fn identify(
     state: &AppState,
     token: Option<String>,
     page: Option<&Page>,
+    peer: IpAddr,
 ) -> Result<(VisitorId, String), Error> {
     if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128)
         && let Some(id) = visitors::by_token_hash(&state.store.read, &token_hash(&token)).await?
@@ -257,6 +302,7 @@ async fn identify(
         }
         return Ok((id, token));
     }
+    state.limits.new_visitor(peer)?;
     let token = new_token();
     let now = now_ms();
     let id = visitors::create(&state.store.write, &token_hash(&token), page, now).await?;

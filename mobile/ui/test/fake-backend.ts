@@ -70,7 +70,10 @@ export class FakeBackend {
   private signIn(server: string, email: string, available: boolean): void {
     this.snap.signed_in = { server, operator: { ...ME, email, available } };
     this.snap.connection = "online";
-    this.snap.settings = { operator_name: ME.name, default_invitation: "Hello! I'm %name%.", max_chats_per_operator: 5, ring_timeout_secs: 60, widget_origins: [] };
+    this.snap.settings = { operator_name: ME.name, default_invitation: "Hello! I'm %name%.", max_chats_per_operator: 5, ring_timeout_secs: 60, widget_origins: [],
+      limits: { chats_per_visitor_per_minute: 3, chats_per_address_per_minute: 20, new_visitors_per_address_per_minute: 60,
+        offline_messages_per_address_per_minute: 5, frames_per_connection_per_second: 20, logins_per_account_per_minute: 10,
+        logins_per_address_per_minute: 30 } };
     this.snap.canned = [
       { id: 1, title: "Greeting", text: "Hello! How can I help you today?", updated_at: 1 },
       { id: 2, title: "Shipping times", text: "Orders ship within 2 working days.", updated_at: 1 },

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use switchboard_e2e::operator::{accepted_chat, available_operator};
 use switchboard_e2e::{Db, TestServer};
-use switchboard_shared::{OperatorServerMsg, Settings};
+use switchboard_shared::OperatorServerMsg;
 
 #[tokio::main]
 async fn main() {
@@ -25,15 +25,7 @@ async fn main() {
     let db = if postgres { Db::Postgres } else { Db::Sqlite };
 
     let server = TestServer::start_with(db, |c| c.log = "warn".into()).await;
-    let settings = server.admin.settings().await.expect("settings");
-    server
-        .admin
-        .put_settings(&Settings {
-            max_chats_per_operator: 50,
-            ..settings
-        })
-        .await
-        .expect("chat cap");
+    server.for_load(50).await;
     // Enough operators to take every chat.
     let operators = chats.div_ceil(50);
     let mut conns = Vec::new();

@@ -42,6 +42,7 @@ async fn main() {
         .put_push_settings(&update)
         .await
         .expect("push settings");
+    server.for_load(3).await;
     let mut op = server.operator("Bench").await;
     op.set_available(true).await.expect("available");
     let device = RegisterDeviceRequest {
