@@ -9,7 +9,7 @@ use switchboard_core::{Connection, Session};
 use switchboard_e2e::operator_app::AppHarness;
 use switchboard_e2e::push_servers::{FakeApns, FakeFcm, test_apns_credentials, test_apns_settings};
 use switchboard_e2e::visitor::Visitor;
-use switchboard_e2e::{Db, TestServer, wait};
+use switchboard_e2e::{Db, TestServer, free_port, wait};
 use switchboard_shared::{
     ChatId, ChatStatus, EndReason, ErrorCode, PushAction, PushAttempt, PushPlatform,
     PushSettingsUpdate, RegisterDeviceRequest, UpdateOperatorRequest,
@@ -28,6 +28,9 @@ switchboard_e2e::on_both_databases!(
     ring_groups_ring_in_turn,
     an_app_that_leaves_the_foreground_is_pushed_again,
     the_app_registers_its_phone_and_says_when_it_is_in_the_background,
+    the_outbox_keeps_no_action_token_in_the_clear,
+    device_tokens_never_show_in_the_attempt_log,
+    a_ring_being_retried_stops_when_its_chat_stops_ringing,
 );
 
 struct Rig {
@@ -791,4 +794,95 @@ async fn the_app_registers_its_phone_and_says_when_it_is_in_the_background(db: D
     .await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(pushed(chat2), 0, "back in the foreground");
+}
+
+/// A ring's action token answers a chat request: the outbox row that waits to send it keeps it
+/// sealed, so a copy of the database accepts nothing.
+async fn the_outbox_keeps_no_action_token_in_the_clear(db: Db) {
+    let rig = rig(db).await;
+    let (_op, apns_token, _) = operator_with_devices(&rig, "Vera").await;
+    let (_visitor, chat) = request_chat(&rig, "Walt").await;
+    rig.apns.wait_for(1, WAIT).await;
+    let tokens = ring_action_tokens(&rig, chat, Some(&apns_token));
+    let action_token = tokens.first().expect("a ring with an action token");
+    let stored: Vec<String> = sqlx::query_scalar("select message from push_outbox")
+        .fetch_all(&rig.server.state.store.read)
+        .await
+        .unwrap();
+    assert!(!stored.is_empty());
+    for message in &stored {
+        assert!(!message.contains(action_token.as_str()), "{message}");
+        assert!(!message.contains("action_token"), "{message}");
+        assert!(!message.contains(&apns_token), "{message}");
+    }
+}
+
+/// A provider that cannot be reached fails with an error quoting the URL, which holds the
+/// device token: only its tail may reach the attempt log.
+async fn device_tokens_never_show_in_the_attempt_log(db: Db) {
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    let server = TestServer::start_with(db, move |c| c.apns_url = Some(nowhere)).await;
+    let update = PushSettingsUpdate {
+        apns: Some(Some(test_apns_settings(TOPIC))),
+        fcm_service_account: None,
+        ring_again_after_secs: None,
+        next_group_after_secs: None,
+    };
+    server.admin.put_push_settings(&update).await.unwrap();
+    let mut op = server.operator("Xena").await;
+    op.set_available(true).await.unwrap();
+    let token = format!("{:0>64}", "5eaf00d");
+    let req = RegisterDeviceRequest {
+        platform: PushPlatform::Apns,
+        token: token.clone(),
+        name: None,
+        replaces: None,
+    };
+    op.register_device(&req).await.unwrap();
+    let (_visitor, chat) = Visitor::request_chat(&server.base, "Yann").await;
+    let log = wait::at_least(1, WAIT, EVERY, async || {
+        server.admin.push_attempts(Some(chat), None).await.unwrap()
+    })
+    .await
+    .expect("an attempt is logged");
+    for attempt in &log {
+        assert_eq!(attempt.status, 0, "nothing answered: {attempt:?}");
+        assert!(!attempt.result.contains(&token), "{}", attempt.result);
+    }
+    assert!(
+        log.iter().any(|a| a.result.contains("/3/device/…eaf00d)")),
+        "the tail names the device: {log:?}"
+    );
+}
+
+/// APNs is busy and the ring is being retried when the visitor gives up: the retries stop with
+/// the request, instead of waking the phone for a chat that is gone.
+async fn a_ring_being_retried_stops_when_its_chat_stops_ringing(db: Db) {
+    let rig = rig(db).await;
+    rig.apns.fail_next(1000, 503, "ServiceUnavailable", None);
+    let (_op, _, _) = operator_with_devices(&rig, "Zeno").await;
+    let (mut visitor, chat) = request_chat(&rig, "Abe").await;
+    // The first try and a retry (about a second later) both failed.
+    let rings = |log: &[PushAttempt]| {
+        log.iter()
+            .filter(|a| a.kind == "ring" && a.status == 503)
+            .count()
+    };
+    wait::poll(WAIT, EVERY, async || {
+        let log = attempt_log(&rig, chat).await;
+        (rings(&log) >= 3).then_some(())
+    })
+    .await
+    .expect("the ring is retried");
+    visitor.end_chat().await;
+    visitor.wait_status(ChatStatus::Missed).await;
+    let ended = switchboard_backend::store::now_ms();
+    // Retries come 1, 2, 4 s apart: wait long enough for two more.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let log = attempt_log(&rig, chat).await;
+    let late: Vec<_> = log
+        .iter()
+        .filter(|a| a.kind == "ring" && a.at > ended + 500)
+        .collect();
+    assert!(late.is_empty(), "rings after the chat ended: {late:?}");
 }
