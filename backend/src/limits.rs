@@ -88,40 +88,43 @@ fn refused(not_until: NotUntil<<DefaultClock as Clock>::Instant>) -> Error {
 /// Cheap-to-clone handle to the limiters.
 #[derive(Clone)]
 pub struct RateLimits {
+    settings: LiveSettings,
     current: Arc<watch::Sender<Arc<Set>>>,
 }
 
 impl RateLimits {
-    /// Limiters for the current settings, rebuilt when the admin changes the numbers.
+    /// Limiters for the current settings (rebuilt when the admin changes the numbers), and a
+    /// sweep that forgets quiet keys every minute.
     pub fn start(settings: &LiveSettings) -> RateLimits {
-        let mut changes = settings.subscribe();
-        let first = changes.borrow_and_update().limits;
+        let first = settings.with(|s| s.limits);
         let limits = RateLimits {
+            settings: settings.clone(),
             current: Arc::new(watch::Sender::new(Arc::new(Set::new(first)))),
         };
-        let current = limits.current.clone();
+        let current = Arc::downgrade(&limits.current);
         tokio::spawn(async move {
             let mut sweep = tokio::time::interval(Duration::from_secs(60));
             loop {
-                tokio::select! {
-                    changed = changes.changed() => {
-                        if changed.is_err() {
-                            return; // the server is gone
-                        }
-                        let new = changes.borrow_and_update().limits;
-                        if new != current.borrow().limits {
-                            current.send_replace(Arc::new(Set::new(new)));
-                        }
-                    }
-                    _ = sweep.tick() => current.borrow().forget_the_quiet(),
-                }
+                sweep.tick().await;
+                let Some(current) = current.upgrade() else {
+                    return; // the server is gone
+                };
+                current.borrow().forget_the_quiet();
             }
         });
         limits
     }
 
+    /// The limiters for the numbers in force now: a change takes effect with the next check.
     fn set(&self) -> Arc<Set> {
-        self.current.borrow().clone()
+        let wanted = self.settings.with(|s| s.limits);
+        let set = self.current.borrow().clone();
+        if set.limits == wanted {
+            return set;
+        }
+        let fresh = Arc::new(Set::new(wanted));
+        self.current.send_replace(fresh.clone());
+        fresh
     }
 
     /// A visitor starts a chat.
