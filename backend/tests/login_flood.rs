@@ -1,0 +1,139 @@
+//! A sign-in flood against the real server binary (its allocator included): argon2 runs a few
+//! at a time, so the process's memory stays flat however many wrong passwords arrive at once.
+#![cfg(target_os = "linux")]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const ADMIN: &str = "admin@localhost";
+const PASSWORD: &str = "flood-admin-password";
+/// Memory the flood may add (argon2 needs ~19 MiB per check in flight; unbounded, 64 at once
+/// added ~1 GB).
+const MAX_GROWTH_KIB: u64 = 150 * 1024;
+
+/// The server process, killed when the test ends however it ends.
+struct Server {
+    child: Child,
+    base: String,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Server {
+    async fn start() -> Server {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("switchboard-flood-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", dir.join("flood.db").display()),
+            )
+            .env("SWITCHBOARD_ADMIN_PASSWORD", PASSWORD)
+            .env("SWITCHBOARD_SECRET_KEY_FILE", dir.join("flood.key"))
+            .env("SWITCHBOARD_LOG", "warn")
+            .spawn()
+            .expect("the server binary starts");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        for _ in 0..200 {
+            if let Ok(r) = reqwest::get(format!("{}/healthz", server.base)).await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not come up");
+    }
+
+    /// The process's resident memory, in KiB.
+    fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
+
+    async fn login(&self, http: &reqwest::Client, password: &str) -> reqwest::Response {
+        http.post(format!("{}/api/auth/login", self.base))
+            .json(&json!({"email": ADMIN, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_flood_keeps_memory_flat() {
+    let server = Server::start().await;
+    let http = reqwest::Client::new();
+    // The admin lifts the sign-in limits, so every attempt reaches argon2.
+    let signed_in: Value = server.login(&http, PASSWORD).await.json().await.unwrap();
+    let token = signed_in["token"].as_str().unwrap().to_owned();
+    let settings_url = format!("{}/api/admin/settings", server.base);
+    let mut settings: Value = http
+        .get(&settings_url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings["limits"]["logins_per_account_per_minute"] = json!(100_000);
+    settings["limits"]["logins_per_address_per_minute"] = json!(100_000);
+    let put = http
+        .put(&settings_url)
+        .bearer_auth(&token)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success());
+    let before = server.rss_kib();
+    let (mut refused, mut limited) = (0, 0);
+    for _ in 0..4 {
+        let flood = (0..64).map(|_| server.login(&http, "wrong-password"));
+        for r in futures_util::future::join_all(flood).await {
+            match r.status().as_u16() {
+                401 => refused += 1,
+                429 => limited += 1,
+                other => panic!("a flood gets 401 or 429, not {other}"),
+            }
+        }
+    }
+    let after = server.rss_kib();
+    println!(
+        "RSS before {before} KiB, after 256 sign-ins {after} KiB ({refused} refused, {limited} told to wait)"
+    );
+    assert!(refused > 0, "some attempts were checked");
+    assert!(
+        after.saturating_sub(before) < MAX_GROWTH_KIB,
+        "memory grew from {before} KiB to {after} KiB"
+    );
+    // The right password still works once the flood is over.
+    assert_eq!(server.login(&http, PASSWORD).await.status(), 200);
+}
