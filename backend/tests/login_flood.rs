@@ -1,6 +1,8 @@
 //! A sign-in flood against the real server binary (its allocator included): argon2 runs a few
 //! at a time, so the process's memory stays flat however many wrong passwords arrive at once.
 #![cfg(target_os = "linux")]
+// Test support: a failed step is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
