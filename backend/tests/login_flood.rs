@@ -1,5 +1,6 @@
-//! A sign-in flood against the real server binary (its allocator included): argon2 runs a few
-//! at a time, so the process's memory stays flat however many wrong passwords arrive at once.
+//! Memory under floods, measured on the real server binary (its allocator included): argon2
+//! runs a few at a time, so the process's memory stays flat however many wrong passwords
+//! arrive at once; idle WebSockets cost a few KiB each and give it back when they close.
 #![cfg(target_os = "linux")]
 // Test support: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -34,13 +35,20 @@ impl Drop for Server {
 
 impl Server {
     async fn start() -> Server {
+        Self::start_with(&[]).await
+    }
+
+    async fn start_with(env: &[(&str, &str)]) -> Server {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let dir = std::env::temp_dir().join(format!("switchboard-flood-{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("switchboard-flood-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
@@ -51,6 +59,7 @@ impl Server {
             .env("SWITCHBOARD_ADMIN_PASSWORD", PASSWORD)
             .env("SWITCHBOARD_SECRET_KEY_FILE", dir.join("flood.key"))
             .env("SWITCHBOARD_LOG", "warn")
+            .envs(env.iter().copied())
             .spawn()
             .expect("the server binary starts");
         let server = Server {
@@ -138,4 +147,51 @@ async fn a_login_flood_keeps_memory_flat() {
     );
     // The right password still works once the flood is over.
     assert_eq!(server.login(&http, PASSWORD).await.status(), 200);
+}
+
+/// Opens a WebSocket to the widget's endpoint and sends nothing after the upgrade.
+async fn idle_socket(base: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let upgrade = format!(
+        "GET /api/widget/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(upgrade.as_bytes()).await.unwrap();
+    let mut answer = [0u8; 12];
+    stream.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 101", "upgraded");
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_websockets_cost_a_few_kib_and_give_it_back() {
+    const SOCKETS: u64 = 400;
+    let server = Server::start_with(&[("SWITCHBOARD_MAX_CONNECTIONS_PER_ADDRESS", "1000")]).await;
+    // Warm up: the first connections grow the runtime's pools once.
+    drop(idle_socket(&server.base).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = server.rss_kib();
+    let mut sockets = Vec::new();
+    for _ in 0..SOCKETS {
+        sockets.push(idle_socket(&server.base).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let open = server.rss_kib();
+    drop(sockets);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let closed = server.rss_kib();
+    let per_socket = open.saturating_sub(before) * 1024 / SOCKETS;
+    println!(
+        "RSS {before} KiB, with {SOCKETS} idle WebSockets {open} KiB ({per_socket} bytes each), \
+         after they closed {closed} KiB"
+    );
+    // 128 KiB read buffers made it ~138 KB each.
+    assert!(per_socket < 48 * 1024, "{per_socket} bytes per idle socket");
+    assert!(
+        closed <= before + (open.saturating_sub(before)) / 2 + 1024,
+        "memory given back: {before} → {open} → {closed} KiB"
+    );
 }
