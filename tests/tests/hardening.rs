@@ -400,6 +400,32 @@ async fn a_removed_or_signed_out_operator_is_disconnected_at_once(db: Db) {
         .await
         .unwrap();
     closes_at_once(conn).await;
+    // Other rights from the admin: sign in again to get them.
+    let uma = server.operator("Uma").await;
+    let conn = uma.connect().await.unwrap();
+    let promote = UpdateOperatorRequest {
+        is_admin: Some(true),
+        ..UpdateOperatorRequest::default()
+    };
+    server
+        .admin
+        .update_operator(uma.operator.id, &promote)
+        .await
+        .unwrap();
+    closes_at_once(conn).await;
+    // A new name changes nothing about the sign-in.
+    let vic = server.operator("Vic").await;
+    let mut conn = vic.connect().await.unwrap();
+    let rename = UpdateOperatorRequest {
+        name: Some("Victor".into()),
+        ..UpdateOperatorRequest::default()
+    };
+    server
+        .admin
+        .update_operator(vic.operator.id, &rename)
+        .await
+        .unwrap();
+    conn.ping().await.expect("still connected after a new name");
     // Signing out closes that sign-in's socket, and only that one.
     let rosa: Session = server.operator("Rosa").await;
     let other = server
