@@ -387,44 +387,23 @@ async fn a_removed_or_signed_out_operator_is_disconnected_at_once(db: Db) {
     let conn = pia.connect().await.unwrap();
     server.admin.delete_operator(pia.operator.id).await.unwrap();
     closes_at_once(conn).await;
-    // A new password from the admin.
-    let quinn = server.operator("Quinn").await;
-    let conn = quinn.connect().await.unwrap();
-    let change = UpdateOperatorRequest {
+    // A new password, or other rights, from the admin: sign in again.
+    let password = UpdateOperatorRequest {
         password: Some("a-brand-new-password".into()),
         ..UpdateOperatorRequest::default()
     };
-    server
-        .admin
-        .update_operator(quinn.operator.id, &change)
-        .await
-        .unwrap();
-    closes_at_once(conn).await;
-    // Other rights from the admin: sign in again to get them.
-    let uma = server.operator("Uma").await;
-    let conn = uma.connect().await.unwrap();
+    closes_at_once(changed_while_connected(&server, "Quinn", &password).await).await;
     let promote = UpdateOperatorRequest {
         is_admin: Some(true),
         ..UpdateOperatorRequest::default()
     };
-    server
-        .admin
-        .update_operator(uma.operator.id, &promote)
-        .await
-        .unwrap();
-    closes_at_once(conn).await;
+    closes_at_once(changed_while_connected(&server, "Uma", &promote).await).await;
     // A new name changes nothing about the sign-in.
-    let vic = server.operator("Vic").await;
-    let mut conn = vic.connect().await.unwrap();
     let rename = UpdateOperatorRequest {
         name: Some("Victor".into()),
         ..UpdateOperatorRequest::default()
     };
-    server
-        .admin
-        .update_operator(vic.operator.id, &rename)
-        .await
-        .unwrap();
+    let mut conn = changed_while_connected(&server, "Vic", &rename).await;
     conn.ping().await.expect("still connected after a new name");
     // Signing out closes that sign-in's socket, and only that one.
     let rosa: Session = server.operator("Rosa").await;
@@ -440,6 +419,22 @@ async fn a_removed_or_signed_out_operator_is_disconnected_at_once(db: Db) {
     kept.ping()
         .await
         .expect("the other sign-in stays connected");
+}
+
+/// A new operator, connected, whom the admin then changes.
+async fn changed_while_connected(
+    server: &TestServer,
+    name: &str,
+    change: &UpdateOperatorRequest,
+) -> switchboard_core::Connection {
+    let op = server.operator(name).await;
+    let conn = op.connect().await.unwrap();
+    server
+        .admin
+        .update_operator(op.operator.id, change)
+        .await
+        .unwrap();
+    conn
 }
 
 async fn connect_raw(
