@@ -24,7 +24,12 @@ async fn main() {
     let messages = nums.get(1).copied().unwrap_or(50);
     let db = if postgres { Db::Postgres } else { Db::Sqlite };
 
-    let server = TestServer::start_with(db, |c| c.log = "warn".into()).await;
+    let server = TestServer::start_with(db, |c| {
+        c.log = "warn".into();
+        // Every visitor connects from 127.0.0.1.
+        c.max_connections_per_address = 100_000;
+    })
+    .await;
     server.for_load(50).await;
     // Enough operators to take every chat.
     let operators = chats.div_ceil(50);

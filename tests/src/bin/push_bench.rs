@@ -29,6 +29,8 @@ async fn main() {
     let server = TestServer::start_with(Db::Sqlite, move |c| {
         c.apns_url = Some(url);
         c.log = "warn".into();
+        // Every visitor connects from 127.0.0.1.
+        c.max_connections_per_address = 100_000;
     })
     .await;
     let update = PushSettingsUpdate {
