@@ -490,6 +490,16 @@ logins_per_account_per_minute: number,
  */
 logins_per_address_per_minute: number, };
 
+export type HistoryPage = { 
+/**
+ * Ended and missed chats, newest first.
+ */
+chats: Array<ChatSummary>, 
+/**
+ * Pass as `before` for the next page; `null` on the last page.
+ */
+next_before: ChatId | null, };
+
 export type ResumeFrom = { 
 /**
  * The chat.

@@ -201,6 +201,19 @@ pub struct PageView {
     pub at: i64,
 }
 
+/// One page of ended chats (`GET /api/operator/history`), most recent first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HistoryPage {
+    /// Ended and missed chats, newest first.
+    pub chats: Vec<ChatSummary>,
+    /// Pass as `before` for the next page; `null` on the last page.
+    pub next_before: Option<ChatId>,
+}
+
+/// Longest page of history (`limit`).
+pub const MAX_HISTORY_PAGE: u32 = 100;
+
 /// What an operator sees of a visitor (`GET /api/operator/visitors/{id}`): the profile shown
 /// on top of the Live Communication tab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

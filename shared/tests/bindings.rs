@@ -19,7 +19,7 @@ fn generate() -> String {
         Author, EndReason, ChatEvent, ChatEventKind, ChatSummary, ErrorCode, ApiError,
         VisitorClientMsg, VisitorServerMsg, WidgetStatus, LeaveMessageRequest, OfflineMessage,
         LoginRequest, LoginResponse, OperatorProfile, SetStatusRequest, CreateOperatorRequest,
-        UpdateOperatorRequest, Settings, Limits, ResumeFrom, OperatorRequest, OperatorAction,
+        UpdateOperatorRequest, Settings, Limits, HistoryPage, ResumeFrom, OperatorRequest, OperatorAction,
         OperatorServerMsg, CannedMessage, SaveCannedRequest, PageView, VisitorProfile, DeviceId,
         PushPlatform, RegisterDeviceRequest, PushDevice, PushSettingsView, ApnsSettingsView,
         FcmSettingsView, PushSettingsUpdate, ApnsSettingsInput, PushAttempt, PushAction,

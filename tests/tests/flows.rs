@@ -4,8 +4,8 @@
 
 use switchboard_core::CoreError;
 use switchboard_e2e::operator::{
-    accepted_chat, available_operator, available_operators, chat_ringing_for, message_texts,
-    second_device, wait_event, wait_request,
+    accepted_chat, available_operator, available_operators, chat_ringing_for, connect_available,
+    message_texts, second_device, wait_event, wait_request,
 };
 use switchboard_e2e::visitor::{Visitor, ws_url};
 use switchboard_e2e::{Db, TestServer};
@@ -35,6 +35,7 @@ switchboard_e2e::on_both_databases!(
     an_operator_leading_chats_cannot_be_deleted,
     client_ids_are_scoped_by_author_and_survive_the_end,
     only_allowed_sites_may_use_the_widget,
+    ended_chats_are_found_in_history,
 );
 
 async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
@@ -958,4 +959,77 @@ async fn only_allowed_sites_may_use_the_widget(db: Db) {
     // The test's own visitor client sends no Origin (not a browser): unaffected.
     let v = Visitor::connect(&server.base).await;
     assert!(matches!(v.welcome, VisitorServerMsg::Welcome { .. }));
+}
+
+/// History: the operator's ended chats, newest first, searchable by the visitor's name or a
+/// message, a page at a time; each transcript can still be read. Others' chats stay theirs,
+/// an admin sees everyone's.
+async fn ended_chats_are_found_in_history(db: Db) {
+    let server = TestServer::start(db).await;
+    let session = server.operator("Hanna").await;
+    let mut op = connect_available(&session).await;
+    let mut ended = Vec::new();
+    for (name, text) in [
+        ("Red Racer fan", "Do you ship the Red Racer 3000?"),
+        ("Bea", "100% cotton? under_score"),
+        ("Cleo", "Just looking"),
+    ] {
+        let (mut visitor, chat) = accepted_chat(&server, &mut op, name).await;
+        visitor.say("q1", text).await;
+        op.end(chat).await.unwrap();
+        visitor.wait_ended().await;
+        ended.push(chat);
+    }
+    let page = session.history(None, "", 2).await.unwrap();
+    let ids: Vec<_> = page.chats.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [ended[2], ended[1]], "newest first, two a page");
+    let rest = session.history(page.next_before, "", 2).await.unwrap();
+    assert_eq!(
+        rest.chats.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [ended[0]]
+    );
+    assert_eq!(rest.next_before, None, "the last page");
+    let by_text = session.history(None, "red racer 3000", 30).await.unwrap();
+    assert_eq!(by_text.chats.len(), 1);
+    assert_eq!(by_text.chats[0].id, ended[0]);
+    let by_name = session.history(None, "CLEO", 30).await.unwrap();
+    assert_eq!(by_name.chats[0].id, ended[2]);
+    // Wildcards are searched for as they are; JSON keys are not message text.
+    let percent = session.history(None, "100%", 30).await.unwrap();
+    assert_eq!(
+        percent.chats.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [ended[1]]
+    );
+    assert!(session.history(None, "%", 30).await.unwrap().chats.len() == 1);
+    assert!(
+        session
+            .history(None, "client_id", 30)
+            .await
+            .unwrap()
+            .chats
+            .is_empty()
+    );
+    // The transcript of an ended chat, with who ended it.
+    let events = session.chat_events(ended[0], 0).await.unwrap();
+    assert!(events.iter().any(|e| matches!(
+        e.kind,
+        ChatEventKind::Ended {
+            reason: EndReason::Operator
+        }
+    )));
+    // Another operator sees none of Hanna's; the admin sees them all.
+    let other = server.operator("Ivo").await;
+    assert!(other.history(None, "", 30).await.unwrap().chats.is_empty());
+    assert_eq!(
+        server
+            .admin
+            .history(None, "", 30)
+            .await
+            .unwrap()
+            .chats
+            .len(),
+        3
+    );
+    let err = other.history(None, "x\u{0}", 30).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::InvalidInput));
 }

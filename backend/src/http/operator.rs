@@ -6,8 +6,9 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use switchboard_shared::{
-    CannedId, CannedMessage, ChatEvent, ChatId, ErrorCode, OfflineMessage, OperatorProfile,
-    SaveCannedRequest, SetStatusRequest, VisitorId, VisitorProfile,
+    CannedId, CannedMessage, ChatEvent, ChatId, ErrorCode, HistoryPage, MAX_HISTORY_PAGE,
+    OfflineMessage, OperatorProfile, SaveCannedRequest, SetStatusRequest, VisitorId,
+    VisitorProfile,
 };
 
 use super::{Body, Operator, field};
@@ -15,6 +16,7 @@ use crate::chat::audience;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{canned, chats, now_ms, visitors};
+use crate::validate::clean;
 
 /// `/api/operator/*`.
 pub fn router() -> Router<AppState> {
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
             put(update_canned).delete(delete_canned),
         )
         .route("/api/operator/visitors/{id}", get(visitor_profile))
+        .route("/api/operator/history", get(history))
 }
 
 async fn me(op: Operator) -> Json<OperatorProfile> {
@@ -73,6 +76,39 @@ async fn events(
     Ok(Json(
         chats::events_after(&state.store.read, chat.id, q.after, 1000).await?,
     ))
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    before: Option<i64>,
+    #[serde(default)]
+    q: String,
+    limit: Option<u32>,
+}
+
+/// Ended chats, newest first: the operator's own (an admin's: everyone's), searchable by
+/// visitor name or message text, a page at a time.
+async fn history(
+    State(state): State<AppState>,
+    op: Operator,
+    Query(query): Query<HistoryQuery>,
+) -> Result<Json<HistoryPage>, Error> {
+    let limit = query.limit.unwrap_or(30).clamp(1, MAX_HISTORY_PAGE);
+    if query.q.chars().count() > 100 {
+        return Err(Error::client(
+            ErrorCode::TooLarge,
+            "the search is over 100 characters",
+        ));
+    }
+    clean(&query.q, "the search")?;
+    let whose = (!op.profile.is_admin).then_some(op.profile.id);
+    let before = query.before.map(ChatId);
+    let chats = chats::history(&state.store, whose, before, &query.q, i64::from(limit)).await?;
+    let next_before = match chats.len() == limit as usize {
+        true => chats.last().map(|c| c.id),
+        false => None,
+    };
+    Ok(Json(HistoryPage { chats, next_before }))
 }
 
 async fn offline_messages(

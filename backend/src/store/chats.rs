@@ -232,3 +232,55 @@ pub async fn for_visitor<'c, E: Executor<'c, Database = Any>>(
         .await?;
     rows.iter().map(summary).collect()
 }
+
+/// Ended and missed chats, newest first: an operator's own (`operator`), or everyone's
+/// (`None`); before the chat `before`; whose visitor name or a message matches `search`
+/// (case-insensitive, anywhere in the text).
+pub async fn history(
+    store: &super::Store,
+    operator: Option<OperatorId>,
+    before: Option<ChatId>,
+    search: &str,
+    limit: i64,
+) -> Result<Vec<ChatSummary>, Error> {
+    let pattern = match search.trim() {
+        "" => String::new(),
+        q => {
+            let escaped = q
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        }
+    };
+    // A message's text inside its JSON body: each database has its own way to read it.
+    let sql = match store.backend {
+        super::Backend::Sqlite => HISTORY_SQLITE,
+        super::Backend::Postgres => HISTORY_POSTGRES,
+    };
+    let rows = sqlx::query(sql)
+        .bind(operator.map_or(0, |o| o.0))
+        .bind(before.map_or(0, |c| c.0))
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(&store.read)
+        .await?;
+    rows.iter().map(summary).collect()
+}
+
+const HISTORY_SQLITE: &str = "select * from chats c where c.status in ('ended', 'missed') \
+     and ($1 = 0 or c.operator_id = $1) and ($2 = 0 or c.id < $2) \
+     and ($3 = '' or lower(coalesce(c.visitor_name, '')) like $3 escape '\\' \
+       or exists (select 1 from chat_events e where e.chat_id = c.id \
+         and e.client_id is not null \
+         and lower(json_extract(e.body, '$.text')) like $3 escape '\\')) \
+     order by c.id desc limit $4";
+
+const HISTORY_POSTGRES: &str = "select * from chats c where c.status in ('ended', 'missed') \
+     and ($1 = 0 or c.operator_id = $1) and ($2 = 0 or c.id < $2) \
+     and ($3 = '' or lower(coalesce(c.visitor_name, '')) like $3 escape '\\' \
+       or exists (select 1 from chat_events e where e.chat_id = c.id \
+         and e.client_id is not null \
+         and lower(e.body::json ->> 'text') like $3 escape '\\')) \
+     order by c.id desc limit $4";

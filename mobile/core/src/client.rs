@@ -10,8 +10,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_shared::{
     ApiError, CannedId, CannedMessage, ChatEvent, ChatId, CreateOperatorRequest, DeviceId,
-    LoginRequest, LoginResponse, OfflineMessage, OperatorId, OperatorProfile, PushAction,
-    PushActionRequest, PushActionResponse, PushAttempt, PushDevice, PushSettingsUpdate,
+    HistoryPage, LoginRequest, LoginResponse, OfflineMessage, OperatorId, OperatorProfile,
+    PushAction, PushActionRequest, PushActionResponse, PushAttempt, PushDevice, PushSettingsUpdate,
     PushSettingsView, RegisterDeviceRequest, SaveCannedRequest, SetStatusRequest, Settings,
     UpdateOperatorRequest, VisitorId, VisitorProfile, WidgetStatus,
 };
@@ -310,6 +310,24 @@ impl Session {
     /// A visitor's profile: pages seen, visits, earlier chats.
     pub async fn visitor_profile(&self, id: VisitorId) -> Result<VisitorProfile> {
         self.get(&format!("/api/operator/visitors/{id}")).await
+    }
+
+    /// Ended chats, newest first (`before` the last page's `next_before`), matching `search`
+    /// in the visitor's name or a message.
+    pub async fn history(
+        &self,
+        before: Option<ChatId>,
+        search: &str,
+        limit: u32,
+    ) -> Result<HistoryPage> {
+        let mut query = vec![("q", search.to_owned()), ("limit", limit.to_string())];
+        if let Some(before) = before {
+            query.push(("before", before.0.to_string()));
+        }
+        let url =
+            reqwest::Url::parse_with_params(&self.client.url("/api/operator/history"), &query)
+                .map_err(|e| CoreError::Protocol(format!("history URL: {e}")))?;
+        answer(self.client.http.get(url).bearer_auth(&self.token)).await
     }
 
     /// Admin: every operator.
