@@ -8,6 +8,28 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people: plain text, coloured on a terminal.
+    Text,
+    /// For log collectors: one JSON object a line.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<LogFormat, String> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("{other:?} is not text or json")),
+        }
+    }
+}
+
 /// How the server starts.
 #[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -24,12 +46,19 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// How long an operator's login lasts, in seconds (`SWITCHBOARD_TOKEN_TTL_SECS`).
     pub token_ttl_secs: u64,
+    /// How long an operator with Live Help Available may have no app connected, and no phone
+    /// to push, before they count as Not Available, in seconds
+    /// (`SWITCHBOARD_OPERATOR_GRACE_SECS`).
+    pub operator_grace_secs: f64,
     /// How long a waiting or queued visitor may be gone (no widget connected) before the
     /// chat counts as missed, in seconds (`SWITCHBOARD_VISITOR_GRACE_SECS`). Long enough for a
     /// page reload or a change of page.
     pub visitor_grace_secs: f64,
     /// Log filter (`SWITCHBOARD_LOG`), e.g. `info` or `switchboard_backend=debug`.
     pub log: String,
+    /// `text` (coloured only on a terminal) or `json`, one object a line
+    /// (`SWITCHBOARD_LOG_FORMAT`).
+    pub log_format: LogFormat,
     /// APNs base URL (`SWITCHBOARD_APNS_URL`); default Apple's sandbox or production host as
     /// the APNs settings say.
     pub apns_url: Option<String>,
@@ -70,7 +99,9 @@ impl Default for Config {
             admin_password: None,
             token_ttl_secs: 12 * 3600,
             visitor_grace_secs: 30.0,
+            operator_grace_secs: 60.0,
             log: "info".into(),
+            log_format: LogFormat::Text,
             apns_url: None,
             fcm_url: None,
             push_action_ttl_secs: 300,
@@ -97,7 +128,9 @@ impl std::fmt::Debug for Config {
             )
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("visitor_grace_secs", &self.visitor_grace_secs)
+            .field("operator_grace_secs", &self.operator_grace_secs)
             .field("log", &self.log)
+            .field("log_format", &self.log_format)
             .field("apns_url", &self.apns_url)
             .field("fcm_url", &self.fcm_url)
             .field("push_action_ttl_secs", &self.push_action_ttl_secs)
@@ -156,9 +189,17 @@ impl Config {
         parse_some(&mut c.admin_password, "SWITCHBOARD_ADMIN_PASSWORD")?;
         parse(&mut c.token_ttl_secs, "SWITCHBOARD_TOKEN_TTL_SECS")?;
         parse(&mut c.visitor_grace_secs, "SWITCHBOARD_VISITOR_GRACE_SECS")?;
-        if !(c.visitor_grace_secs.is_finite() && c.visitor_grace_secs >= 0.0) {
-            let v = c.visitor_grace_secs;
-            return Err(Error::Config(format!("SWITCHBOARD_VISITOR_GRACE_SECS={v}")));
+        parse(
+            &mut c.operator_grace_secs,
+            "SWITCHBOARD_OPERATOR_GRACE_SECS",
+        )?;
+        for (name, v) in [
+            ("SWITCHBOARD_VISITOR_GRACE_SECS", c.visitor_grace_secs),
+            ("SWITCHBOARD_OPERATOR_GRACE_SECS", c.operator_grace_secs),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::Config(format!("{name}={v}")));
+            }
         }
         parse_some(&mut c.apns_url, "SWITCHBOARD_APNS_URL")?;
         parse_some(&mut c.fcm_url, "SWITCHBOARD_FCM_URL")?;
@@ -173,6 +214,7 @@ impl Config {
         )?;
         parse(&mut c.secret_key_file, "SWITCHBOARD_SECRET_KEY_FILE")?;
         parse(&mut c.log, "SWITCHBOARD_LOG")?;
+        parse(&mut c.log_format, "SWITCHBOARD_LOG_FORMAT")?;
         parse(
             &mut c.header_timeout_secs,
             "SWITCHBOARD_HEADER_TIMEOUT_SECS",

@@ -62,6 +62,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/operator/ws", get(ws::operator::upgrade))
         .fallback(|| async { Error::not_found("route") })
         .layer(DefaultBodyLimit::max(MAX_FRAME_BYTES))
+        // gzip or brotli, as the client asks: the widget script goes out at about a third.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 

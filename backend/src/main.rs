@@ -1,12 +1,15 @@
 //! `switchboard`: loads the config, starts logging, and runs the server until Ctrl-C or
 //! SIGTERM.
 
+use std::io::IsTerminal;
+
+use switchboard_backend::config::LogFormat;
 use switchboard_backend::{Config, run};
+use tracing_subscriber::EnvFilter;
 
 /// Gives memory back to the system after a burst (sign-in floods, many connections closing).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() {
@@ -18,9 +21,14 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info")))
-        .init();
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        // One JSON object a line, for log collectors.
+        LogFormat::Json => logs.json().init(),
+        // Colours only for a person at a terminal, not in a file or a pipe.
+        LogFormat::Text => logs.with_ansi(std::io::stdout().is_terminal()).init(),
+    }
     tracing::info!(?config, "starting");
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(l) => l,

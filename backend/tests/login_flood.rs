@@ -1,13 +1,15 @@
-//! Memory under floods, measured on the real server binary (its allocator included): argon2
-//! runs a few at a time, so the process's memory stays flat however many wrong passwords
-//! arrive at once; idle WebSockets cost a few KiB each and give it back when they close.
+//! The real server binary (its allocator and its logging included): argon2 runs a few at a
+//! time, so memory stays flat however many wrong passwords arrive at once; idle WebSockets cost
+//! a few KiB each and give it back when they close; logs written to a pipe carry no colour
+//! codes, and the JSON format writes one object a line.
 #![cfg(target_os = "linux")]
 // Test support: a failed step is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Read;
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -39,6 +41,10 @@ impl Server {
     }
 
     async fn start_with(env: &[(&str, &str)]) -> Server {
+        Self::spawn(env, Stdio::inherit()).await
+    }
+
+    async fn spawn(env: &[(&str, &str)], logs: Stdio) -> Server {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -60,6 +66,7 @@ impl Server {
             .env("SWITCHBOARD_SECRET_KEY_FILE", dir.join("flood.key"))
             .env("SWITCHBOARD_LOG", "warn")
             .envs(env.iter().copied())
+            .stdout(logs)
             .spawn()
             .expect("the server binary starts");
         let server = Server {
@@ -194,4 +201,42 @@ async fn idle_websockets_cost_a_few_kib_and_give_it_back() {
         closed <= before + (open.saturating_sub(before)) / 2 + 1024,
         "memory given back: {before} → {open} → {closed} KiB"
     );
+}
+
+/// The log lines the server wrote to its pipe, up to a clean stop.
+async fn logs_of(env: &[(&str, &str)]) -> String {
+    let mut server = Server::spawn(env, Stdio::piped()).await;
+    // Something worth logging: a sign-in.
+    let http = reqwest::Client::new();
+    let _ = server.login(&http, "wrong-password").await;
+    // SIGTERM: the server stops by itself and closes its end of the pipe.
+    let pid = server.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let _ = server.child.wait();
+    let mut out = String::new();
+    if let Some(mut pipe) = server.child.stdout.take() {
+        pipe.read_to_string(&mut out).unwrap();
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_in_a_pipe_have_no_colour_codes_and_json_is_one_object_a_line() {
+    let text = logs_of(&[("SWITCHBOARD_LOG", "info")]).await;
+    assert!(text.contains("listening"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "no ANSI escapes in a pipe: {text:?}"
+    );
+    let json = logs_of(&[
+        ("SWITCHBOARD_LOG", "info"),
+        ("SWITCHBOARD_LOG_FORMAT", "json"),
+    ])
+    .await;
+    let lines: Vec<&str> = json.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 2, "{json}");
+    for line in lines {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
 }

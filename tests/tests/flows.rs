@@ -2,16 +2,18 @@
 //! `mobile/core`, the visitor side by a Rust client of the widget protocol. Every test runs
 //! twice, on SQLite and on PostgreSQL.
 
+use std::time::Duration;
 use switchboard_core::CoreError;
 use switchboard_e2e::operator::{
     accepted_chat, available_operator, available_operators, chat_ringing_for, connect_available,
     message_texts, second_device, wait_event, wait_request,
 };
 use switchboard_e2e::visitor::{Visitor, ws_url};
-use switchboard_e2e::{Db, TestServer};
+use switchboard_e2e::{Db, TestServer, wait};
+
 use switchboard_shared::{
     Author, ChatEventKind, ChatId, ChatStatus, EndReason, ErrorCode, LeaveMessageRequest,
-    OperatorServerMsg, Settings, VisitorServerMsg,
+    OperatorServerMsg, PushPlatform, RegisterDeviceRequest, Settings, VisitorServerMsg,
 };
 
 switchboard_e2e::on_both_databases!(
@@ -36,6 +38,8 @@ switchboard_e2e::on_both_databases!(
     client_ids_are_scoped_by_author_and_survive_the_end,
     only_allowed_sites_may_use_the_widget,
     ended_chats_are_found_in_history,
+    not_available_never_rings,
+    an_operator_no_app_or_phone_can_reach_goes_not_available,
 );
 
 async fn visitor_asks_operator_accepts_chats_holds_and_ends(db: Db) {
@@ -304,14 +308,20 @@ async fn operator_chat_cap_comes_from_settings(db: Db) {
     op.accept(c1).await.unwrap();
     let err = op.accept(c2).await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::ChatLimitReached));
-    // Holding does not free a slot; ending does.
-    op.hold(c1).await.unwrap();
-    assert_eq!(
-        op.accept(c2).await.unwrap_err().code(),
-        Some(ErrorCode::ChatLimitReached)
+    assert!(
+        !err.to_string().contains("hand"),
+        "no hand-over exists: {err}"
     );
-    op.end(c1).await.unwrap();
+    // Holding one chat is how an operator takes another (the manual)…
+    op.hold(c1).await.unwrap();
     op.accept(c2).await.unwrap();
+    // …and coming back to it needs a free slot again.
+    let err = op.resume(c1).await.unwrap_err();
+    assert_eq!(err.code(), Some(ErrorCode::ChatLimitReached));
+    op.hold(c2).await.unwrap();
+    op.resume(c1).await.unwrap();
+    op.end(c1).await.unwrap();
+    op.resume(c2).await.unwrap();
 }
 
 async fn dropped_connections_resume_with_exactly_what_they_missed(db: Db) {
@@ -1032,4 +1042,115 @@ async fn ended_chats_are_found_in_history(db: Db) {
     );
     let err = other.history(None, "x\u{0}", 30).await.unwrap_err();
     assert_eq!(err.code(), Some(ErrorCode::InvalidInput));
+}
+
+/// Live Help Not Available: no request rings for that operator (not live, not in the
+/// snapshot), the queue stays in view, and going Available again rings what is ringing now.
+async fn not_available_never_rings(db: Db) {
+    let server = TestServer::start(db).await;
+    let mut on = available_operator(&server, "Nia").await;
+    let off_session = server.operator("Omar").await;
+    let mut off = off_session.connect().await.unwrap();
+    let (_visitor, chat) = chat_ringing_for(&server, &mut [&mut on], "Pia").await;
+    // What Omar has been sent by the time his ping is answered: nothing of the request.
+    off.ping().await.unwrap();
+    assert!(off.state.requests.is_empty(), "{:?}", off.state.requests);
+    off.drop_connection();
+    off.reconnect().await.unwrap();
+    assert!(
+        off.state.requests.is_empty(),
+        "nothing rings in the snapshot either"
+    );
+    // Available again: the request that is ringing now rings for him too.
+    off.set_available(true).await.unwrap();
+    wait_request(&mut off, chat).await;
+    off.set_available(false).await.unwrap();
+    // The queue stays in view whatever the status.
+    on.queue(chat).await.unwrap();
+    wait_event(&mut off, chat, |k| {
+        matches!(k, ChatEventKind::Queued { .. })
+    })
+    .await;
+    assert!(off.state.queue.contains_key(&chat));
+    let (_v2, second) = chat_ringing_for(&server, &mut [&mut on], "Quin").await;
+    off.ping().await.unwrap();
+    assert!(!off.state.requests.contains_key(&second));
+}
+
+/// An operator whose app went away, with no phone to push, cannot answer: after the grace
+/// period they count as Not Available and the widgets say so. One with a phone stays.
+async fn an_operator_no_app_or_phone_can_reach_goes_not_available(db: Db) {
+    let server = TestServer::start_with(db, |c| c.operator_grace_secs = 0.3).await;
+    let client = server.client();
+    let mut op = available_operator(&server, "Rafa").await;
+    assert!(client.widget_status().await.unwrap().available);
+    op.drop_connection();
+    let gone = wait::poll(
+        Duration::from_secs(5),
+        Duration::from_millis(50),
+        async || (!client.widget_status().await.unwrap().available).then_some(()),
+    )
+    .await;
+    assert!(
+        gone.is_some(),
+        "Not Available once no app and no phone can reach him"
+    );
+    // With a phone registered, the operator is still reachable by push.
+    let mut session = server.operator("Sol").await;
+    session
+        .register_device(&RegisterDeviceRequest {
+            platform: PushPlatform::Fcm,
+            token: "fcm-sol".into(),
+            name: None,
+            replaces: None,
+        })
+        .await
+        .unwrap();
+    let mut sol = connect_available(&session).await;
+    sol.drop_connection();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(client.widget_status().await.unwrap().available);
+}
+
+/// `/widget.js` goes out compressed as the browser asks (gzip, brotli) and, on a second visit,
+/// is revalidated with its ETag instead of downloaded again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_script_is_compressed_and_revalidated() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/widget.js", server.base);
+    let plain = http.get(&url).send().await.unwrap();
+    let etag = plain.headers()["etag"].to_str().unwrap().to_owned();
+    let size = plain.bytes().await.unwrap().len();
+    for encoding in ["gzip", "br"] {
+        let r = http
+            .get(&url)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["content-encoding"], encoding);
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("max-age")
+        );
+        let compressed = r.bytes().await.unwrap().len();
+        assert!(
+            compressed * 2 < size,
+            "{encoding}: {compressed} of {size} bytes"
+        );
+    }
+    let again = http
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.unwrap().is_empty());
+    // JSON answers are compressed too when they are worth it; the demo page has its ETag.
+    let page = http.get(&server.base).send().await.unwrap();
+    assert!(page.headers().contains_key("etag"));
 }

@@ -31,6 +31,7 @@ switchboard_e2e::on_both_databases!(
     the_outbox_keeps_no_action_token_in_the_clear,
     device_tokens_never_show_in_the_attempt_log,
     a_ring_being_retried_stops_when_its_chat_stops_ringing,
+    going_not_available_clears_the_phones_and_stops_ringing,
 );
 
 struct Rig {
@@ -885,4 +886,45 @@ async fn a_ring_being_retried_stops_when_its_chat_stops_ringing(db: Db) {
         .filter(|a| a.kind == "ring" && a.at > ended + 500)
         .collect();
     assert!(late.is_empty(), "rings after the chat ended: {late:?}");
+}
+
+/// Not Available means nothing rings anywhere: the operator's phone, rung for a request, is
+/// cleared when they go Not Available, and the next request does not ring it.
+async fn going_not_available_clears_the_phones_and_stops_ringing(db: Db) {
+    let rig = rig(db).await;
+    let (_vera, _, _) = operator_with_devices(&rig, "Vera").await;
+    let (walt, walt_apns, _) = operator_with_devices(&rig, "Walt").await;
+    let (_visitor, chat) = request_chat(&rig, "Xia").await;
+    let rang = |to: &str, kind: &str| {
+        rig.apns
+            .requests()
+            .iter()
+            .filter(|r| r.token == to && r.switchboard()["type"] == kind)
+            .count()
+    };
+    wait::poll(WAIT, EVERY, async || {
+        (rang(&walt_apns, "ring") == 1).then_some(())
+    })
+    .await
+    .expect("Walt's phone rings");
+    walt.set_available(false).await.unwrap();
+    wait::poll(WAIT, EVERY, async || {
+        (rang(&walt_apns, "clear") == 1).then_some(())
+    })
+    .await
+    .expect("Walt's phone is cleared");
+    let (_other, second) = request_chat(&rig, "Yuri").await;
+    // Vera's phones ring for the second request; Walt's do not.
+    wait::poll(WAIT, EVERY, async || {
+        let log = attempt_log(&rig, second).await;
+        (log.iter().filter(|a| a.kind == "ring").count() >= 2).then_some(())
+    })
+    .await
+    .expect("the second request rings for Vera");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rang(&walt_apns, "ring"), 1, "nothing more rang for Walt");
+    assert_eq!(pushes_to(&rig, &walt_apns, second), 0);
+    // The first request still rings for Vera.
+    let events = rig.server.admin.chat_events(chat, 0).await.unwrap();
+    assert_eq!(events.last().unwrap().status, ChatStatus::Waiting);
 }

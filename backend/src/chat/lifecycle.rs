@@ -205,7 +205,7 @@ pub enum Refusal {
     SystemCannot(Action),
     /// Someone else accepted first (their name).
     AlreadyTaken(String),
-    /// The operator already leads as many chats as the settings allow.
+    /// The operator already leads as many active chats as the settings allow.
     ChatLimit(u32),
     /// Not legal in the chat's status.
     Illegal(Illegal),
@@ -229,7 +229,7 @@ impl From<Refusal> for Error {
             ),
             Refusal::ChatLimit(max) => Error::client(
                 ErrorCode::ChatLimitReached,
-                format!("you already lead {max} chats: end or hand over one first"),
+                format!("you already have {max} active chats: put one on hold or end one first"),
             ),
             Refusal::Illegal(Illegal { status, action }) => Error::client(
                 ErrorCode::IllegalTransition,
@@ -385,9 +385,10 @@ pub fn after_decline(new: bool, undeclined_available: i64) -> AfterDecline {
     }
 }
 
-/// Whether an operator who leads `open` chats may take another under a cap of `max`.
-pub fn within_limit(open: i64, max: u32) -> Result<(), Refusal> {
-    if open >= i64::from(max) {
+/// Whether an operator with `active` chats may take (or come back to) another under a cap of
+/// `max`; chats on hold do not count.
+pub fn within_limit(active: i64, max: u32) -> Result<(), Refusal> {
+    if active >= i64::from(max) {
         return Err(Refusal::ChatLimit(max));
     }
     Ok(())

@@ -29,6 +29,8 @@ impl Chats {
         );
         self.refresh_availability().await?;
         if !available {
+            // Nothing rings for them any more, on their phones either.
+            self.push.operator_unavailable(operator).await;
             self.end_ringing_if_nobody_left().await?;
         }
         Ok(profile)

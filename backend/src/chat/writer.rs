@@ -314,13 +314,20 @@ impl Shard {
             }
             Decision::Apply(step) => step,
         };
-        if let Change::Accepted(me) = &step.change {
-            let open = chats::count_open_for_operator(&mut *conn, me.id).await?;
-            let max = self.settings.with(|s| s.max_chats_per_operator);
-            lifecycle::within_limit(open, max)?;
-        }
+        self.within_limit(conn, &step).await?;
         let events = vec![record(&mut chat, now, step)];
         self.save(conn, &chat, &events).await
+    }
+
+    /// Taking a chat or coming back to a held one needs a free slot: the operator leads fewer
+    /// active chats than the settings allow.
+    async fn within_limit(&self, conn: &mut AnyConnection, step: &Step) -> Result<(), Error> {
+        if let Change::Accepted(me) | Change::Resumed(me) = &step.change {
+            let active = chats::count_active_for_operator(&mut *conn, me.id).await?;
+            let max = self.settings.with(|s| s.max_chats_per_operator);
+            lifecycle::within_limit(active, max)?;
+        }
+        Ok(())
     }
 
     /// An operator passes on a request; the last one to do so leaves it unanswered.
@@ -354,7 +361,8 @@ impl Shard {
         self.save(conn, &chat, &events).await
     }
 
-    /// Queue, hold, resume and every ending: the table says it all.
+    /// Queue, hold, resume and every ending: the table says it all (a resume also needs a
+    /// free slot).
     async fn simple_move(
         &self,
         conn: &mut AnyConnection,
@@ -364,7 +372,10 @@ impl Shard {
         m: Move,
     ) -> Result<Done, Error> {
         let mut events = Vec::new();
-        apply(&mut chat, now, actor, m, &mut events)?;
+        if let Decision::Apply(step) = lifecycle::decide(&chat, actor, m)? {
+            self.within_limit(conn, &step).await?;
+            events.push(record(&mut chat, now, step));
+        }
         self.save(conn, &chat, &events).await
     }
 

@@ -4,9 +4,10 @@
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use sha2::Digest;
 use switchboard_shared::{
     ErrorCode, LeaveMessageRequest, MAX_NAME_CHARS, OfflineMessage, WidgetStatus,
 };
@@ -38,7 +39,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/api/widget/ws", get(crate::ws::visitor::upgrade))
         .layer(middleware::from_fn_with_state(state.clone(), allowed_sites));
     Router::new()
-        .route("/", get(|| async { Html(DEMO_HTML) }))
+        .route("/", get(demo_page))
         .route("/widget.js", get(widget_js))
         .route("/healthz", get(|| async { "ok" }))
         .merge(api)
@@ -84,14 +85,42 @@ fn site_allowed(allowed: &[String], origin: &str, host: Option<&str>) -> bool {
     own_page || allowed.contains(&origin)
 }
 
-async fn widget_js() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        WIDGET_JS,
-    )
+/// A static file, with an `ETag` so a browser revalidates (and gets `304 Not Modified`)
+/// instead of downloading it again; compressed by the app's compression layer.
+fn asset(headers: &HeaderMap, body: &'static str, content_type: &'static str) -> Response {
+    let etag = etag(body);
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let cache = [
+        (header::ETAG, etag),
+        (header::CACHE_CONTROL, "public, max-age=300".to_owned()),
+    ];
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, cache).into_response();
+    }
+    (cache, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// A strong validator for an embedded file: its hash, computed once per file.
+fn etag(body: &'static str) -> String {
+    static TAGS: std::sync::OnceLock<dashmap::DashMap<usize, String>> = std::sync::OnceLock::new();
+    let tags = TAGS.get_or_init(dashmap::DashMap::new);
+    tags.entry(body.as_ptr() as usize)
+        .or_insert_with(|| {
+            let hash = sha2::Sha256::digest(body.as_bytes());
+            format!("\"{}\"", hex::encode(&hash[..12]))
+        })
+        .clone()
+}
+
+async fn widget_js(headers: HeaderMap) -> Response {
+    asset(&headers, WIDGET_JS, "text/javascript; charset=utf-8")
+}
+
+async fn demo_page(headers: HeaderMap) -> Response {
+    asset(&headers, DEMO_HTML, "text/html; charset=utf-8")
 }
 
 async fn status(State(state): State<AppState>) -> Json<WidgetStatus> {

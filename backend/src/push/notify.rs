@@ -246,6 +246,22 @@ impl Push {
         }
     }
 
+    /// The operator went Live Help Not Available: nothing more rings on their phones, and the
+    /// requests already shown there are cleared.
+    pub async fn operator_unavailable(&self, operator: OperatorId) {
+        let result = async {
+            db::cancel_rings_of(&self.inner.store.write, operator, now_ms()).await?;
+            let waiting = chats::with_status(&self.inner.store.read, ChatStatus::Waiting).await?;
+            for chat in waiting {
+                self.clear(chat.id, Some(operator)).await?;
+            }
+            Ok::<_, Error>(())
+        };
+        if let Err(e) = result.await {
+            tracing::warn!(error = %e, %operator, "push: clearing a Not Available operator's phones failed");
+        }
+    }
+
     /// The outbox form of a push: sealed under the secret key, since a ring carries an action
     /// token that answers a chat request (only its hash is kept in the clear).
     fn seal(&self, msg: &PushMessage) -> Result<String, Error> {

@@ -161,18 +161,19 @@ pub async fn open_for_operator<'c, E: Executor<'c, Database = Any>>(
     rows.iter().map(summary).collect()
 }
 
-/// How many chats the operator leads right now.
-pub async fn count_open_for_operator<'c, E: Executor<'c, Database = Any>>(
+/// How many active chats the operator leads right now (chats on hold do not count: holding
+/// one is how an operator takes another).
+pub async fn count_active_for_operator<'c, E: Executor<'c, Database = Any>>(
     exec: E,
     operator: OperatorId,
 ) -> Result<i64, Error> {
-    Ok(sqlx::query(
-        "select count(*) from chats where operator_id = $1 and status in ('active', 'on_hold')",
+    Ok(
+        sqlx::query("select count(*) from chats where operator_id = $1 and status = 'active'")
+            .bind(operator.0)
+            .fetch_one(exec)
+            .await?
+            .try_get(0)?,
     )
-    .bind(operator.0)
-    .fetch_one(exec)
-    .await?
-    .try_get(0)?)
 }
 
 /// Available operators who have not declined this chat.

@@ -264,6 +264,20 @@ pub async fn cancel_rings(pool: &AnyPool, chat: ChatId, now: i64) -> Result<u64,
     .rows_affected())
 }
 
+/// Settles the rings not delivered yet to an operator's devices (they went Not Available).
+pub async fn cancel_rings_of(pool: &AnyPool, operator: OperatorId, now: i64) -> Result<u64, Error> {
+    Ok(sqlx::query(
+        "update push_outbox set done_at = $2, result = 'cancelled: Live Help Not Available' \
+         where kind = 'ring' and done_at is null and device_id in \
+           (select id from push_devices where operator_id = $1)",
+    )
+    .bind(operator.0)
+    .bind(now)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
 /// A push due to be sent.
 #[derive(Debug, Clone)]
 pub struct Due {

@@ -116,8 +116,8 @@ pub struct Refused<Out> {
 
 /// What a hub event means for a session.
 pub enum Forward<Out> {
-    /// Send this frame.
-    Send(Out),
+    /// Send these frames, in order.
+    Send(Vec<Out>),
     /// Not for this client.
     Skip,
     /// The session cannot go on (its sign-in ended).
@@ -126,7 +126,7 @@ pub enum Forward<Out> {
 
 impl<Out> From<Option<Out>> for Forward<Out> {
     fn from(frame: Option<Out>) -> Forward<Out> {
-        frame.map_or(Forward::Skip, Forward::Send)
+        frame.map_or(Forward::Skip, |f| Forward::Send(vec![f]))
     }
 }
 
@@ -304,7 +304,14 @@ async fn run_loop<S: Session>(
 /// Sends what a hub event becomes for this session; how to close when it ends the session.
 async fn forward<S: Session>(conn: &mut Conn, session: &mut S, event: &HubEvent) -> Option<Close> {
     match session.forward(event).await {
-        Forward::Send(frame) => (!conn.send(&frame).await).then_some(Close::Bye),
+        Forward::Send(frames) => {
+            for frame in frames {
+                if !conn.send(&frame).await {
+                    return Some(Close::Bye);
+                }
+            }
+            None
+        }
         Forward::Skip => None,
         Forward::End(refused) => {
             conn.send(&refused.frame).await;
@@ -348,22 +355,37 @@ pub async fn replay<Out: Serialize>(
     conn: &mut Conn,
     store: &Store,
     sent: &mut Sent,
+    from: (ChatId, i64),
+    frame: impl FnMut(ChatEvent) -> Option<Out>,
+) -> Result<bool, Error> {
+    for out in replay_frames(store, sent, from, frame).await? {
+        if !conn.send(&out).await {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// The frames of [`replay`], to send later.
+pub async fn replay_frames<Out>(
+    store: &Store,
+    sent: &mut Sent,
     (chat, after): (ChatId, i64),
     mut frame: impl FnMut(ChatEvent) -> Option<Out>,
-) -> Result<bool, Error> {
+) -> Result<Vec<Out>, Error> {
     sent.had(chat, after);
     let mut after = after;
+    let mut frames = Vec::new();
     loop {
         let events = chats::events_after(&store.read, chat, after, REPLAY_PAGE).await?;
         let Some(last) = events.last().map(|e| e.seq) else {
-            return Ok(true);
+            return Ok(frames);
         };
         for event in events {
             if sent.first_time(&event)
                 && let Some(out) = frame(event)
-                && !conn.send(&out).await
             {
-                return Ok(false);
+                frames.push(out);
             }
         }
         after = last;

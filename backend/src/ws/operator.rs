@@ -41,6 +41,8 @@ pub struct OperatorSession {
     device: Option<DeviceId>,
     /// Held while the app is in the foreground: the device gets no push meanwhile.
     online: Option<DeviceOnline>,
+    /// Requests ring here: the operator has Live Help Available.
+    ringing: bool,
 }
 
 fn error(req: Option<u64>, error: ApiError) -> OperatorServerMsg {
@@ -93,6 +95,7 @@ impl Session for OperatorSession {
             .map(|d| state.hub.device_online(d));
         Ok(OperatorSession {
             state: state.clone(),
+            ringing: operator.available,
             operator,
             token,
             resume,
@@ -112,8 +115,12 @@ impl Session for OperatorSession {
 
     async fn greet(&mut self, conn: &mut Conn) -> Result<bool, Error> {
         let (me, read) = (self.operator.id, &self.state.store.read);
-        let (requests, queue, mine) = (
-            chats::requests_for(read, me).await?,
+        // Not Available: nothing rings (the queue stays in view).
+        let requests = match self.ringing {
+            true => chats::requests_for(read, me).await?,
+            false => Vec::new(),
+        };
+        let (queue, mine) = (
             chats::with_status(read, ChatStatus::Queued).await?,
             chats::open_for_operator(read, me).await?,
         );
@@ -159,6 +166,10 @@ impl Session for OperatorSession {
 
     async fn forward(&mut self, event: &HubEvent) -> Forward<OperatorServerMsg> {
         let frame = match event {
+            // Not Available: requests do not ring here (they are sent when Available again).
+            HubEvent::Chat { chat, .. } if !self.ringing && chat.status == ChatStatus::Waiting => {
+                None
+            }
             HubEvent::Chat { event, chat } => (self.sent.first_time(event)
                 && audience::operator_sees(event, &self.operator))
             .then(|| OperatorServerMsg::Event {
@@ -170,9 +181,17 @@ impl Session for OperatorSession {
                 available,
             } if *operator == self.operator.id => {
                 self.operator.available = *available;
-                Some(OperatorServerMsg::Availability {
+                let mut frames = vec![OperatorServerMsg::Availability {
                     available: *available,
-                })
+                }];
+                if *available && !self.ringing {
+                    match self.ringing_requests().await {
+                        Ok(requests) => frames.extend(requests),
+                        Err(e) => tracing::warn!(error = %e, "reading the ringing requests failed"),
+                    }
+                }
+                self.ringing = *available;
+                return Forward::Send(frames);
             }
             // Removed, signed out, a new password or other rights: if this session's
             // sign-in is among those that ended, it ends now, not at the next frame.
@@ -194,6 +213,8 @@ impl Session for OperatorSession {
         // server is shutting down: every app reconnects to the next one in seconds.)
         if !state.closing.is_closing() {
             self.leave_foreground().await;
+            let grace = state.config.operator_grace_secs;
+            tokio::spawn(unavailable_if_unreachable(state, self.operator.id, grace));
         }
     }
 }
@@ -205,6 +226,27 @@ enum Reply {
 }
 
 impl OperatorSession {
+    /// The requests ringing for this operator now, as the events that make them ring.
+    async fn ringing_requests(&mut self) -> Result<Vec<OperatorServerMsg>, Error> {
+        let requests = chats::requests_for(&self.state.store.read, self.operator.id).await?;
+        let mut frames = Vec::new();
+        for chat in requests {
+            let operator = &self.operator;
+            let from = (chat.id, 0);
+            let store = &self.state.store;
+            frames.extend(
+                super::replay_frames(store, &mut self.sent, from, |event| {
+                    audience::operator_sees(&event, operator).then(|| OperatorServerMsg::Event {
+                        event,
+                        chat: chat.clone(),
+                    })
+                })
+                .await?,
+            );
+        }
+        Ok(frames)
+    }
+
     /// Whether the sign-in this session started with still holds; if not, the error (for
     /// the request `req`, if any) and the close.
     async fn signed_in(&self, req: Option<u64>) -> Result<(), Refused<OperatorServerMsg>> {
@@ -300,6 +342,30 @@ impl OperatorSession {
         let was_online = self.online.take().is_some(); // the guard drops here
         if was_online && let Some(device) = self.device {
             self.state.push.device_left(self.operator.id, device).await;
+        }
+    }
+}
+
+/// After an operator's last app went away, waits out the grace period; if no app came back
+/// and no phone can be pushed, the operator is no longer there to answer: Live Help goes Not
+/// Available for them (the ringing chats are re-checked, the widgets follow).
+async fn unavailable_if_unreachable(state: AppState, operator: OperatorId, grace_secs: f64) {
+    tokio::time::sleep(std::time::Duration::from_secs_f64(grace_secs)).await;
+    if state.hub.subscribers(Topic::Operator(operator)) > 0 {
+        return; // back
+    }
+    let reachable = match crate::store::push::devices_of(&state.store.read, operator).await {
+        Ok(devices) => devices.iter().any(|d| d.disabled_at.is_none()),
+        Err(e) => return tracing::warn!(error = %e, "reading push devices failed"),
+    };
+    let available = match crate::store::operators::get(&state.store.read, operator).await {
+        Ok(profile) => profile.is_some_and(|p| p.available),
+        Err(e) => return tracing::warn!(error = %e, "reading the operator failed"),
+    };
+    if available && !reachable {
+        match state.chats.set_available(operator, false).await {
+            Ok(_) => tracing::info!(%operator, "no app and no phone left: Live Help Not Available"),
+            Err(e) => tracing::warn!(error = %e, "setting Not Available failed"),
         }
     }
 }

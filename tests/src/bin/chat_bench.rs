@@ -7,13 +7,19 @@
 //! other (the next after the previous ack), all chats at once. Every message is stored before
 //! its ack; the run checks the count in the database at the end.
 //!
+//! It first measures, on one quiet chat, how long a message takes from the operator to the
+//! visitor and back (sockets without `TCP_NODELAY` showed ~40 ms here: Nagle's algorithm
+//! meeting delayed ACKs).
+//!
 //! `cargo run --release -p switchboard-e2e --bin chat_bench -- [chats] [messages] [--postgres]`
 
 use std::time::{Duration, Instant};
 
-use switchboard_e2e::operator::{accepted_chat, available_operator};
+use switchboard_core::Connection;
+use switchboard_e2e::operator::{accepted_chat, available_operator, wait_message};
+use switchboard_e2e::visitor::Visitor;
 use switchboard_e2e::{Db, TestServer};
-use switchboard_shared::OperatorServerMsg;
+use switchboard_shared::{ChatId, OperatorServerMsg};
 
 #[tokio::main]
 async fn main() {
@@ -38,11 +44,19 @@ async fn main() {
         conns.push(available_operator(&server, &format!("Bench {i}")).await);
     }
     let mut visitors = Vec::with_capacity(chats);
+    let mut chat_ids = Vec::with_capacity(chats);
     for i in 0..chats {
         let op = &mut conns[i / 50];
-        let (v, _) = accepted_chat(&server, op, &format!("load {i}")).await;
+        let (v, chat) = accepted_chat(&server, op, &format!("load {i}")).await;
         visitors.push(v);
+        chat_ids.push(chat);
     }
+    println!(
+        "chat benchmark: {chats} chats × {messages} messages, {} ({operators} operators)",
+        if postgres { "PostgreSQL" } else { "SQLite" }
+    );
+    // First, one quiet chat: how long a message takes from one side to the other.
+    let quiet = round_trips(&mut conns[0], &mut visitors[0], chat_ids[0]).await;
     // The operators read everything they are sent, as the app would (fan-out is part of the cost).
     let readers: Vec<_> = conns
         .into_iter()
@@ -58,10 +72,6 @@ async fn main() {
             })
         })
         .collect();
-    println!(
-        "chat benchmark: {chats} chats × {messages} messages, {} ({operators} operators)",
-        if postgres { "PostgreSQL" } else { "SQLite" }
-    );
     let started = Instant::now();
     let tasks: Vec<_> = visitors
         .into_iter()
@@ -92,7 +102,8 @@ async fn main() {
     let stored = server.message_count().await;
     let total = chats * messages;
     assert_eq!(
-        stored as usize, total,
+        stored as usize,
+        total + quiet,
         "every acknowledged message is stored"
     );
     println!(
@@ -108,4 +119,35 @@ async fn main() {
     for r in readers {
         r.abort();
     }
+}
+
+/// Operator → visitor and visitor → operator, one message at a time on a quiet server: the
+/// time from sending until the other side has it (p50, p99 of 100 each). Returns how many
+/// messages it stored.
+async fn round_trips(op: &mut Connection, visitor: &mut Visitor, chat: ChatId) -> usize {
+    const N: usize = 100;
+    let mut to_visitor = Vec::with_capacity(N);
+    let mut to_operator = Vec::with_capacity(N);
+    for n in 0..N {
+        let text = format!("operator says {n}");
+        let t = Instant::now();
+        op.send(chat, &text).await.expect("operator sends");
+        visitor.wait_message(&text).await;
+        to_visitor.push(t.elapsed());
+        let text = format!("visitor says {n}");
+        let t = Instant::now();
+        visitor.write(&format!("rt-{n}"), &text).await;
+        wait_message(op, chat, &text).await;
+        to_operator.push(t.elapsed());
+    }
+    for (what, mut took) in [
+        ("operator → visitor", to_visitor),
+        ("visitor → operator", to_operator),
+    ] {
+        took.sort();
+        let ms =
+            |p: f64| took[((took.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3;
+        println!("{what}: p50 {:.1} ms, p99 {:.1} ms", ms(0.5), ms(0.99));
+    }
+    2 * N
 }
