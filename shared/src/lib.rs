@@ -13,6 +13,7 @@
 //! feature; a test fails when it is out of date. `docs/protocol.md` describes the flows.
 #![warn(missing_docs)]
 
+mod call;
 mod chat;
 mod error;
 mod ids;
@@ -20,6 +21,7 @@ mod operator;
 mod push;
 mod visitor;
 
+pub use call::*;
 pub use chat::*;
 pub use error::*;
 pub use ids::*;
