@@ -10,6 +10,7 @@
 //! | [`ws`] | the WebSocket sessions: the skeleton and frame parsing in `ws/mod.rs`, the visitor's and the operator's sessions beside it |
 //! | [`chat`] | the only code that changes a chat: lifecycle table, writer, domain actions, who sees what |
 //! | [`settings`] | the admin-editable settings: validated, saved, published |
+//! | [`voice`] | the STUN and TURN servers calls use, sealed; short-lived TURN credentials |
 //! | [`push`] | who to notify (`notify.rs`) and how to deliver (`outbox.rs`, APNs, FCM) |
 //! | [`hub`] | in-process fan-out of committed events to live connections |
 //! | [`store`] | reads and the non-chat writes over sqlx, SQLite or PostgreSQL |
@@ -36,6 +37,7 @@ pub mod shutdown;
 pub mod state;
 pub mod store;
 pub mod validate;
+pub mod voice;
 pub mod ws;
 
 use std::future::Future;
@@ -74,8 +76,10 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     bootstrap_admin(&store, &config).await?;
     let settings = settings::LiveSettings::load(store.clone()).await?;
     let hub = hub::Hub::default();
+    let sealer = Arc::new(secret::Sealer::from_config(&config)?);
+    let voice = voice::Voice::load(store.clone(), sealer.clone()).await?;
     let push_config = push::PushConfig {
-        sealer: Arc::new(secret::Sealer::from_config(&config)?),
+        sealer,
         apns_base_url: config.apns_url.clone(),
         fcm_base_url: config.fcm_url.clone(),
         action_ttl: std::time::Duration::from_secs(config.push_action_ttl_secs),
@@ -87,6 +91,7 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     let limits = limits::RateLimits::start(&settings);
     Ok(AppState {
         limits,
+        voice,
         config: Arc::new(config),
         store,
         hub,

@@ -22,6 +22,8 @@ pub struct AppState {
     pub push: push::Push,
     /// Rate limits, keyed by visitor, address, account.
     pub limits: crate::limits::RateLimits,
+    /// The STUN and TURN servers for voice calls.
+    pub voice: crate::voice::Voice,
     /// Admin-editable settings, live.
     pub settings: LiveSettings,
     /// Fired when the server shuts down: live sessions close with 1012 (service restart) so

@@ -72,6 +72,65 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// `PUT /api/admin/voice`: the STUN and TURN servers calls use (it replaces what is set, so
+/// fixed credentials are sent again with every change).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VoiceSettingsUpdate {
+    /// STUN servers, and TURN servers with fixed credentials.
+    #[serde(default)]
+    pub ice_servers: Vec<IceServer>,
+    /// A TURN server that takes short-lived credentials made with a shared secret (the TURN
+    /// REST convention, coturn's `use-auth-secret`), or none.
+    #[serde(default)]
+    pub turn_rest: Option<TurnRestInput>,
+}
+
+/// A TURN server with short-lived credentials, as the admin sets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TurnRestInput {
+    /// `turn:` / `turns:` URLs.
+    pub urls: Vec<String>,
+    /// The secret shared with the TURN server (coturn's `static-auth-secret`).
+    pub secret: String,
+    /// How long a credential lasts, in seconds (60 to 86400, default 3600).
+    #[serde(default)]
+    pub ttl_secs: Option<u32>,
+}
+
+/// `GET /api/admin/voice`: the servers, without their secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VoiceSettingsView {
+    /// STUN and fixed-credential TURN servers.
+    pub ice_servers: Vec<IceServerView>,
+    /// The TURN server with short-lived credentials, if any.
+    pub turn_rest: Option<TurnRestView>,
+}
+
+/// An ICE server as the admin sees it: whether it has a credential, not the credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IceServerView {
+    /// Its URLs.
+    pub urls: Vec<String>,
+    /// TURN user name.
+    pub username: Option<String>,
+    /// Whether a credential is set (it is never shown).
+    pub has_credential: bool,
+}
+
+/// The short-lived-credential TURN server as the admin sees it (the secret is never shown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TurnRestView {
+    /// Its URLs.
+    pub urls: Vec<String>,
+    /// How long a credential lasts, in seconds.
+    pub ttl_secs: u32,
+}
+
 /// What one peer tells the other, relayed as it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -6,7 +6,7 @@ use axum::routing::{get, patch};
 use axum::{Json, Router};
 use switchboard_shared::{
     CreateOperatorRequest, MAX_NAME_CHARS, MAX_RING_GROUP, OperatorId, OperatorProfile, Settings,
-    UpdateOperatorRequest,
+    UpdateOperatorRequest, VoiceSettingsUpdate, VoiceSettingsView,
 };
 
 use super::{Admin, Body, email, field};
@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/operators", get(list).post(create))
         .route("/api/admin/operators/{id}", patch(update).delete(remove))
         .route("/api/admin/settings", get(get_settings).put(put_settings))
+        .route("/api/admin/voice", get(get_voice).put(put_voice))
 }
 
 async fn list(
@@ -113,4 +114,16 @@ async fn put_settings(
     Body(new): Body<Settings>,
 ) -> Result<Json<Settings>, Error> {
     Ok(Json(state.settings.change(new).await?))
+}
+
+async fn get_voice(State(state): State<AppState>, _: Admin) -> Json<VoiceSettingsView> {
+    Json(state.voice.view())
+}
+
+async fn put_voice(
+    State(state): State<AppState>,
+    _: Admin,
+    Body(update): Body<VoiceSettingsUpdate>,
+) -> Result<Json<VoiceSettingsView>, Error> {
+    Ok(Json(state.voice.change(update).await?))
 }

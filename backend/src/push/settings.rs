@@ -168,34 +168,14 @@ async fn save_settings(
     sealer: &Sealer,
     settings: &StoredPushSettings,
 ) -> Result<(), Error> {
-    let json = serde_json::to_vec(settings)?;
-    // Stored under "push" as `{"sealed": "v1.…"}`: the settings JSON, encrypted.
-    let sealed = serde_json::json!({ "sealed": sealer.seal(SETTINGS_PURPOSE, &json)? });
-    db::save_key(&store.write, "push", &sealed).await
+    db::save_sealed(store, sealer, "push", SETTINGS_PURPOSE, settings).await
 }
 
-/// The stored settings. Ones saved in the clear (before encryption came) or under the
-/// previous secret key are saved again under the current key.
+/// The stored settings (see [`db::load_sealed`]).
 pub(super) async fn load_settings(
     store: &Store,
     sealer: &Sealer,
 ) -> Result<StoredPushSettings, Error> {
-    let Some(stored) = db::load_key::<serde_json::Value>(&store.read, "push").await? else {
-        return Ok(StoredPushSettings::default());
-    };
-    let unreadable = |e: serde_json::Error| Error::Internal(format!("push settings: {e}"));
-    let (settings, save_again): (StoredPushSettings, bool) =
-        match stored.get("sealed").and_then(serde_json::Value::as_str) {
-            Some(sealed) => {
-                let opened = sealer.open(SETTINGS_PURPOSE, sealed)?;
-                let settings = serde_json::from_slice(&opened.plain).map_err(unreadable)?;
-                (settings, opened.stale)
-            }
-            None => (serde_json::from_value(stored).map_err(unreadable)?, true),
-        };
-    if save_again {
-        save_settings(store, sealer, &settings).await?;
-        tracing::info!("push settings saved again, encrypted under the current secret key");
-    }
-    Ok(settings)
+    let stored = db::load_sealed(store, sealer, "push", SETTINGS_PURPOSE).await?;
+    Ok(stored.unwrap_or_default())
 }

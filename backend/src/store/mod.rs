@@ -180,7 +180,9 @@ pub fn now_ms() -> i64 {
 pub mod settings {
     use sqlx::{AnyPool, Row};
 
+    use super::Store;
     use crate::error::Error;
+    use crate::secret::Sealer;
 
     /// A settings section (JSON under `key`), if stored.
     pub async fn load_key<T: serde::de::DeserializeOwned>(
@@ -216,5 +218,47 @@ pub mod settings {
         .execute(pool)
         .await?;
         Ok(())
+    }
+
+    /// A sealed settings section (its JSON encrypted under the secret key, stored as
+    /// `{"sealed": "v1.…"}`), if stored. One saved in the clear (before sealing came) or
+    /// under the previous key is saved again under the current one.
+    pub async fn load_sealed<T: serde::de::DeserializeOwned + serde::Serialize>(
+        store: &Store,
+        sealer: &Sealer,
+        key: &str,
+        purpose: &str,
+    ) -> Result<Option<T>, Error> {
+        let Some(stored) = load_key::<serde_json::Value>(&store.read, key).await? else {
+            return Ok(None);
+        };
+        let unreadable = |e: serde_json::Error| Error::Internal(format!("{purpose}: {e}"));
+        let (value, save_again): (T, bool) =
+            match stored.get("sealed").and_then(serde_json::Value::as_str) {
+                Some(sealed) => {
+                    let opened = sealer.open(purpose, sealed)?;
+                    let value = serde_json::from_slice(&opened.plain).map_err(unreadable)?;
+                    (value, opened.stale)
+                }
+                None => (serde_json::from_value(stored).map_err(unreadable)?, true),
+            };
+        if save_again {
+            save_sealed(store, sealer, key, purpose, &value).await?;
+            tracing::info!("{purpose} saved again, encrypted under the current secret key");
+        }
+        Ok(Some(value))
+    }
+
+    /// Stores a settings section sealed under the secret key.
+    pub async fn save_sealed<T: serde::Serialize>(
+        store: &Store,
+        sealer: &Sealer,
+        key: &str,
+        purpose: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let json = serde_json::to_vec(value)?;
+        let sealed = serde_json::json!({ "sealed": sealer.seal(purpose, &json)? });
+        save_key(&store.write, key, &sealed).await
     }
 }
