@@ -2,7 +2,14 @@
 //! through `mobile/core`: ask → accept → messages both ways (links are links, markup is
 //! text) → hold and resume → reload mid-chat → end; and queue → leave a message.
 //!
-//! Needs Debian's `chromium` and `chromium-driver` (the README's test command installs them).
+//! Every state of the widget is then looked at on two phones and a desktop: nothing wider
+//! than the screen, every control on screen, uncovered and (on phones) at least 44×44 px,
+//! and axe-core finds nothing; a screenshot of each is kept to be looked at.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (the README's test command installs them),
+//! and `npm ci` in `widget/` (for axe-core).
+
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use switchboard_e2e::operator::{connect_available, message_texts, next_request, wait_message};
@@ -147,4 +154,217 @@ async fn queued_visitor_leaves_a_message_in_chromium() {
         )
         .await;
     b.quit().await;
+}
+
+/// What is wrong with the layout of the widget as it is now, one line each: an element wider
+/// than the viewport or sticking out of it sideways, content that scrolls sideways, a control
+/// off screen or covered, or (when the argument is true) smaller than 44×44 CSS px. Links
+/// inside message text are words in a sentence, not controls of their own.
+const LAYOUT_PROBLEMS: &str = r#"
+const [phone] = arguments;
+const root = document.querySelector('#switchboard-widget').shadowRoot;
+const vw = document.documentElement.clientWidth, vh = document.documentElement.clientHeight;
+const say = (el) => {
+  const label = el.labels && el.labels.length ? el.labels[0].textContent : '';
+  const text = (el.getAttribute('aria-label') || label || el.textContent || '').trim().slice(0, 40);
+  return `<${el.tagName.toLowerCase()} class="${el.getAttribute('class') || ''}"> "${text}"`;
+};
+const out = [];
+for (const el of root.querySelectorAll('*')) {
+  if (el.tagName === 'STYLE') continue;
+  for (const r of el.getClientRects()) {
+    if (r.width > vw + 0.5 || r.left < -0.5 || r.right > vw + 0.5) {
+      out.push(`${say(el)} spans x ${r.left.toFixed(1)}..${r.right.toFixed(1)}, the viewport is ${vw} wide`);
+    }
+  }
+  const css = getComputedStyle(el);
+  if (el.scrollWidth > el.clientWidth + 1 && css.overflowX !== 'visible' && css.textOverflow !== 'ellipsis') {
+    out.push(`${say(el)} scrolls sideways: ${el.scrollWidth} px of content in ${el.clientWidth}`);
+  }
+}
+const controls = root.querySelectorAll('button, input, textarea, select, a[href], [tabindex]');
+for (const el of controls) {
+  if (el.closest('.m')) continue;
+  const r = el.getBoundingClientRect();
+  if (!el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
+  if (r.left < -0.5 || r.top < -0.5 || r.right > vw + 0.5 || r.bottom > vh + 0.5) {
+    out.push(`${say(el)} is not all on screen: ${r.left.toFixed(1)},${r.top.toFixed(1)}..${r.right.toFixed(1)},${r.bottom.toFixed(1)} of ${vw}×${vh}`);
+    continue;
+  }
+  const hit = root.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  if (!hit || !(hit === el || el.contains(hit) || (el.labels && [...el.labels].includes(hit)))) {
+    out.push(`${say(el)} is covered by ${hit ? say(hit) : 'nothing of the widget'}`);
+  }
+  if (phone && (r.width < 43.99 || r.height < 43.99)) {
+    out.push(`${say(el)} is ${r.width.toFixed(1)}×${r.height.toFixed(1)} px, under 44×44`);
+  }
+}
+return out;
+"#;
+
+/// Loads axe-core into the page once (its source is the argument).
+const LOAD_AXE: &str = r#"
+if (!window.axe) {
+  const s = document.createElement('script');
+  s.textContent = arguments[0];
+  document.head.append(s);
+}
+return !!window.axe;
+"#;
+
+/// axe-core on the widget's host (it reaches into the shadow root): each violation with the
+/// elements it was found on.
+const AXE_VIOLATIONS: &str = r#"
+const host = document.querySelector('#switchboard-widget');
+return axe.run(host, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) =>
+  `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target) + ' ' + (n.failureSummary || '').replace(/\s+/g, ' ')).join('; ')}`));
+"#;
+
+/// Looks at each state of the widget in one browser: layout, axe-core, a screenshot.
+struct Inspector<'a> {
+    b: &'a Browser,
+    /// "390x844" and the like: names the screenshots and the problems.
+    size: String,
+    phone: bool,
+    axe: String,
+    shots: PathBuf,
+    problems: Vec<String>,
+}
+
+impl<'a> Inspector<'a> {
+    fn new(b: &'a Browser, width: u32, height: u32, phone: bool) -> Inspector<'a> {
+        let axe_path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../widget/node_modules/axe-core/axe.min.js"
+        );
+        let axe = std::fs::read_to_string(axe_path)
+            .unwrap_or_else(|e| panic!("{axe_path}: {e} (run npm ci in widget/)"));
+        // Kept out of the repository: set SWITCHBOARD_SCREENSHOTS to keep them elsewhere.
+        let shots = std::env::var_os("SWITCHBOARD_SCREENSHOTS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("widget-screenshots")
+            });
+        std::fs::create_dir_all(&shots).unwrap();
+        Inspector {
+            b,
+            size: format!("{width}x{height}"),
+            phone,
+            axe,
+            shots,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Looks at the widget as it is now, which the test calls `state`.
+    async fn look(&mut self, state: &str) {
+        let shot = self.shots.join(format!("{}-{state}.png", self.size));
+        self.b.screenshot(&shot).await;
+        let layout = self.b.js(LAYOUT_PROBLEMS, json!([self.phone])).await;
+        self.b
+            .wait("axe-core to load", LOAD_AXE, json!([self.axe]))
+            .await;
+        let axe = self.b.js(AXE_VIOLATIONS, json!([])).await;
+        for found in [layout, axe] {
+            let found: Vec<String> = serde_json::from_value(found).unwrap();
+            let at = format!("{} {state}", self.size);
+            self.problems
+                .extend(found.into_iter().map(|p| format!("{at}: {p}")));
+        }
+    }
+
+    /// Fails the test with every problem seen, in every state.
+    fn assert_none(self) {
+        assert!(
+            self.problems.is_empty(),
+            "{} problems (screenshots in {}):\n{}",
+            self.problems.len(),
+            self.shots.display(),
+            self.problems.join("\n")
+        );
+    }
+}
+
+/// Walks the widget through every state a visitor meets (launcher, the open dialog, routing,
+/// queued, the chat with a long unbroken link, the ended chat, leave a message, thanks) and
+/// looks at each.
+async fn every_state_fits(width: u32, height: u32, phone: bool) {
+    let server = TestServer::start(Db::Sqlite).await;
+    let session = server.operator("Olivia").await;
+    let mut op = connect_available(&session).await;
+    let b = if phone {
+        Browser::launch_phone(width, height).await
+    } else {
+        Browser::launch(width, height).await
+    };
+    let mut look = Inspector::new(&b, width, height, phone);
+
+    b.goto(&format!("{}/", server.base)).await;
+    b.see("Live Help Available").await;
+    look.look("launcher").await;
+    b.click("Click for Live Help").await;
+    b.see("Open chat with operator").await;
+    look.look("open").await;
+    b.click("Text chat").await;
+    b.see("Position in queue: 1").await;
+    look.look("routing").await;
+
+    let chat = next_request(&mut op).await;
+    op.queue(chat).await.unwrap();
+    b.see("your call has been queued").await;
+    look.look("queued").await;
+
+    op.accept(chat).await.unwrap();
+    b.see("Chat with operator").await;
+    op.send(
+        chat,
+        &format!(
+            "Your parcel: https://track.example.test/{}",
+            "a1b2".repeat(60)
+        ),
+    )
+    .await
+    .unwrap();
+    let order = format!("Thanks, {} is my order", "9".repeat(120));
+    b.fill("Message", &order).await;
+    b.click("Send").await;
+    wait_message(&mut op, chat, &order).await;
+    b.see("a1b2a1b2").await;
+    look.look("chat").await;
+
+    op.end(chat).await.unwrap();
+    b.see("The operator has ended the chat.").await;
+    look.look("ended").await;
+    b.click("Close").await;
+
+    op.set_available(false).await.unwrap();
+    b.see("Live Help Not Available").await;
+    look.look("launcher-not-available").await;
+    b.click("Click for Live Help").await;
+    b.control("button", "Send message").await;
+    look.look("leave").await;
+    b.fill("Your name", "Rita").await;
+    b.fill("E-mail", "rita@example.test").await;
+    b.fill("Message", "Please call me back").await;
+    b.click("Send message").await;
+    b.see("Thank you! Your message has been sent.").await;
+    look.look("thanks").await;
+
+    look.assert_none();
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_state_fits_a_390_px_phone() {
+    every_state_fits(390, 844, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_state_fits_a_360_px_phone() {
+    every_state_fits(360, 740, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_state_fits_a_desktop() {
+    every_state_fits(1280, 900, false).await;
 }

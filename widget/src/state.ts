@@ -26,6 +26,7 @@ export const TEXT = {
   thanks: "Thank you! Your message has been sent.",
   noVoice: "Voice chat is not available in this browser, please use Text chat",
   pleaseWait: "Please wait a moment, then try again.",
+  placeholder: "Type your message",
 } as const;
 
 /** What the open panel shows. "chat" covers routing, queue and the chat window. */

@@ -58,8 +58,10 @@ const voiceSupported = (): boolean =>
   typeof (window as { RTCPeerConnection?: unknown }).RTCPeerConnection === "function" &&
   !!navigator.mediaDevices;
 
+// A panel's title bar is a plain div: a <header> would be a second banner landmark on the
+// host page.
 function header(title: string, id: string, ...kids: Kid[]): HTMLElement {
-  return h("header", null, h("h2", { id }, title), ...kids);
+  return h("div", { class: "hd" }, h("h2", { id }, title), ...kids);
 }
 
 function dialog(label: string, cls: string, ...kids: Kid[]): HTMLElement {
@@ -193,7 +195,12 @@ export class UI {
       const badge = h("span", { class: "badge" }, "On hold");
       const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
       const notice = h("p", { class: "notice", role: "alert" });
-      const input = h("input", { type: "text", "aria-label": "Message", autocomplete: "off" });
+      const input = h("input", {
+        type: "text",
+        "aria-label": "Message",
+        placeholder: TEXT.placeholder,
+        autocomplete: "off",
+      });
       const send = btn("Send", "btn", null);
       const end = btn("End chat", "btn btn2", () => on.endChat());
       const close = btn("Close", "btn", () => on.close());
@@ -207,7 +214,7 @@ export class UI {
       const el = dialog(
         TEXT.chatTitle,
         "chat",
-        h("header", null, h("div", null, h("h2", { id: "sb-chat-t" }, TEXT.chatTitle), operator), badge, minimizeX()),
+        h("div", { class: "hd" }, h("div", null, h("h2", { id: "sb-chat-t" }, TEXT.chatTitle), operator), badge, minimizeX()),
         log,
         notice,
         form,
