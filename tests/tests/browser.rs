@@ -156,6 +156,101 @@ async fn queued_visitor_leaves_a_message_in_chromium() {
     b.quit().await;
 }
 
+/// The launcher's unread count and the first line it shows, once there is a count (the
+/// argument, when given).
+const UNREAD: &str = r#"
+const root = document.querySelector('#switchboard-widget').shadowRoot;
+const n = root.querySelector('#sb-n'), pv = root.querySelector('#sb-pv');
+if (n.hidden || !n.getClientRects().length) return null;
+const count = n.querySelector('[aria-hidden]').textContent;
+if (arguments[0] && count !== arguments[0]) return null;
+return { count, line: pv.textContent, pv: !pv.hidden };
+"#;
+
+/// Whether the message holding the text is in view in the chat's message list.
+const IN_VIEW: &str = r#"
+const log = document.querySelector('#switchboard-widget').shadowRoot.querySelector('[role=log]');
+const m = [...log.querySelectorAll('.m')].find((e) => e.textContent.includes(arguments[0]));
+if (!m || !log.getClientRects().length) return null;
+const a = m.getBoundingClientRect(), b = log.getBoundingClientRect();
+return a.top >= b.top - 1 && a.bottom <= b.bottom + 1 ? 'in view' : 'scrolled away';
+"#;
+
+/// The page pretends the visitor went to another tab (or back).
+const PAGE_HIDDEN: &str = r#"
+Object.defineProperty(document, 'hidden', { configurable: true, get: () => arguments[0] });
+document.dispatchEvent(new Event('visibilitychange'));
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_to_a_minimized_chat_shows_on_the_launcher() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let session = server.operator("Olivia").await;
+    let mut op = connect_available(&session).await;
+    let b = Browser::launch(1280, 900).await;
+    b.goto(&format!("{}/", server.base)).await;
+    b.click("Click for Live Help").await;
+    b.click("Text chat").await;
+    let chat = next_request(&mut op).await;
+    op.accept(chat).await.unwrap();
+    b.see("Chat with operator").await;
+    // Enough history that the message list scrolls.
+    for i in 1..=20 {
+        op.send(chat, &format!("Earlier message {i}"))
+            .await
+            .unwrap();
+    }
+    b.see("Earlier message 20").await;
+
+    b.click("Minimize").await;
+    let title = b.js("return document.title", json!([])).await;
+    b.js(PAGE_HIDDEN, json!([true])).await;
+    op.send(chat, "Your bike is ready.\nCome and get it before six")
+        .await
+        .unwrap();
+    let shown = b.wait("the unread badge", UNREAD, json!([null])).await;
+    assert_eq!(
+        shown,
+        json!({ "count": "1", "line": "Olivia: Your bike is ready.", "pv": true }),
+        "the launcher shows the count and the first line"
+    );
+    // The tab's title takes turns with the news, and with the page's own title.
+    b.wait(
+        "the title to flash",
+        "return document.title === '(1) New message'",
+        json!([]),
+    )
+    .await;
+    b.wait(
+        "the page's title between flashes",
+        "return document.title === arguments[0]",
+        json!([title]),
+    )
+    .await;
+    op.send(chat, "Anything else?").await.unwrap();
+    let shown = b.wait("the count to go up", UNREAD, json!(["2"])).await;
+    assert_eq!(shown["line"], "Olivia: Anything else?");
+
+    // Opening shows the new messages, and the badge and the flashing stop.
+    b.click("Click for Live Help").await;
+    let seen = b
+        .wait(
+            "the first unread message",
+            IN_VIEW,
+            json!(["Your bike is ready."]),
+        )
+        .await;
+    assert_eq!(seen, json!("in view"), "the chat opens on what was unread");
+    let left = b
+        .js(
+            "const r = document.querySelector('#switchboard-widget').shadowRoot; return [r.querySelector('#sb-n').hidden, document.title]",
+            json!([]),
+        )
+        .await;
+    assert_eq!(left, json!([true, title]));
+    b.quit().await;
+}
+
 /// What is wrong with the layout of the widget as it is now, one line each: an element wider
 /// than the viewport or sticking out of it sideways, content that scrolls sideways, a control
 /// off screen or covered, or (when the argument is true) smaller than 44×44 CSS px. Links
@@ -178,7 +273,9 @@ for (const el of root.querySelectorAll('*')) {
     }
   }
   const css = getComputedStyle(el);
-  if (el.scrollWidth > el.clientWidth + 1 && css.overflowX !== 'visible' && css.textOverflow !== 'ellipsis') {
+  const box = el.getBoundingClientRect();
+  const srOnly = box.width <= 1 && box.height <= 1; // text for screen readers only
+  if (!srOnly && el.scrollWidth > el.clientWidth + 1 && css.overflowX !== 'visible' && css.textOverflow !== 'ellipsis') {
     out.push(`${say(el)} scrolls sideways: ${el.scrollWidth} px of content in ${el.clientWidth}`);
   }
 }
@@ -331,6 +428,21 @@ async fn every_state_fits(width: u32, height: u32, phone: bool) {
     wait_message(&mut op, chat, &order).await;
     b.see("a1b2a1b2").await;
     look.look("chat").await;
+
+    b.click("Minimize").await;
+    op.send(
+        chat,
+        &format!(
+            "Here is what I found: {}\nand more",
+            "a-very-long-word".repeat(20)
+        ),
+    )
+    .await
+    .unwrap();
+    b.wait("the unread badge", UNREAD, json!([null])).await;
+    look.look("unread").await;
+    b.click("Click for Live Help").await;
+    b.see("Chat with operator").await;
 
     op.end(chat).await.unwrap();
     b.see("The operator has ended the chat.").await;

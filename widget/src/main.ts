@@ -11,7 +11,7 @@ import {
   type VisitorServerMsg,
 } from "../../shared/bindings/protocol";
 import { charCount, offlineMessagesUrl, serverBase, wsUrl } from "./config";
-import { initialState, reduce, unsent, type Action, type State } from "./state";
+import { TEXT, initialState, reduce, unread, unsent, type Action, type State } from "./state";
 import { UI } from "./ui";
 
 const TOKEN_KEY = "switchboard.visitor_token";
@@ -37,8 +37,11 @@ function writeToken(token: string | null): void {
   }
 }
 
+/** The page's own title while the widget flashes its own in the tab. */
+let pageTitle: string | null = null;
+
 function page(): Page {
-  return { url: location.href, title: document.title || null };
+  return { url: location.href, title: (pageTitle ?? document.title) || null };
 }
 
 function newClientId(): string {
@@ -78,7 +81,32 @@ function start(script: HTMLScriptElement | null): void {
   const dispatch = (action: Action): void => {
     state = reduce(state, action);
     ui.render(state);
+    flashTitle();
   };
+
+  // While messages wait unread and the visitor is on another tab, the tab's title takes
+  // turns with "(2) New message"; the page's own title comes back when they are read.
+  let flashTimer: ReturnType<typeof setInterval> | undefined;
+  let flashed = "";
+  const flashTitle = (): void => {
+    const n = unread(state).length;
+    if (n > 0 && document.hidden) {
+      if (flashTimer !== undefined) return;
+      pageTitle = document.title;
+      flashTimer = setInterval(() => {
+        if (document.title !== flashed) pageTitle = document.title; // the page set a new one
+        const ours = `(${unread(state).length}) ${TEXT.newMessage}`;
+        flashed = document.title === ours ? pageTitle! : ours;
+        document.title = flashed;
+      }, 1000);
+    } else if (flashTimer !== undefined) {
+      clearInterval(flashTimer);
+      flashTimer = undefined;
+      if (document.title === flashed) document.title = pageTitle!;
+      pageTitle = null;
+    }
+  };
+  document.addEventListener("visibilitychange", flashTitle);
 
   /** A message the server asked us to slow down for goes again when it says. */
   const sendLater = (clientId: string, secs: number): void => {

@@ -27,6 +27,8 @@ export const TEXT = {
   noVoice: "Voice chat is not available in this browser, please use Text chat",
   pleaseWait: "Please wait a moment, then try again.",
   placeholder: "Type your message",
+  newMessage: "New message",
+  newMessages: "new messages",
 } as const;
 
 /** What the open panel shows. "chat" covers routing, queue and the chat window. */
@@ -71,6 +73,8 @@ export interface State {
   leaveIntro: string | null;
   leaveSent: boolean;
   notice: string | null;
+  /** Key of the first operator or system line that came while the chat was out of view. */
+  unreadFrom: number | null;
 }
 
 export function initialState(token: string | null): State {
@@ -94,6 +98,7 @@ export function initialState(token: string | null): State {
     leaveIntro: null,
     leaveSent: false,
     notice: null,
+    unreadFrom: null,
   };
 }
 
@@ -128,6 +133,19 @@ export function chatView(s: State): "routing" | "chat" {
     : "routing";
 }
 
+/** The operator and system lines the visitor has not seen yet (the chat was minimized). */
+export function unread(s: State): Entry[] {
+  const from = s.unreadFrom;
+  return from === null ? [] : s.entries.filter((e) => e.key >= from && e.who !== "visitor");
+}
+
+/** A message's first line that has text, for the launcher; long ones are cut. */
+export function firstLine(text: string, max = 120): string {
+  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l) || "";
+  const chars = Array.from(line);
+  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : line;
+}
+
 /** Unacknowledged visitor messages, to (re)send after each welcome. */
 export function unsent(s: State): Entry[] {
   return s.entries.filter((e) => e.who === "visitor" && e.state === "pending" && e.clientId);
@@ -152,7 +170,14 @@ function leave(s: State, intro: string | null): State {
 }
 
 function forget(s: State): State {
-  return { ...s, ignoreChat: s.chatId, position: null };
+  return { ...s, ignoreChat: s.chatId, position: null, unreadFrom: null };
+}
+
+/** Lines added from key `from` on wait as unread while the chat is out of view. */
+function unseen(s: State, from: number): State {
+  if (s.unreadFrom !== null || (s.open && s.panel === "chat")) return s;
+  const first = s.entries.find((e) => e.key >= from && e.who !== "visitor");
+  return first ? { ...s, unreadFrom: first.key } : s;
 }
 
 function applyEvent(s: State, ev: ChatEvent): State {
@@ -169,6 +194,7 @@ function applyEvent(s: State, ev: ChatEvent): State {
       lastSeq: null,
       replayTo: null,
       entries: [],
+      unreadFrom: null,
     };
   }
   if (s.lastSeq !== null && ev.seq <= s.lastSeq) return s; // already applied
@@ -234,6 +260,14 @@ function applyEvent(s: State, ev: ChatEvent): State {
 }
 
 export function reduce(s: State, a: Action): State {
+  const next = step(s, a);
+  // Whatever brings the chat into view shows what was unread.
+  return next.unreadFrom !== null && next.open && next.panel === "chat"
+    ? { ...next, unreadFrom: null }
+    : next;
+}
+
+function step(s: State, a: Action): State {
   switch (a.type) {
     case "welcome": {
       s = { ...s, connected: true, available: a.available, token: a.visitor_token, resync: false };
@@ -249,7 +283,7 @@ export function reduce(s: State, a: Action): State {
       }
       if (s.lastSeq !== null) {
         // Our last_seq counted another chat's events: start over with last_seq null.
-        return { ...s, resync: true, chatId: null, lastSeq: null, status: null, entries: [] };
+        return { ...s, resync: true, chatId: null, lastSeq: null, status: null, entries: [], unreadFrom: null };
       }
       return {
         ...s,
@@ -259,6 +293,7 @@ export function reduce(s: State, a: Action): State {
         endReason: null,
         replayTo: c.last_seq,
         entries: [],
+        unreadFrom: null,
         panel: "chat",
         open: true,
       };
@@ -266,7 +301,7 @@ export function reduce(s: State, a: Action): State {
     case "availability":
       return { ...s, available: a.available };
     case "event":
-      return applyEvent(s, a.event);
+      return unseen(applyEvent(s, a.event), s.nextKey);
     case "queue_position":
       return a.chat_id === s.chatId ? { ...s, position: a.position } : s;
     case "ack": {

@@ -10,6 +10,12 @@ export const CSS = `
 .launcher:hover{background:#1e40af}
 .dot{width:11px;height:11px;border-radius:50%;background:#9ca3af;box-shadow:0 0 0 2px #fff;flex:none}
 .on .dot{background:#22c55e}
+.lb{position:relative}
+.n{position:absolute;top:-8px;right:-6px;min-width:24px;height:24px;padding:0 7px;border-radius:12px;background:#dc2626;color:#fff;font-size:13px;font-weight:700;line-height:24px;text-align:center;box-shadow:0 0 0 2px #fff;pointer-events:none}
+.pv{margin:0;max-width:min(280px,calc(100vw - 40px));padding:10px 14px;background:#fff;border-radius:12px 12px 4px 12px;box-shadow:0 4px 14px rgba(0,0,0,.22);cursor:pointer}
+.pv span{overflow:hidden;overflow-wrap:anywhere;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical}
+.pv b{font-weight:700}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .cap{font-size:12px;color:#374151;background:#fff;border-radius:10px;padding:2px 9px;box-shadow:0 1px 4px rgba(0,0,0,.18)}
 .card{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:360px;height:520px;max-height:calc(100vh - 40px);background:#fff;border-radius:12px;box-shadow:0 10px 40px rgba(0,0,0,.3);display:flex;overflow:hidden}
 section{display:flex;flex-direction:column;flex:1;min-width:0}

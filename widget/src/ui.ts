@@ -4,7 +4,7 @@
 import type { Mode } from "../../shared/bindings/protocol";
 import { linkify } from "./linkify";
 import { CSS } from "./styles";
-import { TEXT, chatView, isFinal, type Entry, type State } from "./state";
+import { TEXT, chatView, firstLine, isFinal, unread, type Entry, type State } from "./state";
 
 export interface Handlers {
   launcher(): void;
@@ -72,6 +72,12 @@ export class UI {
   private readonly launcher: HTMLButtonElement;
   private readonly launcherWrap: HTMLElement;
   private readonly caption: HTMLElement;
+  /** The unread count on the launcher, and the first line of the latest unread message. */
+  private readonly count: HTMLElement;
+  private readonly preview: HTMLElement;
+  private shownNews = "";
+  /** The first unread line: the chat opens on it. */
+  private unreadKey: number | null = null;
   private readonly card: HTMLElement;
   private current: HTMLElement | null = null;
   private readonly open: {
@@ -130,14 +136,23 @@ export class UI {
     const closeX = (f: () => void) => btn("×", "x", f, { "aria-label": "Close" });
     const minimizeX = () => btn("–", "x", () => on.minimize(), { "aria-label": "Minimize" });
 
-    // Launcher.
+    // Launcher, with what came while the chat was minimized.
     this.caption = h("span", { class: "cap", id: "sb-cap" }, TEXT.notAvailable);
+    this.count = h("span", { class: "n", id: "sb-n", hidden: true });
+    this.preview = h("p", { class: "pv", id: "sb-pv", role: "status", hidden: true });
+    this.preview.addEventListener("click", act(() => on.launcher()));
     this.launcher = btn(TEXT.launcher, "launcher", () => on.launcher(), {
-      "aria-describedby": "sb-cap",
+      "aria-describedby": "sb-n sb-pv sb-cap",
       "aria-haspopup": "dialog",
     });
     this.launcher.prepend(h("span", { class: "dot", "aria-hidden": "true" }));
-    this.launcherWrap = h("div", { class: "lw" }, this.launcher, this.caption);
+    this.launcherWrap = h(
+      "div",
+      { class: "lw" },
+      this.preview,
+      h("div", { class: "lb" }, this.launcher, this.count),
+      this.caption,
+    );
 
     // "Open chat with operator".
     {
@@ -284,6 +299,24 @@ export class UI {
     this.launcherWrap.hidden = s.open;
     this.launcherWrap.classList.toggle("on", s.available);
     this.caption.textContent = s.available ? TEXT.available : TEXT.notAvailable;
+    const news = unread(s);
+    const last = news[news.length - 1];
+    const shown = last ? `${news.length}/${last.key}` : "";
+    if (shown !== this.shownNews) {
+      // Changed only when there is news, so that the live region speaks once for each.
+      this.shownNews = shown;
+      this.count.hidden = this.preview.hidden = !last;
+      if (last) {
+        const n = String(news.length);
+        this.count.replaceChildren(
+          h("span", { "aria-hidden": "true" }, n),
+          h("span", { class: "sr" }, `${n} ${news.length === 1 ? TEXT.newMessage.toLowerCase() : TEXT.newMessages}`),
+        );
+        const who = last.name && h("b", null, `${last.name}: `);
+        this.preview.replaceChildren(h("span", null, who, firstLine(last.text)));
+        if (this.unreadKey === null) this.unreadKey = news[0].key;
+      }
+    }
 
     // Which panel.
     let view: HTMLElement | null = null;
@@ -314,8 +347,14 @@ export class UI {
     this.routing.position.textContent = s.position === null ? "" : `Position in queue: ${s.position}`;
     this.routing.notice.textContent = view === this.routing.el ? s.notice || "" : "";
 
-    // Chat window.
+    // Chat window: it opens on the first line the visitor has not seen, else at the end.
     this.renderLog(s.entries);
+    if (changed && view === this.chat.el) {
+      const first = this.unreadKey !== null && this.rendered.get(this.unreadKey);
+      const log = this.chat.log;
+      log.scrollTop = first ? first.el.offsetTop - log.offsetTop - 8 : log.scrollHeight;
+    }
+    if (view === this.chat.el) this.unreadKey = null;
     const over = isFinal(s.status);
     this.chat.operator.textContent = s.operator || "";
     this.chat.badge.hidden = s.status !== "on_hold";

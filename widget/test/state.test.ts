@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ChatEvent, ChatEventKind, ChatStatus, ChatSummary, VisitorServerMsg } from "../../shared/bindings/protocol";
-import { TEXT, chatView, hasChat, initialState, reduce, unsent, type Action, type State } from "../src/state";
+import {
+  TEXT, chatView, firstLine, hasChat, initialState, reduce, unread, unsent, type Action, type State,
+} from "../src/state";
 
 const op = { id: 5, name: "Anna" };
 
@@ -244,4 +246,55 @@ test("leave a message: sent state", () => {
   const s = run([welcome(null, false), { type: "ui_launcher" }, { type: "ui_left" }]);
   assert.equal(s.leaveSent, true);
   assert.equal(run([{ type: "ui_close" }, { type: "ui_launcher" }], s).leaveSent, false);
+});
+
+test("a reply to a minimized chat waits as unread until the chat is opened", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), opMsg(1, 3, "Hello")]);
+  assert.deepEqual(unread(s), [], "seen: the chat is open");
+  s = run([{ type: "ui_minimize" }, opMsg(1, 4, "\n  Your bike is ready.\nCome and get it")], s);
+  assert.deepEqual(unread(s).map((e) => [e.name, firstLine(e.text)]), [["Anna", "Your bike is ready."]]);
+  s = run([ev(1, 5, "on_hold", { type: "on_hold", operator: op }), opMsg(1, 6, "Back soon")], s);
+  assert.deepEqual(unread(s).map((e) => e.text), ["\n  Your bike is ready.\nCome and get it", TEXT.onHold, "Back soon"]);
+  s = run([{ type: "ui_launcher" }], s);
+  assert.equal(s.open, true);
+  assert.equal(s.panel, "chat");
+  assert.deepEqual(unread(s), []);
+  assert.deepEqual(s.entries.map((e) => e.text).slice(-2), [TEXT.onHold, "Back soon"], "the chat shows them");
+});
+
+test("the visitor's own messages and lines seen in the open chat are never unread", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_minimize" }]);
+  s = run([{ type: "ui_send", clientId: "c1", text: "typed before" }, myMsg(1, 3, "typed before", "c1"), myMsg(1, 4, "from another tab", null)], s);
+  assert.deepEqual(unread(s), []);
+  s = run([{ type: "ui_launcher" }, opMsg(1, 5, "Seen")], s);
+  assert.deepEqual(unread(s), []);
+});
+
+test("a chat closed with ui_close counts replies too; events replayed after a reconnect count", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_close" }]);
+  assert.equal(s.open, false);
+  s = run([{ type: "ui_disconnected" }, welcome(summary(1, "active", 4)), opMsg(1, 3, "While you were away"), ended(1, 4, "operator")], s);
+  assert.deepEqual(unread(s).map((e) => e.text), ["While you were away", TEXT.endedByOperator]);
+  // Closing the finished chat from the launcher forgets it, and its unread lines.
+  s = run([{ type: "ui_launcher" }, { type: "ui_close" }], s);
+  assert.deepEqual(unread(s), []);
+  assert.deepEqual(unread(run([ended(1, 5, "visitor")], s)), []);
+});
+
+test("a new chat starts with nothing unread", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_minimize" }, opMsg(1, 3, "One")]);
+  assert.equal(unread(s).length, 1);
+  s = run([ended(1, 4, "operator"), { type: "ui_launcher" }, { type: "ui_close" }, { type: "ui_start" }, requested(2), { type: "ui_minimize" }], s);
+  assert.deepEqual(unread(s), []);
+  s = run([accepted(2, 2), { type: "ui_minimize" }, opMsg(2, 3, "Two")], s);
+  assert.deepEqual(unread(s).map((e) => e.text), ["Two"]);
+});
+
+test("the launcher shows a message's first line with text, cut when long", () => {
+  assert.equal(firstLine("one\ntwo"), "one");
+  assert.equal(firstLine("\r\n   \n  padded  \nrest"), "padded");
+  assert.equal(firstLine(""), "");
+  const long = "🚲".repeat(200);
+  assert.equal(firstLine(long), "🚲".repeat(119) + "…");
+  assert.equal(firstLine("🚲".repeat(120)), "🚲".repeat(120));
 });
