@@ -9,12 +9,18 @@
 //! Needs Debian's `chromium` and `chromium-driver` (the README's test command installs them),
 //! and `npm ci` in `widget/` (for axe-core).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard_e2e::operator::{connect_available, message_texts, next_request, wait_message};
 use switchboard_e2e::webdriver::{Browser, FIND_CONTROL};
 use switchboard_e2e::{Db, TestServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn visitor_chats_with_an_operator_in_chromium() {
@@ -382,9 +388,9 @@ impl<'a> Inspector<'a> {
     }
 }
 
-/// Walks the widget through every state a visitor meets (launcher, the open dialog, routing,
-/// queued, the chat with a long unbroken link, the ended chat, leave a message, thanks) and
-/// looks at each.
+/// Walks the widget through every state a visitor meets (connecting, launcher, the open
+/// dialog, routing, queued, the chat with a long unbroken link, unread news on the launcher,
+/// the ended chat, leave a message, thanks) and looks at each.
 async fn every_state_fits(width: u32, height: u32, phone: bool) {
     let server = TestServer::start(Db::Sqlite).await;
     let session = server.operator("Olivia").await;
@@ -395,8 +401,13 @@ async fn every_state_fits(width: u32, height: u32, phone: bool) {
         Browser::launch(width, height).await
     };
     let mut look = Inspector::new(&b, width, height, phone);
+    let network = Network::start(server.addr).await;
 
-    b.goto(&format!("{}/", server.base)).await;
+    network.set(Net::Stalled);
+    b.goto(&format!("{}/", network.base)).await;
+    b.see("Connecting…").await;
+    look.look("connecting").await;
+    network.set(Net::Up);
     b.see("Live Help Available").await;
     look.look("launcher").await;
     b.click("Click for Live Help").await;
@@ -479,4 +490,163 @@ async fn every_state_fits_a_360_px_phone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_state_fits_a_desktop() {
     every_state_fits(1280, 900, false).await;
+}
+
+/// How the network between the browser and the server behaves for the widget's WebSocket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Net {
+    /// Bytes flow.
+    Up,
+    /// Bytes wait and connections stay open: a slow or stalled mobile network.
+    Stalled,
+    /// Connections close and new ones are refused.
+    Down,
+}
+
+/// A TCP relay between the browser and the server that stands in for the visitor's network:
+/// page loads and HTTP calls always pass; the widget's WebSocket goes as [`Net`] says.
+struct Network {
+    /// The server's address through the relay, as `http://…`.
+    base: String,
+    net: watch::Sender<Net>,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+impl Network {
+    async fn start(server: SocketAddr) -> Network {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (net, watching) = watch::channel(Net::Up);
+        let accept = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let _ = client.set_nodelay(true);
+                tokio::spawn(relay(client, server, watching.clone()));
+            }
+        });
+        Network { base, net, accept }
+    }
+
+    fn set(&self, net: Net) {
+        self.net.send_replace(net);
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+/// One connection through the relay; a WebSocket is told apart by its first request line.
+async fn relay(mut client: TcpStream, server: SocketAddr, net: watch::Receiver<Net>) {
+    let mut first = vec![0u8; 8192];
+    let Ok(n) = client.read(&mut first).await else {
+        return;
+    };
+    first.truncate(n);
+    let websocket = first.starts_with(b"GET /api/widget/ws");
+    if websocket && *net.borrow() == Net::Down {
+        return;
+    }
+    let Ok(mut upstream) = TcpStream::connect(server).await else {
+        return;
+    };
+    let _ = upstream.set_nodelay(true);
+    if !websocket {
+        if upstream.write_all(&first).await.is_ok() {
+            let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        }
+        return;
+    }
+    let (from_client, to_client) = client.into_split();
+    let (from_server, to_server) = upstream.into_split();
+    let mut down = net.clone();
+    tokio::select! {
+        () = pump(first, from_client, to_server, net.clone()) => {}
+        () = pump(Vec::new(), from_server, to_client, net.clone()) => {}
+        _ = down.wait_for(|n| *n == Net::Down) => {}
+    }
+    // Both halves of both sockets drop here: the connection is gone at both ends.
+}
+
+/// Forwards what one side sends to the other, holding it while the network is stalled.
+async fn pump(
+    mut held: Vec<u8>,
+    mut from: OwnedReadHalf,
+    mut to: OwnedWriteHalf,
+    mut net: watch::Receiver<Net>,
+) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if !held.is_empty() {
+            let up = net
+                .wait_for(|n| *n != Net::Stalled)
+                .await
+                .is_ok_and(|n| *n == Net::Up);
+            if !up || to.write_all(&held).await.is_err() {
+                return;
+            }
+            held.clear();
+        }
+        match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => held.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// The launcher's caption.
+const CAPTION: &str = "return document.querySelector('#switchboard-widget').shadowRoot.querySelector('.cap').textContent";
+
+/// From now on, remembers whether the widget ever says "Live Help Not Available".
+const WATCH_NOT_AVAILABLE: &str = r#"
+const root = document.querySelector('#switchboard-widget').shadowRoot;
+const look = () => { if (root.textContent.includes('Not Available')) window.__sawNotAvailable = true; };
+look();
+new MutationObserver(look).observe(root, { subtree: true, childList: true, characterData: true });
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_connection_says_connecting_never_not_available() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let session = server.operator("Olivia").await;
+    let mut op = connect_available(&session).await;
+    let network = Network::start(server.addr).await;
+    network.set(Net::Stalled); // the page loads; the WebSocket does not answer yet
+    let b = Browser::launch(390, 844).await;
+    b.goto(&format!("{}/", network.base)).await;
+    b.js(WATCH_NOT_AVAILABLE, json!([])).await;
+    b.see("Connecting…").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(b.js(CAPTION, json!([])).await, json!("Connecting…"));
+
+    // The visitor may ask meanwhile: the dialog opens (not the message form) and says so.
+    b.click("Click for Live Help").await;
+    b.see("Open chat with operator").await;
+    b.see("Connecting…").await;
+    b.click("Text chat").await;
+    b.see("Routing your call…").await;
+
+    // The network catches up: the request goes, the line goes away, the chat opens.
+    network.set(Net::Up);
+    let chat = next_request(&mut op).await;
+    b.wait(
+        "the connection line to go",
+        "return !document.querySelector('#switchboard-widget').shadowRoot.textContent.includes('Connecting')",
+        json!([]),
+    )
+    .await;
+    op.accept(chat).await.unwrap();
+    b.see("Chat with operator").await;
+    b.click("Minimize").await;
+    b.see("Live Help Available").await;
+    let saw = b
+        .js("return window.__sawNotAvailable ?? false", json!([]))
+        .await;
+    assert_eq!(
+        saw,
+        json!(false),
+        "never Not Available while an operator was"
+    );
+    b.quit().await;
 }

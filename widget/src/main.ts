@@ -19,6 +19,8 @@ const PING_MS = 25_000;
 const DEAD_MS = 60_000;
 const MIN_DELAY = 500;
 const MAX_DELAY = 10_000;
+/** How long "Connected" shows after a reconnection. */
+const SETTLED_MS = 3_000;
 
 function readToken(): string | null {
   try {
@@ -130,6 +132,7 @@ function start(script: HTMLScriptElement | null): void {
     }
     ready = true;
     delay = MIN_DELAY;
+    if (state.relinked) setTimeout(() => dispatch({ type: "ui_link_settled" }), SETTLED_MS);
     for (const e of unsent(state)) raw({ type: "send", client_id: e.clientId!, text: e.text });
     for (const f of queue.splice(0)) raw(f);
   };

@@ -13,6 +13,9 @@ export const TEXT = {
   launcher: "Click for Live Help",
   available: "Live Help Available",
   notAvailable: "Live Help Not Available",
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
+  connected: "Connected",
   openTitle: "Open chat with operator",
   routingTitle: "Routing your call…",
   queued: "The operator is busy, your call has been queued.",
@@ -51,6 +54,10 @@ export interface State {
   available: boolean;
   /** Welcome received on the current connection. */
   connected: boolean;
+  /** A welcome came once in this page's life: until then availability is not known. */
+  everConnected: boolean;
+  /** Connected again after a drop: "Connected" shows for a moment. */
+  relinked: boolean;
   token: string | null;
   chatId: number | null;
   status: ChatStatus | null;
@@ -81,6 +88,8 @@ export function initialState(token: string | null): State {
   return {
     available: false,
     connected: false,
+    everConnected: false,
+    relinked: false,
     token,
     chatId: null,
     status: null,
@@ -112,7 +121,8 @@ export type LocalAction =
   | { type: "ui_left" }
   | { type: "ui_send"; clientId: string; text: string }
   | { type: "ui_notice"; text: string | null }
-  | { type: "ui_disconnected" };
+  | { type: "ui_disconnected" }
+  | { type: "ui_link_settled" };
 
 export type Action = VisitorServerMsg | LocalAction;
 
@@ -123,6 +133,17 @@ export function isFinal(status: ChatStatus | null): boolean {
 /** The visitor has a chat that is neither finished nor left behind. */
 export function hasChat(s: State): boolean {
   return s.chatId !== null && s.chatId !== s.ignoreChat && !isFinal(s.status);
+}
+
+/**
+ * What the visitor is told about the connection: nothing while it is fine, "Connecting…"
+ * until the first welcome (never "Not Available" before the server has said so),
+ * "Reconnecting…" after a drop, "Connected" for a moment after.
+ */
+export function linkText(s: State): string | null {
+  if (s.resync) return null; // connecting again on purpose, at once
+  if (s.connected) return s.relinked ? TEXT.connected : null;
+  return s.everConnected ? TEXT.reconnecting : TEXT.connecting;
 }
 
 /** What the "chat" panel shows. */
@@ -270,7 +291,15 @@ export function reduce(s: State, a: Action): State {
 function step(s: State, a: Action): State {
   switch (a.type) {
     case "welcome": {
-      s = { ...s, connected: true, available: a.available, token: a.visitor_token, resync: false };
+      s = {
+        ...s,
+        connected: true,
+        everConnected: true,
+        relinked: s.resync ? s.relinked : s.everConnected && !s.connected,
+        available: a.available,
+        token: a.visitor_token,
+        resync: false,
+      };
       const c = a.chat;
       if (!c) return s;
       if (isFinal(c.status)) {
@@ -340,7 +369,9 @@ function step(s: State, a: Action): State {
       if (hasChat(s) || (s.panel === "chat" && s.chatId !== s.ignoreChat && s.chatId !== null)) {
         return { ...s, panel: "chat", open: true };
       }
-      if (s.available) return { ...s, panel: "open", open: true, notice: null };
+      // Until the server has said whether anyone can answer, the visitor may ask: the
+      // request goes once connected, and "no operator" brings the message form then.
+      if (s.available || !s.everConnected) return { ...s, panel: "open", open: true, notice: null };
       return leave(s, null);
     case "ui_close":
       if (s.panel === "chat" && hasChat(s)) return { ...s, open: false };
@@ -361,7 +392,9 @@ function step(s: State, a: Action): State {
     case "ui_notice":
       return { ...s, notice: a.text };
     case "ui_disconnected":
-      return { ...s, connected: false };
+      return { ...s, connected: false, relinked: s.resync && s.relinked };
+    case "ui_link_settled":
+      return { ...s, relinked: false };
     default:
       return s;
   }

@@ -25,6 +25,8 @@ h2{margin:0;font-size:16px;font-weight:600;flex:1}
 .op{margin:0;font-size:12px;opacity:.9;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .x{background:none;border:0;color:#fff;font-size:24px;line-height:1;width:44px;height:44px;border-radius:6px;cursor:pointer;flex:none}
 .x:hover{background:rgba(255,255,255,.15)}
+.conn{margin:0;padding:6px 14px;background:#fef3c7;color:#713f12;font-size:13px;text-align:center}
+.conn.ok{background:#dcfce7;color:#14532d}
 .body{padding:16px;display:flex;flex-direction:column;gap:10px;overflow:auto;flex:1}
 .body p{margin:0}
 label{font-weight:600;font-size:13px;margin-bottom:-6px}

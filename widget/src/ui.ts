@@ -4,7 +4,7 @@
 import type { Mode } from "../../shared/bindings/protocol";
 import { linkify } from "./linkify";
 import { CSS } from "./styles";
-import { TEXT, chatView, firstLine, isFinal, unread, type Entry, type State } from "./state";
+import { TEXT, chatView, firstLine, isFinal, linkText, unread, type Entry, type State } from "./state";
 
 export interface Handlers {
   launcher(): void;
@@ -79,6 +79,8 @@ export class UI {
   /** The first unread line: the chat opens on it. */
   private unreadKey: number | null = null;
   private readonly card: HTMLElement;
+  /** How the connection is, under the open panel's title bar. */
+  private readonly link: HTMLElement;
   private current: HTMLElement | null = null;
   private readonly open: {
     el: HTMLElement;
@@ -279,6 +281,7 @@ export class UI {
       this.leave = { el, intro, form, name, email, text, submit, notice, thanks };
     }
 
+    this.link = h("p", { class: "conn", role: "status" });
     this.card = h("div", { class: "card" });
     const wrap = h("div", { class: "sb" }, this.launcherWrap, this.card);
     wrap.addEventListener("keydown", (e) => {
@@ -295,10 +298,12 @@ export class UI {
     const focused = this.acted || this.root.activeElement !== null;
     this.acted = false;
 
-    // Launcher.
+    // Launcher: availability once the server has told it, else how the connection is.
+    const link = linkText(s);
     this.launcherWrap.hidden = s.open;
-    this.launcherWrap.classList.toggle("on", s.available);
-    this.caption.textContent = s.available ? TEXT.available : TEXT.notAvailable;
+    this.launcherWrap.classList.toggle("on", s.connected && s.available);
+    this.caption.textContent =
+      s.connected || !link ? (s.available ? TEXT.available : TEXT.notAvailable) : link;
     const news = unread(s);
     const last = news[news.length - 1];
     const shown = last ? `${news.length}/${last.key}` : "";
@@ -328,11 +333,15 @@ export class UI {
     const changed = view !== this.current;
     if (changed) {
       this.card.replaceChildren(...(view ? [view] : []));
+      if (view) view.insertBefore(this.link, view.children[1] || null); // under the title bar
       if (view === this.leave.el) {
         if (!this.leave.name.value) this.leave.name.value = this.open.name.value.trim();
       }
     }
     this.card.hidden = !view;
+    this.link.hidden = !link || view === this.leave.el; // leaving a message needs no socket
+    this.link.textContent = link || "";
+    this.link.classList.toggle("ok", s.connected);
     const prev = this.current;
     this.current = view;
 

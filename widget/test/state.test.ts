@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ChatEvent, ChatEventKind, ChatStatus, ChatSummary, VisitorServerMsg } from "../../shared/bindings/protocol";
 import {
-  TEXT, chatView, firstLine, hasChat, initialState, reduce, unread, unsent, type Action, type State,
+  TEXT, chatView, firstLine, hasChat, initialState, linkText, reduce, unread, unsent, type Action, type State,
 } from "../src/state";
 
 const op = { id: 5, name: "Anna" };
@@ -297,4 +297,57 @@ test("the launcher shows a message's first line with text, cut when long", () =>
   const long = "🚲".repeat(200);
   assert.equal(firstLine(long), "🚲".repeat(119) + "…");
   assert.equal(firstLine("🚲".repeat(120)), "🚲".repeat(120));
+});
+
+test("until the server answers, the widget is connecting, never not available", () => {
+  const s = initialState(null);
+  assert.equal(linkText(s), TEXT.connecting);
+  assert.equal(s.everConnected, false);
+  // The visitor may ask already: the dialog opens, not the message form.
+  const asked = run([{ type: "ui_launcher" }], s);
+  assert.equal(asked.panel, "open");
+  assert.equal(linkText(run([{ type: "ui_start" }], asked)), TEXT.connecting);
+  // A first connection that fails is still connecting.
+  assert.equal(linkText(run([{ type: "ui_disconnected" }], s)), TEXT.connecting);
+  const on = run([welcome(null, true)], s);
+  assert.equal(linkText(on), null);
+  assert.equal(on.relinked, false, "a first connection is no reconnection");
+  // Once the server said nobody can answer, the launcher offers the message form.
+  assert.equal(run([welcome(null, false), { type: "ui_launcher" }], s).panel, "leave");
+});
+
+test("a dropped connection is reconnecting, then connected for a moment", () => {
+  let s = run([welcome(null, true), requested(1), accepted(1, 2), { type: "ui_disconnected" }]);
+  assert.equal(s.connected, false);
+  assert.equal(linkText(s), TEXT.reconnecting);
+  s = run([{ type: "ui_disconnected" }], s);
+  assert.equal(linkText(s), TEXT.reconnecting, "still, after failed attempts");
+  s = run([welcome(summary(1, "active", 2))], s);
+  assert.equal(linkText(s), TEXT.connected);
+  s = run([{ type: "ui_link_settled" }], s);
+  assert.equal(linkText(s), null);
+  // Availability known from before still decides what the launcher opens while reconnecting.
+  const off = run([welcome(null, false), { type: "ui_disconnected" }, { type: "ui_launcher" }]);
+  assert.equal(off.panel, "leave");
+});
+
+test("connecting again on purpose (a resync) says nothing more", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), ended(1, 3, "visitor"), { type: "ui_close" }]);
+  // Dropped; the welcome after it brings another chat: the widget connects again at once.
+  s = run([{ type: "ui_disconnected" }], s);
+  assert.equal(linkText(s), TEXT.reconnecting);
+  s = run([welcome(summary(2, "active", 5))], s);
+  assert.equal(s.resync, true);
+  assert.equal(linkText(s), null);
+  s = run([{ type: "ui_disconnected" }], s);
+  assert.equal(linkText(s), null);
+  s = run([welcome(summary(2, "active", 5))], s);
+  assert.equal(linkText(s), TEXT.connected, "the drop before it was real");
+  // On a page's first connection, the resync ends in silence.
+  let q: State = { ...initialState("tok"), chatId: 1, lastSeq: 3 };
+  q = run([welcome(summary(2, "active", 5)), { type: "ui_disconnected" }], q);
+  assert.equal(linkText(q), null);
+  q = run([welcome(summary(2, "active", 5))], q);
+  assert.equal(q.resync, false);
+  assert.equal(linkText(q), null);
 });
