@@ -389,8 +389,8 @@ impl<'a> Inspector<'a> {
 }
 
 /// Walks the widget through every state a visitor meets (connecting, launcher, the open
-/// dialog, routing, queued, the chat with a long unbroken link, unread news on the launcher,
-/// the ended chat, leave a message, thanks) and looks at each.
+/// dialog, routing, queued, the chat with a long unbroken link, reconnecting, unread news on
+/// the launcher, the ended chat, leave a message, thanks) and looks at each.
 async fn every_state_fits(width: u32, height: u32, phone: bool) {
     let server = TestServer::start(Db::Sqlite).await;
     let session = server.operator("Olivia").await;
@@ -439,6 +439,11 @@ async fn every_state_fits(width: u32, height: u32, phone: bool) {
     wait_message(&mut op, chat, &order).await;
     b.see("a1b2a1b2").await;
     look.look("chat").await;
+    network.set(Net::Down);
+    b.see("Reconnecting…").await;
+    look.look("reconnecting").await;
+    network.set(Net::Up);
+    b.see("Connected").await;
 
     b.click("Minimize").await;
     op.send(
@@ -648,5 +653,84 @@ async fn a_slow_connection_says_connecting_never_not_available() {
         json!(false),
         "never Not Available while an operator was"
     );
+    b.quit().await;
+}
+
+/// How many messages in the chat's list hold the text.
+const COPIES: &str = r#"
+const log = document.querySelector('#switchboard-widget').shadowRoot.querySelector('[role=log]');
+return [...log.querySelectorAll('.m')].filter((m) => m.textContent.includes(arguments[0])).length;
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_connection_says_reconnecting_then_connected() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let session = server.operator("Olivia").await;
+    let mut op = connect_available(&session).await;
+    let network = Network::start(server.addr).await;
+    let b = Browser::launch(1280, 900).await;
+    b.goto(&format!("{}/", network.base)).await;
+    b.click("Click for Live Help").await;
+    b.click("Text chat").await;
+    let chat = next_request(&mut op).await;
+    op.accept(chat).await.unwrap();
+    b.see("Chat with operator").await;
+
+    // The connection drops: the chat says so at once, and what the visitor writes waits.
+    network.set(Net::Down);
+    b.see("Reconnecting…").await;
+    b.fill("Message", "Typed while the network was down").await;
+    b.click("Send").await;
+    b.see("Sending…").await;
+    network.set(Net::Up);
+    b.see("Connected").await;
+    wait_message(&mut op, chat, "Typed while the network was down").await;
+    b.wait(
+        "the connection line to go",
+        "return !document.querySelector('#switchboard-widget').shadowRoot.textContent.includes('Connected')",
+        json!([]),
+    )
+    .await;
+
+    // Minimized, the launcher says it.
+    b.click("Minimize").await;
+    network.set(Net::Down);
+    b.wait(
+        "the launcher to say Reconnecting…",
+        &format!("return (() => {{ {CAPTION} }})() === 'Reconnecting…'"),
+        json!([]),
+    )
+    .await;
+    network.set(Net::Up);
+    b.see("Live Help Available").await;
+    b.click("Click for Live Help").await;
+
+    // The connection stalls (no close, no bytes): the heartbeat notices well within a minute.
+    network.set(Net::Stalled);
+    op.send(chat, "Sent while the network stalled")
+        .await
+        .unwrap();
+    b.fill("Message", "Typed while the network stalled").await;
+    b.click("Send").await;
+    b.wait_up_to(
+        Duration::from_secs(25),
+        "Reconnecting… after a stall",
+        "return document.querySelector('#switchboard-widget').shadowRoot.textContent.includes('Reconnecting…')",
+        json!([]),
+    )
+    .await;
+    network.set(Net::Up);
+    b.see("Connected").await;
+    b.see("Sent while the network stalled").await;
+    wait_message(&mut op, chat, "Typed while the network stalled").await;
+    for text in [
+        "Typed while the network was down",
+        "Sent while the network stalled",
+        "Typed while the network stalled",
+    ] {
+        assert_eq!(b.js(COPIES, json!([text])).await, json!(1), "{text:?} once");
+    }
+    let texts = message_texts(&op, chat);
+    assert_eq!(texts.len(), 3, "each message once: {texts:?}");
     b.quit().await;
 }

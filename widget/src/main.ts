@@ -11,12 +11,11 @@ import {
   type VisitorServerMsg,
 } from "../../shared/bindings/protocol";
 import { charCount, offlineMessagesUrl, serverBase, wsUrl } from "./config";
+import { TICK_MS, beat } from "./link";
 import { TEXT, initialState, reduce, unread, unsent, type Action, type State } from "./state";
 import { UI } from "./ui";
 
 const TOKEN_KEY = "switchboard.visitor_token";
-const PING_MS = 25_000;
-const DEAD_MS = 60_000;
 const MIN_DELAY = 500;
 const MAX_DELAY = 10_000;
 /** How long "Connected" shows after a reconnection. */
@@ -65,8 +64,10 @@ function start(script: HTMLScriptElement | null): void {
   let ready = false; // welcome received on ws
   let delay = MIN_DELAY;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let pingTimer: ReturnType<typeof setInterval> | undefined;
-  let lastRx = 0;
+  let beatTimer: ReturnType<typeof setInterval> | undefined;
+  let opened = 0; // when the current socket was made
+  let lastRx = 0; // when the server was last heard from on it
+  let pinged: number | null = null; // when the last ping went on it
   let lastUrl = location.href;
   const queue: VisitorClientMsg[] = [];
 
@@ -148,8 +149,20 @@ function start(script: HTMLScriptElement | null): void {
     }
     ws = sock;
     ready = false;
+    opened = Date.now();
+    lastRx = 0;
+    pinged = null;
+    clearInterval(beatTimer);
+    beatTimer = setInterval(() => {
+      const now = Date.now();
+      const next = beat(now, { opened, heard: lastRx, pinged, ready });
+      if (next === "dead") drop(); // the visitor sees Reconnecting… at once
+      else if (next === "ping") {
+        pinged = now;
+        raw({ type: "ping" });
+      }
+    }, TICK_MS);
     sock.onopen = () => {
-      lastRx = Date.now();
       raw({
         type: "hello",
         protocol: PROTOCOL_VERSION,
@@ -157,11 +170,6 @@ function start(script: HTMLScriptElement | null): void {
         page: page(),
         last_seq: state.lastSeq,
       });
-      clearInterval(pingTimer);
-      pingTimer = setInterval(() => {
-        if (Date.now() - lastRx > DEAD_MS) drop();
-        else raw({ type: "ping" });
-      }, PING_MS);
     };
     sock.onmessage = (e: MessageEvent) => {
       if (ws !== sock) return;
@@ -184,7 +192,7 @@ function start(script: HTMLScriptElement | null): void {
     const sock = ws;
     ws = null;
     ready = false;
-    clearInterval(pingTimer);
+    clearInterval(beatTimer);
     clearTimeout(retryTimer);
     if (sock) {
       sock.onopen = sock.onmessage = sock.onclose = null;
