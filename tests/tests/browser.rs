@@ -390,7 +390,7 @@ impl<'a> Inspector<'a> {
 
 /// Walks the widget through every state a visitor meets (connecting, launcher, the open
 /// dialog, routing, queued, the chat with a long unbroken link, reconnecting, unread news on
-/// the launcher, the ended chat, leave a message, thanks) and looks at each.
+/// the launcher, the ended chat, leave a message, with errors, thanks) and looks at each.
 async fn every_state_fits(width: u32, height: u32, phone: bool) {
     let server = TestServer::start(Db::Sqlite).await;
     let session = server.operator("Olivia").await;
@@ -471,6 +471,9 @@ async fn every_state_fits(width: u32, height: u32, phone: bool) {
     b.click("Click for Live Help").await;
     b.control("button", "Send message").await;
     look.look("leave").await;
+    b.click("Send message").await;
+    b.see("Please enter your e-mail address.").await;
+    look.look("leave-errors").await;
     b.fill("Your name", "Rita").await;
     b.fill("E-mail", "rita@example.test").await;
     b.fill("Message", "Please call me back").await;
@@ -732,5 +735,106 @@ async fn a_lost_connection_says_reconnecting_then_connected() {
     }
     let texts = message_texts(&op, chat);
     assert_eq!(texts.len(), 3, "each message once: {texts:?}");
+    b.quit().await;
+}
+
+/// Each field of the message form: whether it is marked wrong, the error shown right under
+/// it, and the text it is described by; and which field has the focus.
+const LEAVE_FIELDS: &str = r#"
+const root = document.querySelector('#switchboard-widget').shadowRoot;
+const fields = ['name', 'email', 'text'].map((key) => {
+  const el = root.getElementById('sb-leave-' + key);
+  const next = el.nextElementSibling;
+  const by = el.getAttribute('aria-describedby');
+  return {
+    invalid: el.getAttribute('aria-invalid') === 'true',
+    under: next && next.classList.contains('err') && !next.hidden ? next.textContent : null,
+    described: by ? root.getElementById(by).textContent : null,
+  };
+});
+return { fields, focus: root.activeElement ? root.activeElement.id : null };
+"#;
+
+/// A field of [`LEAVE_FIELDS`] that is right (None) or wrong with this error.
+fn field(error: Option<&str>) -> Value {
+    json!({ "invalid": error.is_some(), "under": error, "described": error })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leave_a_message_says_which_field_is_wrong() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let b = Browser::launch_phone(390, 844).await;
+    b.goto(&format!("{}/", server.base)).await;
+    b.see("Live Help Not Available").await;
+    b.click("Click for Live Help").await;
+
+    // Nothing filled in: each field says what it needs, and the first one has the focus.
+    b.click("Send message").await;
+    b.see("Please enter your name.").await;
+    let state = b.js(LEAVE_FIELDS, json!([])).await;
+    assert_eq!(
+        state,
+        json!({ "fields": [
+            field(Some("Please enter your name.")),
+            field(Some("Please enter your e-mail address.")),
+            field(Some("Please enter a message.")),
+        ], "focus": "sb-leave-name" })
+    );
+
+    // Markup after an address is no address: said next to the e-mail field, nothing sent.
+    b.fill("Your name", "Rita").await;
+    b.fill("E-mail", "user@example.com<script>alert(1)</script>")
+        .await;
+    b.fill("Message", "Please call me about the blue bike")
+        .await;
+    b.click("Send message").await;
+    b.see("That is not an e-mail address.").await;
+    let state = b.js(LEAVE_FIELDS, json!([])).await;
+    assert_eq!(
+        state,
+        json!({ "fields": [
+            field(None),
+            field(Some("That is not an e-mail address.")),
+            field(None),
+        ], "focus": "sb-leave-email" })
+    );
+
+    // What only the server refuses is shown against the field it is about.
+    let email = b.control("textbox", "E-mail").await;
+    b.clear(&email).await;
+    b.fill("E-mail", "rita@example.test").await;
+    b.js(
+        "const el = document.querySelector('#switchboard-widget').shadowRoot.getElementById('sb-leave-name');\
+         el.value = 'Rita\u{FDD0}'; el.dispatchEvent(new Event('input'));",
+        json!([]),
+    )
+    .await;
+    b.click("Send message").await;
+    let refused = "Name holds a character that is not allowed (U+FDD0).";
+    b.see(refused).await;
+    let state = b.js(LEAVE_FIELDS, json!([])).await;
+    assert_eq!(
+        state,
+        json!({ "fields": [field(Some(refused)), field(None), field(None)], "focus": "sb-leave-name" })
+    );
+    let stored = server.admin.offline_messages().await.unwrap();
+    assert!(stored.is_empty(), "nothing was stored: {stored:?}");
+
+    // Corrected, it goes.
+    let name = b.control("textbox", "Your name").await;
+    b.clear(&name).await;
+    b.fill("Your name", "Rita").await;
+    assert_eq!(
+        b.js(LEAVE_FIELDS, json!([])).await["fields"][0],
+        field(None)
+    );
+    b.click("Send message").await;
+    b.see("Thank you! Your message has been sent.").await;
+    let stored = server.admin.offline_messages().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (stored[0].name.as_str(), stored[0].email.as_str()),
+        ("Rita", "rita@example.test")
+    );
     b.quit().await;
 }

@@ -11,6 +11,7 @@ import {
   type VisitorServerMsg,
 } from "../../shared/bindings/protocol";
 import { charCount, offlineMessagesUrl, serverBase, wsUrl } from "./config";
+import { checkLeave, refusedField, sentence } from "./leave";
 import { TICK_MS, beat } from "./link";
 import { TEXT, initialState, reduce, unread, unsent, type Action, type State } from "./state";
 import { UI } from "./ui";
@@ -239,6 +240,11 @@ function start(script: HTMLScriptElement | null): void {
     },
     endChat: () => send({ type: "end_chat" }),
     submitLeave: async (name: string, email: string, text: string) => {
+      const errors = checkLeave(name, email, text);
+      if (Object.keys(errors).length) {
+        dispatch({ type: "ui_leave_errors", errors });
+        return;
+      }
       let notice = "The message could not be sent. Please try again.";
       try {
         const res = await fetch(offlineMessagesUrl(base), {
@@ -251,12 +257,20 @@ function start(script: HTMLScriptElement | null): void {
           return;
         }
         const body = await res.json().catch(() => null);
-        if (body && typeof body.message === "string") notice = body.message;
+        const field = refusedField(body);
+        if (field) {
+          // Refused for one field (the server's check may be stricter): say so next to it.
+          dispatch({ type: "ui_leave_errors", errors: { [field]: sentence(body.message) } });
+          return;
+        }
+        if (body && body.code === "rate_limited") notice = TEXT.pleaseWait;
+        else if (body && typeof body.message === "string") notice = sentence(body.message);
       } catch {
         // network error: keep the generic notice
       }
       dispatch({ type: "ui_notice", text: notice });
     },
+    editLeave: (field) => dispatch({ type: "ui_leave_edit", field }),
   });
 
   const pageChanged = () => {

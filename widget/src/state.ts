@@ -8,6 +8,7 @@ import type {
   EndReason,
   VisitorServerMsg,
 } from "../../shared/bindings/protocol";
+import type { Field, FieldErrors } from "./leave";
 
 export const TEXT = {
   launcher: "Click for Live Help",
@@ -79,6 +80,8 @@ export interface State {
   open: boolean;
   leaveIntro: string | null;
   leaveSent: boolean;
+  /** What is wrong with each field of the message form, shown next to it. */
+  leaveErrors: FieldErrors;
   notice: string | null;
   /** Key of the first operator or system line that came while the chat was out of view. */
   unreadFrom: number | null;
@@ -106,6 +109,7 @@ export function initialState(token: string | null): State {
     open: false,
     leaveIntro: null,
     leaveSent: false,
+    leaveErrors: {},
     notice: null,
     unreadFrom: null,
   };
@@ -121,6 +125,8 @@ export type LocalAction =
   | { type: "ui_left" }
   | { type: "ui_send"; clientId: string; text: string }
   | { type: "ui_notice"; text: string | null }
+  | { type: "ui_leave_errors"; errors: FieldErrors }
+  | { type: "ui_leave_edit"; field: Field }
   | { type: "ui_disconnected" }
   | { type: "ui_link_settled" };
 
@@ -187,7 +193,15 @@ function line(s: State, who: Entry["who"], text: string, extra?: Partial<Entry>)
 }
 
 function leave(s: State, intro: string | null): State {
-  return { ...s, panel: "leave", open: true, leaveIntro: intro, leaveSent: false, notice: null };
+  return {
+    ...s,
+    panel: "leave",
+    open: true,
+    leaveIntro: intro,
+    leaveSent: false,
+    leaveErrors: {},
+    notice: null,
+  };
 }
 
 function forget(s: State): State {
@@ -383,7 +397,15 @@ function step(s: State, a: Action): State {
     case "ui_leave":
       return leave(s, null);
     case "ui_left":
-      return { ...s, leaveSent: true, notice: null };
+      return { ...s, leaveSent: true, leaveErrors: {}, notice: null };
+    case "ui_leave_errors":
+      return { ...s, leaveErrors: a.errors, notice: null };
+    case "ui_leave_edit": {
+      if (!s.leaveErrors[a.field]) return s;
+      const leaveErrors = { ...s.leaveErrors };
+      delete leaveErrors[a.field]; // checked again when sent
+      return { ...s, leaveErrors };
+    }
     case "ui_send":
       return {
         ...line(s, "visitor", a.text, { clientId: a.clientId, state: "pending" }),

@@ -36,11 +36,15 @@ input:disabled{background:#f1f5f9}
 textarea{resize:vertical;min-height:110px}
 .btn{min-height:44px;min-width:44px;padding:9px 14px;border-radius:8px;border:1px solid #1d4ed8;background:#1d4ed8;color:#fff;font-weight:600;cursor:pointer}
 .btn:disabled{opacity:.5;cursor:default}
+button{-webkit-tap-highlight-color:transparent}
+.btn:active{filter:brightness(.9)}
 .btn2{background:#fff;color:#1d4ed8}
 .link{background:none;border:0;padding:0 2px;min-height:44px;color:#1d4ed8;text-decoration:underline;cursor:pointer;align-self:flex-start}
 .row{display:flex;gap:8px;flex-wrap:wrap}
 .row .btn{flex:1}
-.notice{color:#b91c1c;font-size:13px}
+.notice,.err{color:#b91c1c;font-size:13px}
+.err{margin:-4px 0 0}
+[aria-invalid=true]{border-color:#b91c1c;box-shadow:0 0 0 1px #b91c1c}
 .notice:empty{display:none}
 .intro{font-weight:600}
 .note{color:#64748b;font-size:13px}

@@ -2,6 +2,7 @@
 // visitor goes in through text nodes (never innerHTML); links come from linkify's segments.
 
 import type { Mode } from "../../shared/bindings/protocol";
+import type { Field } from "./leave";
 import { linkify } from "./linkify";
 import { CSS } from "./styles";
 import { TEXT, chatView, firstLine, isFinal, linkText, unread, type Entry, type State } from "./state";
@@ -17,6 +18,8 @@ export interface Handlers {
   send(text: string): boolean;
   endChat(): void;
   submitLeave(name: string, email: string, text: string): Promise<void>;
+  /** The visitor changed a field of the message form. */
+  editLeave(field: Field): void;
 }
 
 type Kid = Node | string | null | false;
@@ -112,6 +115,8 @@ export class UI {
     name: HTMLInputElement;
     email: HTMLInputElement;
     text: HTMLTextAreaElement;
+    /** Each field's error, shown under it. */
+    errors: Record<Field, HTMLElement>;
     submit: HTMLButtonElement;
     notice: HTMLElement;
     thanks: HTMLElement;
@@ -121,6 +126,8 @@ export class UI {
   private acted = false;
   private wasOver = false;
   private wasSent = false;
+  /** The message form was sent and its answer has not been shown yet. */
+  private sending = false;
 
   constructor(
     private readonly root: ShadowRoot,
@@ -242,13 +249,17 @@ export class UI {
 
     // "Leave a message".
     {
-      const field = (id: string, label: string, input: HTMLInputElement | HTMLTextAreaElement) => {
-        input.id = id;
-        return [h("label", { for: id }, label), input];
-      };
       const name = h("input", { type: "text", autocomplete: "name" });
       const email = h("input", { type: "email", autocomplete: "email" });
       const text = h("textarea", { rows: "5" });
+      const errors = {} as Record<Field, HTMLElement>;
+      const field = (key: Field, label: string, input: HTMLInputElement | HTMLTextAreaElement) => {
+        const id = `sb-leave-${key}`;
+        input.id = id;
+        errors[key] = h("p", { class: "err", id: `${id}-err`, hidden: true });
+        input.addEventListener("input", () => on.editLeave(key));
+        return [h("label", { for: id }, label), input, errors[key]];
+      };
       const submit = btn("Send message", "btn", null);
       const notice = h("p", { class: "notice", role: "alert" });
       const intro = h("p", { class: "intro" });
@@ -257,15 +268,16 @@ export class UI {
         "form",
         { class: "body", novalidate: true },
         intro,
-        ...field("sb-leave-name", "Your name", name),
-        ...field("sb-leave-email", "E-mail", email),
-        ...field("sb-leave-text", "Message", text),
+        ...field("name", "Your name", name),
+        ...field("email", "E-mail", email),
+        ...field("text", "Message", text),
         notice,
         submit,
       );
       form.addEventListener("submit", (e) => {
         e.preventDefault();
         this.acted = true;
+        this.sending = true;
         submit.disabled = true;
         on.submitLeave(name.value.trim(), email.value.trim(), text.value).finally(() => {
           submit.disabled = false;
@@ -278,7 +290,7 @@ export class UI {
         form,
         h("div", { class: "body" }, thanks),
       );
-      this.leave = { el, intro, form, name, email, text, submit, notice, thanks };
+      this.leave = { el, intro, form, name, email, text, errors, submit, notice, thanks };
     }
 
     this.link = h("p", { class: "conn", role: "status" });
@@ -379,6 +391,26 @@ export class UI {
     this.leave.form.hidden = s.leaveSent;
     this.leave.thanks.parentElement!.hidden = !s.leaveSent;
     this.leave.notice.textContent = s.panel === "leave" ? s.notice || "" : "";
+    let firstWrong: HTMLElement | null = null;
+    for (const key of ["name", "email", "text"] as const) {
+      const error = s.leaveErrors[key] || "";
+      const input = this.leave[key];
+      const err = this.leave.errors[key];
+      if (error) firstWrong = firstWrong || input;
+      if (err.textContent === error) continue;
+      err.textContent = error;
+      err.hidden = !error;
+      if (error) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", err.id);
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    }
+    // After sending, the answer (here or from the server) takes the visitor to a wrong field.
+    const answered = this.sending && (firstWrong || s.leaveSent || s.notice);
+    if (answered) this.sending = false;
     if (changed && prev === this.leave.el) {
       if (s.leaveSent) this.leave.form.reset();
     }
@@ -396,6 +428,8 @@ export class UI {
       target = this.chat.close;
     } else if (view === this.leave.el && s.leaveSent && !this.wasSent) {
       target = closeX;
+    } else if (view === this.leave.el && answered && firstWrong) {
+      target = firstWrong; // its error is read with it
     }
     this.wasOver = over;
     this.wasSent = s.leaveSent;

@@ -351,3 +351,18 @@ test("connecting again on purpose (a resync) says nothing more", () => {
   assert.equal(q.resync, false);
   assert.equal(linkText(q), null);
 });
+
+test("the message form keeps each field's error until that field is changed or sent", () => {
+  let s = run([welcome(null, false), { type: "ui_launcher" }]);
+  assert.deepEqual(s.leaveErrors, {});
+  s = run([{ type: "ui_leave_errors", errors: { email: "That is not an e-mail address.", text: "Please enter a message." } }], s);
+  assert.equal(s.leaveErrors.email, "That is not an e-mail address.");
+  s = run([{ type: "ui_leave_edit", field: "email" }, { type: "ui_leave_edit", field: "name" }], s);
+  assert.deepEqual(s.leaveErrors, { text: "Please enter a message." });
+  s = run([{ type: "ui_left" }], s);
+  assert.deepEqual(s.leaveErrors, {});
+  assert.equal(s.leaveSent, true);
+  // Opening the form again starts clean.
+  s = run([{ type: "ui_close" }, { type: "ui_launcher" }, { type: "ui_leave_errors", errors: { name: "x" } }, { type: "ui_close" }, { type: "ui_launcher" }], s);
+  assert.deepEqual(s.leaveErrors, {});
+});
