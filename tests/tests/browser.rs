@@ -838,3 +838,99 @@ async fn leave_a_message_says_which_field_is_wrong() {
     );
     b.quit().await;
 }
+
+/// Run before any script of each page: keeps every WebSocket frame the page sends and gets.
+const RECORD_FRAMES: &str = r#"
+window.__frames = [];
+const Native = window.WebSocket;
+window.WebSocket = class extends Native {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', (e) => window.__frames.push({ dir: 'in', frame: JSON.parse(e.data) }));
+  }
+  send(data) {
+    window.__frames.push({ dir: 'out', frame: JSON.parse(data) });
+    super.send(data);
+  }
+};
+"#;
+
+/// The frames this page sent (`out`) or got (`in`) of a type.
+const FRAMES: &str = r#"
+const [dir, type] = arguments;
+return window.__frames.filter((f) => f.dir === dir && f.frame.type === type).map((f) => f.frame);
+"#;
+
+/// The last seq the tab keeps for a reload, once it is the highest seq the page has got (an
+/// event's, or an ack's).
+const KEPT_SEQ: &str = r#"
+const got = window.__frames.filter((f) => f.dir === 'in')
+  .map((f) => f.frame.type === 'event' ? f.frame.event.seq : f.frame.type === 'ack' ? f.frame.seq : 0);
+const key = Object.keys(sessionStorage).find((k) => k.startsWith('switchboard.chat'));
+const kept = key ? JSON.parse(sessionStorage.getItem(key)).lastSeq : null;
+return kept === Math.max(0, ...got) ? kept : null;
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_resumes_from_the_last_seq() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let session = server.operator("Olivia").await;
+    let mut op = connect_available(&session).await;
+    let network = Network::start(server.addr).await;
+    let b = Browser::launch(1280, 900).await;
+    b.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": RECORD_FRAMES }),
+    )
+    .await;
+    b.goto(&format!("{}/", network.base)).await;
+    b.click("Click for Live Help").await;
+    b.click("Text chat").await;
+    let chat = next_request(&mut op).await;
+    op.accept(chat).await.unwrap();
+    op.send(chat, "Before the reload").await.unwrap();
+    b.see("Before the reload").await;
+    b.fill("Message", "Me too").await;
+    b.click("Send").await;
+    wait_message(&mut op, chat, "Me too").await;
+    let kept = b
+        .wait("the tab to keep the last seq it got", KEPT_SEQ, json!([]))
+        .await;
+
+    // Reloaded while the WebSocket cannot answer: the chat shows at once, from the tab.
+    network.set(Net::Stalled);
+    b.refresh().await;
+    b.see("Before the reload").await;
+    b.see("Me too").await;
+    b.see("Connecting…").await;
+    op.send(chat, "During the reload").await.unwrap();
+    network.set(Net::Up);
+    b.see("During the reload").await;
+
+    // Hello asked for what came after the kept seq, and only that came.
+    let hellos = b.js(FRAMES, json!(["out", "hello"])).await;
+    assert_eq!(
+        hellos[0]["last_seq"], kept,
+        "hello resumes from the kept seq: {hellos}"
+    );
+    let events = b.js(FRAMES, json!(["in", "event"])).await;
+    let replayed: Vec<i64> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["event"]["seq"].as_i64().unwrap())
+        .collect();
+    let kept_seq = kept.as_i64().unwrap();
+    assert!(
+        !replayed.is_empty() && replayed.iter().all(|seq| *seq > kept_seq),
+        "only events after seq {kept_seq} come again: {replayed:?}"
+    );
+    for text in ["Before the reload", "Me too", "During the reload"] {
+        assert_eq!(b.js(COPIES, json!([text])).await, json!(1), "{text:?} once");
+    }
+    b.fill("Message", "Still here").await;
+    b.click("Send").await;
+    wait_message(&mut op, chat, "Still here").await;
+    assert_eq!(message_texts(&op, chat).len(), 4);
+    b.quit().await;
+}

@@ -13,10 +13,12 @@ import {
 import { charCount, offlineMessagesUrl, serverBase, wsUrl } from "./config";
 import { checkLeave, refusedField, sentence } from "./leave";
 import { TICK_MS, beat } from "./link";
-import { TEXT, initialState, reduce, unread, unsent, type Action, type State } from "./state";
+import { TEXT, reduce, restore, saved, unread, unsent, type Action, type State } from "./state";
 import { UI } from "./ui";
 
 const TOKEN_KEY = "switchboard.visitor_token";
+/** This tab's chat as shown, kept across reloads (see `saved` in state.ts). */
+const CHAT_KEY = "switchboard.chat";
 const MIN_DELAY = 500;
 const MAX_DELAY = 10_000;
 /** How long "Connected" shows after a reconnection. */
@@ -42,6 +44,28 @@ function writeToken(token: string | null): void {
 /** The page's own title while the widget flashes its own in the tab. */
 let pageTitle: string | null = null;
 
+function readChat(key: string): unknown {
+  try {
+    return JSON.parse(sessionStorage.getItem(key) || "null");
+  } catch {
+    return null; // blocked or unreadable: the chat is replayed from the start
+  }
+}
+
+/** Keeps the chat for a reload; what cannot be kept is removed, so a reload replays it all. */
+function writeChat(key: string, text: string): void {
+  try {
+    if (text) sessionStorage.setItem(key, text);
+    else sessionStorage.removeItem(key);
+  } catch {
+    try {
+      sessionStorage.removeItem(key);
+    } catch {
+      // storage blocked
+    }
+  }
+}
+
 function page(): Page {
   return { url: location.href, title: (pageTitle ?? document.title) || null };
 }
@@ -60,7 +84,9 @@ function start(script: HTMLScriptElement | null): void {
   document.body.appendChild(host);
   const root = host.attachShadow({ mode: "open" });
 
-  let state: State = initialState(readToken());
+  const chatKey = `${CHAT_KEY}@${base}`;
+  let state: State = restore(readToken(), readChat(chatKey));
+  let keptChat = "";
   let ws: WebSocket | null = null;
   let ready = false; // welcome received on ws
   let delay = MIN_DELAY;
@@ -86,6 +112,9 @@ function start(script: HTMLScriptElement | null): void {
     state = reduce(state, action);
     ui.render(state);
     flashTitle();
+    const kept = saved(state);
+    const text = kept ? JSON.stringify(kept) : "";
+    if (text !== keptChat) writeChat(chatKey, (keptChat = text));
   };
 
   // While messages wait unread and the visitor is on another tab, the tab's title takes

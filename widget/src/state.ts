@@ -115,6 +115,67 @@ export function initialState(token: string | null): State {
   };
 }
 
+/**
+ * What a reload keeps (in sessionStorage: this tab only): the chat as it was shown, so that
+ * the page shows it again at once and hello resumes from its last seq instead of replaying it.
+ */
+export interface Saved {
+  chatId: number;
+  lastSeq: number | null;
+  status: ChatStatus | null;
+  endReason: EndReason | null;
+  operator: string | null;
+  ignoreChat: number | null;
+  entries: Entry[];
+  nextKey: number;
+  /** The chat was in view, not minimized. */
+  open: boolean;
+  unreadFrom: number | null;
+}
+
+export function saved(s: State): Saved | null {
+  if (s.chatId === null || s.resync) return null;
+  const { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, unreadFrom } = s;
+  const open = s.open && s.panel === "chat";
+  return { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, open, unreadFrom };
+}
+
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+const orNull = <T>(v: unknown, ok: (v: unknown) => v is T): T | null => (ok(v) ? v : null);
+const isText = (v: unknown): v is string => typeof v === "string";
+
+function isEntry(e: unknown): e is Entry {
+  const x = e as Entry;
+  return (
+    !!x && isInt(x.key) && ["visitor", "operator", "system"].includes(x.who) && isText(x.text) &&
+    (x.name === null || isText(x.name)) && (x.seq === null || isInt(x.seq)) &&
+    (x.clientId === null || isText(x.clientId)) && ["pending", "sent", "failed"].includes(x.state)
+  );
+}
+
+/** The state a reloaded page starts from: what it kept, if it kept something sound. */
+export function restore(token: string | null, kept: unknown): State {
+  const s = initialState(token);
+  const k = kept as Saved | null;
+  if (!k || !isInt(k.chatId) || !Array.isArray(k.entries) || !k.entries.every(isEntry)) return s;
+  const chat: State = {
+    ...s,
+    chatId: k.chatId,
+    lastSeq: orNull(k.lastSeq, isInt),
+    status: orNull(k.status, isText) as ChatStatus | null,
+    endReason: orNull(k.endReason, isText) as EndReason | null,
+    operator: orNull(k.operator, isText),
+    ignoreChat: orNull(k.ignoreChat, isInt),
+    entries: k.entries,
+    nextKey: Math.max(1, isInt(k.nextKey) ? k.nextKey : 1, ...k.entries.map((e) => e.key + 1)),
+    unreadFrom: orNull(k.unreadFrom, isInt),
+  };
+  // A finished chat is not shown again after a reload (as on a fresh page); an open one is,
+  // as it was: in view or minimized.
+  if (isFinal(chat.status) || chat.ignoreChat === chat.chatId) return { ...chat, ignoreChat: chat.chatId };
+  return { ...chat, panel: "chat", open: k.open === true };
+}
+
 /** Things the visitor (or the connection) did. */
 export type LocalAction =
   | { type: "ui_launcher" }
@@ -202,6 +263,12 @@ function leave(s: State, intro: string | null): State {
     leaveErrors: {},
     notice: null,
   };
+}
+
+function dropChat(s: State): State {
+  s = { ...s, chatId: null, status: null, endReason: null, operator: null, position: null };
+  s = { ...s, lastSeq: null, replayTo: null, entries: [], unreadFrom: null };
+  return s.panel === "chat" ? { ...s, panel: "none", open: false } : s;
 }
 
 function forget(s: State): State {
@@ -315,7 +382,10 @@ function step(s: State, a: Action): State {
         resync: false,
       };
       const c = a.chat;
-      if (!c) return s;
+      const mine = s.chatId !== null && s.chatId !== s.ignoreChat;
+      // The server knows no chat of ours, or a later one took its place: ours is gone.
+      if (!c) return mine ? dropChat(s) : s;
+      if (isFinal(c.status) && mine && c.id !== s.chatId) s = dropChat(s);
       if (isFinal(c.status)) {
         // A reloaded page shows the launcher, not an old finished chat; a page that still
         // shows that chat keeps it (its last events are replayed after our last_seq).

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ChatEvent, ChatEventKind, ChatStatus, ChatSummary, VisitorServerMsg } from "../../shared/bindings/protocol";
 import {
-  TEXT, chatView, firstLine, hasChat, initialState, linkText, reduce, unread, unsent, type Action, type State,
+  TEXT, chatView, firstLine, hasChat, initialState, linkText, reduce, restore, saved, unread, unsent,
+  type Action, type State,
 } from "../src/state";
 
 const op = { id: 5, name: "Anna" };
@@ -365,4 +366,81 @@ test("the message form keeps each field's error until that field is changed or s
   // Opening the form again starts clean.
   s = run([{ type: "ui_close" }, { type: "ui_launcher" }, { type: "ui_leave_errors", errors: { name: "x" } }, { type: "ui_close" }, { type: "ui_launcher" }], s);
   assert.deepEqual(s.leaveErrors, {});
+});
+
+/** A reload: what the tab kept goes through sessionStorage (JSON) into a fresh page. */
+const reload = (s: State): State => restore(s.token, JSON.parse(JSON.stringify(saved(s))));
+
+test("a reload keeps the last seq and the chat as shown, and resumes after it", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), opMsg(1, 3, "Hello"), myMsg(1, 4, "Hi", "c1")]);
+  const r = reload(s);
+  assert.equal(r.lastSeq, 4, "hello says last_seq 4");
+  assert.equal(r.chatId, 1);
+  assert.deepEqual(r.entries, s.entries, "the history shows at once, before any frame");
+  assert.equal(chatView(r), "chat");
+  assert.equal(r.open, true);
+  assert.equal(r.connected, false);
+  // The server replays what came after seq 4 only; anything older is applied once.
+  s = run([welcome(summary(1, "active", 5)), opMsg(1, 4, "Hi"), opMsg(1, 5, "While you reloaded")], r);
+  assert.deepEqual(s.entries.map((e) => e.text), ["Hello", "Hi", "While you reloaded"]);
+  assert.equal(s.lastSeq, 5);
+  assert.equal(new Set(s.entries.map((e) => e.key)).size, 3, "keys stay unique");
+});
+
+test("a minimized chat stays minimized across a reload, its unread lines too", () => {
+  const s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_minimize" }, opMsg(1, 3, "Ready")]);
+  const r = reload(s);
+  assert.equal(r.open, false);
+  assert.equal(r.panel, "chat");
+  assert.deepEqual(unread(r).map((e) => e.text), ["Ready"]);
+  const back = run([welcome(summary(1, "active", 3)), { type: "ui_launcher" }], r);
+  assert.equal(chatView(back), "chat");
+  assert.deepEqual(unread(back), []);
+});
+
+test("a message still sending when the page reloads is sent again after it", () => {
+  const s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_send", clientId: "c9", text: "Are you there?" }]);
+  const r = run([welcome(summary(1, "active", 2))], reload(s));
+  assert.deepEqual(unsent(r).map((e) => [e.clientId, e.text]), [["c9", "Are you there?"]]);
+  assert.deepEqual(run([myMsg(1, 3, "Are you there?", "c9")], r).entries.map((e) => e.state), ["sent"]);
+});
+
+test("after a reload a finished chat shows the launcher, and its seq still counts", () => {
+  const s = run([welcome(null), requested(1), accepted(1, 2), ended(1, 3, "operator")]);
+  const r = reload(s);
+  assert.equal(r.open, false);
+  assert.equal(r.panel, "none");
+  assert.equal(r.lastSeq, 3);
+  const w = run([welcome(summary(1, "ended", 3))], r);
+  assert.equal(w.open, false);
+  assert.equal(w.ignoreChat, 1);
+  assert.equal(run([{ type: "ui_launcher" }], w).panel, "open", "a new chat may start");
+});
+
+test("a kept chat the server does not know is dropped; another chat resyncs", () => {
+  const s = run([welcome(null), requested(1), accepted(1, 2), opMsg(1, 3, "Hello")]);
+  // Another visitor token (storage cleared): the server has no chat for it.
+  const gone = run([welcome(null)], reload(s));
+  assert.equal(gone.chatId, null);
+  assert.deepEqual(gone.entries, []);
+  assert.equal(gone.open, false);
+  assert.equal(gone.panel, "none");
+  // A later chat (from another tab) took its place.
+  const later = run([welcome(summary(2, "active", 5))], reload(s));
+  assert.equal(later.resync, true);
+  assert.equal(later.lastSeq, null);
+  const ended2 = run([welcome(summary(2, "ended", 5))], reload(s));
+  assert.equal(ended2.chatId, null);
+  assert.equal(ended2.open, false);
+});
+
+test("nothing kept, or nothing sound, starts a fresh page", () => {
+  assert.deepEqual(restore("t", null), initialState("t"));
+  assert.deepEqual(restore("t", { chatId: "1", entries: [] }), initialState("t"));
+  assert.deepEqual(restore("t", { chatId: 1, entries: [{ key: 1, who: "hacker", text: "x" }] }), initialState("t"));
+  assert.deepEqual(restore("t", { chatId: 1, entries: "no" }), initialState("t"));
+  assert.equal(saved(initialState("t")), null, "no chat: nothing to keep");
+  const odd = restore("t", { chatId: 4, entries: [], lastSeq: "7", nextKey: -1, status: "active", open: true });
+  assert.equal(odd.lastSeq, null, "an unsound seq is not sent: the chat is replayed");
+  assert.equal(odd.nextKey, 1);
 });
