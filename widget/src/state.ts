@@ -265,6 +265,7 @@ function leave(s: State, intro: string | null): State {
   };
 }
 
+/** Forgets the chat shown (the server no longer has it for us): back to the launcher. */
 function dropChat(s: State): State {
   s = { ...s, chatId: null, status: null, endReason: null, operator: null, position: null };
   s = { ...s, lastSeq: null, replayTo: null, entries: [], unreadFrom: null };

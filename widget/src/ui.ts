@@ -331,7 +331,7 @@ export class UI {
         );
         const who = last.name && h("b", null, `${last.name}: `);
         this.preview.replaceChildren(h("span", null, who, firstLine(last.text)));
-        if (this.unreadKey === null) this.unreadKey = news[0].key;
+        this.unreadKey = news[0].key;
       }
     }
 
