@@ -95,6 +95,16 @@ impl Browser {
     /// the widget: [`Browser::click`], [`Browser::fill`] and [`Browser::see`] look inside the
     /// widget.
     pub async fn launch(width: u32, height: u32) -> Browser {
+        Self::launch_chromium(width, height, false).await
+    }
+
+    /// Like [`Browser::launch`], as a phone: Chromium's mobile emulation with this viewport
+    /// (CSS pixels), three device pixels to each, touch, and overlay scrollbars.
+    pub async fn launch_phone(width: u32, height: u32) -> Browser {
+        Self::launch_chromium(width, height, true).await
+    }
+
+    async fn launch_chromium(width: u32, height: u32, phone: bool) -> Browser {
         let driver_bin =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chrome_bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -111,7 +121,7 @@ impl Browser {
         let http = reqwest::Client::new();
         wait_ready(&http, &base).await;
         let profile = TempDir::new("sb-chrome");
-        let caps = json!({"capabilities": {"alwaysMatch": {
+        let mut caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chrome_bin,
@@ -124,6 +134,11 @@ impl Browser {
                 ]
             }
         }}});
+        if phone {
+            caps["capabilities"]["alwaysMatch"]["goog:chromeOptions"]["mobileEmulation"] = json!({
+                "deviceMetrics": { "width": width, "height": height, "pixelRatio": 3.0, "touch": true },
+            });
+        }
         Self::attach(http, base, driver, Root::Widget, Some(profile), caps).await
     }
 
@@ -228,9 +243,28 @@ impl Browser {
             .await
     }
 
+    /// Sends a Chrome DevTools Protocol command (Chromium only) and returns its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.post("/goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+            .await
+    }
+
     /// Polls a script until it returns something truthy (up to 15 s); returns that value.
     /// An element that a re-render detached while it was being returned counts as not yet.
     pub async fn wait(&self, what: &str, script: &str, args: Value) -> Value {
+        self.wait_up_to(Duration::from_secs(15), what, script, args)
+            .await
+    }
+
+    /// [`Browser::wait`] with its own deadline, for what takes longer by design (a stalled
+    /// connection being noticed).
+    pub async fn wait_up_to(
+        &self,
+        timeout: Duration,
+        what: &str,
+        script: &str,
+        args: Value,
+    ) -> Value {
         let body = json!({ "script": script, "args": args });
         let truthy = async || {
             let answer = self.post_raw("/execute/sync", body.clone()).await;
@@ -246,7 +280,7 @@ impl Browser {
                 matches!(&v, Value::Null | Value::Bool(false)) || v == json!("") || v == json!(0);
             (!falsy).then_some(v)
         };
-        let (timeout, every) = (Duration::from_secs(15), Duration::from_millis(100));
+        let every = Duration::from_millis(100);
         wait::poll(timeout, every, truthy)
             .await
             .unwrap_or_else(|| panic!("timed out waiting for {what}"))

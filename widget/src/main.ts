@@ -11,14 +11,18 @@ import {
   type VisitorServerMsg,
 } from "../../shared/bindings/protocol";
 import { charCount, offlineMessagesUrl, serverBase, wsUrl } from "./config";
-import { initialState, reduce, unsent, type Action, type State } from "./state";
+import { checkLeave, refusedField, sentence } from "./leave";
+import { TICK_MS, beat } from "./link";
+import { TEXT, reduce, restore, saved, unread, unsent, type Action, type State } from "./state";
 import { UI } from "./ui";
 
 const TOKEN_KEY = "switchboard.visitor_token";
-const PING_MS = 25_000;
-const DEAD_MS = 60_000;
+/** This tab's chat as shown, kept across reloads (see `saved` in state.ts). */
+const CHAT_KEY = "switchboard.chat";
 const MIN_DELAY = 500;
 const MAX_DELAY = 10_000;
+/** How long "Connected" shows after a reconnection. */
+const SETTLED_MS = 3_000;
 
 function readToken(): string | null {
   try {
@@ -37,8 +41,33 @@ function writeToken(token: string | null): void {
   }
 }
 
+/** The page's own title while the widget flashes its own in the tab. */
+let pageTitle: string | null = null;
+
+function readChat(key: string): unknown {
+  try {
+    return JSON.parse(sessionStorage.getItem(key) || "null");
+  } catch {
+    return null; // blocked or unreadable: the chat is replayed from the start
+  }
+}
+
+/** Keeps the chat for a reload; what cannot be kept is removed, so a reload replays it all. */
+function writeChat(key: string, text: string): void {
+  try {
+    if (text) sessionStorage.setItem(key, text);
+    else sessionStorage.removeItem(key);
+  } catch {
+    try {
+      sessionStorage.removeItem(key);
+    } catch {
+      // storage blocked
+    }
+  }
+}
+
 function page(): Page {
-  return { url: location.href, title: document.title || null };
+  return { url: location.href, title: (pageTitle ?? document.title) || null };
 }
 
 function newClientId(): string {
@@ -55,13 +84,17 @@ function start(script: HTMLScriptElement | null): void {
   document.body.appendChild(host);
   const root = host.attachShadow({ mode: "open" });
 
-  let state: State = initialState(readToken());
+  const chatKey = `${CHAT_KEY}@${base}`;
+  let state: State = restore(readToken(), readChat(chatKey));
+  let keptChat = "";
   let ws: WebSocket | null = null;
   let ready = false; // welcome received on ws
   let delay = MIN_DELAY;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let pingTimer: ReturnType<typeof setInterval> | undefined;
-  let lastRx = 0;
+  let beatTimer: ReturnType<typeof setInterval> | undefined;
+  let opened = 0; // when the current socket was made
+  let lastRx = 0; // when the server was last heard from on it
+  let pinged: number | null = null; // when the last ping went on it
   let lastUrl = location.href;
   const queue: VisitorClientMsg[] = [];
 
@@ -78,7 +111,35 @@ function start(script: HTMLScriptElement | null): void {
   const dispatch = (action: Action): void => {
     state = reduce(state, action);
     ui.render(state);
+    flashTitle();
+    const kept = saved(state);
+    const text = kept ? JSON.stringify(kept) : "";
+    if (text !== keptChat) writeChat(chatKey, (keptChat = text));
   };
+
+  // While messages wait unread and the visitor is on another tab, the tab's title takes
+  // turns with "(2) New message"; the page's own title comes back when they are read.
+  let flashTimer: ReturnType<typeof setInterval> | undefined;
+  let flashed = "";
+  const flashTitle = (): void => {
+    const n = unread(state).length;
+    if (n > 0 && document.hidden) {
+      if (flashTimer !== undefined) return;
+      pageTitle = document.title;
+      flashTimer = setInterval(() => {
+        if (document.title !== flashed) pageTitle = document.title; // the page set a new one
+        const ours = `(${unread(state).length}) ${TEXT.newMessage}`;
+        flashed = document.title === ours ? pageTitle! : ours;
+        document.title = flashed;
+      }, 1000);
+    } else if (flashTimer !== undefined) {
+      clearInterval(flashTimer);
+      flashTimer = undefined;
+      if (document.title === flashed) document.title = pageTitle!;
+      pageTitle = null;
+    }
+  };
+  document.addEventListener("visibilitychange", flashTitle);
 
   /** A message the server asked us to slow down for goes again when it says. */
   const sendLater = (clientId: string, secs: number): void => {
@@ -102,6 +163,7 @@ function start(script: HTMLScriptElement | null): void {
     }
     ready = true;
     delay = MIN_DELAY;
+    if (state.relinked) setTimeout(() => dispatch({ type: "ui_link_settled" }), SETTLED_MS);
     for (const e of unsent(state)) raw({ type: "send", client_id: e.clientId!, text: e.text });
     for (const f of queue.splice(0)) raw(f);
   };
@@ -117,8 +179,20 @@ function start(script: HTMLScriptElement | null): void {
     }
     ws = sock;
     ready = false;
+    opened = Date.now();
+    lastRx = 0;
+    pinged = null;
+    clearInterval(beatTimer);
+    beatTimer = setInterval(() => {
+      const now = Date.now();
+      const next = beat(now, { opened, heard: lastRx, pinged, ready });
+      if (next === "dead") drop(); // the visitor sees Reconnecting… at once
+      else if (next === "ping") {
+        pinged = now;
+        raw({ type: "ping" });
+      }
+    }, TICK_MS);
     sock.onopen = () => {
-      lastRx = Date.now();
       raw({
         type: "hello",
         protocol: PROTOCOL_VERSION,
@@ -126,11 +200,6 @@ function start(script: HTMLScriptElement | null): void {
         page: page(),
         last_seq: state.lastSeq,
       });
-      clearInterval(pingTimer);
-      pingTimer = setInterval(() => {
-        if (Date.now() - lastRx > DEAD_MS) drop();
-        else raw({ type: "ping" });
-      }, PING_MS);
     };
     sock.onmessage = (e: MessageEvent) => {
       if (ws !== sock) return;
@@ -153,7 +222,7 @@ function start(script: HTMLScriptElement | null): void {
     const sock = ws;
     ws = null;
     ready = false;
-    clearInterval(pingTimer);
+    clearInterval(beatTimer);
     clearTimeout(retryTimer);
     if (sock) {
       sock.onopen = sock.onmessage = sock.onclose = null;
@@ -200,6 +269,11 @@ function start(script: HTMLScriptElement | null): void {
     },
     endChat: () => send({ type: "end_chat" }),
     submitLeave: async (name: string, email: string, text: string) => {
+      const errors = checkLeave(name, email, text);
+      if (Object.keys(errors).length) {
+        dispatch({ type: "ui_leave_errors", errors });
+        return;
+      }
       let notice = "The message could not be sent. Please try again.";
       try {
         const res = await fetch(offlineMessagesUrl(base), {
@@ -212,12 +286,20 @@ function start(script: HTMLScriptElement | null): void {
           return;
         }
         const body = await res.json().catch(() => null);
-        if (body && typeof body.message === "string") notice = body.message;
+        const field = refusedField(body);
+        if (field) {
+          // Refused for one field (the server's check may be stricter): say so next to it.
+          dispatch({ type: "ui_leave_errors", errors: { [field]: sentence(body.message) } });
+          return;
+        }
+        if (body && body.code === "rate_limited") notice = TEXT.pleaseWait;
+        else if (body && typeof body.message === "string") notice = sentence(body.message);
       } catch {
         // network error: keep the generic notice
       }
       dispatch({ type: "ui_notice", text: notice });
     },
+    editLeave: (field) => dispatch({ type: "ui_leave_edit", field }),
   });
 
   const pageChanged = () => {

@@ -8,11 +8,15 @@ import type {
   EndReason,
   VisitorServerMsg,
 } from "../../shared/bindings/protocol";
+import type { Field, FieldErrors } from "./leave";
 
 export const TEXT = {
   launcher: "Click for Live Help",
   available: "Live Help Available",
   notAvailable: "Live Help Not Available",
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
+  connected: "Connected",
   openTitle: "Open chat with operator",
   routingTitle: "Routing your call…",
   queued: "The operator is busy, your call has been queued.",
@@ -26,6 +30,9 @@ export const TEXT = {
   thanks: "Thank you! Your message has been sent.",
   noVoice: "Voice chat is not available in this browser, please use Text chat",
   pleaseWait: "Please wait a moment, then try again.",
+  placeholder: "Type your message",
+  newMessage: "New message",
+  newMessages: "new messages",
 } as const;
 
 /** What the open panel shows. "chat" covers routing, queue and the chat window. */
@@ -48,6 +55,10 @@ export interface State {
   available: boolean;
   /** Welcome received on the current connection. */
   connected: boolean;
+  /** A welcome came once in this page's life: until then availability is not known. */
+  everConnected: boolean;
+  /** Connected again after a drop: "Connected" shows for a moment. */
+  relinked: boolean;
   token: string | null;
   chatId: number | null;
   status: ChatStatus | null;
@@ -69,13 +80,19 @@ export interface State {
   open: boolean;
   leaveIntro: string | null;
   leaveSent: boolean;
+  /** What is wrong with each field of the message form, shown next to it. */
+  leaveErrors: FieldErrors;
   notice: string | null;
+  /** Key of the first operator or system line that came while the chat was out of view. */
+  unreadFrom: number | null;
 }
 
 export function initialState(token: string | null): State {
   return {
     available: false,
     connected: false,
+    everConnected: false,
+    relinked: false,
     token,
     chatId: null,
     status: null,
@@ -92,8 +109,71 @@ export function initialState(token: string | null): State {
     open: false,
     leaveIntro: null,
     leaveSent: false,
+    leaveErrors: {},
     notice: null,
+    unreadFrom: null,
   };
+}
+
+/**
+ * What a reload keeps (in sessionStorage: this tab only): the chat as it was shown, so that
+ * the page shows it again at once and hello resumes from its last seq instead of replaying it.
+ */
+export interface Saved {
+  chatId: number;
+  lastSeq: number | null;
+  status: ChatStatus | null;
+  endReason: EndReason | null;
+  operator: string | null;
+  ignoreChat: number | null;
+  entries: Entry[];
+  nextKey: number;
+  /** The chat was in view, not minimized. */
+  open: boolean;
+  unreadFrom: number | null;
+}
+
+export function saved(s: State): Saved | null {
+  if (s.chatId === null || s.resync) return null;
+  const { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, unreadFrom } = s;
+  const open = s.open && s.panel === "chat";
+  return { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, open, unreadFrom };
+}
+
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+const orNull = <T>(v: unknown, ok: (v: unknown) => v is T): T | null => (ok(v) ? v : null);
+const isText = (v: unknown): v is string => typeof v === "string";
+
+function isEntry(e: unknown): e is Entry {
+  const x = e as Entry;
+  return (
+    !!x && isInt(x.key) && ["visitor", "operator", "system"].includes(x.who) && isText(x.text) &&
+    (x.name === null || isText(x.name)) && (x.seq === null || isInt(x.seq)) &&
+    (x.clientId === null || isText(x.clientId)) && ["pending", "sent", "failed"].includes(x.state)
+  );
+}
+
+/** The state a reloaded page starts from: what it kept, if it kept something sound. */
+export function restore(token: string | null, kept: unknown): State {
+  const s = initialState(token);
+  const k = kept as Saved | null;
+  if (!k || !isInt(k.chatId) || !Array.isArray(k.entries) || !k.entries.every(isEntry)) return s;
+  const chat: State = {
+    ...s,
+    chatId: k.chatId,
+    lastSeq: orNull(k.lastSeq, isInt),
+    status: orNull(k.status, isText) as ChatStatus | null,
+    endReason: orNull(k.endReason, isText) as EndReason | null,
+    operator: orNull(k.operator, isText),
+    ignoreChat: orNull(k.ignoreChat, isInt),
+    entries: k.entries,
+    nextKey: Math.max(1, isInt(k.nextKey) ? k.nextKey : 1, ...k.entries.map((e) => e.key + 1)),
+    unreadFrom: orNull(k.unreadFrom, isInt),
+  };
+  // A finished chat is not shown again after a reload (as on a fresh page); an open one is,
+  // as it was: in view or minimized.
+  if (isFinal(chat.status) || chat.ignoreChat === chat.chatId) return { ...chat, ignoreChat: chat.chatId };
+  return { ...chat, panel: "chat", open: k.open === true };
 }
 
 /** Things the visitor (or the connection) did. */
@@ -106,7 +186,10 @@ export type LocalAction =
   | { type: "ui_left" }
   | { type: "ui_send"; clientId: string; text: string }
   | { type: "ui_notice"; text: string | null }
-  | { type: "ui_disconnected" };
+  | { type: "ui_leave_errors"; errors: FieldErrors }
+  | { type: "ui_leave_edit"; field: Field }
+  | { type: "ui_disconnected" }
+  | { type: "ui_link_settled" };
 
 export type Action = VisitorServerMsg | LocalAction;
 
@@ -119,12 +202,36 @@ export function hasChat(s: State): boolean {
   return s.chatId !== null && s.chatId !== s.ignoreChat && !isFinal(s.status);
 }
 
+/**
+ * What the visitor is told about the connection: nothing while it is fine, "Connecting…"
+ * until the first welcome (never "Not Available" before the server has said so),
+ * "Reconnecting…" after a drop, "Connected" for a moment after.
+ */
+export function linkText(s: State): string | null {
+  if (s.resync) return null; // connecting again on purpose, at once
+  if (s.connected) return s.relinked ? TEXT.connected : null;
+  return s.everConnected ? TEXT.reconnecting : TEXT.connecting;
+}
+
 /** What the "chat" panel shows. */
 export function chatView(s: State): "routing" | "chat" {
   if (s.chatId === null || s.chatId === s.ignoreChat) return "routing"; // start_chat sent
   return s.status === "active" || s.status === "on_hold" || isFinal(s.status)
     ? "chat"
     : "routing";
+}
+
+/** The operator and system lines the visitor has not seen yet (the chat was minimized). */
+export function unread(s: State): Entry[] {
+  const from = s.unreadFrom;
+  return from === null ? [] : s.entries.filter((e) => e.key >= from && e.who !== "visitor");
+}
+
+/** A message's first line that has text, for the launcher; long ones are cut. */
+export function firstLine(text: string, max = 120): string {
+  const line = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l) || "";
+  const chars = Array.from(line);
+  return chars.length > max ? chars.slice(0, max - 1).join("") + "…" : line;
 }
 
 /** Unacknowledged visitor messages, to (re)send after each welcome. */
@@ -147,11 +254,33 @@ function line(s: State, who: Entry["who"], text: string, extra?: Partial<Entry>)
 }
 
 function leave(s: State, intro: string | null): State {
-  return { ...s, panel: "leave", open: true, leaveIntro: intro, leaveSent: false, notice: null };
+  return {
+    ...s,
+    panel: "leave",
+    open: true,
+    leaveIntro: intro,
+    leaveSent: false,
+    leaveErrors: {},
+    notice: null,
+  };
+}
+
+/** Forgets the chat shown (the server no longer has it for us): back to the launcher. */
+function dropChat(s: State): State {
+  s = { ...s, chatId: null, status: null, endReason: null, operator: null, position: null };
+  s = { ...s, lastSeq: null, replayTo: null, entries: [], unreadFrom: null };
+  return s.panel === "chat" ? { ...s, panel: "none", open: false } : s;
 }
 
 function forget(s: State): State {
-  return { ...s, ignoreChat: s.chatId, position: null };
+  return { ...s, ignoreChat: s.chatId, position: null, unreadFrom: null };
+}
+
+/** Lines added from key `from` on wait as unread while the chat is out of view. */
+function unseen(s: State, from: number): State {
+  if (s.unreadFrom !== null || (s.open && s.panel === "chat")) return s;
+  const first = s.entries.find((e) => e.key >= from && e.who !== "visitor");
+  return first ? { ...s, unreadFrom: first.key } : s;
 }
 
 function applyEvent(s: State, ev: ChatEvent): State {
@@ -168,6 +297,7 @@ function applyEvent(s: State, ev: ChatEvent): State {
       lastSeq: null,
       replayTo: null,
       entries: [],
+      unreadFrom: null,
     };
   }
   if (s.lastSeq !== null && ev.seq <= s.lastSeq) return s; // already applied
@@ -233,11 +363,30 @@ function applyEvent(s: State, ev: ChatEvent): State {
 }
 
 export function reduce(s: State, a: Action): State {
+  const next = step(s, a);
+  // Whatever brings the chat into view shows what was unread.
+  return next.unreadFrom !== null && next.open && next.panel === "chat"
+    ? { ...next, unreadFrom: null }
+    : next;
+}
+
+function step(s: State, a: Action): State {
   switch (a.type) {
     case "welcome": {
-      s = { ...s, connected: true, available: a.available, token: a.visitor_token, resync: false };
+      s = {
+        ...s,
+        connected: true,
+        everConnected: true,
+        relinked: s.resync ? s.relinked : s.everConnected && !s.connected,
+        available: a.available,
+        token: a.visitor_token,
+        resync: false,
+      };
       const c = a.chat;
-      if (!c) return s;
+      const mine = s.chatId !== null && s.chatId !== s.ignoreChat;
+      // The server knows no chat of ours, or a later one took its place: ours is gone.
+      if (!c) return mine ? dropChat(s) : s;
+      if (isFinal(c.status) && mine && c.id !== s.chatId) s = dropChat(s);
       if (isFinal(c.status)) {
         // A reloaded page shows the launcher, not an old finished chat; a page that still
         // shows that chat keeps it (its last events are replayed after our last_seq).
@@ -248,7 +397,7 @@ export function reduce(s: State, a: Action): State {
       }
       if (s.lastSeq !== null) {
         // Our last_seq counted another chat's events: start over with last_seq null.
-        return { ...s, resync: true, chatId: null, lastSeq: null, status: null, entries: [] };
+        return { ...s, resync: true, chatId: null, lastSeq: null, status: null, entries: [], unreadFrom: null };
       }
       return {
         ...s,
@@ -258,6 +407,7 @@ export function reduce(s: State, a: Action): State {
         endReason: null,
         replayTo: c.last_seq,
         entries: [],
+        unreadFrom: null,
         panel: "chat",
         open: true,
       };
@@ -265,7 +415,7 @@ export function reduce(s: State, a: Action): State {
     case "availability":
       return { ...s, available: a.available };
     case "event":
-      return applyEvent(s, a.event);
+      return unseen(applyEvent(s, a.event), s.nextKey);
     case "queue_position":
       return a.chat_id === s.chatId ? { ...s, position: a.position } : s;
     case "ack": {
@@ -304,7 +454,9 @@ export function reduce(s: State, a: Action): State {
       if (hasChat(s) || (s.panel === "chat" && s.chatId !== s.ignoreChat && s.chatId !== null)) {
         return { ...s, panel: "chat", open: true };
       }
-      if (s.available) return { ...s, panel: "open", open: true, notice: null };
+      // Until the server has said whether anyone can answer, the visitor may ask: the
+      // request goes once connected, and "no operator" brings the message form then.
+      if (s.available || !s.everConnected) return { ...s, panel: "open", open: true, notice: null };
       return leave(s, null);
     case "ui_close":
       if (s.panel === "chat" && hasChat(s)) return { ...s, open: false };
@@ -316,7 +468,15 @@ export function reduce(s: State, a: Action): State {
     case "ui_leave":
       return leave(s, null);
     case "ui_left":
-      return { ...s, leaveSent: true, notice: null };
+      return { ...s, leaveSent: true, leaveErrors: {}, notice: null };
+    case "ui_leave_errors":
+      return { ...s, leaveErrors: a.errors, notice: null };
+    case "ui_leave_edit": {
+      if (!s.leaveErrors[a.field]) return s;
+      const leaveErrors = { ...s.leaveErrors };
+      delete leaveErrors[a.field]; // checked again when sent
+      return { ...s, leaveErrors };
+    }
     case "ui_send":
       return {
         ...line(s, "visitor", a.text, { clientId: a.clientId, state: "pending" }),
@@ -325,7 +485,9 @@ export function reduce(s: State, a: Action): State {
     case "ui_notice":
       return { ...s, notice: a.text };
     case "ui_disconnected":
-      return { ...s, connected: false };
+      return { ...s, connected: false, relinked: s.resync && s.relinked };
+    case "ui_link_settled":
+      return { ...s, relinked: false };
     default:
       return s;
   }

@@ -10,28 +10,41 @@ export const CSS = `
 .launcher:hover{background:#1e40af}
 .dot{width:11px;height:11px;border-radius:50%;background:#9ca3af;box-shadow:0 0 0 2px #fff;flex:none}
 .on .dot{background:#22c55e}
+.lb{position:relative}
+.n{position:absolute;top:-8px;right:-6px;min-width:24px;height:24px;padding:0 7px;border-radius:12px;background:#dc2626;color:#fff;font-size:13px;font-weight:700;line-height:24px;text-align:center;box-shadow:0 0 0 2px #fff;pointer-events:none}
+.pv{margin:0;max-width:min(280px,calc(100vw - 40px));padding:10px 14px;background:#fff;border-radius:12px 12px 4px 12px;box-shadow:0 4px 14px rgba(0,0,0,.22);cursor:pointer}
+.pv span{overflow:hidden;overflow-wrap:anywhere;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical}
+.pv b{font-weight:700}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .cap{font-size:12px;color:#374151;background:#fff;border-radius:10px;padding:2px 9px;box-shadow:0 1px 4px rgba(0,0,0,.18)}
 .card{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:360px;height:520px;max-height:calc(100vh - 40px);background:#fff;border-radius:12px;box-shadow:0 10px 40px rgba(0,0,0,.3);display:flex;overflow:hidden}
 section{display:flex;flex-direction:column;flex:1;min-width:0}
-header{display:flex;align-items:center;gap:8px;padding:12px 14px;background:#1d4ed8;color:#fff}
-header div{flex:1;min-width:0}
+.hd{display:flex;align-items:center;gap:8px;padding:6px 6px 6px 14px;min-height:56px;background:#1d4ed8;color:#fff}
+.hd div{flex:1;min-width:0}
 h2{margin:0;font-size:16px;font-weight:600;flex:1}
 .op{margin:0;font-size:12px;opacity:.9;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.x{background:none;border:0;color:#fff;font-size:22px;line-height:1;width:34px;height:34px;border-radius:6px;cursor:pointer;flex:none}
+.x{background:none;border:0;color:#fff;font-size:24px;line-height:1;width:44px;height:44px;border-radius:6px;cursor:pointer;flex:none}
 .x:hover{background:rgba(255,255,255,.15)}
+.conn{margin:0;padding:6px 14px;background:#fef3c7;color:#713f12;font-size:13px;text-align:center}
+.conn.ok{background:#dcfce7;color:#14532d}
 .body{padding:16px;display:flex;flex-direction:column;gap:10px;overflow:auto;flex:1}
 .body p{margin:0}
 label{font-weight:600;font-size:13px;margin-bottom:-6px}
-input,textarea{width:100%;padding:9px 10px;border:1px solid #cbd5e1;border-radius:8px;background:#fff;color:#1f2933}
+input,textarea{width:100%;min-height:44px;padding:9px 10px;border:1px solid #cbd5e1;border-radius:8px;background:#fff;color:#1f2933}
 input:disabled{background:#f1f5f9}
+::placeholder{color:#64748b;opacity:1}
 textarea{resize:vertical;min-height:110px}
-.btn{padding:9px 14px;border-radius:8px;border:1px solid #1d4ed8;background:#1d4ed8;color:#fff;font-weight:600;cursor:pointer}
+.btn{min-height:44px;min-width:44px;padding:9px 14px;border-radius:8px;border:1px solid #1d4ed8;background:#1d4ed8;color:#fff;font-weight:600;cursor:pointer}
 .btn:disabled{opacity:.5;cursor:default}
+button{-webkit-tap-highlight-color:transparent}
+.btn:active{filter:brightness(.9)}
 .btn2{background:#fff;color:#1d4ed8}
-.link{background:none;border:0;padding:0;color:#1d4ed8;text-decoration:underline;cursor:pointer;align-self:flex-start}
+.link{background:none;border:0;padding:0 2px;min-height:44px;color:#1d4ed8;text-decoration:underline;cursor:pointer;align-self:flex-start}
 .row{display:flex;gap:8px;flex-wrap:wrap}
 .row .btn{flex:1}
-.notice{color:#b91c1c;font-size:13px}
+.notice,.err{color:#b91c1c;font-size:13px}
+.err{margin:-4px 0 0}
+[aria-invalid=true]{border-color:#b91c1c;box-shadow:0 0 0 1px #b91c1c}
 .notice:empty{display:none}
 .intro{font-weight:600}
 .note{color:#64748b;font-size:13px}

@@ -2,9 +2,10 @@
 // visitor goes in through text nodes (never innerHTML); links come from linkify's segments.
 
 import type { Mode } from "../../shared/bindings/protocol";
+import type { Field } from "./leave";
 import { linkify } from "./linkify";
 import { CSS } from "./styles";
-import { TEXT, chatView, isFinal, type Entry, type State } from "./state";
+import { TEXT, chatView, firstLine, isFinal, linkText, unread, type Entry, type State } from "./state";
 
 export interface Handlers {
   launcher(): void;
@@ -17,6 +18,8 @@ export interface Handlers {
   send(text: string): boolean;
   endChat(): void;
   submitLeave(name: string, email: string, text: string): Promise<void>;
+  /** The visitor changed a field of the message form. */
+  editLeave(field: Field): void;
 }
 
 type Kid = Node | string | null | false;
@@ -58,8 +61,10 @@ const voiceSupported = (): boolean =>
   typeof (window as { RTCPeerConnection?: unknown }).RTCPeerConnection === "function" &&
   !!navigator.mediaDevices;
 
+// A panel's title bar is a plain div: a <header> would be a second banner landmark on the
+// host page.
 function header(title: string, id: string, ...kids: Kid[]): HTMLElement {
-  return h("header", null, h("h2", { id }, title), ...kids);
+  return h("div", { class: "hd" }, h("h2", { id }, title), ...kids);
 }
 
 function dialog(label: string, cls: string, ...kids: Kid[]): HTMLElement {
@@ -70,7 +75,15 @@ export class UI {
   private readonly launcher: HTMLButtonElement;
   private readonly launcherWrap: HTMLElement;
   private readonly caption: HTMLElement;
+  /** The unread count on the launcher, and the first line of the latest unread message. */
+  private readonly count: HTMLElement;
+  private readonly preview: HTMLElement;
+  private shownNews = "";
+  /** The first unread line: the chat opens on it. */
+  private unreadKey: number | null = null;
   private readonly card: HTMLElement;
+  /** How the connection is, under the open panel's title bar. */
+  private readonly link: HTMLElement;
   private current: HTMLElement | null = null;
   private readonly open: {
     el: HTMLElement;
@@ -102,6 +115,8 @@ export class UI {
     name: HTMLInputElement;
     email: HTMLInputElement;
     text: HTMLTextAreaElement;
+    /** Each field's error, shown under it. */
+    errors: Record<Field, HTMLElement>;
     submit: HTMLButtonElement;
     notice: HTMLElement;
     thanks: HTMLElement;
@@ -111,6 +126,8 @@ export class UI {
   private acted = false;
   private wasOver = false;
   private wasSent = false;
+  /** The message form was sent and its answer has not been shown yet. */
+  private sending = false;
 
   constructor(
     private readonly root: ShadowRoot,
@@ -128,14 +145,23 @@ export class UI {
     const closeX = (f: () => void) => btn("×", "x", f, { "aria-label": "Close" });
     const minimizeX = () => btn("–", "x", () => on.minimize(), { "aria-label": "Minimize" });
 
-    // Launcher.
+    // Launcher, with what came while the chat was minimized.
     this.caption = h("span", { class: "cap", id: "sb-cap" }, TEXT.notAvailable);
+    this.count = h("span", { class: "n", id: "sb-n", hidden: true });
+    this.preview = h("p", { class: "pv", id: "sb-pv", role: "status", hidden: true });
+    this.preview.addEventListener("click", act(() => on.launcher()));
     this.launcher = btn(TEXT.launcher, "launcher", () => on.launcher(), {
-      "aria-describedby": "sb-cap",
+      "aria-describedby": "sb-n sb-pv sb-cap",
       "aria-haspopup": "dialog",
     });
     this.launcher.prepend(h("span", { class: "dot", "aria-hidden": "true" }));
-    this.launcherWrap = h("div", { class: "lw" }, this.launcher, this.caption);
+    this.launcherWrap = h(
+      "div",
+      { class: "lw" },
+      this.preview,
+      h("div", { class: "lb" }, this.launcher, this.count),
+      this.caption,
+    );
 
     // "Open chat with operator".
     {
@@ -193,7 +219,12 @@ export class UI {
       const badge = h("span", { class: "badge" }, "On hold");
       const log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
       const notice = h("p", { class: "notice", role: "alert" });
-      const input = h("input", { type: "text", "aria-label": "Message", autocomplete: "off" });
+      const input = h("input", {
+        type: "text",
+        "aria-label": "Message",
+        placeholder: TEXT.placeholder,
+        autocomplete: "off",
+      });
       const send = btn("Send", "btn", null);
       const end = btn("End chat", "btn btn2", () => on.endChat());
       const close = btn("Close", "btn", () => on.close());
@@ -207,7 +238,7 @@ export class UI {
       const el = dialog(
         TEXT.chatTitle,
         "chat",
-        h("header", null, h("div", null, h("h2", { id: "sb-chat-t" }, TEXT.chatTitle), operator), badge, minimizeX()),
+        h("div", { class: "hd" }, h("div", null, h("h2", { id: "sb-chat-t" }, TEXT.chatTitle), operator), badge, minimizeX()),
         log,
         notice,
         form,
@@ -218,13 +249,17 @@ export class UI {
 
     // "Leave a message".
     {
-      const field = (id: string, label: string, input: HTMLInputElement | HTMLTextAreaElement) => {
-        input.id = id;
-        return [h("label", { for: id }, label), input];
-      };
       const name = h("input", { type: "text", autocomplete: "name" });
       const email = h("input", { type: "email", autocomplete: "email" });
       const text = h("textarea", { rows: "5" });
+      const errors = {} as Record<Field, HTMLElement>;
+      const field = (key: Field, label: string, input: HTMLInputElement | HTMLTextAreaElement) => {
+        const id = `sb-leave-${key}`;
+        input.id = id;
+        errors[key] = h("p", { class: "err", id: `${id}-err`, hidden: true });
+        input.addEventListener("input", () => on.editLeave(key));
+        return [h("label", { for: id }, label), input, errors[key]];
+      };
       const submit = btn("Send message", "btn", null);
       const notice = h("p", { class: "notice", role: "alert" });
       const intro = h("p", { class: "intro" });
@@ -233,15 +268,16 @@ export class UI {
         "form",
         { class: "body", novalidate: true },
         intro,
-        ...field("sb-leave-name", "Your name", name),
-        ...field("sb-leave-email", "E-mail", email),
-        ...field("sb-leave-text", "Message", text),
+        ...field("name", "Your name", name),
+        ...field("email", "E-mail", email),
+        ...field("text", "Message", text),
         notice,
         submit,
       );
       form.addEventListener("submit", (e) => {
         e.preventDefault();
         this.acted = true;
+        this.sending = true;
         submit.disabled = true;
         on.submitLeave(name.value.trim(), email.value.trim(), text.value).finally(() => {
           submit.disabled = false;
@@ -254,9 +290,10 @@ export class UI {
         form,
         h("div", { class: "body" }, thanks),
       );
-      this.leave = { el, intro, form, name, email, text, submit, notice, thanks };
+      this.leave = { el, intro, form, name, email, text, errors, submit, notice, thanks };
     }
 
+    this.link = h("p", { class: "conn", role: "status" });
     this.card = h("div", { class: "card" });
     const wrap = h("div", { class: "sb" }, this.launcherWrap, this.card);
     wrap.addEventListener("keydown", (e) => {
@@ -273,10 +310,30 @@ export class UI {
     const focused = this.acted || this.root.activeElement !== null;
     this.acted = false;
 
-    // Launcher.
+    // Launcher: availability once the server has told it, else how the connection is.
+    const link = linkText(s);
     this.launcherWrap.hidden = s.open;
-    this.launcherWrap.classList.toggle("on", s.available);
-    this.caption.textContent = s.available ? TEXT.available : TEXT.notAvailable;
+    this.launcherWrap.classList.toggle("on", s.connected && s.available);
+    this.caption.textContent =
+      s.connected || !link ? (s.available ? TEXT.available : TEXT.notAvailable) : link;
+    const news = unread(s);
+    const last = news[news.length - 1];
+    const shown = last ? `${news.length}/${last.key}` : "";
+    if (shown !== this.shownNews) {
+      // Changed only when there is news, so that the live region speaks once for each.
+      this.shownNews = shown;
+      this.count.hidden = this.preview.hidden = !last;
+      if (last) {
+        const n = String(news.length);
+        this.count.replaceChildren(
+          h("span", { "aria-hidden": "true" }, n),
+          h("span", { class: "sr" }, `${n} ${news.length === 1 ? TEXT.newMessage.toLowerCase() : TEXT.newMessages}`),
+        );
+        const who = last.name && h("b", null, `${last.name}: `);
+        this.preview.replaceChildren(h("span", null, who, firstLine(last.text)));
+        this.unreadKey = news[0].key;
+      }
+    }
 
     // Which panel.
     let view: HTMLElement | null = null;
@@ -288,11 +345,15 @@ export class UI {
     const changed = view !== this.current;
     if (changed) {
       this.card.replaceChildren(...(view ? [view] : []));
+      if (view) view.insertBefore(this.link, view.children[1] || null); // under the title bar
       if (view === this.leave.el) {
         if (!this.leave.name.value) this.leave.name.value = this.open.name.value.trim();
       }
     }
     this.card.hidden = !view;
+    this.link.hidden = !link || view === this.leave.el; // leaving a message needs no socket
+    this.link.textContent = link || "";
+    this.link.classList.toggle("ok", s.connected);
     const prev = this.current;
     this.current = view;
 
@@ -307,8 +368,14 @@ export class UI {
     this.routing.position.textContent = s.position === null ? "" : `Position in queue: ${s.position}`;
     this.routing.notice.textContent = view === this.routing.el ? s.notice || "" : "";
 
-    // Chat window.
+    // Chat window: it opens on the first line the visitor has not seen, else at the end.
     this.renderLog(s.entries);
+    if (changed && view === this.chat.el) {
+      const first = this.unreadKey !== null && this.rendered.get(this.unreadKey);
+      const log = this.chat.log;
+      log.scrollTop = first ? first.el.offsetTop - log.offsetTop - 8 : log.scrollHeight;
+    }
+    if (view === this.chat.el) this.unreadKey = null;
     const over = isFinal(s.status);
     this.chat.operator.textContent = s.operator || "";
     this.chat.badge.hidden = s.status !== "on_hold";
@@ -324,6 +391,26 @@ export class UI {
     this.leave.form.hidden = s.leaveSent;
     this.leave.thanks.parentElement!.hidden = !s.leaveSent;
     this.leave.notice.textContent = s.panel === "leave" ? s.notice || "" : "";
+    let firstWrong: HTMLElement | null = null;
+    for (const key of ["name", "email", "text"] as const) {
+      const error = s.leaveErrors[key] || "";
+      const input = this.leave[key];
+      const err = this.leave.errors[key];
+      if (error) firstWrong = firstWrong || input;
+      if (err.textContent === error) continue;
+      err.textContent = error;
+      err.hidden = !error;
+      if (error) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", err.id);
+      } else {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    }
+    // After sending, the answer (here or from the server) takes the visitor to a wrong field.
+    const answered = this.sending && (firstWrong || s.leaveSent || s.notice);
+    if (answered) this.sending = false;
     if (changed && prev === this.leave.el) {
       if (s.leaveSent) this.leave.form.reset();
     }
@@ -341,6 +428,8 @@ export class UI {
       target = this.chat.close;
     } else if (view === this.leave.el && s.leaveSent && !this.wasSent) {
       target = closeX;
+    } else if (view === this.leave.el && answered && firstWrong) {
+      target = firstWrong; // its error is read with it
     }
     this.wasOver = over;
     this.wasSent = s.leaveSent;

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ChatEvent, ChatEventKind, ChatStatus, ChatSummary, VisitorServerMsg } from "../../shared/bindings/protocol";
-import { TEXT, chatView, hasChat, initialState, reduce, unsent, type Action, type State } from "../src/state";
+import {
+  TEXT, chatView, firstLine, hasChat, initialState, linkText, reduce, restore, saved, unread, unsent,
+  type Action, type State,
+} from "../src/state";
 
 const op = { id: 5, name: "Anna" };
 
@@ -244,4 +247,200 @@ test("leave a message: sent state", () => {
   const s = run([welcome(null, false), { type: "ui_launcher" }, { type: "ui_left" }]);
   assert.equal(s.leaveSent, true);
   assert.equal(run([{ type: "ui_close" }, { type: "ui_launcher" }], s).leaveSent, false);
+});
+
+test("a reply to a minimized chat waits as unread until the chat is opened", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), opMsg(1, 3, "Hello")]);
+  assert.deepEqual(unread(s), [], "seen: the chat is open");
+  s = run([{ type: "ui_minimize" }, opMsg(1, 4, "\n  Your bike is ready.\nCome and get it")], s);
+  assert.deepEqual(unread(s).map((e) => [e.name, firstLine(e.text)]), [["Anna", "Your bike is ready."]]);
+  s = run([ev(1, 5, "on_hold", { type: "on_hold", operator: op }), opMsg(1, 6, "Back soon")], s);
+  assert.deepEqual(unread(s).map((e) => e.text), ["\n  Your bike is ready.\nCome and get it", TEXT.onHold, "Back soon"]);
+  s = run([{ type: "ui_launcher" }], s);
+  assert.equal(s.open, true);
+  assert.equal(s.panel, "chat");
+  assert.deepEqual(unread(s), []);
+  assert.deepEqual(s.entries.map((e) => e.text).slice(-2), [TEXT.onHold, "Back soon"], "the chat shows them");
+});
+
+test("the visitor's own messages and lines seen in the open chat are never unread", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_minimize" }]);
+  s = run([{ type: "ui_send", clientId: "c1", text: "typed before" }, myMsg(1, 3, "typed before", "c1"), myMsg(1, 4, "from another tab", null)], s);
+  assert.deepEqual(unread(s), []);
+  s = run([{ type: "ui_launcher" }, opMsg(1, 5, "Seen")], s);
+  assert.deepEqual(unread(s), []);
+});
+
+test("a chat closed with ui_close counts replies too; events replayed after a reconnect count", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_close" }]);
+  assert.equal(s.open, false);
+  s = run([{ type: "ui_disconnected" }, welcome(summary(1, "active", 4)), opMsg(1, 3, "While you were away"), ended(1, 4, "operator")], s);
+  assert.deepEqual(unread(s).map((e) => e.text), ["While you were away", TEXT.endedByOperator]);
+  // Closing the finished chat from the launcher forgets it, and its unread lines.
+  s = run([{ type: "ui_launcher" }, { type: "ui_close" }], s);
+  assert.deepEqual(unread(s), []);
+  assert.deepEqual(unread(run([ended(1, 5, "visitor")], s)), []);
+});
+
+test("a new chat starts with nothing unread", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_minimize" }, opMsg(1, 3, "One")]);
+  assert.equal(unread(s).length, 1);
+  s = run([ended(1, 4, "operator"), { type: "ui_launcher" }, { type: "ui_close" }, { type: "ui_start" }, requested(2), { type: "ui_minimize" }], s);
+  assert.deepEqual(unread(s), []);
+  s = run([accepted(2, 2), { type: "ui_minimize" }, opMsg(2, 3, "Two")], s);
+  assert.deepEqual(unread(s).map((e) => e.text), ["Two"]);
+});
+
+test("the launcher shows a message's first line with text, cut when long", () => {
+  assert.equal(firstLine("one\ntwo"), "one");
+  assert.equal(firstLine("\r\n   \n  padded  \nrest"), "padded");
+  assert.equal(firstLine(""), "");
+  const long = "🚲".repeat(200);
+  assert.equal(firstLine(long), "🚲".repeat(119) + "…");
+  assert.equal(firstLine("🚲".repeat(120)), "🚲".repeat(120));
+});
+
+test("until the server answers, the widget is connecting, never not available", () => {
+  const s = initialState(null);
+  assert.equal(linkText(s), TEXT.connecting);
+  assert.equal(s.everConnected, false);
+  // The visitor may ask already: the dialog opens, not the message form.
+  const asked = run([{ type: "ui_launcher" }], s);
+  assert.equal(asked.panel, "open");
+  assert.equal(linkText(run([{ type: "ui_start" }], asked)), TEXT.connecting);
+  // A first connection that fails is still connecting.
+  assert.equal(linkText(run([{ type: "ui_disconnected" }], s)), TEXT.connecting);
+  const on = run([welcome(null, true)], s);
+  assert.equal(linkText(on), null);
+  assert.equal(on.relinked, false, "a first connection is no reconnection");
+  // Once the server said nobody can answer, the launcher offers the message form.
+  assert.equal(run([welcome(null, false), { type: "ui_launcher" }], s).panel, "leave");
+});
+
+test("a dropped connection is reconnecting, then connected for a moment", () => {
+  let s = run([welcome(null, true), requested(1), accepted(1, 2), { type: "ui_disconnected" }]);
+  assert.equal(s.connected, false);
+  assert.equal(linkText(s), TEXT.reconnecting);
+  s = run([{ type: "ui_disconnected" }], s);
+  assert.equal(linkText(s), TEXT.reconnecting, "still, after failed attempts");
+  s = run([welcome(summary(1, "active", 2))], s);
+  assert.equal(linkText(s), TEXT.connected);
+  s = run([{ type: "ui_link_settled" }], s);
+  assert.equal(linkText(s), null);
+  // Availability known from before still decides what the launcher opens while reconnecting.
+  const off = run([welcome(null, false), { type: "ui_disconnected" }, { type: "ui_launcher" }]);
+  assert.equal(off.panel, "leave");
+});
+
+test("connecting again on purpose (a resync) says nothing more", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), ended(1, 3, "visitor"), { type: "ui_close" }]);
+  // Dropped; the welcome after it brings another chat: the widget connects again at once.
+  s = run([{ type: "ui_disconnected" }], s);
+  assert.equal(linkText(s), TEXT.reconnecting);
+  s = run([welcome(summary(2, "active", 5))], s);
+  assert.equal(s.resync, true);
+  assert.equal(linkText(s), null);
+  s = run([{ type: "ui_disconnected" }], s);
+  assert.equal(linkText(s), null);
+  s = run([welcome(summary(2, "active", 5))], s);
+  assert.equal(linkText(s), TEXT.connected, "the drop before it was real");
+  // On a page's first connection, the resync ends in silence.
+  let q: State = { ...initialState("tok"), chatId: 1, lastSeq: 3 };
+  q = run([welcome(summary(2, "active", 5)), { type: "ui_disconnected" }], q);
+  assert.equal(linkText(q), null);
+  q = run([welcome(summary(2, "active", 5))], q);
+  assert.equal(q.resync, false);
+  assert.equal(linkText(q), null);
+});
+
+test("the message form keeps each field's error until that field is changed or sent", () => {
+  let s = run([welcome(null, false), { type: "ui_launcher" }]);
+  assert.deepEqual(s.leaveErrors, {});
+  s = run([{ type: "ui_leave_errors", errors: { email: "That is not an e-mail address.", text: "Please enter a message." } }], s);
+  assert.equal(s.leaveErrors.email, "That is not an e-mail address.");
+  s = run([{ type: "ui_leave_edit", field: "email" }, { type: "ui_leave_edit", field: "name" }], s);
+  assert.deepEqual(s.leaveErrors, { text: "Please enter a message." });
+  s = run([{ type: "ui_left" }], s);
+  assert.deepEqual(s.leaveErrors, {});
+  assert.equal(s.leaveSent, true);
+  // Opening the form again starts clean.
+  s = run([{ type: "ui_close" }, { type: "ui_launcher" }, { type: "ui_leave_errors", errors: { name: "x" } }, { type: "ui_close" }, { type: "ui_launcher" }], s);
+  assert.deepEqual(s.leaveErrors, {});
+});
+
+/** A reload: what the tab kept goes through sessionStorage (JSON) into a fresh page. */
+const reload = (s: State): State => restore(s.token, JSON.parse(JSON.stringify(saved(s))));
+
+test("a reload keeps the last seq and the chat as shown, and resumes after it", () => {
+  let s = run([welcome(null), requested(1), accepted(1, 2), opMsg(1, 3, "Hello"), myMsg(1, 4, "Hi", "c1")]);
+  const r = reload(s);
+  assert.equal(r.lastSeq, 4, "hello says last_seq 4");
+  assert.equal(r.chatId, 1);
+  assert.deepEqual(r.entries, s.entries, "the history shows at once, before any frame");
+  assert.equal(chatView(r), "chat");
+  assert.equal(r.open, true);
+  assert.equal(r.connected, false);
+  // The server replays what came after seq 4 only; anything older is applied once.
+  s = run([welcome(summary(1, "active", 5)), opMsg(1, 4, "Hi"), opMsg(1, 5, "While you reloaded")], r);
+  assert.deepEqual(s.entries.map((e) => e.text), ["Hello", "Hi", "While you reloaded"]);
+  assert.equal(s.lastSeq, 5);
+  assert.equal(new Set(s.entries.map((e) => e.key)).size, 3, "keys stay unique");
+});
+
+test("a minimized chat stays minimized across a reload, its unread lines too", () => {
+  const s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_minimize" }, opMsg(1, 3, "Ready")]);
+  const r = reload(s);
+  assert.equal(r.open, false);
+  assert.equal(r.panel, "chat");
+  assert.deepEqual(unread(r).map((e) => e.text), ["Ready"]);
+  const back = run([welcome(summary(1, "active", 3)), { type: "ui_launcher" }], r);
+  assert.equal(chatView(back), "chat");
+  assert.deepEqual(unread(back), []);
+});
+
+test("a message still sending when the page reloads is sent again after it", () => {
+  const s = run([welcome(null), requested(1), accepted(1, 2), { type: "ui_send", clientId: "c9", text: "Are you there?" }]);
+  const r = run([welcome(summary(1, "active", 2))], reload(s));
+  assert.deepEqual(unsent(r).map((e) => [e.clientId, e.text]), [["c9", "Are you there?"]]);
+  assert.deepEqual(run([myMsg(1, 3, "Are you there?", "c9")], r).entries.map((e) => e.state), ["sent"]);
+});
+
+test("after a reload a finished chat shows the launcher, and its seq still counts", () => {
+  const s = run([welcome(null), requested(1), accepted(1, 2), ended(1, 3, "operator")]);
+  const r = reload(s);
+  assert.equal(r.open, false);
+  assert.equal(r.panel, "none");
+  assert.equal(r.lastSeq, 3);
+  const w = run([welcome(summary(1, "ended", 3))], r);
+  assert.equal(w.open, false);
+  assert.equal(w.ignoreChat, 1);
+  assert.equal(run([{ type: "ui_launcher" }], w).panel, "open", "a new chat may start");
+});
+
+test("a kept chat the server does not know is dropped; another chat resyncs", () => {
+  const s = run([welcome(null), requested(1), accepted(1, 2), opMsg(1, 3, "Hello")]);
+  // Another visitor token (storage cleared): the server has no chat for it.
+  const gone = run([welcome(null)], reload(s));
+  assert.equal(gone.chatId, null);
+  assert.deepEqual(gone.entries, []);
+  assert.equal(gone.open, false);
+  assert.equal(gone.panel, "none");
+  // A later chat (from another tab) took its place.
+  const later = run([welcome(summary(2, "active", 5))], reload(s));
+  assert.equal(later.resync, true);
+  assert.equal(later.lastSeq, null);
+  const ended2 = run([welcome(summary(2, "ended", 5))], reload(s));
+  assert.equal(ended2.chatId, null);
+  assert.equal(ended2.open, false);
+});
+
+test("nothing kept, or nothing sound, starts a fresh page", () => {
+  assert.deepEqual(restore("t", null), initialState("t"));
+  assert.deepEqual(restore("t", { chatId: "1", entries: [] }), initialState("t"));
+  assert.deepEqual(restore("t", { chatId: 1, entries: [{ key: 1, who: "hacker", text: "x" }] }), initialState("t"));
+  assert.deepEqual(restore("t", { chatId: 1, entries: "no" }), initialState("t"));
+  assert.equal(saved(initialState("t")), null, "no chat: nothing to keep");
+  const odd = restore("t", { chatId: 4, entries: [], lastSeq: "7", nextKey: -1, status: "active", open: true });
+  assert.equal(odd.lastSeq, null, "an unsound seq is not sent: the chat is replayed");
+  assert.equal(odd.nextKey, 1);
 });
