@@ -50,6 +50,28 @@ pub enum HubEvent {
         /// Available or not.
         available: bool,
     },
+    /// A call starts: one party's ICE servers (sent to that party's topic).
+    CallReady {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call.
+        call_id: i64,
+        /// Whom it is for.
+        to: switchboard_shared::CallParty,
+        /// Their STUN and TURN servers.
+        ice_servers: Vec<switchboard_shared::IceServer>,
+    },
+    /// A signal from one peer of a call to the other (sent to the other party's topic).
+    CallSignal {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call.
+        call_id: i64,
+        /// Whom it is for.
+        to: switchboard_shared::CallParty,
+        /// The signal.
+        signal: switchboard_shared::CallSignal,
+    },
     /// Some of the operator's sign-ins ended (sign-out, new password or rights, removal): their
     /// live sessions check their own and close if it is gone.
     SignInsEnded {

@@ -85,7 +85,13 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
         action_ttl: std::time::Duration::from_secs(config.push_action_ttl_secs),
     };
     let push = push::Push::start(store.clone(), hub.clone(), push_config).await?;
-    let chats = chat::Chats::launch(store.clone(), hub.clone(), settings.clone(), push.clone());
+    let chats = chat::Chats::launch(
+        store.clone(),
+        hub.clone(),
+        settings.clone(),
+        push.clone(),
+        voice.clone(),
+    );
     chats.refresh_availability().await?;
     let closing = shutdown::Closing::default();
     let limits = limits::RateLimits::start(&settings);

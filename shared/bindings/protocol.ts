@@ -125,7 +125,35 @@ operator: OperatorRef, } | { "type": "ended",
 /**
  * Why.
  */
-reason: EndReason, };
+reason: EndReason, } | { "type": "call_invited", 
+/**
+ * Who invited.
+ */
+operator: OperatorRef, } | { "type": "call_started", 
+/**
+ * Whose request started it: the visitor's voice chat, or the operator's invitation.
+ */
+by: CallParty, } | { "type": "call_connected", 
+/**
+ * The call (its `call_started` event's `seq`).
+ */
+call_id: number, } | { "type": "call_ended", 
+/**
+ * The call (its `call_started` event's `seq`; 0 for a refused invitation).
+ */
+call_id: number, 
+/**
+ * Why.
+ */
+reason: CallEndReason, 
+/**
+ * Who ended it, when a person did.
+ */
+by: CallParty | null, 
+/**
+ * How long the audio was connected (ms), when it was.
+ */
+duration_ms: number | null, };
 
 export type ChatSummary = { 
 /**
@@ -226,7 +254,27 @@ text: string, } | { "type": "end_chat" } | { "type": "page_view",
 /**
  * The page.
  */
-page: Page, } | { "type": "ping" };
+page: Page, } | { "type": "ping" } | { "type": "call_accept" } | { "type": "call_refuse" } | { "type": "call_signal", 
+/**
+ * The call (its `call_started` event's `seq`).
+ */
+call_id: number, 
+/**
+ * What to tell the other peer.
+ */
+signal: CallSignal, } | { "type": "call_connected", 
+/**
+ * The call.
+ */
+call_id: number, } | { "type": "call_failed", 
+/**
+ * The call.
+ */
+call_id: number, } | { "type": "call_end", 
+/**
+ * The call.
+ */
+call_id: number, };
 
 export type VisitorServerMsg = { "type": "welcome", 
 /**
@@ -280,7 +328,31 @@ client_id: string | null,
 /**
  * What went wrong.
  */
-error: ApiError, } | { "type": "pong" };
+error: ApiError, } | { "type": "pong" } | { "type": "call_ready", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call (its `call_started` event's `seq`).
+ */
+call_id: number, 
+/**
+ * STUN and TURN servers for this call (TURN credentials are short-lived).
+ */
+ice_servers: Array<IceServer>, } | { "type": "call_signal", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call.
+ */
+call_id: number, 
+/**
+ * What the other peer says.
+ */
+signal: CallSignal, };
 
 export type WidgetStatus = { 
 /**
@@ -584,7 +656,47 @@ client_id: string,
 /**
  * The text.
  */
-text: string, } | { "type": "ping" });
+text: string, } | { "type": "ping" } | { "type": "call_invite", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "call_signal", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call (its `call_started` event's `seq`).
+ */
+call_id: number, 
+/**
+ * What to tell the other peer.
+ */
+signal: CallSignal, } | { "type": "call_connected", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call.
+ */
+call_id: number, } | { "type": "call_failed", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call.
+ */
+call_id: number, } | { "type": "call_end", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call (0 for an invitation not answered yet).
+ */
+call_id: number, });
 
 export type OperatorAction = { "type": "hello", 
 /**
@@ -656,7 +768,47 @@ client_id: string,
 /**
  * The text.
  */
-text: string, } | { "type": "ping" };
+text: string, } | { "type": "ping" } | { "type": "call_invite", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "type": "call_signal", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call (its `call_started` event's `seq`).
+ */
+call_id: number, 
+/**
+ * What to tell the other peer.
+ */
+signal: CallSignal, } | { "type": "call_connected", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call.
+ */
+call_id: number, } | { "type": "call_failed", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call.
+ */
+call_id: number, } | { "type": "call_end", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call (0 for an invitation not answered yet).
+ */
+call_id: number, };
 
 export type OperatorServerMsg = { "type": "ready", 
 /**
@@ -710,7 +862,31 @@ req: number | null,
 /**
  * What went wrong.
  */
-error: ApiError, } | { "type": "pong" };
+error: ApiError, } | { "type": "pong" } | { "type": "call_ready", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call (its `call_started` event's `seq`).
+ */
+call_id: number, 
+/**
+ * STUN and TURN servers for this call (TURN credentials are short-lived).
+ */
+ice_servers: Array<IceServer>, } | { "type": "call_signal", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * The call.
+ */
+call_id: number, 
+/**
+ * What the other peer says.
+ */
+signal: CallSignal, };
 
 export type CannedMessage = { 
 /**
@@ -974,3 +1150,114 @@ export type PushActionResponse = {
  * The chat after the action (the app opens it on Accept).
  */
 chat: ChatSummary, };
+
+export type CallParty = "visitor" | "operator";
+
+export type CallEndReason = "hangup" | "refused" | "media_failed" | "chat_ended";
+
+export type IceCandidate = { 
+/**
+ * The `candidate:` line.
+ */
+candidate: string, 
+/**
+ * The media stream's id.
+ */
+sdpMid: string | null, 
+/**
+ * The media line's index.
+ */
+sdpMLineIndex: number | null, };
+
+export type IceServer = { 
+/**
+ * `stun:host:port` or `turn:host:port?transport=udp` and the like.
+ */
+urls: Array<string>, 
+/**
+ * TURN user name.
+ */
+username?: string, 
+/**
+ * TURN credential.
+ */
+credential?: string, };
+
+export type CallSignal = { "kind": "offer", 
+/**
+ * The SDP.
+ */
+sdp: string, } | { "kind": "answer", 
+/**
+ * The SDP.
+ */
+sdp: string, } | { "kind": "candidate", 
+/**
+ * The candidate.
+ */
+candidate: IceCandidate, } | { "kind": "mute", 
+/**
+ * Muted or not.
+ */
+muted: boolean, };
+
+export type CallState = "idle" | "invited" | "connecting" | "connected";
+
+export type VoiceSettingsUpdate = { 
+/**
+ * STUN servers, and TURN servers with fixed credentials.
+ */
+ice_servers: Array<IceServer>, 
+/**
+ * A TURN server that takes short-lived credentials made with a shared secret (the TURN
+ * REST convention, coturn's `use-auth-secret`), or none.
+ */
+turn_rest: TurnRestInput | null, };
+
+export type TurnRestInput = { 
+/**
+ * `turn:` / `turns:` URLs.
+ */
+urls: Array<string>, 
+/**
+ * The secret shared with the TURN server (coturn's `static-auth-secret`).
+ */
+secret: string, 
+/**
+ * How long a credential lasts, in seconds (60 to 86400, default 3600).
+ */
+ttl_secs: number | null, };
+
+export type VoiceSettingsView = { 
+/**
+ * STUN and fixed-credential TURN servers.
+ */
+ice_servers: Array<IceServerView>, 
+/**
+ * The TURN server with short-lived credentials, if any.
+ */
+turn_rest: TurnRestView | null, };
+
+export type IceServerView = { 
+/**
+ * Its URLs.
+ */
+urls: Array<string>, 
+/**
+ * TURN user name.
+ */
+username: string | null, 
+/**
+ * Whether a credential is set (it is never shown).
+ */
+has_credential: boolean, };
+
+export type TurnRestView = { 
+/**
+ * Its URLs.
+ */
+urls: Array<string>, 
+/**
+ * How long a credential lasts, in seconds.
+ */
+ttl_secs: number, };

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{CallEndReason, CallParty};
+
 use crate::{ChatId, OperatorId, VisitorId};
 
 /// Longest message text a client may send, in characters.
@@ -228,6 +230,32 @@ pub enum ChatEventKind {
     Ended {
         /// Why.
         reason: EndReason,
+    },
+    /// The operator invited the visitor to talk (voice inside a text chat).
+    CallInvited {
+        /// Who invited.
+        operator: OperatorRef,
+    },
+    /// A voice call started: the peers negotiate. This event's `seq` is the call's id.
+    CallStarted {
+        /// Whose request started it: the visitor's voice chat, or the operator's invitation.
+        by: CallParty,
+    },
+    /// The call's audio connected.
+    CallConnected {
+        /// The call (its `call_started` event's `seq`).
+        call_id: i64,
+    },
+    /// The call is over; the chat goes on as text unless it ended too.
+    CallEnded {
+        /// The call (its `call_started` event's `seq`; 0 for a refused invitation).
+        call_id: i64,
+        /// Why.
+        reason: CallEndReason,
+        /// Who ended it, when a person did.
+        by: Option<CallParty>,
+        /// How long the audio was connected (ms), when it was.
+        duration_ms: Option<i64>,
     },
 }
 

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(doc)]
 use crate::PROTOCOL_VERSION;
 use crate::{
-    ApiError, CannedId, ChatEvent, ChatId, ChatSummary, DeviceId, OperatorId, Page, VisitorId,
+    ApiError, CallSignal, CannedId, ChatEvent, ChatId, ChatSummary, DeviceId, IceServer,
+    OperatorId, Page, VisitorId,
 };
 
 /// `POST /api/auth/login`.
@@ -336,6 +337,41 @@ pub enum OperatorAction {
     },
     /// Keep-alive; answered by `pong`.
     Ping,
+    /// Invite the chat's visitor to talk (voice inside a text chat).
+    CallInvite {
+        /// The chat.
+        chat_id: ChatId,
+    },
+    /// For the visitor's peer: an answer, candidate or mute state (relayed, never stored).
+    CallSignal {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call (its `call_started` event's `seq`).
+        call_id: i64,
+        /// What to tell the other peer.
+        signal: CallSignal,
+    },
+    /// This peer's audio connected.
+    CallConnected {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call.
+        call_id: i64,
+    },
+    /// This peer's audio could not connect, or dropped for good: the chat goes on as text.
+    CallFailed {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call.
+        call_id: i64,
+    },
+    /// "End call" (or take back an invitation): the voice ends, the chat goes on as text.
+    CallEnd {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call (0 for an invitation not answered yet).
+        call_id: i64,
+    },
 }
 
 /// A frame the backend sends to the operator app.
@@ -387,6 +423,25 @@ pub enum OperatorServerMsg {
     },
     /// Answer to `ping`.
     Pong,
+    /// A call starts in one of this operator's chats: the device that took the chat (or
+    /// invited) sets up the peer with these ICE servers and answers the visitor's offer.
+    CallReady {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call (its `call_started` event's `seq`).
+        call_id: i64,
+        /// STUN and TURN servers for this call (TURN credentials are short-lived).
+        ice_servers: Vec<IceServer>,
+    },
+    /// From the visitor's peer: an offer, candidate or mute state.
+    CallSignal {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call.
+        call_id: i64,
+        /// What the other peer says.
+        signal: CallSignal,
+    },
 }
 
 #[cfg(test)]

@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(doc)]
 use crate::PROTOCOL_VERSION;
-use crate::{ApiError, ChatEvent, ChatId, ChatSummary, Mode, OfflineMessageId, Page, VisitorId};
+use crate::{
+    ApiError, CallSignal, ChatEvent, ChatId, ChatSummary, IceServer, Mode, OfflineMessageId, Page,
+    VisitorId,
+};
 
 /// A frame the widget sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +53,32 @@ pub enum VisitorClientMsg {
     },
     /// Keep-alive; answered by `pong`.
     Ping,
+    /// Yes to the operator's invitation to talk (after `call_invited`).
+    CallAccept,
+    /// No to it.
+    CallRefuse,
+    /// For the operator's peer: an offer, candidate or mute state (relayed, never stored).
+    CallSignal {
+        /// The call (its `call_started` event's `seq`).
+        call_id: i64,
+        /// What to tell the other peer.
+        signal: CallSignal,
+    },
+    /// This peer's audio connected.
+    CallConnected {
+        /// The call.
+        call_id: i64,
+    },
+    /// This peer's audio could not connect, or dropped for good: the chat goes on as text.
+    CallFailed {
+        /// The call.
+        call_id: i64,
+    },
+    /// "End call": the voice ends, the chat goes on as text.
+    CallEnd {
+        /// The call.
+        call_id: i64,
+    },
 }
 
 /// A frame the backend sends to the widget.
@@ -103,6 +132,25 @@ pub enum VisitorServerMsg {
     },
     /// Answer to `ping`.
     Pong,
+    /// A call starts: set up the peer with these ICE servers (the visitor's browser makes the
+    /// offer).
+    CallReady {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call (its `call_started` event's `seq`).
+        call_id: i64,
+        /// STUN and TURN servers for this call (TURN credentials are short-lived).
+        ice_servers: Vec<IceServer>,
+    },
+    /// From the operator's peer: an answer, candidate or mute state.
+    CallSignal {
+        /// The chat.
+        chat_id: ChatId,
+        /// The call.
+        call_id: i64,
+        /// What the other peer says.
+        signal: CallSignal,
+    },
 }
 
 /// Widget HTTP `GET /api/widget/status`.

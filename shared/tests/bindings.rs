@@ -23,7 +23,9 @@ fn generate() -> String {
         OperatorServerMsg, CannedMessage, SaveCannedRequest, PageView, VisitorProfile, DeviceId,
         PushPlatform, RegisterDeviceRequest, PushDevice, PushSettingsView, ApnsSettingsView,
         FcmSettingsView, PushSettingsUpdate, ApnsSettingsInput, PushAttempt, PushAction,
-        PushActionRequest, PushActionResponse,
+        PushActionRequest, PushActionResponse, CallParty, CallEndReason, IceCandidate, IceServer,
+        CallSignal, CallState, VoiceSettingsUpdate, TurnRestInput, VoiceSettingsView,
+        IceServerView, TurnRestView,
     );
     format!(
         "// Generated from shared/src/lib.rs by shared/tests/bindings.rs. Do not edit.\n\

@@ -17,14 +17,27 @@ pub fn topics(event: &ChatEvent, chat: &ChatSummary) -> Vec<Topic> {
             if let Some(op) = &chat.operator {
                 topics.push(Topic::Operator(op.id));
             }
-            // Messages are for the two people in the chat; every other change reaches every
-            // operator (a request rings, is taken, queued, ended).
-            if !matches!(kind, ChatEventKind::Message { .. }) {
+            // Messages and calls are for the two people in the chat; every other change
+            // reaches every operator (a request rings, is taken, queued, ended).
+            if changes_the_line(kind) {
                 topics.push(Topic::Lobby);
             }
         }
     }
     topics
+}
+
+/// Whether the event moves the chat in the line everyone follows (requests, queue, who has
+/// which chat), rather than happening between the chat's two people (messages, calls).
+pub fn changes_the_line(kind: &ChatEventKind) -> bool {
+    !matches!(
+        kind,
+        ChatEventKind::Message { .. }
+            | ChatEventKind::CallInvited { .. }
+            | ChatEventKind::CallStarted { .. }
+            | ChatEventKind::CallConnected { .. }
+            | ChatEventKind::CallEnded { .. }
+    )
 }
 
 /// Whether the chat's visitor sees this event (declines are the operators' bookkeeping).

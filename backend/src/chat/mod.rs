@@ -9,12 +9,14 @@
 //! | `writer.rs` | the group-commit writer that applies them: commit, then publish |
 //! | `sql.rs` | the statements that write chats, private to this folder |
 //! | `audience.rs` | who may see which chat and event (live, on replay, over HTTP) |
+//! | `calls.rs` | voice calls: the live call per chat, its milestones as events, signaling relayed between the two parties |
 //!
 //! Handlers (HTTP and WebSocket) validate and authenticate, then call one method here; every
 //! change to a chat goes through the [`writer::Writer`], which commits and then publishes
 //! through the [`Hub`].
 
 pub mod audience;
+pub mod calls;
 pub mod lifecycle;
 mod operators;
 mod sql;
@@ -49,6 +51,8 @@ pub struct Chats {
     settings: LiveSettings,
     line_changed: Arc<Notify>,
     push: crate::push::Push,
+    voice: crate::voice::Voice,
+    calls: Arc<calls::Calls>,
 }
 
 impl Chats {
@@ -58,6 +62,7 @@ impl Chats {
         hub: Hub,
         settings: LiveSettings,
         push: crate::push::Push,
+        voice: crate::voice::Voice,
     ) -> Chats {
         let writer = writer::Writer::start(store.clone(), hub.clone(), settings.clone());
         let chats = Chats {
@@ -67,6 +72,8 @@ impl Chats {
             settings,
             line_changed: Arc::new(Notify::new()),
             push,
+            voice,
+            calls: Arc::default(),
         };
         tokio::spawn(chats.clone().queue_positions());
         tokio::spawn(chats.clone().ring_timeouts());
@@ -83,7 +90,7 @@ impl Chats {
         if done
             .events
             .iter()
-            .any(|e| !matches!(e.kind, switchboard_shared::ChatEventKind::Message { .. }))
+            .any(|e| audience::changes_the_line(&e.kind))
         {
             self.line_changed.notify_one();
             // Inline, not spawned: a ring and the clear that follows it must be written in
@@ -130,14 +137,29 @@ impl Chats {
         .await
     }
 
-    /// A lifecycle move by a visitor, an operator or the system.
+    /// A lifecycle move by a visitor, an operator or the system. Ending a chat ends its call
+    /// first; accepting a voice request starts one.
     pub async fn act(&self, chat: ChatId, actor: Actor, action: Move) -> Result<Done, Error> {
-        self.apply(Op::Act {
-            chat,
-            actor,
+        let ending = matches!(
             action,
-        })
-        .await
+            Move::OperatorEnd | Move::VisitorEnd | Move::Unanswered | Move::Abandoned
+        );
+        if ending {
+            self.end_call_with_chat(chat).await?;
+        }
+        let done = self
+            .apply(Op::Act {
+                chat,
+                actor,
+                action,
+            })
+            .await?;
+        if action == Move::Accept
+            && let Err(e) = self.start_call_if_voice(&done).await
+        {
+            tracing::warn!(error = %e, chat = %chat, "starting the voice call failed");
+        }
+        Ok(done)
     }
 
     /// A message. Retrying with the same `client_id` stores it once.

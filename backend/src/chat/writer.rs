@@ -57,6 +57,16 @@ pub enum Op {
         /// What.
         action: Move,
     },
+    /// A milestone that changes nothing in the lifecycle (a call's), recorded where a message
+    /// could be: the chat is active or on hold, and `actor` belongs to it.
+    Record {
+        /// The chat.
+        chat: ChatId,
+        /// Who.
+        actor: Actor,
+        /// What happened.
+        kind: ChatEventKind,
+    },
     /// A message.
     Message {
         /// The chat.
@@ -76,6 +86,7 @@ impl Op {
         match self {
             Op::Start { visitor, .. } => format!("start by visitor {visitor}"),
             Op::Act { chat, action, .. } => format!("{action:?} on chat {chat}"),
+            Op::Record { chat, .. } => format!("a call's milestone in chat {chat}"),
             Op::Message { chat, .. } => format!("message in chat {chat}"),
         }
     }
@@ -140,7 +151,7 @@ impl Writer {
     pub async fn apply(&self, op: Op) -> Result<Done, Error> {
         let key = match &op {
             Op::Start { visitor, .. } => visitor.0,
-            Op::Act { chat, .. } | Op::Message { chat, .. } => chat.0,
+            Op::Act { chat, .. } | Op::Record { chat, .. } | Op::Message { chat, .. } => chat.0,
         };
         let shard = &self.shards[key.rem_euclid(self.shards.len() as i64) as usize];
         let (reply, rx) = oneshot::channel();
@@ -263,6 +274,12 @@ impl Shard {
                     Move::Decline => self.decline(conn, now, chat, actor).await,
                     other => self.simple_move(conn, now, chat, actor, *other).await,
                 }
+            }
+            Op::Record { chat, actor, kind } => {
+                let mut chat = self.load(conn, *chat).await?;
+                let (status, _) = lifecycle::decide_message(&chat, actor)?;
+                let events = vec![next_event(&mut chat, now, status, kind.clone())];
+                self.save(conn, &chat, &events).await
             }
             Op::Message {
                 chat,

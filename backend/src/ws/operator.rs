@@ -10,12 +10,13 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use switchboard_shared::{
-    ApiError, ChatId, ChatStatus, DeviceId, OperatorAction, OperatorId, OperatorProfile,
+    ApiError, CallParty, ChatId, ChatStatus, DeviceId, OperatorAction, OperatorId, OperatorProfile,
     OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
 };
 
 use super::{Close, Conn, Forward, Frame, Refused, Sent, Session};
 use crate::auth::operator_for_token;
+use crate::chat::calls::Report;
 use crate::chat::{Move, audience, operator_actor};
 use crate::error::Error;
 use crate::http::Peer;
@@ -201,7 +202,29 @@ impl Session for OperatorSession {
                     Err(refused) => Forward::End(refused),
                 };
             }
-            HubEvent::OperatorAvailability { .. }
+            HubEvent::CallReady {
+                chat_id,
+                call_id,
+                to: CallParty::Operator,
+                ice_servers,
+            } => Some(OperatorServerMsg::CallReady {
+                chat_id: *chat_id,
+                call_id: *call_id,
+                ice_servers: ice_servers.clone(),
+            }),
+            HubEvent::CallSignal {
+                chat_id,
+                call_id,
+                to: CallParty::Operator,
+                signal,
+            } => Some(OperatorServerMsg::CallSignal {
+                chat_id: *chat_id,
+                call_id: *call_id,
+                signal: signal.clone(),
+            }),
+            HubEvent::CallReady { .. }
+            | HubEvent::CallSignal { .. }
+            | HubEvent::OperatorAvailability { .. }
             | HubEvent::SignInsEnded { .. }
             | HubEvent::QueuePosition { .. } => None,
         };
@@ -306,6 +329,36 @@ impl OperatorSession {
                 text,
             } => {
                 let done = chats.send(chat_id, me, client_id, text).await?;
+                return Ok(Reply::Ack(done.seq));
+            }
+            OperatorAction::CallInvite { chat_id } => {
+                let done = chats.call_invite(chat_id, me).await?;
+                return Ok(Reply::Ack(done.seq));
+            }
+            OperatorAction::CallSignal {
+                chat_id,
+                call_id,
+                signal,
+            } => {
+                chats.call_signal(chat_id, me, call_id, signal).await?;
+                return Ok(Reply::Ack(None));
+            }
+            OperatorAction::CallConnected { chat_id, call_id } => {
+                let done = chats
+                    .call_report(chat_id, me, call_id, Report::Connected)
+                    .await?;
+                return Ok(Reply::Ack(done.seq));
+            }
+            OperatorAction::CallFailed { chat_id, call_id } => {
+                let done = chats
+                    .call_report(chat_id, me, call_id, Report::Failed)
+                    .await?;
+                return Ok(Reply::Ack(done.seq));
+            }
+            OperatorAction::CallEnd { chat_id, call_id } => {
+                let done = chats
+                    .call_report(chat_id, me, call_id, Report::Hangup)
+                    .await?;
                 return Ok(Reply::Ack(done.seq));
             }
             OperatorAction::Accept { chat_id } => (chat_id, Move::Accept),

@@ -8,13 +8,14 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use switchboard_shared::{
-    ApiError, ChatId, ChatStatus, ErrorCode, MAX_TITLE_CHARS, MAX_URL_CHARS, PROTOCOL_VERSION,
-    Page, VisitorClientMsg, VisitorId, VisitorServerMsg,
+    ApiError, CallParty, ChatId, ChatStatus, ErrorCode, MAX_TITLE_CHARS, MAX_URL_CHARS,
+    PROTOCOL_VERSION, Page, VisitorClientMsg, VisitorId, VisitorServerMsg,
 };
 use tokio::sync::watch;
 
 use super::{Close, Conn, Forward, Refused, Sent, Session};
 use crate::auth::{new_token, token_hash};
+use crate::chat::calls::Report;
 use crate::chat::{Actor, Move, audience};
 use crate::error::Error;
 use crate::http::Peer;
@@ -186,6 +187,7 @@ impl Session for VisitorSession {
                     },
                 });
             }
+            call => self.call(call).await,
         };
         result.err().map(|e| Self::error(e.to_api()))
     }
@@ -203,7 +205,30 @@ impl Session for VisitorSession {
                     position: *position,
                 })
             }
-            HubEvent::OperatorAvailability { .. } | HubEvent::SignInsEnded { .. } => None,
+            HubEvent::CallReady {
+                chat_id,
+                call_id,
+                to: CallParty::Visitor,
+                ice_servers,
+            } => Some(VisitorServerMsg::CallReady {
+                chat_id: *chat_id,
+                call_id: *call_id,
+                ice_servers: ice_servers.clone(),
+            }),
+            HubEvent::CallSignal {
+                chat_id,
+                call_id,
+                to: CallParty::Visitor,
+                signal,
+            } => Some(VisitorServerMsg::CallSignal {
+                chat_id: *chat_id,
+                call_id: *call_id,
+                signal: signal.clone(),
+            }),
+            HubEvent::CallReady { .. }
+            | HubEvent::CallSignal { .. }
+            | HubEvent::OperatorAvailability { .. }
+            | HubEvent::SignInsEnded { .. } => None,
         };
         frame.into()
     }
@@ -225,6 +250,33 @@ impl Session for VisitorSession {
 }
 
 impl VisitorSession {
+    /// A call frame, in the visitor's open chat.
+    async fn call(&mut self, msg: VisitorClientMsg) -> Result<(), Error> {
+        let chat = self.open_chat().await?;
+        let me = Actor::Visitor(self.visitor);
+        let chats = &self.state.chats;
+        match msg {
+            VisitorClientMsg::CallAccept => chats.call_answer(chat, me, true).await.map(drop),
+            VisitorClientMsg::CallRefuse => chats.call_answer(chat, me, false).await.map(drop),
+            VisitorClientMsg::CallSignal { call_id, signal } => {
+                chats.call_signal(chat, me, call_id, signal).await
+            }
+            VisitorClientMsg::CallConnected { call_id } => chats
+                .call_report(chat, me, call_id, Report::Connected)
+                .await
+                .map(drop),
+            VisitorClientMsg::CallFailed { call_id } => chats
+                .call_report(chat, me, call_id, Report::Failed)
+                .await
+                .map(drop),
+            VisitorClientMsg::CallEnd { call_id } => chats
+                .call_report(chat, me, call_id, Report::Hangup)
+                .await
+                .map(drop),
+            _ => Ok(()), // handled in `handle`
+        }
+    }
+
     /// The visitor's most recent chat.
     async fn latest_chat(&self) -> Result<ChatId, Error> {
         // The newest chat this connection has seen events of; the database only when it has

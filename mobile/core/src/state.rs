@@ -70,9 +70,12 @@ impl OperatorState {
             }
             OperatorServerMsg::Event { event, chat } => self.apply_event(event, chat),
             OperatorServerMsg::Availability { available } => self.operator.available = *available,
+            // Calls are the voice peer's business; their milestones arrive as events.
             OperatorServerMsg::Ack { .. }
             | OperatorServerMsg::Error { .. }
-            | OperatorServerMsg::Pong => {}
+            | OperatorServerMsg::Pong
+            | OperatorServerMsg::CallReady { .. }
+            | OperatorServerMsg::CallSignal { .. } => {}
         }
     }
 
