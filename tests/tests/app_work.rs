@@ -70,11 +70,12 @@ async fn refused_actions_are_kept_with_their_reason_and_text(db: Db) {
     // Back online: the end goes through, the message is refused and kept, with why.
     server.start_again().await;
     let s = h
-        .until("the outbox answered", |s| {
-            s.connection == ConnectionState::Online && s.pending.is_empty()
+        .until("the outbox answered and the chat ended", |s| {
+            s.connection == ConnectionState::Online
+                && s.pending.is_empty()
+                && tab(s, chat).is_none()
         })
         .await;
-    assert!(tab(&s, chat).is_none(), "the chat ended");
     assert_eq!(s.refused.len(), 1, "{:#?}", s.refused);
     let refused = &s.refused[0];
     assert_eq!(refused.label, "Send message");
@@ -129,13 +130,18 @@ async fn drafts_stay_with_their_chat(db: Db) {
 
     h.app.set_draft(chat, "Your order ships on").unwrap();
     h.app.set_draft(other, "Hello Farhan").unwrap();
-    assert_eq!(tab(&h.app.snapshot(), chat).unwrap().draft, "Your order ships on");
+    assert_eq!(
+        tab(&h.app.snapshot(), chat).unwrap().draft,
+        "Your order ships on"
+    );
 
     // A restart keeps both drafts with their chats.
     drop(h);
     let mut h = AppHarness::open(dir.path());
     let s = h
-        .until("online", |s| s.connection == ConnectionState::Online && s.chats.len() == 2)
+        .until("online", |s| {
+            s.connection == ConnectionState::Online && s.chats.len() == 2
+        })
         .await;
     assert_eq!(tab(&s, chat).unwrap().draft, "Your order ships on");
     assert_eq!(tab(&s, other).unwrap().draft, "Hello Farhan");
@@ -148,7 +154,9 @@ async fn drafts_stay_with_their_chat(db: Db) {
 
     // Eva leaves: her draft goes with her chat; Farhan's tab is untouched.
     eva.end_chat().await;
-    let s = h.until("Eva's chat ended", |s| tab(s, chat).is_none()).await;
+    let s = h
+        .until("Eva's chat ended", |s| tab(s, chat).is_none())
+        .await;
     assert_eq!(s.chats.len(), 1);
     drop(h);
     let h = AppHarness::open(dir.path());
@@ -163,7 +171,12 @@ async fn history_lists_ended_chats_online_and_offline(db: Db) {
     eva.say("e1", "my bike has a flat tyre").await;
     h.app.act(chat, ChatAction::Hold).await.unwrap();
     h.app.act(chat, ChatAction::Resume).await.unwrap();
+    h.until("resumed", |s| {
+        tab(s, chat).is_some_and(|t| t.chat.status == ChatStatus::Active)
+    })
+    .await;
     eva.end_chat().await;
+    eva.wait_status(ChatStatus::Ended).await;
     h.until("ended", |s| tab(s, chat).is_none()).await;
 
     // Online: the server's History, newest first, searchable; the transcript has every event.
@@ -172,8 +185,18 @@ async fn history_lists_ended_chats_online_and_offline(db: Db) {
     assert_eq!(page.chats.iter().map(|c| c.id).collect::<Vec<_>>(), [chat]);
     assert_eq!(page.chats[0].status, ChatStatus::Ended);
     assert_eq!(page.next_before, None);
-    assert_eq!(h.app.history("flat tyre", None).await.unwrap().chats.len(), 1);
-    assert!(h.app.history("nothing like it", None).await.unwrap().chats.is_empty());
+    assert_eq!(
+        h.app.history("flat tyre", None).await.unwrap().chats.len(),
+        1
+    );
+    assert!(
+        h.app
+            .history("nothing like it", None)
+            .await
+            .unwrap()
+            .chats
+            .is_empty()
+    );
     let t = h.app.transcript(chat).await.unwrap();
     assert!(!t.from_cache);
     let kinds: Vec<&str> = t.events.iter().map(|e| kind(&e.kind)).collect();
@@ -193,11 +216,23 @@ async fn history_lists_ended_chats_online_and_offline(db: Db) {
         .await;
     let page = h.app.history("", None).await.unwrap();
     assert!(page.from_cache);
-    assert_eq!(page.chats.iter().map(|c| c.id).collect::<Vec<_>>(), [chat]);
+    assert_eq!(
+        page.chats.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [chat],
+        "{:#?}",
+        h.app.snapshot()
+    );
     assert_eq!(page.chats[0].visitor_name.as_deref(), Some("Eva Lindqvist"));
     assert_eq!(h.app.history("LINDQ", None).await.unwrap().chats.len(), 1);
     assert_eq!(h.app.history("flat", None).await.unwrap().chats.len(), 1);
-    assert!(h.app.history("puncture", None).await.unwrap().chats.is_empty());
+    assert!(
+        h.app
+            .history("puncture", None)
+            .await
+            .unwrap()
+            .chats
+            .is_empty()
+    );
     let kept = h.app.transcript(chat).await.unwrap();
     assert!(kept.from_cache);
     assert_eq!(
@@ -293,10 +328,22 @@ async fn the_app_is_back_online_soon_after_the_server() {
 
 #[test]
 fn a_bare_host_becomes_https() {
-    assert_eq!(server_url("help.example.com").unwrap(), "https://help.example.com");
-    assert_eq!(server_url(" help.example.com/ ").unwrap(), "https://help.example.com");
-    assert_eq!(server_url("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
-    assert_eq!(server_url("https://h.example/sb").unwrap(), "https://h.example/sb");
+    assert_eq!(
+        server_url("help.example.com").unwrap(),
+        "https://help.example.com"
+    );
+    assert_eq!(
+        server_url(" help.example.com/ ").unwrap(),
+        "https://help.example.com"
+    );
+    assert_eq!(
+        server_url("http://127.0.0.1:8080").unwrap(),
+        "http://127.0.0.1:8080"
+    );
+    assert_eq!(
+        server_url("https://h.example/sb").unwrap(),
+        "https://h.example/sb"
+    );
     for bad in ["", "  ", "ftp://h.example", "https://", "http:// bad host"] {
         let e = server_url(bad).unwrap_err();
         assert_eq!(e.code, "invalid_input", "{bad:?}");

@@ -135,7 +135,10 @@ fn core_err(e: CoreError) -> CommandError {
     match e {
         CoreError::Api(api) => api.into(),
         CoreError::Http(_) | CoreError::Ws(_) | CoreError::Closed | CoreError::Timeout => {
-            CommandError::new("offline", "the server cannot be reached; try again when online")
+            CommandError::new(
+                "offline",
+                "the server cannot be reached; try again when online",
+            )
         }
         CoreError::Protocol(m) => CommandError::new("internal", m),
     }
@@ -144,22 +147,25 @@ fn core_err(e: CoreError) -> CommandError {
 /// The server address as typed, made a base URL: a bare host (`help.example.com`) gets
 /// `https://`; a path or trailing slash is dropped only when it is just `/`.
 pub fn server_url(typed: &str) -> Result<String, CommandError> {
-    let typed = typed.trim().trim_end_matches('/');
-    if typed.is_empty() {
+    let typed = typed.trim();
+    if typed.trim_end_matches('/').is_empty() {
         return Err(CommandError::new(
             "invalid_input",
             "enter the server's address, for example help.example.com",
         ));
     }
     let url = match typed.split_once("://") {
-        Some(("http" | "https", rest)) if !rest.is_empty() => typed.to_owned(),
+        Some((scheme @ ("http" | "https"), rest)) if !rest.trim_end_matches('/').is_empty() => {
+            format!("{scheme}://{}", rest.trim_end_matches('/'))
+        }
         Some(_) => {
             return Err(CommandError::new(
                 "invalid_input",
                 "the server address must start with http:// or https://",
             ));
         }
-        None => format!("https://{typed}"),
+        None if !typed.ends_with(':') => format!("https://{}", typed.trim_end_matches('/')),
+        None => String::new(),
     };
     match reqwest::Url::parse(&url) {
         Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
@@ -384,7 +390,10 @@ impl App {
     pub async fn retry_refused(&self, id: i64) -> Result<(), CommandError> {
         let refused = self.data().refused.iter().find(|(i, _)| *i == id).cloned();
         let Some((_, refused)) = refused else {
-            return Err(CommandError::new("not_found", "that action is no longer waiting"));
+            return Err(CommandError::new(
+                "not_found",
+                "that action is no longer waiting",
+            ));
         };
         let item = match refused.item {
             OutboxItem::Send { chat_id, text, .. } => OutboxItem::Send {
@@ -487,8 +496,12 @@ impl App {
             }
             Err(CoreError::Api(e)) => Err(e.into()),
             Err(_) => {
-                let chat =
-                    kept.ok_or_else(|| CommandError::new("offline", "this chat is not kept on this device; try again when online"))?;
+                let chat = kept.ok_or_else(|| {
+                    CommandError::new(
+                        "offline",
+                        "this chat is not kept on this device; try again when online",
+                    )
+                })?;
                 Ok(Transcript {
                     chat,
                     events: cache.events(chat_id).map_err(cache_err)?,
@@ -958,8 +971,18 @@ impl App {
             self.sync_canned(session).await;
         }
         self.absorb(conn, None);
-        if let Some((_, reply)) = wait {
-            let _ = reply.send(Ok(())); // sent by an earlier flush
+        if let Some((id, reply)) = wait {
+            // An earlier flush sent it: refused then, it is on the refused list.
+            let refused = self
+                .data()
+                .refused
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, r)| CommandError {
+                    code: r.code.clone(),
+                    message: r.reason.clone(),
+                });
+            let _ = reply.send(refused.map_or(Ok(()), Err));
         }
         Ok(())
     }

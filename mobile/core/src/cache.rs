@@ -530,10 +530,11 @@ impl Cache {
     /// those before `before` when given.
     pub fn ended(&self, before: Option<ChatId>) -> Result<Vec<ChatSummary>, CacheError> {
         self.with(|c| {
-            let mut stmt =
-                c.prepare("select summary from ended where id < ?1 order by id desc")?;
+            let mut stmt = c.prepare("select summary from ended where id < ?1 order by id desc")?;
             let rows = stmt
-                .query_map([before.map_or(i64::MAX, |b| b.0)], |r| r.get::<_, String>(0))?
+                .query_map([before.map_or(i64::MAX, |b| b.0)], |r| {
+                    r.get::<_, String>(0)
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(rows
                 .iter()
@@ -546,7 +547,9 @@ impl Cache {
     pub fn ended_chat(&self, id: ChatId) -> Result<Option<ChatSummary>, CacheError> {
         self.with(|c| {
             let json: Option<String> = c
-                .query_row("select summary from ended where id = ?1", [id.0], |r| r.get(0))
+                .query_row("select summary from ended where id = ?1", [id.0], |r| {
+                    r.get(0)
+                })
                 .optional()?;
             Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
         })
@@ -555,8 +558,7 @@ impl Cache {
     /// The events kept for one chat, in `seq` order.
     pub fn events(&self, chat: ChatId) -> Result<Vec<ChatEvent>, CacheError> {
         self.with(|c| {
-            let mut stmt =
-                c.prepare("select body from events where chat_id = ?1 order by seq")?;
+            let mut stmt = c.prepare("select body from events where chat_id = ?1 order by seq")?;
             let rows = stmt
                 .query_map([chat.0], |r| r.get::<_, String>(0))?
                 .collect::<Result<Vec<_>, _>>()?;

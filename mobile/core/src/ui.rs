@@ -12,8 +12,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use switchboard_shared::{
     ApiError, Author, CannedMessage, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary,
-    ErrorCode,
-    OperatorProfile, Settings,
+    ErrorCode, OperatorProfile, Settings,
 };
 
 pub use crate::cache::ChatAction;
@@ -675,7 +674,10 @@ mod tests {
             message: "chat not found".into(),
             retry_after_secs: None,
         });
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("not_found", "Chat not found."));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("not_found", "Chat not found.")
+        );
     }
 
     #[test]
