@@ -17,6 +17,8 @@ mod error;
 pub mod push;
 mod state;
 pub mod ui;
+#[cfg(feature = "voice")]
+pub mod voice;
 
 pub use client::{Client, Session};
 pub use connection::{Connection, new_client_id};
