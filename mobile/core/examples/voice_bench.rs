@@ -1,7 +1,11 @@
 //! Voice on loopback, measured: for N calls between two real peers on 127.0.0.1, the time
 //! from the peers' creation (the operator's Accept) to the first audio packet at each side,
-//! and mouth-to-ear latency (a tone starts at the visitor's source → first 20 ms frame of it
-//! decoded at the operator's sink); then the CPU one peer uses in a steady call.
+//! and mouth-to-ear latency on the media path (the visitor's source hands over the first
+//! 20 ms frame of a tone → the operator's sink is handed a decoded frame holding it: encode,
+//! SRTP, loopback UDP, decode); then the CPU one peer uses in a steady call.
+//!
+//! With real devices add what this leaves out: the 20 ms a microphone takes to fill a frame,
+//! and the speaker's playout buffer (`devices::PLAYOUT_PREFILL`, 40 ms) plus the device's own.
 //!
 //! `cargo run --release -p switchboard-core --features voice --example voice_bench -- 20`
 
@@ -201,7 +205,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     report("Accept → operator connected", connected);
     report("Accept → first audio packet at operator", first_operator);
     report("Accept → first audio packet at visitor", first_visitor);
-    report("mouth-to-ear (tone onset → first frame heard)", mouth_to_ear);
+    report("mouth-to-ear, media path (frame in → out)", mouth_to_ear);
 
     // CPU of one steady call: two peers in this process, so half of it is one peer's.
     let call = call().await?;

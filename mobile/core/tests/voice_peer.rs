@@ -379,3 +379,27 @@ async fn candidates_that_come_before_the_offer_are_kept_for_it() {
     visitor.peer.close().await.unwrap();
     operator.peer.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_stays_down_past_the_restart_window_reports_failed() {
+    let config = VoiceConfig {
+        disconnected_after: Duration::from_secs(1),
+        restart_window: Duration::from_secs(2),
+        ..VoiceConfig::loopback()
+    };
+    let (visitor, operator, _) = call(config, false).await;
+    operator
+        .wait_for(VoiceEvent::AudioStarted, Duration::from_secs(15))
+        .await;
+    // The visitor vanishes without a word (its network is gone): no restart comes.
+    visitor.peer.close().await.unwrap();
+    let disconnected = operator
+        .wait_for(VoiceEvent::State(PeerState::Disconnected), Duration::from_secs(5))
+        .await;
+    let failed = operator
+        .wait_for(VoiceEvent::State(PeerState::Failed), Duration::from_secs(6))
+        .await;
+    println!("the operator saw the visitor go quiet after {disconnected:?}, failed {failed:?} later");
+    assert!(failed >= Duration::from_millis(1_500), "not before the window: {failed:?}");
+    operator.peer.close().await.unwrap();
+}
