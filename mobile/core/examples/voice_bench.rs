@@ -8,6 +8,7 @@
 //! and the speaker's playout buffer (`devices::PLAYOUT_PREFILL`, 40 ms) plus the device's own.
 //!
 //! `cargo run --release -p switchboard-core --features voice --example voice_bench -- 20`
+//! (`VOICE_BENCH_VERBOSE=1` prints each call).
 
 use std::error::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -197,6 +198,15 @@ async fn main() -> Result<(), Box<dyn Error>> {
         wait("tone at the operator", Duration::from_secs(5), || call.detected.get().is_some()).await?;
         if let (Some(onset), Some(detected)) = (call.onset.get(), call.detected.get()) {
             mouth_to_ear.push(ms(*detected - *onset));
+        }
+        if std::env::var_os("VOICE_BENCH_VERBOSE").is_some() {
+            println!(
+                "call {}: connected {:?}, first audio {:?}, mouth-to-ear {:?} ms",
+                first_operator.len(),
+                connected.last(),
+                first_operator.last(),
+                mouth_to_ear.last()
+            );
         }
         call.visitor.close().await?;
         call.operator.close().await?;

@@ -330,6 +330,10 @@ impl VoicePeer {
                 Some(config.restart_window + Duration::from_secs(5)),
                 Some(Duration::from_secs(1)),
             )
+            // Checks every 50 ms (RFC 8445's pacing, what browsers do) instead of 200 ms: the
+            // first check goes out sooner, so the audio starts sooner. 28 tries keep the 1.4 s
+            // a candidate pair is tried for.
+            .with_ice_connection_attempts(Some(Duration::from_millis(50)), Some(28))
             .build();
         let ice_servers = config
             .ice_servers
