@@ -5,7 +5,8 @@
 //! - [`VoicePeer`] is one call's peer connection: it answers the visitor's offer (or makes
 //!   one), trickles ICE candidates both ways, sends one Opus track and plays the other. What
 //!   the app must tell the server comes out as [`VoiceEvent`]s on a channel: local candidates
-//!   (`call_signal`), connected (`call_connected`) and failed (`call_failed`).
+//!   (`call_signal`), connected (`call_connected`) and failed (`call_failed`);
+//!   [`VoiceEvent::action`] makes the frame.
 //! - [`AudioSource`] / [`AudioSink`] are the microphone and the speaker; [`ToneSource`] and
 //!   [`RecordingSink`] stand in for them in tests, `devices` (feature `audio-devices`) is the
 //!   real thing through cpal.

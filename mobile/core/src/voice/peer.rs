@@ -30,7 +30,7 @@ use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
-use switchboard_shared::{CallSignal, IceCandidate, IceServer};
+use switchboard_shared::{CallSignal, ChatId, IceCandidate, IceServer, OperatorAction};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use webrtc::media_stream::track_local::TrackLocal;
@@ -147,6 +147,31 @@ pub enum VoiceEvent {
     RemoteEnded,
     /// The other side muted or unmuted (its `mute` signal).
     RemoteMuted(bool),
+}
+
+impl VoiceEvent {
+    /// The frame the operator app sends the server for this event in call `call_id` of chat
+    /// `chat_id`, if any: a local candidate is a `call_signal`, `Connected` a
+    /// `call_connected`, `Failed` a `call_failed`; the rest is for the app's own screen.
+    pub fn action(&self, chat_id: ChatId, call_id: i64) -> Option<OperatorAction> {
+        match self {
+            VoiceEvent::Signal(signal) => Some(OperatorAction::CallSignal {
+                chat_id,
+                call_id,
+                signal: signal.clone(),
+            }),
+            VoiceEvent::State(PeerState::Connected) => {
+                Some(OperatorAction::CallConnected { chat_id, call_id })
+            }
+            VoiceEvent::State(PeerState::Failed) => {
+                Some(OperatorAction::CallFailed { chat_id, call_id })
+            }
+            VoiceEvent::State(_)
+            | VoiceEvent::AudioStarted
+            | VoiceEvent::RemoteEnded
+            | VoiceEvent::RemoteMuted(_) => None,
+        }
+    }
 }
 
 /// Counters of one call's media, for the UI and for measurements.
@@ -759,5 +784,66 @@ async fn watchdog(
             Ok(PeerState::Disconnected) => allowed = restart_window,
             _ => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_become_the_operators_call_frames() {
+        let chat = ChatId(7);
+        let candidate = CallSignal::Candidate {
+            candidate: IceCandidate {
+                candidate: "candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host".into(),
+                sdp_mid: Some("0".into()),
+                sdp_mline_index: Some(0),
+            },
+        };
+        assert_eq!(
+            VoiceEvent::Signal(candidate.clone()).action(chat, 14),
+            Some(OperatorAction::CallSignal {
+                chat_id: chat,
+                call_id: 14,
+                signal: candidate
+            })
+        );
+        assert_eq!(
+            VoiceEvent::State(PeerState::Connected).action(chat, 14),
+            Some(OperatorAction::CallConnected {
+                chat_id: chat,
+                call_id: 14
+            })
+        );
+        assert_eq!(
+            VoiceEvent::State(PeerState::Failed).action(chat, 14),
+            Some(OperatorAction::CallFailed {
+                chat_id: chat,
+                call_id: 14
+            })
+        );
+        for quiet in [
+            VoiceEvent::State(PeerState::Disconnected),
+            VoiceEvent::State(PeerState::Closed),
+            VoiceEvent::AudioStarted,
+            VoiceEvent::RemoteEnded,
+            VoiceEvent::RemoteMuted(true),
+        ] {
+            assert_eq!(quiet.action(chat, 14), None);
+        }
+    }
+
+    #[test]
+    fn the_config_never_shows_turn_credentials() {
+        let config = VoiceConfig::new(vec![IceServer {
+            urls: vec!["turn:turn.example.com:3478".into()],
+            username: Some("1700000000:chat-7-operator".into()),
+            credential: Some("s3cret-credential".into()),
+        }]);
+        let shown = format!("{config:?}");
+        assert!(shown.contains("turn:turn.example.com:3478"));
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(!shown.contains("chat-7-operator"), "{shown}");
     }
 }
