@@ -11,12 +11,17 @@ import type { Controller } from "./controller";
 import { fill, h, icon, tickSince } from "./dom";
 import { initials, plural, visitorName } from "./format";
 import { chime } from "./sound";
-import { SECTIONS, findChat, initialState, type CannedView, type Section, type State } from "./state";
+import { SECTIONS, findChat, initialState, type CannedView, type Notice, type Section, type State } from "./state";
 import { SignIn } from "./signin";
 import { renderOverview } from "./overview";
 import { LiveView } from "./live";
 import { renderQueue, renderReports, renderVisitors } from "./sections";
 import { Dialogs } from "./dialogs";
+
+/** How long a notice stays up by itself: a note (something happened) is read at a glance, an
+ *  error is left long enough to read twice. Hovering or focusing a notice keeps it up. */
+const NOTE_MS = 5000;
+const ERROR_MS = 8000;
 
 export class App implements Controller {
   readonly s: State = initialState();
@@ -105,7 +110,7 @@ export class App implements Controller {
     // A chat that ended without us (the visitor left) gets a word, so its tab does not just vanish.
     for (const old of before) {
       if (!snap.chats.some((c) => c.chat.id === old.chat.id) && !this.endedHere.delete(old.chat.id) && snap.signed_in) {
-        this.notify(`The chat with ${visitorName(old.chat)} has ended.`);
+        this.notify(`The chat with ${visitorName(old.chat)} has ended.`, "note");
       }
     }
     if (!snap.signed_in) {
@@ -154,13 +159,25 @@ export class App implements Controller {
     }
   }
 
-  private notify(text: string): void {
-    this.s.notices.push({ id: ++this.noticeSeq, text });
+  private notify(text: string, kind: Notice["kind"] = "error"): void {
+    const id = ++this.noticeSeq;
+    this.s.notices.push({ id, text, kind });
     if (this.s.notices.length > 3) this.s.notices.shift();
+    this.expire(id, kind === "note" ? NOTE_MS : ERROR_MS);
     this.render();
   }
 
+  /** Dismisses notice `id` after `ms`, or a little later while the pointer or focus is on it. */
+  private expire(id: number, ms: number): void {
+    window.setTimeout(() => {
+      const el = this.noticesEl.querySelector(`[data-notice="${id}"]`);
+      if (el && (el.matches(":hover") || el.contains(document.activeElement))) this.expire(id, 2000);
+      else this.dismiss(id);
+    }, ms);
+  }
+
   private dismiss(id: number): void {
+    if (!this.s.notices.some((n) => n.id === id)) return;
     this.s.notices = this.s.notices.filter((n) => n.id !== id);
     this.render();
   }
@@ -405,8 +422,8 @@ export class App implements Controller {
     fill(
       this.noticesEl,
       this.s.notices.map((n) =>
-        h("div", { class: "notice", role: "alert" },
-          icon("alert"),
+        h("div", { class: `notice ${n.kind}`, role: "alert", "data-notice": n.id },
+          icon(n.kind === "note" ? "bell" : "alert"),
           h("span", { class: "notice-text" }, n.text),
           h("button", { type: "button", class: "icon-btn", "aria-label": "Dismiss", onclick: () => this.dismiss(n.id) }, icon("x")),
         ),

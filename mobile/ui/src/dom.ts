@@ -133,7 +133,7 @@ export function requestTitle(r: ChatSummary): HTMLElement[] {
     avatar(name),
     h("div", { class: "card-title" },
       h("strong", null, name),
-      h("span", { class: "meta" }, icon(r.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(r.mode), " · ", pageLabel(r.page)),
+      h("span", { class: "meta" }, icon(r.mode === "voice" ? "mic" : "chat", "icon sm"), h("span", null, `${modeLabel(r.mode)} · ${pageLabel(r.page)}`)),
     ),
   ];
 }

@@ -3,8 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport } from "./harness";
-import type { FakeBackend } from "./fake-backend";
+import { fake, launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport } from "./harness";
 
 let browser: Browser;
 let site: Site;
@@ -20,15 +19,6 @@ after(async () => {
   await browser?.close();
   await site?.close();
 });
-
-/** Runs `fn` against the page's fake backend. */
-function fake<T>(page: Page, fn: (f: FakeBackend, arg: any) => T, arg?: unknown): Promise<T> {
-  return page.evaluate(({ src, arg }) => {
-    // eslint-disable-next-line no-new-func
-    const f = new Function("f", "arg", `return (${src})(f, arg);`);
-    return f(window.__fake, arg);
-  }, { src: fn.toString(), arg }) as Promise<T>;
-}
 
 async function withApp(vp: Viewport, fn: (a: AppPage) => Promise<void>, seed = { signedIn: true, available: true }): Promise<void> {
   const app = await openApp(browser, site, vp, seed);
