@@ -324,6 +324,26 @@ for (const vp of VIEWPORTS) {
         await alert.waitFor({ state: "hidden" });
       }));
 
+    test("notices dismiss themselves: a note after 5 s, an error after 8 s", () =>
+      withApp(vp, async ({ page }) => {
+        await page.clock.install();
+        const a = await fake(page, (f) => f.addChat({ visitor_name: "Nina" }, ["hi"]));
+        await fake(page, (f, a) => f.visitorEnds(a), a);
+        const note = page.getByRole("alert").filter({ hasText: "The chat with Nina has ended." });
+        await note.waitFor();
+        await fake(page, (f) => f.incoming({ visitor_name: "Max" }));
+        await fake(page, (f) => f.failNext("accept", "already_taken", "Olga has already taken this chat"));
+        await incomingDialog(page).getByRole("button", { name: "Accept" }).click();
+        const error = page.getByRole("alert").filter({ hasText: "Olga has already taken this chat" });
+        await error.waitFor();
+        await page.mouse.move(1, 1); // not resting on a notice (that keeps it up)
+        await page.clock.runFor(5_500);
+        await note.waitFor({ state: "hidden" });
+        assert.equal(await error.isVisible(), true, "an error stays up long enough to read");
+        await page.clock.runFor(3_000);
+        await error.waitFor({ state: "hidden" });
+      }));
+
     test("every section is reachable from the navigation", () =>
       withApp(vp, async ({ page }) => {
         const sections: Array<[string | RegExp, string]> = [
