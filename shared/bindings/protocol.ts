@@ -514,7 +514,7 @@ operator_name: string,
  */
 default_invitation: string, 
 /**
- * How many chats (active or on hold) one operator may lead at once.
+ * How many active chats one operator may lead at once (chats on hold do not count).
  */
 max_chats_per_operator: number, 
 /**

@@ -114,7 +114,7 @@ pub struct Settings {
     pub operator_name: String,
     /// The default invitation text.
     pub default_invitation: String,
-    /// How many chats (active or on hold) one operator may lead at once.
+    /// How many active chats one operator may lead at once (chats on hold do not count).
     pub max_chats_per_operator: u32,
     /// How long a request rings before the visitor is offered "Leave a message" (seconds).
     pub ring_timeout_secs: u32,

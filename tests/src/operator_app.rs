@@ -66,8 +66,8 @@ impl AppHarness {
             .await;
     }
 
-    /// Waits (up to 15 s) for a snapshot that satisfies `pred`: the current one, or one the
-    /// app emits.
+    /// Waits (up to 15 s) until the app's current snapshot satisfies `pred` (looked at again
+    /// whenever the app emits one).
     pub async fn until(&mut self, what: &str, pred: impl Fn(&UiSnapshot) -> bool) -> UiSnapshot {
         let now = self.app.snapshot();
         if pred(&now) {
@@ -76,7 +76,14 @@ impl AppHarness {
         let deadline = tokio::time::Instant::now() + UNTIL;
         loop {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
-                Ok(Some(AppEvent::Snapshot(s))) if pred(&s) => return s,
+                // A queued snapshot may be older than what the app shows now: each one is a
+                // cue to look at the current snapshot, never an answer by itself.
+                Ok(Some(AppEvent::Snapshot(_))) => {
+                    let now = self.app.snapshot();
+                    if pred(&now) {
+                        return now;
+                    }
+                }
                 Ok(Some(_)) => continue,
                 _ => panic!(
                     "timed out waiting for {what}; last: {:#?}",

@@ -1,7 +1,8 @@
 //! The real desktop operator app (Tauri, WebKitGTK) end to end: built, started under Xvfb
 //! through tauri-driver, driven over WebDriver against a real backend, while a visitor uses
 //! the widget in headless Chromium: sign in → Live Help Available → Incoming chat request →
-//! Accept → messages both ways → Hold → End chat.
+//! Accept → messages both ways → Hold → the app closed and opened again on its cache (its
+//! first paint timed) → Resume → End chat.
 //!
 //! It needs the built app, a display and tauri-driver, so it is `#[ignore]`d in the fast loop;
 //! `scripts/test` builds the app and runs it with `xvfb-run … -- --ignored`.
@@ -79,9 +80,36 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
     app.click("Send").await;
     visitor.see("Hello Victor, Dana here").await;
 
-    // Hold, then End chat (with its confirmation).
+    // Hold; then the app is closed and started again on its cache: the chat is painted from
+    // the cache at once (the app logs how long after launch), then resumed live.
     app.click("Hold").await;
     visitor.see("On hold").await;
+    app.quit().await;
+    let log = data.join("app.log");
+    let app = Browser::tauri_app(
+        &bin,
+        &[
+            ("SWITCHBOARD_APP_DATA", data.path().display().to_string()),
+            ("SWITCHBOARD_APP_LOG", log.display().to_string()),
+        ],
+    )
+    .await;
+    app.see("Victor").await;
+    let every = std::time::Duration::from_millis(100);
+    let painted = switchboard_e2e::wait::poll(std::time::Duration::from_secs(15), every, async || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        text.lines()
+            .find(|l| l.contains("first paint of the cached chats"))
+            .map(str::to_owned)
+    })
+    .await
+    .expect("the app logs its first paint");
+    println!("desktop app (debug build) relaunched on its cache: {painted}");
+    assert!(painted.contains("chats=1"), "{painted}");
+    app.click("Resume").await;
+    visitor.see("Hello Victor, Dana here").await;
+
+    // End chat (with its confirmation).
     app.click("End chat").await;
     app.click("End chat").await;
     visitor.see("The operator has ended the chat.").await;

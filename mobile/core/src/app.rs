@@ -23,9 +23,11 @@ use switchboard_shared::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cache::{Cache, ChatAction, OutboxItem, StoredSession};
+use crate::cache::{Cache, ChatAction, OutboxItem, Refused, StoredSession};
 use crate::push::{PushAccount, PushEvent, PushRegistration, PushStep, PushToken, Registration};
-use crate::ui::{self, CommandError, ConnectionState, SnapshotInput, UiSnapshot};
+use crate::ui::{
+    self, CommandError, ConnectionState, HistoryView, SnapshotInput, Transcript, UiSnapshot,
+};
 use crate::{Client, Connection, CoreError, OperatorState, Session, new_client_id};
 
 /// What the engine tells the UI.
@@ -35,6 +37,14 @@ pub enum AppEvent {
     Snapshot(UiSnapshot),
     /// A new chat request arrived: ring (and notify when the window is in the background).
     IncomingRequest(ChatSummary),
+    /// A visitor wrote in one of the operator's chats (live, not a replay of the cache): the
+    /// UI sounds and badges it, and the shell notifies when the window is not focused.
+    VisitorMessage {
+        /// The chat.
+        chat: ChatSummary,
+        /// What the visitor wrote.
+        text: String,
+    },
     /// The signed-in server changed (`None`: signed out). Phones pass it to their native push
     /// code, which answers notification actions itself when the app is not running.
     PushServer(Option<String>),
@@ -55,6 +65,8 @@ struct Inner {
     data: Mutex<Data>,
     link: Mutex<Option<mpsc::Sender<Flush>>>,
     push: Mutex<PushRegistration>,
+    /// Wakes the connection task out of its backoff (the network changed).
+    retry_now: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -66,6 +78,8 @@ struct Data {
     connection: Option<ConnectionState>,
     read_upto: HashMap<ChatId, i64>,
     outbox: Vec<(i64, OutboxItem)>,
+    refused: Vec<(i64, Refused)>,
+    drafts: HashMap<ChatId, String>,
 }
 
 impl Data {
@@ -75,6 +89,16 @@ impl Data {
             (Some(server), Some(session)) => Some((server.as_str(), &session.operator)),
             _ => None,
         }
+    }
+
+    /// What the device kept of the work in hand: read marks, the outbox, refused actions and
+    /// drafts.
+    fn load_kept(&mut self, cache: &Cache) -> Result<(), CommandError> {
+        self.read_upto = cache.read_upto().map_err(cache_err)?.into_iter().collect();
+        self.outbox = cache.outbox().map_err(cache_err)?;
+        self.refused = cache.refused().map_err(cache_err)?;
+        self.drafts = cache.drafts().map_err(cache_err)?.into_iter().collect();
+        Ok(())
     }
 
     /// The signed-in account, as push registration knows it.
@@ -99,6 +123,10 @@ enum AppStateChange {
     Device(DeviceId),
 }
 
+/// The longest wait between two connection attempts: a server that comes back is found within
+/// this (plus the attempt itself).
+const MAX_BACKOFF: Duration = Duration::from_millis(1500);
+
 fn cache_err(e: impl std::fmt::Display) -> CommandError {
     CommandError::new("internal", format!("local storage failed: {e}"))
 }
@@ -107,9 +135,56 @@ fn core_err(e: CoreError) -> CommandError {
     match e {
         CoreError::Api(api) => api.into(),
         CoreError::Http(_) | CoreError::Ws(_) | CoreError::Closed | CoreError::Timeout => {
-            CommandError::new("offline", "the server cannot be reached")
+            CommandError::new(
+                "offline",
+                "the server cannot be reached; try again when online",
+            )
         }
         CoreError::Protocol(m) => CommandError::new("internal", m),
+    }
+}
+
+/// The server address as typed, made a base URL: a bare host (`help.example.com`) gets
+/// `https://`; a path or trailing slash is dropped only when it is just `/`.
+pub fn server_url(typed: &str) -> Result<String, CommandError> {
+    let typed = typed.trim();
+    if typed.trim_end_matches('/').is_empty() {
+        return Err(CommandError::new(
+            "invalid_input",
+            "enter the server's address, for example help.example.com",
+        ));
+    }
+    let url = match typed.split_once("://") {
+        Some((scheme @ ("http" | "https"), rest)) if !rest.trim_end_matches('/').is_empty() => {
+            format!("{scheme}://{}", rest.trim_end_matches('/'))
+        }
+        Some(_) => {
+            return Err(CommandError::new(
+                "invalid_input",
+                "the server address must start with http:// or https://",
+            ));
+        }
+        None if !typed.ends_with(':') => format!("https://{}", typed.trim_end_matches('/')),
+        None => String::new(),
+    };
+    match reqwest::Url::parse(&url) {
+        Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
+        _ => Err(CommandError::new(
+            "invalid_input",
+            format!("{typed} is not a server address"),
+        )),
+    }
+}
+
+/// A sign-in failure that could not reach the server says which address was tried.
+fn tried(server: &str, e: CommandError) -> CommandError {
+    if e.code == "offline" {
+        CommandError::new(
+            "offline",
+            format!("{server} cannot be reached. Check the address and the network"),
+        )
+    } else {
+        e
     }
 }
 
@@ -143,8 +218,7 @@ impl App {
             data.server = Some(s.server.clone());
             data.state = cache.load_state().map_err(cache_err)?;
             data.canned = cache.canned().map_err(cache_err)?;
-            data.read_upto = cache.read_upto().map_err(cache_err)?.into_iter().collect();
-            data.outbox = cache.outbox().map_err(cache_err)?;
+            data.load_kept(&cache)?;
             data.connection = Some(ConnectionState::Connecting);
         }
         let app = App {
@@ -154,6 +228,7 @@ impl App {
                 data: Mutex::new(data),
                 link: Mutex::new(None),
                 push: Mutex::new(PushRegistration::new()),
+                retry_now: tokio::sync::Notify::new(),
             }),
         };
         if stored.is_some() {
@@ -181,6 +256,8 @@ impl App {
             read_upto: &d.read_upto,
             outbox: &d.outbox,
             canned: &d.canned,
+            refused: &d.refused,
+            drafts: &d.drafts,
         })
     }
 
@@ -191,18 +268,12 @@ impl App {
         email: &str,
         password: &str,
     ) -> Result<UiSnapshot, CommandError> {
-        let server = server.trim().trim_end_matches('/').to_owned();
-        if !(server.starts_with("http://") || server.starts_with("https://")) {
-            return Err(CommandError::new(
-                "invalid_input",
-                "the server address must start with http:// or https://",
-            ));
-        }
-        let client = Client::new(&server).map_err(core_err)?;
+        let server = server_url(server)?;
+        let client = Client::new(&server).map_err(|e| tried(&server, core_err(e)))?;
         let session = client
             .login(email.trim(), password)
             .await
-            .map_err(core_err)?;
+            .map_err(|e| tried(&server, core_err(e)))?;
         self.stop_link();
         let cache = &self.inner.cache;
         let previous = cache.session().map_err(cache_err)?;
@@ -224,8 +295,7 @@ impl App {
             *d = Data::default();
             d.state = cache.load_state().map_err(cache_err)?;
             d.canned = cache.canned().map_err(cache_err)?;
-            d.read_upto = cache.read_upto().map_err(cache_err)?.into_iter().collect();
-            d.outbox = cache.outbox().map_err(cache_err)?;
+            d.load_kept(cache)?;
             d.session = Some(session);
             d.server = Some(server);
             d.connection = Some(ConnectionState::Connecting);
@@ -285,7 +355,160 @@ impl App {
             text: text.into(),
             at: now_ms(),
         };
+        self.keep_draft(chat_id, "")?;
         self.submit(item).await
+    }
+
+    /// Keeps what the operator typed in a chat and has not sent, across chats and restarts.
+    pub fn set_draft(&self, chat_id: ChatId, text: &str) -> Result<(), CommandError> {
+        self.keep_draft(chat_id, text)
+    }
+
+    fn keep_draft(&self, chat_id: ChatId, text: &str) -> Result<(), CommandError> {
+        self.inner
+            .cache
+            .set_draft(chat_id, text)
+            .map_err(cache_err)?;
+        let mut d = self.data();
+        if text.is_empty() {
+            d.drafts.remove(&chat_id);
+        } else {
+            d.drafts.insert(chat_id, text.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Forgets a refused action (the operator has read why).
+    pub fn dismiss_refused(&self, id: i64) -> Result<(), CommandError> {
+        self.inner.cache.remove_refused(id).map_err(cache_err)?;
+        self.data().refused.retain(|(i, _)| *i != id);
+        self.emit_snapshot();
+        Ok(())
+    }
+
+    /// Tries a refused action again (a message as a new message, written now).
+    pub async fn retry_refused(&self, id: i64) -> Result<(), CommandError> {
+        let refused = self.data().refused.iter().find(|(i, _)| *i == id).cloned();
+        let Some((_, refused)) = refused else {
+            return Err(CommandError::new(
+                "not_found",
+                "that action is no longer waiting",
+            ));
+        };
+        let item = match refused.item {
+            OutboxItem::Send { chat_id, text, .. } => OutboxItem::Send {
+                chat_id,
+                client_id: new_client_id(),
+                text,
+                at: now_ms(),
+            },
+            other => other,
+        };
+        self.inner.cache.remove_refused(id).map_err(cache_err)?;
+        self.data().refused.retain(|(i, _)| *i != id);
+        self.submit(item).await
+    }
+
+    /// The network changed (or came back): reconnect now instead of waiting out the backoff.
+    pub fn reconnect_now(&self) {
+        self.inner.retry_now.notify_one();
+    }
+
+    /// History: ended chats, newest first, matching `search` (visitor name or message text),
+    /// before the chat `before`. From the server when it answers (and kept for offline), from
+    /// this device otherwise.
+    pub async fn history(
+        &self,
+        search: &str,
+        before: Option<ChatId>,
+    ) -> Result<HistoryView, CommandError> {
+        const PAGE: u32 = 30;
+        let session = self.session()?;
+        match session.history(before, search.trim(), PAGE).await {
+            Ok(page) => {
+                if let Err(e) = self.inner.cache.add_ended(&page.chats) {
+                    tracing::warn!(error = %e, "cannot keep history");
+                }
+                Ok(HistoryView {
+                    chats: page.chats,
+                    next_before: page.next_before,
+                    from_cache: false,
+                })
+            }
+            Err(CoreError::Api(e)) => Err(e.into()),
+            Err(_) => self.kept_history(search, before, PAGE as usize),
+        }
+    }
+
+    /// History from this device: ended chats whose visitor name or a kept message matches.
+    fn kept_history(
+        &self,
+        search: &str,
+        before: Option<ChatId>,
+        page: usize,
+    ) -> Result<HistoryView, CommandError> {
+        let needle = search.trim().to_lowercase();
+        let cache = &self.inner.cache;
+        let mut chats = Vec::new();
+        for chat in cache.ended(before).map_err(cache_err)? {
+            let found = needle.is_empty()
+                || chat
+                    .visitor_name
+                    .as_deref()
+                    .is_some_and(|n| n.to_lowercase().contains(&needle))
+                || cache.events(chat.id).map_err(cache_err)?.iter().any(|e| {
+                    matches!(&e.kind, switchboard_shared::ChatEventKind::Message { text, .. }
+                        if text.to_lowercase().contains(&needle))
+                });
+            if found {
+                chats.push(chat);
+                if chats.len() > page {
+                    break;
+                }
+            }
+        }
+        let more = chats.len() > page;
+        chats.truncate(page);
+        Ok(HistoryView {
+            next_before: more.then(|| chats.last().map(|c| c.id)).flatten(),
+            chats,
+            from_cache: true,
+        })
+    }
+
+    /// An ended chat's transcript, read-only: from the server when it answers, else what the
+    /// device kept.
+    pub async fn transcript(&self, chat_id: ChatId) -> Result<Transcript, CommandError> {
+        let session = self.session()?;
+        let cache = &self.inner.cache;
+        let kept = cache.ended_chat(chat_id).map_err(cache_err)?;
+        match session.chat_events(chat_id, 0).await {
+            Ok(events) => {
+                let chat = match kept {
+                    Some(c) => c,
+                    None => return Err(CommandError::new("not_found", "chat not found")),
+                };
+                Ok(Transcript {
+                    chat,
+                    events,
+                    from_cache: false,
+                })
+            }
+            Err(CoreError::Api(e)) => Err(e.into()),
+            Err(_) => {
+                let chat = kept.ok_or_else(|| {
+                    CommandError::new(
+                        "offline",
+                        "this chat is not kept on this device; try again when online",
+                    )
+                })?;
+                Ok(Transcript {
+                    chat,
+                    events: cache.events(chat_id).map_err(cache_err)?,
+                    from_cache: true,
+                })
+            }
+        }
     }
 
     /// Creates (no id) or changes a canned message; works offline.
@@ -635,12 +858,14 @@ impl App {
                 Err(e) => tracing::debug!(error = %e, "connect failed"),
             }
             self.set_connection(ConnectionState::Offline);
-            // Wait out the backoff; flushes asked for meanwhile stay pending (answered Ok).
+            // Wait out the backoff (or until the network changes); flushes asked for meanwhile
+            // stay pending (answered Ok).
             let deadline = tokio::time::sleep(backoff);
             tokio::pin!(deadline);
             loop {
                 tokio::select! {
                     () = &mut deadline => break,
+                    () = self.inner.retry_now.notified() => break,
                     flush = rx.recv() => match flush {
                         None => return,
                         Some(Flush { wait: Some((_, reply)), .. }) => { let _ = reply.send(Ok(())); }
@@ -648,7 +873,7 @@ impl App {
                     },
                 }
             }
-            backoff = (backoff * 2).min(Duration::from_secs(10));
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 
@@ -724,11 +949,16 @@ impl App {
                     return Err(());
                 }
             };
-            if let Err(e) = &answer {
-                tracing::info!(error = %e.message, label = item.label(), "the server refused an action");
+            match &answer {
+                Err(e) => {
+                    tracing::info!(error = %e.message, label = item.label(), "the server refused an action");
+                    self.refuse(id, &item, e);
+                }
+                Ok(()) => {
+                    let _ = self.inner.cache.remove_outbox(id);
+                    self.data().outbox.retain(|(i, _)| *i != id);
+                }
             }
-            let _ = self.inner.cache.remove_outbox(id);
-            self.data().outbox.retain(|(i, _)| *i != id);
             canned_changed |= matches!(
                 item,
                 OutboxItem::SaveCanned { .. } | OutboxItem::DeleteCanned { .. }
@@ -741,10 +971,46 @@ impl App {
             self.sync_canned(session).await;
         }
         self.absorb(conn, None);
-        if let Some((_, reply)) = wait {
-            let _ = reply.send(Ok(())); // sent by an earlier flush
+        if let Some((id, reply)) = wait {
+            // An earlier flush sent it: refused then, it is on the refused list.
+            let refused = self
+                .data()
+                .refused
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, r)| CommandError {
+                    code: r.code.clone(),
+                    message: r.reason.clone(),
+                });
+            let _ = reply.send(refused.map_or(Ok(()), Err));
         }
         Ok(())
+    }
+
+    /// The server refused an outbox item: it leaves the outbox for the refused list, with the
+    /// reason, where the operator sees it (nothing vanishes).
+    fn refuse(&self, id: i64, item: &OutboxItem, e: &CommandError) {
+        let mut d = self.data();
+        let visitor = item.chat().and_then(|chat| {
+            d.state.as_ref().and_then(|s| {
+                [&s.chats, &s.requests, &s.queue]
+                    .iter()
+                    .find_map(|m| m.get(&chat))
+                    .map(ui::visitor_name)
+            })
+        });
+        let refused = Refused {
+            item: item.clone(),
+            code: e.code.clone(),
+            reason: e.message.clone(),
+            visitor,
+            at: now_ms(),
+        };
+        if let Err(err) = self.inner.cache.refuse_outbox(id, &refused) {
+            tracing::warn!(error = %err, "cannot keep a refused action");
+        }
+        d.outbox.retain(|(i, _)| *i != id);
+        d.refused.push((id, refused));
     }
 
     async fn execute(
@@ -821,27 +1087,82 @@ impl App {
         ) {
             return;
         }
-        let fresh: Vec<ChatSummary> = {
+        let (fresh, ended): (Vec<ChatSummary>, Vec<ChatSummary>) = {
             let mut d = self.data();
             let before: Vec<ChatId> = d
                 .state
                 .as_ref()
                 .map(|s| s.requests.keys().copied().collect())
                 .unwrap_or_default();
+            let mine_before: Vec<ChatSummary> = d
+                .state
+                .as_ref()
+                .map(|s| s.chats.values().cloned().collect())
+                .unwrap_or_default();
             d.state = Some(conn.state.clone());
-            conn.state
-                .requests
-                .values()
-                .filter(|c| !before.contains(&c.id) && c.status == ChatStatus::Waiting)
-                .cloned()
-                .collect()
+            let ended = ended_chats(&mine_before, &conn.state);
+            for chat in &ended {
+                d.drafts.remove(&chat.id);
+            }
+            // Live Help Not Available: nothing rings (the server sends no requests then; a
+            // request seen just before the switch does not ring either).
+            let fresh = match conn.state.operator.available {
+                true => conn
+                    .state
+                    .requests
+                    .values()
+                    .filter(|c| !before.contains(&c.id) && c.status == ChatStatus::Waiting)
+                    .cloned()
+                    .collect(),
+                false => Vec::new(),
+            };
+            (fresh, ended)
         };
         if let Err(e) = self.inner.cache.save_state(&conn.state) {
             tracing::warn!(error = %e, "cannot cache the state");
         }
+        if !ended.is_empty() {
+            if let Err(e) = self.inner.cache.add_ended(&ended) {
+                tracing::warn!(error = %e, "cannot keep ended chats");
+            }
+            for chat in &ended {
+                let _ = self.inner.cache.set_draft(chat.id, "");
+            }
+        }
         for chat in fresh {
             (self.inner.emit)(AppEvent::IncomingRequest(chat));
         }
+        if let Some(OperatorServerMsg::Event { event, chat }) = msg
+            && let switchboard_shared::ChatEventKind::Message {
+                author: switchboard_shared::Author::Visitor,
+                text,
+                ..
+            } = &event.kind
+            && conn.state.chats.contains_key(&chat.id)
+        {
+            (self.inner.emit)(AppEvent::VisitorMessage {
+                chat: chat.clone(),
+                text: text.clone(),
+            });
+        }
         self.emit_snapshot();
     }
+}
+
+/// Own chats that left the list because they ended, as History keeps them (status, end time
+/// and last `seq` from their last event).
+fn ended_chats(before: &[ChatSummary], state: &OperatorState) -> Vec<ChatSummary> {
+    before
+        .iter()
+        .filter(|c| !state.chats.contains_key(&c.id))
+        .filter_map(|c| {
+            let last = state.history.get(&c.id)?.last()?;
+            matches!(last.status, ChatStatus::Ended | ChatStatus::Missed).then(|| ChatSummary {
+                status: last.status,
+                ended_at: Some(last.at),
+                last_seq: last.seq,
+                ..c.clone()
+            })
+        })
+        .collect()
 }

@@ -18,7 +18,7 @@ use switchboard_shared::{
 use crate::OperatorState;
 
 /// The schema version this build writes.
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
 const MIGRATIONS: &[&str] = &[
     // 1: everything the app shows offline.
@@ -29,6 +29,11 @@ const MIGRATIONS: &[&str] = &[
      create table canned (id integer primary key, body text not null);
      create table outbox (id integer primary key autoincrement, body text not null,
                           created_at integer not null);",
+    // 2: what the server refused from the outbox, drafts per chat, own chats that ended.
+    "create table refused (id integer primary key, body text not null);
+     create table drafts (chat_id integer primary key, text text not null);
+     create table ended (id integer primary key, ended_at integer not null,
+                         summary text not null);",
 ];
 
 /// Cache failures.
@@ -149,6 +154,21 @@ impl OutboxItem {
     }
 }
 
+/// An outbox item the server refused, kept with the reason until the operator dismisses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    /// What was refused (a message keeps its text).
+    pub item: OutboxItem,
+    /// The server's error code.
+    pub code: String,
+    /// Why, in a sentence.
+    pub reason: String,
+    /// The chat's visitor, when it concerns a chat.
+    pub visitor: Option<String>,
+    /// When it was refused (unix ms).
+    pub at: i64,
+}
+
 /// The cache; every method is a short synchronous transaction.
 pub struct Cache {
     conn: Mutex<Connection>,
@@ -234,7 +254,7 @@ impl Cache {
         self.with(|c| {
             c.execute_batch(
                 "delete from kv; delete from chats; delete from events; delete from canned; \
-                 delete from outbox;",
+                 delete from outbox; delete from refused; delete from drafts; delete from ended;",
             )?;
             Ok(())
         })?;
@@ -415,6 +435,137 @@ impl Cache {
         self.with(|c| {
             c.execute("delete from outbox where id = ?1", [id])?;
             Ok(())
+        })
+    }
+
+    /// Moves a refused action from the outbox to the refused list, in one transaction.
+    pub fn refuse_outbox(&self, id: i64, refused: &Refused) -> Result<(), CacheError> {
+        let json = serde_json::to_string(refused)?;
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("delete from outbox where id = ?1", [id])?;
+            tx.execute(
+                "insert or replace into refused (id, body) values (?1, ?2)",
+                params![id, json],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// The refused actions, oldest first.
+    pub fn refused(&self) -> Result<Vec<(i64, Refused)>, CacheError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("select id, body from refused order by id")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows
+                .into_iter()
+                .map(|(id, j)| Ok((id, serde_json::from_str(&j)?)))
+                .collect::<Result<Vec<_>, serde_json::Error>>()?)
+        })
+    }
+
+    /// Forgets a refused action (dismissed, or tried again).
+    pub fn remove_refused(&self, id: i64) -> Result<(), CacheError> {
+        self.with(|c| {
+            c.execute("delete from refused where id = ?1", [id])?;
+            Ok(())
+        })
+    }
+
+    /// The drafts, per chat.
+    pub fn drafts(&self) -> Result<Vec<(ChatId, String)>, CacheError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("select chat_id, text from drafts")?;
+            let rows = stmt
+                .query_map([], |r| Ok((ChatId(r.get(0)?), r.get::<_, String>(1)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Keeps a chat's draft (an empty one is forgotten).
+    pub fn set_draft(&self, chat: ChatId, text: &str) -> Result<(), CacheError> {
+        self.with(|c| {
+            if text.is_empty() {
+                c.execute("delete from drafts where chat_id = ?1", [chat.0])?;
+            } else {
+                c.execute(
+                    "insert or replace into drafts (chat_id, text) values (?1, ?2)",
+                    params![chat.0, text],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Keeps ended chats for History (a chat already kept is updated).
+    pub fn add_ended(&self, chats: &[ChatSummary]) -> Result<(), CacheError> {
+        let rows: Vec<(i64, i64, String)> = chats
+            .iter()
+            .map(|ch| {
+                Ok((
+                    ch.id.0,
+                    ch.ended_at.unwrap_or(ch.created_at),
+                    serde_json::to_string(ch)?,
+                ))
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for (id, ended_at, json) in &rows {
+                tx.execute(
+                    "insert or replace into ended (id, ended_at, summary) values (?1, ?2, ?3)",
+                    params![id, ended_at, json],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Ended chats kept on this device, newest first (by id, as the server pages them), only
+    /// those before `before` when given.
+    pub fn ended(&self, before: Option<ChatId>) -> Result<Vec<ChatSummary>, CacheError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("select summary from ended where id < ?1 order by id desc")?;
+            let rows = stmt
+                .query_map([before.map_or(i64::MAX, |b| b.0)], |r| {
+                    r.get::<_, String>(0)
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows
+                .iter()
+                .map(|j| serde_json::from_str(j))
+                .collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// One ended chat kept for History.
+    pub fn ended_chat(&self, id: ChatId) -> Result<Option<ChatSummary>, CacheError> {
+        self.with(|c| {
+            let json: Option<String> = c
+                .query_row("select summary from ended where id = ?1", [id.0], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            Ok(json.map(|j| serde_json::from_str(&j)).transpose()?)
+        })
+    }
+
+    /// The events kept for one chat, in `seq` order.
+    pub fn events(&self, chat: ChatId) -> Result<Vec<ChatEvent>, CacheError> {
+        self.with(|c| {
+            let mut stmt = c.prepare("select body from events where chat_id = ?1 order by seq")?;
+            let rows = stmt
+                .query_map([chat.0], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows
+                .iter()
+                .map(|j| serde_json::from_str(j))
+                .collect::<Result<Vec<_>, _>>()?)
         })
     }
 }

@@ -11,12 +11,12 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use switchboard_shared::{
-    ApiError, Author, CannedMessage, ChatEvent, ChatEventKind, ChatId, ChatSummary, ErrorCode,
-    OperatorProfile, Settings,
+    ApiError, Author, CannedMessage, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary,
+    ErrorCode, OperatorProfile, Settings,
 };
 
 pub use crate::cache::ChatAction;
-use crate::cache::OutboxItem;
+use crate::cache::{OutboxItem, Refused};
 use crate::state::OperatorState;
 
 /// Everything the UI shows.
@@ -29,6 +29,8 @@ pub struct UiSnapshot {
     pub connection: ConnectionState,
     /// Actions taken offline, waiting to be sent, oldest first.
     pub pending: Vec<PendingAction>,
+    /// Actions the server refused when they were sent, oldest first, until dismissed.
+    pub refused: Vec<RefusedAction>,
     /// Incoming chat requests (Accept / Decline / Queue).
     pub requests: Vec<ChatSummary>,
     /// The Communication Queue, oldest first.
@@ -39,6 +41,9 @@ pub struct UiSnapshot {
     pub canned: Vec<CannedMessage>,
     /// The server's settings (chat cap, invitation text).
     pub settings: Option<Settings>,
+    /// The operator leads as many active chats as the settings allow (chats on hold do not
+    /// count): Accept and Take would be refused until one is held or ended.
+    pub at_cap: bool,
 }
 
 /// The signed-in operator.
@@ -74,6 +79,56 @@ pub struct PendingAction {
     pub chat_id: Option<ChatId>,
     /// What it is, in words ("Send message", "Hold", "End chat"…).
     pub label: String,
+    /// The chat's visitor, when it concerns a chat.
+    pub visitor: Option<String>,
+}
+
+/// An action the server refused when the outbox sent it. Nothing is dropped silently: it
+/// stays here, with the reason and a message's text, until the operator dismisses it or tries
+/// it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RefusedAction {
+    /// Its id (for dismiss and retry).
+    pub id: i64,
+    /// The chat it concerns, if any.
+    pub chat_id: Option<ChatId>,
+    /// The chat's visitor, if any.
+    pub visitor: Option<String>,
+    /// What it was, in words ("Send message", "End chat"…).
+    pub label: String,
+    /// A message's text, kept so it can be copied or sent again.
+    pub text: Option<String>,
+    /// The server's error code.
+    pub code: String,
+    /// Why, as a sentence.
+    pub reason: String,
+    /// When it was refused (unix ms).
+    pub at: i64,
+}
+
+/// A page of History: ended chats, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HistoryView {
+    /// The chats.
+    pub chats: Vec<ChatSummary>,
+    /// Pass as `before` for the next page; `None` on the last.
+    pub next_before: Option<ChatId>,
+    /// True when the server could not be reached and the list comes from this device.
+    pub from_cache: bool,
+}
+
+/// An ended chat's transcript, read-only: every event (messages, hold, resume, who ended it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Transcript {
+    /// The chat.
+    pub chat: ChatSummary,
+    /// Its events in `seq` order.
+    pub events: Vec<ChatEvent>,
+    /// True when the server could not be reached and this is what the device kept.
+    pub from_cache: bool,
 }
 
 /// One Live Communication tab.
@@ -86,6 +141,10 @@ pub struct ChatView {
     pub messages: Vec<MessageView>,
     /// Messages from the visitor not read yet.
     pub unread: u32,
+    /// End chat waits in the outbox: the chat is ending, not open.
+    pub ending: bool,
+    /// What the operator had typed and not sent (kept across restarts).
+    pub draft: String,
 }
 
 /// One message in a tab.
@@ -120,19 +179,17 @@ impl From<ApiError> for CommandError {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_else(|| "internal".into());
-        CommandError {
-            code,
-            message: e.message,
-        }
+        CommandError::new(&code, e.message)
     }
 }
 
 impl CommandError {
-    /// An error with this code and message.
+    /// An error with this code and message (made a sentence for people: a capital first, a
+    /// full stop last).
     pub fn new(code: &str, message: impl Into<String>) -> CommandError {
         CommandError {
             code: code.into(),
-            message: message.into(),
+            message: sentence(&message.into()),
         }
     }
 
@@ -143,6 +200,22 @@ impl CommandError {
             .and_then(|v| v.as_str().map(|s| s == self.code))
             .unwrap_or(false)
     }
+}
+
+/// `text` as a sentence: its first letter a capital, a full stop at the end unless it ends
+/// with other punctuation. "you already have 2 active chats: put one on hold" reads
+/// "You already have 2 active chats: put one on hold."
+pub fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return "Something went wrong. Please try again.".into();
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?', '…']) {
+        out.push('.');
+    }
+    out
 }
 
 /// What a snapshot is made of: the engine's data, borrowed.
@@ -159,6 +232,10 @@ pub(crate) struct SnapshotInput<'a> {
     pub outbox: &'a [(i64, OutboxItem)],
     /// Canned messages, by title.
     pub canned: &'a [CannedMessage],
+    /// Refused actions, oldest first.
+    pub refused: &'a [(i64, Refused)],
+    /// Drafts per chat.
+    pub drafts: &'a HashMap<ChatId, String>,
 }
 
 /// Everything the UI shows, from the engine's data.
@@ -169,6 +246,15 @@ pub(crate) fn snapshot(input: &SnapshotInput<'_>) -> UiSnapshot {
         // the live state's profile has the current Live Help status
         operator: state.map_or(operator, |s| &s.operator).clone(),
     });
+    let visitor_of = |chat: Option<ChatId>| {
+        let chat = chat?;
+        state.and_then(|s| {
+            [&s.chats, &s.requests, &s.queue]
+                .iter()
+                .find_map(|m| m.get(&chat))
+                .map(visitor_name)
+        })
+    };
     let pending = input
         .outbox
         .iter()
@@ -176,12 +262,43 @@ pub(crate) fn snapshot(input: &SnapshotInput<'_>) -> UiSnapshot {
             id: *id,
             chat_id: item.chat(),
             label: item.label(),
+            visitor: visitor_of(item.chat()),
         })
         .collect();
+    let refused = input
+        .refused
+        .iter()
+        .map(|(id, r)| RefusedAction {
+            id: *id,
+            chat_id: r.item.chat(),
+            visitor: r.visitor.clone(),
+            label: r.item.label(),
+            text: match &r.item {
+                OutboxItem::Send { text, .. } => Some(text.clone()),
+                _ => None,
+            },
+            code: r.code.clone(),
+            reason: r.reason.clone(),
+            at: r.at,
+        })
+        .collect();
+    let settings = state.and_then(|s| s.settings.clone());
+    let at_cap = match (state, &settings) {
+        (Some(s), Some(settings)) => {
+            let active = s
+                .chats
+                .values()
+                .filter(|c| c.status == ChatStatus::Active)
+                .count();
+            active >= settings.max_chats_per_operator as usize
+        }
+        _ => false,
+    };
     UiSnapshot {
         signed_in,
         connection: input.connection.unwrap_or(ConnectionState::Offline),
         pending,
+        refused,
         requests: state
             .map(|s| oldest_first(s.requests.values()))
             .unwrap_or_default(),
@@ -192,13 +309,24 @@ pub(crate) fn snapshot(input: &SnapshotInput<'_>) -> UiSnapshot {
             .map(|s| {
                 s.chats
                     .values()
-                    .map(|chat| chat_view(chat, s, input.read_upto, input.outbox))
+                    .map(|chat| chat_view(chat, s, input))
                     .collect()
             })
             .unwrap_or_default(),
         canned: input.canned.to_vec(),
-        settings: state.and_then(|s| s.settings.clone()),
+        settings,
+        at_cap,
     }
+}
+
+/// The name to show for a chat's visitor (as the UI's `visitorName` does).
+pub(crate) fn visitor_name(chat: &ChatSummary) -> String {
+    chat.visitor_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("Visitor")
+        .to_owned()
 }
 
 /// Chats in the order they were requested (ties by id).
@@ -210,13 +338,9 @@ fn oldest_first<'a>(chats: impl Iterator<Item = &'a ChatSummary>) -> Vec<ChatSum
 
 /// One own chat: its stored messages in `seq` order, then its messages still in the outbox;
 /// unread counts the visitor's messages after what the operator has read.
-fn chat_view(
-    chat: &ChatSummary,
-    state: &OperatorState,
-    read_upto: &HashMap<ChatId, i64>,
-    outbox: &[(i64, OutboxItem)],
-) -> ChatView {
-    let read = read_upto.get(&chat.id).copied().unwrap_or(0);
+fn chat_view(chat: &ChatSummary, state: &OperatorState, input: &SnapshotInput<'_>) -> ChatView {
+    let outbox = input.outbox;
+    let read = input.read_upto.get(&chat.id).copied().unwrap_or(0);
     let history: &[ChatEvent] = state.history.get(&chat.id).map_or(&[], Vec::as_slice);
     let mut unread = 0;
     let mut messages: Vec<MessageView> = history
@@ -253,10 +377,15 @@ fn chat_view(
         }),
         _ => None,
     }));
+    let ending = outbox.iter().any(|(_, item)| {
+        matches!(item, OutboxItem::Act { chat_id, action: ChatAction::End } if *chat_id == chat.id)
+    });
     ChatView {
         chat: chat.clone(),
         messages,
         unread,
+        ending,
+        draft: input.drafts.get(&chat.id).cloned().unwrap_or_default(),
     }
 }
 
@@ -336,6 +465,8 @@ mod tests {
             read_upto: &read_upto,
             outbox,
             canned: &[],
+            refused: &[],
+            drafts: &HashMap::new(),
         })
     }
 
@@ -361,6 +492,8 @@ mod tests {
             read_upto: &HashMap::new(),
             outbox: &[],
             canned: &[],
+            refused: &[],
+            drafts: &HashMap::new(),
         });
         assert_eq!(s.signed_in, None);
         assert_eq!(s.connection, ConnectionState::Offline);
@@ -505,6 +638,8 @@ mod tests {
             read_upto: &HashMap::new(),
             outbox: &outbox,
             canned: &canned,
+            refused: &[],
+            drafts: &HashMap::new(),
         });
         assert_eq!(s.connection, ConnectionState::Connecting);
         assert_eq!(s.canned, canned);
@@ -512,5 +647,100 @@ mod tests {
         assert_eq!(s.pending[0].chat_id, None);
         assert_eq!(s.settings, None);
         assert!(s.chats.is_empty());
+    }
+
+    fn settings(max: u32) -> Settings {
+        Settings {
+            operator_name: "Support".into(),
+            default_invitation: "Hi".into(),
+            max_chats_per_operator: max,
+            ring_timeout_secs: 30,
+            widget_origins: Vec::new(),
+            limits: switchboard_shared::Limits::default(),
+        }
+    }
+
+    #[test]
+    fn errors_read_as_sentences() {
+        assert_eq!(
+            sentence("you already have 2 active chats: put one on hold"),
+            "You already have 2 active chats: put one on hold."
+        );
+        assert_eq!(sentence("Done already."), "Done already.");
+        assert_eq!(sentence("  élan?  "), "Élan?");
+        assert_eq!(sentence(""), "Something went wrong. Please try again.");
+        let e = CommandError::from(ApiError {
+            code: ErrorCode::NotFound,
+            message: "chat not found".into(),
+            retry_after_secs: None,
+        });
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("not_found", "Chat not found.")
+        );
+    }
+
+    #[test]
+    fn the_cap_counts_active_chats_only() {
+        let mut active = chat(1, 1, ChatStatus::Active);
+        active.visitor_name = Some("Eva".into());
+        let mut state = with_chats(&[active, chat(2, 2, ChatStatus::OnHold)]);
+        state.settings = Some(settings(2));
+        assert!(!snap(Some(&state), &[], &[]).at_cap, "one active of two");
+        state.settings = Some(settings(1));
+        assert!(snap(Some(&state), &[], &[]).at_cap, "one active of one");
+        state.chats.get_mut(&ChatId(1)).expect("chat").status = ChatStatus::OnHold;
+        assert!(!snap(Some(&state), &[], &[]).at_cap, "both on hold");
+    }
+
+    #[test]
+    fn an_ending_chat_pending_actions_name_their_visitor_and_refusals_keep_the_text() {
+        let mut eva = chat(1, 1, ChatStatus::Active);
+        eva.visitor_name = Some("Eva".into());
+        let state = with_chats(&[eva, chat(2, 2, ChatStatus::Active)]);
+        let outbox = [
+            (
+                1,
+                OutboxItem::Act {
+                    chat_id: ChatId(1),
+                    action: ChatAction::End,
+                },
+            ),
+            (2, send(2, "hello")),
+        ];
+        let profile = me();
+        let refused = [(
+            7,
+            Refused {
+                item: send(1, "are you there?"),
+                code: "invalid_state".into(),
+                reason: "The chat has ended.".into(),
+                visitor: Some("Eva".into()),
+                at: 9,
+            },
+        )];
+        let drafts = HashMap::from([(ChatId(2), "half a sentence".to_owned())]);
+        let s = snapshot(&SnapshotInput {
+            account: Some(("https://sb.test", &profile)),
+            connection: Some(ConnectionState::Offline),
+            state: Some(&state),
+            read_upto: &HashMap::new(),
+            outbox: &outbox,
+            canned: &[],
+            refused: &refused,
+            drafts: &drafts,
+        });
+        let ending: Vec<bool> = s.chats.iter().map(|c| c.ending).collect();
+        assert_eq!(ending, [true, false]);
+        assert_eq!(s.chats[1].draft, "half a sentence");
+        assert_eq!(s.chats[0].draft, "");
+        let visitors: Vec<Option<&str>> = s.pending.iter().map(|p| p.visitor.as_deref()).collect();
+        assert_eq!(visitors, [Some("Eva"), Some("Visitor")]);
+        assert_eq!(s.refused.len(), 1);
+        assert_eq!(s.refused[0].id, 7);
+        assert_eq!(s.refused[0].text.as_deref(), Some("are you there?"));
+        assert_eq!(s.refused[0].label, "Send message");
+        assert_eq!(s.refused[0].visitor.as_deref(), Some("Eva"));
+        assert_eq!(s.refused[0].chat_id, Some(ChatId(1)));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use switchboard_core::app::{App, AppEvent, Emit};
 use switchboard_core::cache::ChatAction;
-use switchboard_core::ui::{CommandError, UiSnapshot};
+use switchboard_core::ui::{CommandError, HistoryView, Transcript, UiSnapshot};
 use switchboard_shared::{
     CannedId, ChatId, OfflineMessage, PushAction, PushActionResponse, PushDevice, PushPlatform,
     VisitorId, VisitorProfile,
@@ -79,6 +79,50 @@ async fn offline_messages(app: State<'_, App>) -> Res<Vec<OfflineMessage>> {
 }
 
 #[tauri::command]
+fn set_draft(app: State<'_, App>, chat_id: i64, text: String) -> Res<()> {
+    app.set_draft(ChatId(chat_id), &text)
+}
+
+#[tauri::command]
+fn dismiss_refused(app: State<'_, App>, id: i64) -> Res<()> {
+    app.dismiss_refused(id)
+}
+
+#[tauri::command]
+async fn retry_refused(app: State<'_, App>, id: i64) -> Res<()> {
+    app.retry_refused(id).await
+}
+
+/// The network changed or came back (the webview's `online` event): reconnect now.
+#[tauri::command]
+fn reconnect_now(app: State<'_, App>) {
+    app.reconnect_now();
+}
+
+#[tauri::command]
+async fn history(app: State<'_, App>, search: String, before: Option<i64>) -> Res<HistoryView> {
+    app.history(&search, before.map(ChatId)).await
+}
+
+#[tauri::command]
+async fn transcript(app: State<'_, App>, chat_id: i64) -> Res<Transcript> {
+    app.transcript(ChatId(chat_id)).await
+}
+
+/// The UI painted its first snapshot: log how long after launch, with how many chats.
+#[tauri::command]
+fn painted(launched: State<'_, Launched>, chats: u32) {
+    tracing::info!(
+        ms = launched.0.elapsed().as_millis() as u64,
+        chats,
+        "first paint of the cached chats"
+    );
+}
+
+/// When the process started.
+struct Launched(std::time::Instant);
+
+#[tauri::command]
 async fn register_push_token(
     app: State<'_, App>,
     platform: PushPlatform,
@@ -99,12 +143,25 @@ async fn answer_notification(
 /// Builds and runs the app (desktop `main`, and the mobile entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
+    let launched = Launched(std::time::Instant::now());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // SWITCHBOARD_APP_LOG=path writes the log to a file (no colours) instead of stderr.
+    let file = std::env::var_os("SWITCHBOARD_APP_LOG").and_then(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .ok()
+    });
+    let _ = match file {
+        Some(file) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init(),
+        None => tracing_subscriber::fmt().with_env_filter(filter).try_init(),
+    };
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .plugin(platform::plugin())
@@ -123,11 +180,16 @@ pub fn run() {
                     let _ = handle.emit("incoming_request", &chat);
                     platform::notify_incoming(&handle, &chat);
                 }
+                AppEvent::VisitorMessage { chat, text } => {
+                    let _ = handle.emit("visitor_message", chat.id.0);
+                    platform::notify_message(&handle, &chat, &text);
+                }
                 AppEvent::PushServer(server) => platform::set_push_server(&handle, server),
             });
             let engine = tauri::async_runtime::block_on(async move { App::open(&dir, emit) })
                 .map_err(|e| e.message)?;
             app.manage(engine);
+            app.manage(launched);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -142,6 +204,13 @@ pub fn run() {
             delete_canned,
             visitor_profile,
             offline_messages,
+            set_draft,
+            dismiss_refused,
+            retry_refused,
+            reconnect_now,
+            history,
+            transcript,
+            painted,
             register_push_token,
             answer_notification,
         ])

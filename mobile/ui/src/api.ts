@@ -1,7 +1,7 @@
 // The app's commands and events (the Tauri side implements exactly these).
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { ChatAction, ChatSummary, CommandError, OfflineMessage, UiSnapshot, VisitorProfile } from "./bindings";
+import type { ChatAction, ChatSummary, CommandError, HistoryView, OfflineMessage, Transcript, UiSnapshot, VisitorProfile } from "./bindings";
 
 /** Accept, Decline, Queue, Hold, Resume or End chat: one command with the action named. */
 const act = (chatId: number, action: ChatAction) => invoke<void>("act", { chatId, action });
@@ -25,7 +25,26 @@ export const api = {
   deleteCanned: (id: number) => invoke<void>("delete_canned", { id }),
   visitorProfile: (visitorId: number) => invoke<VisitorProfile>("visitor_profile", { visitorId }),
   offlineMessages: () => invoke<OfflineMessage[]>("offline_messages"),
+  /** Keeps what was typed in a chat and not sent (across chats and restarts). */
+  setDraft: (chatId: number, text: string) => invoke<void>("set_draft", { chatId, text }),
+  /** Forgets an action the server refused. */
+  dismissRefused: (id: number) => invoke<void>("dismiss_refused", { id }),
+  /** Tries a refused action again. */
+  retryRefused: (id: number) => invoke<void>("retry_refused", { id }),
+  /** The network changed or came back: reconnect now. */
+  reconnectNow: () => invoke<void>("reconnect_now"),
+  /** Ended chats, newest first, matching `search`, before the chat `before`. */
+  history: (search: string, before: number | null) => invoke<HistoryView>("history", { search, before }),
+  /** An ended chat's transcript. */
+  transcript: (chatId: number) => invoke<Transcript>("transcript", { chatId }),
+  /** The first snapshot is on screen (the shell logs the time since launch). */
+  painted: (chats: number) => invoke<void>("painted", { chats }),
 };
+
+/** A visitor wrote in one of the operator's chats (its id). */
+export function onVisitorMessage(cb: (chatId: number) => void): Promise<unknown> {
+  return listen<number>("visitor_message", (e) => cb(e.payload));
+}
 
 export function onSnapshot(cb: (s: UiSnapshot) => void): Promise<unknown> {
   return listen<UiSnapshot>("snapshot", (e) => cb(e.payload));

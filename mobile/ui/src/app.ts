@@ -5,18 +5,19 @@
 // → controller/state, with dom, format, api, bindings and sound as leaves. A view gets the app
 // as a `Controller` (controller.ts) and imports neither app.ts nor another view;
 // test/imports.test.ts fails on any import circle.
-import { api, errorMessage, onIncomingRequest, onOpenChat, onSnapshot } from "./api";
+import { api, errorMessage, onIncomingRequest, onOpenChat, onSnapshot, onVisitorMessage } from "./api";
 import type { UiSnapshot } from "./bindings";
 import type { Controller } from "./controller";
 import { fill, h, icon, tickSince } from "./dom";
 import { initials, plural, visitorName } from "./format";
-import { chime } from "./sound";
+import { chime, ping } from "./sound";
 import { SECTIONS, findChat, initialState, type CannedView, type Notice, type Section, type State } from "./state";
 import { SignIn } from "./signin";
 import { renderOverview } from "./overview";
 import { LiveView } from "./live";
 import { renderQueue, renderReports, renderVisitors } from "./sections";
 import { Dialogs } from "./dialogs";
+import { HistorySection } from "./history";
 
 /** How long a notice stays up by itself: a note (something happened) is read at a glance, an
  *  error is left long enough to read twice. Hovering or focusing a notice keeps it up. */
@@ -36,7 +37,9 @@ export class App implements Controller {
   private navButtons = new Map<Section, HTMLButtonElement>();
   private sectionEls = new Map<Section, HTMLElement>();
   private live: LiveView;
+  private history: HistorySection;
   private dialogs: Dialogs;
+  private painted = false;
   private scheduled = false;
   private noticeSeq = 0;
   private gotEvent = false;
@@ -77,11 +80,14 @@ export class App implements Controller {
       this.sectionEls.set(sec.id, el);
       content.appendChild(el);
     }
+    this.history = new HistorySection(this, this.sectionEls.get("history")!);
 
     this.shell = h("div", { class: "shell", hidden: true }, topbar, this.banner, content, nav);
     this.root.append(this.signIn.el, this.shell, this.noticesEl, ...this.dialogs.elements());
 
     document.addEventListener("visibilitychange", () => this.render());
+    // A network change (or the network coming back): reconnect now, not after the backoff.
+    window.addEventListener("online", () => void api.reconnectNow().catch(() => undefined));
     window.setInterval(() => tickSince(), 1000);
   }
 
@@ -92,6 +98,7 @@ export class App implements Controller {
         this.apply(snap);
       });
       await onIncomingRequest(() => chime());
+      await onVisitorMessage((chatId) => this.visitorWrote(chatId));
       await onOpenChat((chatId) => this.go("live", chatId));
       const snap = await api.snapshot();
       if (!this.gotEvent) this.apply(snap);
@@ -107,11 +114,24 @@ export class App implements Controller {
     const wasSignedIn = !!s.snap?.signed_in;
     const before = s.snap?.chats ?? [];
     s.snap = snap;
-    // A chat that ended without us (the visitor left) gets a word, so its tab does not just vanish.
+    // A chat that ended without us (the visitor left) gets a word, so its tab does not just
+    // vanish; the open one stays on screen, read-only, until the operator closes it: the app
+    // never switches chats under the operator's fingers.
     for (const old of before) {
-      if (!snap.chats.some((c) => c.chat.id === old.chat.id) && !this.endedHere.delete(old.chat.id) && snap.signed_in) {
-        this.notify(`The chat with ${visitorName(old.chat)} has ended.`, "note");
+      if (snap.chats.some((c) => c.chat.id === old.chat.id)) continue;
+      const byMe = this.endedHere.delete(old.chat.id);
+      if (!snap.signed_in) continue;
+      if (byMe) {
+        if (old.chat.id === s.openChat) s.openChat = null; // "Choose a chat", not the next one
+        continue;
       }
+      const why = `The chat with ${visitorName(old.chat)} has ended.`;
+      if (old.chat.id === s.openChat) s.closedChat = { view: old, why };
+      this.notify(why, "note");
+    }
+    if (!this.painted && snap.signed_in) {
+      this.painted = true;
+      requestAnimationFrame(() => void api.painted(snap.chats.length).catch(() => undefined));
     }
     if (!snap.signed_in) {
       if (wasSignedIn) this.resetLocal();
@@ -138,6 +158,7 @@ export class App implements Controller {
     s.section = section;
     if (chatId !== undefined) this.openChat(chatId);
     if (section === "reports") this.loadOfflineMessages();
+    if (section === "history") this.history.shown();
     this.render();
   }
 
@@ -147,6 +168,7 @@ export class App implements Controller {
       s.openChat = chatId;
       s.profileFetchedFor = null;
     }
+    if (s.closedChat && s.closedChat.view.chat.id !== chatId) s.closedChat = null;
     if (!findChat(s, chatId)) {
       s.awaitingChat = chatId;
       // offline, an accept may wait in the outbox: do not show "Opening chat…" for ever
@@ -157,6 +179,30 @@ export class App implements Controller {
         }
       }, 8000);
     }
+  }
+
+  /** Closes the ended chat left on screen. */
+  closeEnded(): void {
+    const s = this.s;
+    if (s.closedChat && s.openChat === s.closedChat.view.chat.id) s.openChat = null;
+    s.closedChat = null;
+    this.render();
+  }
+
+  /** A visitor wrote: a sound when the operator is not looking at that chat (the tab's badge
+   *  shows the count; the desktop shell notifies when the window is not focused). */
+  private visitorWrote(chatId: number): void {
+    const s = this.s;
+    const looking = document.visibilityState === "visible" && document.hasFocus() && s.section === "live" && s.openChat === chatId;
+    if (!looking) ping();
+  }
+
+  retryRefused(id: number): void {
+    void this.run(`retry:${id}`, () => api.retryRefused(id));
+  }
+
+  dismissRefused(id: number): void {
+    void this.run(`dismiss:${id}`, () => api.dismissRefused(id));
   }
 
   private notify(text: string, kind: Notice["kind"] = "error"): void {
@@ -351,7 +397,7 @@ export class App implements Controller {
 
     // Navigation
     const unread = snap.chats.reduce((n, c) => n + c.unread, 0);
-    const badges: Record<Section, number> = { overview: snap.requests.length, live: unread, queue: snap.queue.length, visitors: 0, reports: 0 };
+    const badges: Record<Section, number> = { overview: snap.requests.length, live: unread, queue: snap.queue.length, history: 0, visitors: 0, reports: 0 };
     for (const sec of SECTIONS) {
       const b = this.navButtons.get(sec.id)!;
       const current = sec.id === s.section;
@@ -381,6 +427,9 @@ export class App implements Controller {
       case "queue":
         renderQueue(this, el);
         break;
+      case "history":
+        this.history.render();
+        break;
       case "visitors":
         renderVisitors(el);
         break;
@@ -409,13 +458,41 @@ export class App implements Controller {
       parts.push(
         h("div", { class: "banner-line pending" },
           h("span", null, `${plural(snap.pending.length, "action", "actions")} waiting to be sent`),
-          h("ul", { class: "pending-list", "aria-label": "Waiting to be sent" }, snap.pending.map((p) => h("li", null, p.label))),
+          h("ul", { class: "pending-list", "aria-label": "Waiting to be sent" }, snap.pending.map((p) => h("li", null, p.visitor ? `${p.label} — ${p.visitor}` : p.label))),
+        ),
+      );
+    }
+    for (const r of snap.refused) {
+      const what = r.visitor ? `${r.label} to ${r.visitor}` : r.label;
+      parts.push(
+        h("div", { class: "banner-line refused", role: "alert" },
+          icon("alert", "icon sm"),
+          h("div", { class: "refused-text" },
+            h("strong", null, `Not sent: ${what}`),
+            r.text !== null && h("q", { class: "refused-quote" }, r.text),
+            h("span", null, r.reason),
+          ),
+          h("div", { class: "refused-actions" },
+            r.text !== null &&
+              h("button", { type: "button", class: "btn small", onclick: () => void this.copy(r.text!) }, "Copy"),
+            h("button", { type: "button", class: "btn small", disabled: this.isBusy(`retry:${r.id}`), onclick: () => this.retryRefused(r.id) }, "Try again"),
+            h("button", { type: "button", class: "btn small ghost", disabled: this.isBusy(`dismiss:${r.id}`), onclick: () => this.dismissRefused(r.id) }, "Dismiss"),
+          ),
         ),
       );
     }
     this.banner.hidden = parts.length === 0;
     this.banner.className = `banner ${snap.connection}`;
     fill(this.banner, parts);
+  }
+
+  private async copy(text: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(text);
+      this.notify("Copied.", "note");
+    } catch {
+      this.notify("Copying is not allowed here: select the text instead.");
+    }
   }
 
   private renderNotices(): void {

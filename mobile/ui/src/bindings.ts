@@ -1,7 +1,7 @@
 // Generated from mobile/core/src/ui.rs by mobile/core/tests/bindings.rs. Do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p switchboard-core --features ts --test bindings
 
-import type { Author, CannedMessage, ChatId, ChatSummary, OperatorProfile, Settings } from "../../../shared/bindings/protocol";
+import type { Author, CannedMessage, ChatEvent, ChatId, ChatSummary, OperatorProfile, Settings } from "../../../shared/bindings/protocol";
 export * from "../../../shared/bindings/protocol";
 
 export type UiSnapshot = { 
@@ -17,6 +17,10 @@ connection: ConnectionState,
  * Actions taken offline, waiting to be sent, oldest first.
  */
 pending: Array<PendingAction>, 
+/**
+ * Actions the server refused when they were sent, oldest first, until dismissed.
+ */
+refused: Array<RefusedAction>, 
 /**
  * Incoming chat requests (Accept / Decline / Queue).
  */
@@ -36,7 +40,12 @@ canned: Array<CannedMessage>,
 /**
  * The server's settings (chat cap, invitation text).
  */
-settings: Settings | null, };
+settings: Settings | null, 
+/**
+ * The operator leads as many active chats as the settings allow (chats on hold do not
+ * count): Accept and Take would be refused until one is held or ended.
+ */
+at_cap: boolean, };
 
 export type SignedIn = { 
 /**
@@ -62,7 +71,73 @@ chat_id: ChatId | null,
 /**
  * What it is, in words ("Send message", "Hold", "End chat"…).
  */
-label: string, };
+label: string, 
+/**
+ * The chat's visitor, when it concerns a chat.
+ */
+visitor: string | null, };
+
+export type RefusedAction = { 
+/**
+ * Its id (for dismiss and retry).
+ */
+id: number, 
+/**
+ * The chat it concerns, if any.
+ */
+chat_id: ChatId | null, 
+/**
+ * The chat's visitor, if any.
+ */
+visitor: string | null, 
+/**
+ * What it was, in words ("Send message", "End chat"…).
+ */
+label: string, 
+/**
+ * A message's text, kept so it can be copied or sent again.
+ */
+text: string | null, 
+/**
+ * The server's error code.
+ */
+code: string, 
+/**
+ * Why, as a sentence.
+ */
+reason: string, 
+/**
+ * When it was refused (unix ms).
+ */
+at: number, };
+
+export type HistoryView = { 
+/**
+ * The chats.
+ */
+chats: Array<ChatSummary>, 
+/**
+ * Pass as `before` for the next page; `None` on the last.
+ */
+next_before: ChatId | null, 
+/**
+ * True when the server could not be reached and the list comes from this device.
+ */
+from_cache: boolean, };
+
+export type Transcript = { 
+/**
+ * The chat.
+ */
+chat: ChatSummary, 
+/**
+ * Its events in `seq` order.
+ */
+events: Array<ChatEvent>, 
+/**
+ * True when the server could not be reached and this is what the device kept.
+ */
+from_cache: boolean, };
 
 export type ChatView = { 
 /**
@@ -76,7 +151,15 @@ messages: Array<MessageView>,
 /**
  * Messages from the visitor not read yet.
  */
-unread: number, };
+unread: number, 
+/**
+ * End chat waits in the outbox: the chat is ending, not open.
+ */
+ending: boolean, 
+/**
+ * What the operator had typed and not sent (kept across restarts).
+ */
+draft: string, };
 
 export type MessageView = { 
 /**

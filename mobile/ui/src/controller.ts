@@ -39,6 +39,12 @@ export interface Controller {
   /** Puts a canned message's text into the open chat's message input (it is not sent). */
   insertIntoComposer(text: string): void;
 
+  /** Closes the ended chat left on screen in Live Communication. */
+  closeEnded(): void;
+  /** Tries an action the server refused again, or forgets it. */
+  retryRefused(id: number): void;
+  dismissRefused(id: number): void;
+
   openCanned(view?: CannedView): void;
   signOut(): Promise<void>;
   /** Fetches the offline messages for Reports (again). */

@@ -3,7 +3,7 @@ import { api, errorMessage } from "./api";
 import type { CannedMessage } from "./bindings";
 import type { Controller } from "./controller";
 import { avatar, fill, h, icon, since } from "./dom";
-import { modeLabel, pageLabel, shortUrl, visitorName } from "./format";
+import { capText, modeLabel, pageLabel, shortUrl, visitorName } from "./format";
 import { findChat } from "./state";
 
 /** What the canned messages dialog asks of the app. */
@@ -29,7 +29,7 @@ function onCancel(d: HTMLDialogElement, fn: () => void): void {
 
 export class Dialogs {
   private incoming: HTMLDialogElement;
-  private incomingFor: number | null = null;
+  private incomingFor: string | null = null;
   private confirm: HTMLDialogElement;
   private account: HTMLDialogElement;
   private canned: CannedDialog;
@@ -65,8 +65,10 @@ export class Dialogs {
       hide(this.incoming);
       return;
     }
-    if (this.incomingFor !== r.id) {
-      this.incomingFor = r.id;
+    const cap = capText(s.snap!);
+    const key = `${r.id}:${cap ?? ""}`;
+    if (this.incomingFor !== key) {
+      this.incomingFor = key;
       const name = visitorName(r);
       fill(this.incoming,
         h("div", { class: "ring", "aria-hidden": "true" }, icon(r.mode === "voice" ? "mic" : "bell")),
@@ -78,8 +80,9 @@ export class Dialogs {
           h("div", null, h("dt", null, "Mode"), h("dd", null, icon(r.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(r.mode))),
           h("div", null, h("dt", null, "Waiting"), h("dd", null, since(r.created_at))),
         ),
+        cap && h("p", { class: "cap-note", id: "cap-note-dialog" }, cap),
         h("div", { class: "actions stack" },
-          h("button", { type: "button", class: "btn primary big", onclick: () => void this.app.accept(r.id) }, "Accept"),
+          h("button", { type: "button", class: "btn primary big", disabled: !!cap, "aria-describedby": cap ? "cap-note-dialog" : false, onclick: () => void this.app.accept(r.id) }, "Accept"),
           h("div", { class: "actions split" },
             h("button", { type: "button", class: "btn big", onclick: () => this.app.queue(r.id) }, "Queue"),
             h("button", { type: "button", class: "btn big subtle-danger", onclick: () => this.app.decline(r.id) }, "Decline"),

@@ -63,3 +63,11 @@ export function charCount(s: string): number {
 export function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** Why Accept and Take are not offered: the operator leads as many active chats as allowed
+ *  (chats on hold do not count). `null` when they may accept. */
+export function capText(snap: { at_cap: boolean; settings: { max_chats_per_operator: number } | null }): string | null {
+  if (!snap.at_cap) return null;
+  const max = snap.settings?.max_chats_per_operator ?? 0;
+  return `You have ${max} active ${max === 1 ? "chat" : "chats"}, the most allowed. Put one on hold or end one to accept another.`;
+}

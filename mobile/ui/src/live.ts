@@ -8,7 +8,7 @@ import { charCount, clock, dateTime, modeLabel, pageLabel, shortUrl, visitorName
 import { findChat } from "./state";
 
 /** What Live Communication asks of the app. */
-type LiveController = Pick<Controller, "s" | "render" | "isBusy" | "go" | "openChat" | "hold" | "resume" | "askEnd" | "send" | "openCanned">;
+type LiveController = Pick<Controller, "s" | "render" | "isBusy" | "go" | "openChat" | "hold" | "resume" | "askEnd" | "send" | "openCanned" | "closeEnded">;
 
 export class LiveView {
   readonly el: HTMLElement;
@@ -30,6 +30,8 @@ export class LiveView {
   private logChat: number | null = null;
   private composerChat: number | null = null;
   private tabsShown: number | null = null;
+  private draftTimers = new Map<number, number>();
+  private endedNote: HTMLElement;
 
   constructor(private app: LiveController) {
     this.heading = h("h1", { class: "live-title" }, "Live Communication");
@@ -52,8 +54,9 @@ export class LiveView {
       h("div", { class: "input-wrap" }, this.input, this.counter),
       this.sendBtn,
     );
+    this.endedNote = h("p", { class: "ended-note", role: "status", hidden: true });
     this.panel = h("div", { class: "chat-panel", role: "tabpanel", id: "chat-panel" },
-      this.head, this.holdNote, this.profileToggle, this.profile, this.log, this.composer);
+      this.head, this.holdNote, this.profileToggle, this.profile, this.log, this.endedNote, this.composer);
     this.emptyEl = h("div", { class: "live-empty", hidden: true });
     this.listCol = h("div", { class: "chat-list" }, this.heading, this.tabs);
     this.el = h("section", { class: "section section-live", "aria-label": "Live Communication" },
@@ -65,19 +68,22 @@ export class LiveView {
     const snap = s.snap!;
     const chats = snap.chats;
 
-    // which tab is open
-    let chat = findChat(s, s.openChat);
-    if (!chat && s.awaitingChat === null && chats.length) {
+    // Which tab is open. The first one opens by itself only when none was open yet: a chat that
+    // ends stays on screen (closedChat) until the operator closes it.
+    const closed = s.closedChat && s.closedChat.view.chat.id === s.openChat ? s.closedChat : null;
+    let chat = closed ? closed.view : findChat(s, s.openChat);
+    if (!chat && !closed && s.autoOpen && s.openChat === null && s.awaitingChat === null && chats.length) {
       s.openChat = chats[0].chat.id;
       s.profileFetchedFor = null;
       chat = chats[0];
     }
+    if (chat) s.autoOpen = false;
 
-    this.renderTabs(chats, chat?.chat.id ?? null);
+    this.renderTabs(closed ? [...chats, closed.view] : chats, chat?.chat.id ?? null);
     const nothing = !chat;
     this.panel.hidden = nothing;
-    this.tabs.hidden = chats.length === 0;
-    this.listCol.classList.toggle("no-chats", chats.length === 0);
+    this.tabs.hidden = chats.length === 0 && !closed;
+    this.listCol.classList.toggle("no-chats", chats.length === 0 && !closed);
     this.emptyEl.hidden = !nothing;
     if (!chat) {
       this.saveDraft();
@@ -85,7 +91,13 @@ export class LiveView {
       fill(this.emptyEl,
         s.awaitingChat !== null
           ? h("p", { class: "empty" }, "Opening chat…")
-          : [
+          : chats.length
+            ? [
+                h("div", { class: "empty-art", "aria-hidden": "true" }, icon("chat")),
+                h("h2", null, "Choose a chat"),
+                h("p", { class: "muted" }, `${chats.length === 1 ? "One chat is" : `${chats.length} chats are`} still open: pick one from the list.`),
+              ]
+            : [
               h("div", { class: "empty-art", "aria-hidden": "true" }, icon("chat")),
               h("h2", null, "No live chats"),
               h("p", { class: "muted" }, "Accept a request in the Communication Overview, or take a visitor from the Communication Queue."),
@@ -100,13 +112,23 @@ export class LiveView {
 
     const id = chat.chat.id;
     this.panel.setAttribute("aria-labelledby", `tab-${id}`);
-    this.renderHead(chat);
-    this.holdNote.hidden = chat.chat.status !== "on_hold";
+    this.panel.classList.toggle("closed", !!closed);
+    this.renderHead(chat, closed !== null);
+    this.holdNote.hidden = !!closed || chat.chat.status !== "on_hold";
     this.renderProfile(chat);
     this.renderLog(chat);
-    this.syncComposer(id);
+    this.syncComposer(id, chat.draft);
+    this.endedNote.hidden = !closed && !chat.ending;
+    this.endedNote.textContent = closed
+      ? `${closed.why} Nothing more can be sent here.`
+      : chat.ending ? "Ending — End chat is sent when the connection is back." : "";
+    const readOnly = !!closed || chat.ending;
+    if (readOnly && document.activeElement === this.input) this.input.blur();
+    this.input.disabled = readOnly;
+    this.sendBtn.disabled = readOnly || this.input.value.trim() === "" || charCount(this.input.value) > MAX_MESSAGE_CHARS;
+    this.composer.querySelector<HTMLButtonElement>(".canned-btn")!.disabled = readOnly;
     this.maybeFetchProfile(chat);
-    this.maybeMarkRead(chat);
+    if (!closed) this.maybeMarkRead(chat);
   }
 
   /** Puts `text` into the message input at the cursor (it is not sent). */
@@ -178,12 +200,27 @@ export class LiveView {
 
   // ---- head and profile ---------------------------------------------------------------------
 
-  private renderHead(c: ChatView): void {
+  private renderHead(c: ChatView, closed: boolean): void {
     const app = this.app;
     const id = c.chat.id;
     const name = visitorName(c.chat);
     const onHold = c.chat.status === "on_hold";
-    const busy = app.isBusy(`hold:${id}`) || app.isBusy(`resume:${id}`);
+    const busy = app.isBusy(`hold:${id}`) || app.isBusy(`resume:${id}`) || c.ending;
+    if (closed) {
+      fill(this.head,
+        h("div", { class: "who" },
+          avatar(name),
+          h("div", { class: "who-text" },
+            h("h2", null, name),
+            h("span", { class: "meta" }, h("span", { class: "chip ended" }, "Chat ended")),
+          ),
+        ),
+        h("div", { class: "chat-actions" },
+          h("button", { type: "button", class: "btn", "data-fk": "close-ended", onclick: () => app.closeEnded() }, icon("x", "icon sm"), h("span", null, "Close")),
+        ),
+      );
+      return;
+    }
     fill(this.head,
       h("div", { class: "who" },
         avatar(name),
@@ -282,13 +319,24 @@ export class LiveView {
     if (this.composerChat !== null) this.app.s.drafts.set(this.composerChat, this.input.value);
   }
 
-  private syncComposer(id: number): void {
+  /** Shows chat `id`'s draft in the message input when the open chat changed (what was typed
+   *  for the chat before stays with that chat: here and, through the core, across restarts). */
+  private syncComposer(id: number, kept: string): void {
     if (this.composerChat !== id) {
       this.saveDraft();
       this.composerChat = id;
-      this.input.value = this.app.s.drafts.get(id) ?? "";
+      this.input.value = this.app.s.drafts.get(id) ?? kept;
       this.onInput();
     }
+  }
+
+  /** Keeps the draft in the core a moment after the last key (not on every key). */
+  private keepDraft(id: number, text: string): void {
+    window.clearTimeout(this.draftTimers.get(id));
+    this.draftTimers.set(id, window.setTimeout(() => {
+      this.draftTimers.delete(id);
+      void api.setDraft(id, text).catch(() => undefined);
+    }, 400));
   }
 
   private onInput(): void {
@@ -301,7 +349,10 @@ export class LiveView {
     this.counter.textContent = `${n} / ${MAX_MESSAGE_CHARS}`;
     this.counter.classList.toggle("over", over);
     this.sendBtn.disabled = over || el.value.trim() === "";
-    if (this.composerChat !== null) this.app.s.drafts.set(this.composerChat, el.value);
+    if (this.composerChat !== null && this.app.s.drafts.get(this.composerChat) !== el.value) {
+      this.app.s.drafts.set(this.composerChat, el.value);
+      this.keepDraft(this.composerChat, el.value);
+    }
   }
 
   private onKey(e: KeyboardEvent): void {
@@ -314,7 +365,7 @@ export class LiveView {
   private async submit(): Promise<void> {
     const id = this.composerChat;
     const text = this.input.value;
-    if (id === null || !text.trim() || charCount(text) > MAX_MESSAGE_CHARS) return;
+    if (id === null || this.input.disabled || !text.trim() || charCount(text) > MAX_MESSAGE_CHARS) return;
     this.input.value = "";
     this.onInput();
     this.input.focus();

@@ -2,7 +2,7 @@
 import type { ChatSummary, ChatView } from "./bindings";
 import type { Controller } from "./controller";
 import { avatar, empty, fill, h, icon, requestTitle, since } from "./dom";
-import { modeLabel, visitorName } from "./format";
+import { capText, modeLabel, visitorName } from "./format";
 
 /** What the overview asks of the app. */
 type OverviewController = Pick<Controller, "s" | "isBusy" | "go" | "accept" | "queue" | "decline">;
@@ -12,6 +12,7 @@ export function renderOverview(app: OverviewController, el: HTMLElement): void {
   const op = snap.signed_in!.operator;
   const active = snap.chats.filter((c) => c.chat.status !== "on_hold");
   const onHold = snap.chats.filter((c) => c.chat.status === "on_hold");
+  const cap = capText(snap);
 
   fill(
     el,
@@ -23,7 +24,9 @@ export function renderOverview(app: OverviewController, el: HTMLElement): void {
     h("div", { class: "overview-grid" },
       group("Incoming chat requests", snap.requests.length,
         snap.requests.length
-          ? h("ul", { class: "cards", "aria-label": "Incoming chat requests" }, snap.requests.map((r) => requestCard(app, r)))
+          ? h("div", null,
+              cap && h("p", { class: "cap-note", id: "cap-note-overview" }, cap),
+              h("ul", { class: "cards", "aria-label": "Incoming chat requests" }, snap.requests.map((r) => requestCard(app, r, cap !== null))))
           : empty(op.available ? "No one is asking for help right now." : "No incoming chat requests."),
       ),
       group("My active chats", active.length,
@@ -49,7 +52,7 @@ function group(title: string, count: number, body: HTMLElement): HTMLElement {
   );
 }
 
-function requestCard(app: OverviewController, r: ChatSummary): HTMLElement {
+function requestCard(app: OverviewController, r: ChatSummary, atCap: boolean): HTMLElement {
   const busy = app.isBusy(`accept:${r.id}`) || app.isBusy(`decline:${r.id}`) || app.isBusy(`queue:${r.id}`);
   return h("li", { class: "card request", "aria-label": `Chat request from ${visitorName(r)}` },
     h("div", { class: "card-head" },
@@ -57,7 +60,7 @@ function requestCard(app: OverviewController, r: ChatSummary): HTMLElement {
       since(r.created_at, "", "since pill"),
     ),
     h("div", { class: "actions" },
-      h("button", { type: "button", class: "btn primary", "data-fk": `accept-${r.id}`, disabled: busy, onclick: () => void app.accept(r.id) }, "Accept"),
+      h("button", { type: "button", class: "btn primary", "data-fk": `accept-${r.id}`, disabled: busy || atCap, "aria-describedby": atCap ? "cap-note-overview" : false, onclick: () => void app.accept(r.id) }, "Accept"),
       h("button", { type: "button", class: "btn", "data-fk": `queue-${r.id}`, disabled: busy, onclick: () => app.queue(r.id) }, "Queue"),
       h("button", { type: "button", class: "btn subtle-danger", "data-fk": `decline-${r.id}`, disabled: busy, onclick: () => app.decline(r.id) }, "Decline"),
     ),

@@ -1,14 +1,16 @@
 // Communication Queue, Visitors List / Site Monitor, Reports.
 import type { Controller } from "./controller";
 import { avatar, empty, fill, h, icon, requestTitle, since } from "./dom";
-import { dateTime, visitorName } from "./format";
+import { capText, dateTime, visitorName } from "./format";
 
 export function renderQueue(app: Pick<Controller, "s" | "isBusy" | "accept">, el: HTMLElement): void {
   const queue = [...app.s.snap!.queue].sort((a, b) => a.created_at - b.created_at);
+  const cap = capText(app.s.snap!);
   fill(
     el,
     h("div", { class: "section-head" }, h("h1", null, "Communication Queue")),
     h("p", { class: "lead" }, "Visitors you or a colleague queued. They get no second notification, so take them as soon as you can."),
+    queue.length > 0 && cap && h("p", { class: "cap-note", id: "cap-note-queue" }, cap),
     queue.length
       ? h("ol", { class: "cards queue-list", "aria-label": "Queued chats, oldest first" },
           queue.map((c, i) => {
@@ -21,7 +23,7 @@ export function renderQueue(app: Pick<Controller, "s" | "isBusy" | "accept">, el
               // the wait sits beside Take, so a long name keeps the card's first line to itself
               h("div", { class: "actions" },
                 h("span", { class: "wait" }, icon("clock", "icon sm"), since(c.created_at, "Waiting ")),
-                h("button", { type: "button", class: "btn primary", "data-fk": `take-${c.id}`, disabled: busy, onclick: () => void app.accept(c.id) }, "Take"),
+                h("button", { type: "button", class: "btn primary", "data-fk": `take-${c.id}`, disabled: busy || !!cap, "aria-describedby": cap ? "cap-note-queue" : false, onclick: () => void app.accept(c.id) }, "Take"),
               ),
             );
           }))

@@ -1,7 +1,16 @@
-// A short two-tone chime for incoming chat requests, made with an oscillator (no audio files).
+// Sounds made with an oscillator (no audio files): a two-tone chime for incoming chat requests,
+// a single soft ping for a visitor's new message. Each sound played is also listed in
+// `window.__switchboardSounds`, so tests can tell what the operator would have heard.
 let ctx: AudioContext | null = null;
 
-export function chime(): void {
+declare global {
+  interface Window {
+    __switchboardSounds?: string[];
+  }
+}
+
+function play(name: string, tones: number[], gainPeak: number): void {
+  (window.__switchboardSounds ??= []).push(name);
   try {
     const Ctor: typeof AudioContext | undefined =
       window.AudioContext ?? (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
@@ -9,14 +18,14 @@ export function chime(): void {
     ctx = ctx ?? new Ctor();
     if (ctx.state === "suspended") void ctx.resume();
     const start = ctx.currentTime + 0.01;
-    [880, 660].forEach((freq, i) => {
+    tones.forEach((freq, i) => {
       const osc = ctx!.createOscillator();
       const gain = ctx!.createGain();
       const t = start + i * 0.18;
       osc.type = "sine";
       osc.frequency.value = freq;
       gain.gain.setValueAtTime(0.0001, t);
-      gain.gain.exponentialRampToValueAtTime(0.12, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(gainPeak, t + 0.02);
       gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.16);
       osc.connect(gain).connect(ctx!.destination);
       osc.start(t);
@@ -25,4 +34,14 @@ export function chime(): void {
   } catch {
     // no sound is better than a broken app
   }
+}
+
+/** An incoming chat request. */
+export function chime(): void {
+  play("request", [880, 660], 0.12);
+}
+
+/** A visitor's new message in a chat the operator is not looking at. */
+export function ping(): void {
+  play("message", [990], 0.06);
 }

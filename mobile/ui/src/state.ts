@@ -1,12 +1,13 @@
 // The view state shared by the screens: the latest snapshot plus what is local to this window.
-import type { ChatView, OfflineMessage, UiSnapshot, VisitorProfile } from "./bindings";
+import type { ChatView, HistoryView, OfflineMessage, Transcript, UiSnapshot, VisitorProfile } from "./bindings";
 
-export type Section = "overview" | "live" | "queue" | "visitors" | "reports";
+export type Section = "overview" | "live" | "queue" | "history" | "visitors" | "reports";
 
-export const SECTIONS: ReadonlyArray<{ id: Section; name: string; short: string; icon: "overview" | "chat" | "inbox" | "eye" | "chart" }> = [
+export const SECTIONS: ReadonlyArray<{ id: Section; name: string; short: string; icon: "overview" | "chat" | "inbox" | "clock" | "eye" | "chart" }> = [
   { id: "overview", name: "Communication Overview", short: "Overview", icon: "overview" },
   { id: "live", name: "Live Communication", short: "Live", icon: "chat" },
   { id: "queue", name: "Communication Queue", short: "Queue", icon: "inbox" },
+  { id: "history", name: "History", short: "History", icon: "clock" },
   { id: "visitors", name: "Visitors List", short: "Visitors", icon: "eye" },
   { id: "reports", name: "Reports", short: "Reports", icon: "chart" },
 ];
@@ -20,6 +21,25 @@ export interface Notice {
   kind: "note" | "error";
 }
 
+/** A chat that ended while its tab was open: it stays on screen, read-only, until closed. */
+export interface ClosedChat {
+  view: ChatView;
+  /** "Anna Kovacs ended the chat." */
+  why: string;
+}
+
+/** History: the list (with its search), or one transcript. */
+export interface HistoryState {
+  search: string;
+  /** Pages loaded so far (null: not loaded yet). */
+  list: HistoryView | null;
+  loading: boolean;
+  error: string | null;
+  /** The transcript open, by chat id. */
+  open: number | null;
+  transcript: Transcript | "loading" | "error" | null;
+}
+
 export interface State {
   snap: UiSnapshot | null;
   section: Section;
@@ -27,6 +47,10 @@ export interface State {
   openChat: number | null;
   /** A chat just accepted that the snapshot does not hold yet. */
   awaitingChat: number | null;
+  /** The open chat ended: it stays until the operator closes it (never switch chats by itself). */
+  closedChat: ClosedChat | null;
+  /** The first chat opens by itself only until a chat has been shown once. */
+  autoOpen: boolean;
   drafts: Map<number, string>;
   /** Visitor profiles by visitor id. */
   profiles: Map<number, VisitorProfile | "loading" | "error">;
@@ -50,6 +74,7 @@ export interface State {
   accountOpen: boolean;
   signingIn: boolean;
   signInError: string | null;
+  history: HistoryState;
 }
 
 export function initialState(): State {
@@ -58,6 +83,8 @@ export function initialState(): State {
     section: "overview",
     openChat: null,
     awaitingChat: null,
+    closedChat: null,
+    autoOpen: true,
     drafts: new Map(),
     profiles: new Map(),
     profileFetchedFor: null,
@@ -74,6 +101,7 @@ export function initialState(): State {
     accountOpen: false,
     signingIn: false,
     signInError: null,
+    history: { search: "", list: null, loading: false, error: null, open: null, transcript: null },
   };
 }
 

@@ -235,15 +235,29 @@ for (const vp of VIEWPORTS) {
         assert.equal(await page.getByRole("alert").count(), 0, "no notice for a chat ended here");
       }));
 
-    test("a chat the visitor ends leaves a notice, and the next tab opens", () =>
+    test("a chat the visitor ends leaves a notice and stays open, read-only, until closed", () =>
       withApp(vp, async ({ page }) => {
         const a = await fake(page, (f) => f.addChat({ visitor_name: "Nina" }, ["hi"]));
         await fake(page, (f) => f.addChat({ visitor_name: "Omar" }, ["hello"]));
         await navTo(page, /^Live Communication/).click();
         await page.getByRole("tab", { name: /Nina/, selected: true }).waitFor();
+        const input = page.getByRole("textbox", { name: "Message" });
+        await input.fill("Your parcel left on");
         await fake(page, (f, a) => f.visitorEnds(a), a);
         await page.getByRole("alert").filter({ hasText: "The chat with Nina has ended." }).waitFor();
-        await page.getByRole("tab", { name: /Omar/, selected: true }).waitFor();
+        // Nina's chat stays: her tab selected, the draft still there, nothing can be sent.
+        await page.getByRole("tab", { name: /Nina/, selected: true }).waitFor();
+        await page.getByText("Chat ended", { exact: true }).waitFor();
+        assert.equal(await input.inputValue(), "Your parcel left on");
+        assert.ok(await input.isDisabled(), "the message box is read-only");
+        await input.press("Enter").catch(() => undefined);
+        assert.deepEqual(await fake(page, (f) => f.callsOf("send_message")), []);
+        assert.equal(await page.getByRole("tab", { name: /Omar/, selected: true }).count(), 0, "no switch by itself");
+        // Close: the operator chooses the next chat.
+        await page.getByRole("button", { name: "Close", exact: true }).click();
+        await page.getByRole("tab", { name: /Nina/ }).waitFor({ state: "detached" });
+        await page.getByRole("heading", { name: "Choose a chat" }).or(page.getByRole("tab", { name: /Omar/ })).first().waitFor();
+        assert.equal(await page.getByRole("tab", { name: /Omar/, selected: true }).count(), 0, "nothing opens by itself");
       }));
 
     test("canned picker: search, and a tap inserts the text without sending", () =>

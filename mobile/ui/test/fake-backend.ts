@@ -10,7 +10,9 @@ import type {
   ChatView,
   CommandError,
   ConnectionState,
+  HistoryView,
   OfflineMessage,
+  Transcript,
   UiSnapshot,
   VisitorProfile,
 } from "../src/bindings";
@@ -54,18 +56,19 @@ export class FakeBackend {
   private nextPending = 1;
 
   constructor(seed: Seed) {
-    this.snap = {
-      signed_in: null,
-      connection: "online",
-      pending: [],
-      requests: [],
-      queue: [],
-      chats: [],
-      canned: [],
-      settings: null,
-    };
+    this.snap = FakeBackend.signedOut();
     if (seed.signedIn) this.signIn("http://127.0.0.1:8080", ME.email, seed.available ?? true);
   }
+
+  static signedOut(): UiSnapshot {
+    return { signed_in: null, connection: "online", pending: [], refused: [], requests: [], queue: [], chats: [], canned: [], settings: null, at_cap: false };
+  }
+
+  /** Ended chats History lists (newest first), and their transcripts' events. */
+  ended: Transcript[] = [];
+  /** History's page size here (the core's is 30). */
+  historyPage = 3;
+  private nextRefused = 500;
 
   private signIn(server: string, email: string, available: boolean): void {
     this.snap.signed_in = { server, operator: { ...ME, email, available } };
@@ -107,7 +110,7 @@ export class FakeBackend {
         return clone(s);
       }
       case "sign_out":
-        this.snap = { signed_in: null, connection: "online", pending: [], requests: [], queue: [], chats: [], canned: [], settings: null };
+        this.snap = FakeBackend.signedOut();
         this.changed();
         return clone(this.snap);
       case "set_available":
@@ -138,9 +141,41 @@ export class FakeBackend {
         return clone(this.profile(args.visitorId as number));
       case "offline_messages":
         return clone(this.offlineMessages);
+      case "set_draft":
+      case "reconnect_now":
+      case "painted":
+        return null;
+      case "dismiss_refused":
+        s.refused = s.refused.filter((r) => r.id !== args.id);
+        return this.done();
+      case "retry_refused": {
+        const r = s.refused.find((x) => x.id === args.id);
+        if (!r) return Promise.reject({ code: "not_found", message: "That action is no longer waiting." });
+        s.refused = s.refused.filter((x) => x.id !== args.id);
+        s.refused.push({ ...r, id: ++this.nextRefused });
+        this.changed();
+        return Promise.reject({ code: r.code, message: r.reason });
+      }
+      case "history":
+        return clone(this.historyPage_(String(args.search ?? ""), (args.before as number | null) ?? null));
+      case "transcript": {
+        const t = this.ended.find((x) => x.chat.id === args.chatId);
+        return t ? clone(t) : Promise.reject({ code: "not_found", message: "Chat not found." });
+      }
       default:
         return Promise.reject({ code: "internal", message: `unknown command ${cmd}` });
     }
+  }
+
+  private historyPage_(search: string, before: number | null): HistoryView {
+    const q = search.trim().toLowerCase();
+    const all = this.ended
+      .filter((t) => before === null || t.chat.id < before)
+      .filter((t) => !q || (t.chat.visitor_name ?? "").toLowerCase().includes(q) ||
+        t.events.some((e) => e.kind.type === "message" && e.kind.text.toLowerCase().includes(q)))
+      .sort((a, b) => b.chat.id - a.chat.id);
+    const chats = all.slice(0, this.historyPage).map((t) => t.chat);
+    return { chats, next_before: all.length > this.historyPage ? chats[chats.length - 1].id : null, from_cache: this.snap.connection !== "online" };
   }
 
   /** Accept, Decline, Queue, Hold, Resume, End chat. */
@@ -153,7 +188,7 @@ export class FakeBackend {
         c.status = "active";
         c.operator = { id: ME.id, name: ME.name };
         c.accepted_at = Date.now();
-        s.chats.push({ chat: c, messages: [], unread: 0 });
+        s.chats.push({ chat: c, messages: [], unread: 0, ending: false, draft: "" });
         return this.done();
       }
       case "decline":
@@ -175,8 +210,12 @@ export class FakeBackend {
         return this.done();
       }
       case "end":
-        s.chats = s.chats.filter((c) => c.chat.id !== chatId);
-        if (offline) this.pend(chatId, "End chat");
+        if (offline) {
+          this.chat(chatId).ending = true;
+          this.pend(chatId, "End chat");
+        } else {
+          s.chats = s.chats.filter((c) => c.chat.id !== chatId);
+        }
         return this.done();
       default:
         return Promise.reject({ code: "invalid_input", message: `unknown action ${String(action)}` });
@@ -198,7 +237,8 @@ export class FakeBackend {
   }
 
   private pend(chatId: number | null, label: string): void {
-    this.snap.pending.push({ id: this.nextPending++, chat_id: chatId, label });
+    const chat = chatId === null ? undefined : this.snap.chats.find((c) => c.chat.id === chatId);
+    this.snap.pending.push({ id: this.nextPending++, chat_id: chatId, label, visitor: chat ? (chat.chat.visitor_name ?? "Visitor") : null });
   }
 
   private done(): null {
@@ -279,6 +319,8 @@ export class FakeBackend {
       chat: c,
       messages: messages.map((text, i) => ({ seq: ++this.nextSeq, at: at + i * 1000, author: { kind: "visitor" }, text, pending: false })),
       unread: 0,
+      ending: false,
+      draft: "",
     });
     this.changed();
     return c.id;
@@ -296,6 +338,47 @@ export class FakeBackend {
     const v = this.chat(chatId);
     v.messages.push({ seq: ++this.nextSeq, at: Date.now(), author: { kind: "visitor" }, text, pending: false });
     v.unread += 1;
+    this.changed();
+    void emit("visitor_message", chatId);
+  }
+
+  /** The server refused an action replayed from the outbox. */
+  refuse(chatId: number | null, label: string, text: string | null, reason: string): number {
+    const chat = chatId === null ? undefined : this.snap.chats.find((c) => c.chat.id === chatId);
+    const id = ++this.nextRefused;
+    this.snap.refused.push({ id, chat_id: chatId, visitor: chat?.chat.visitor_name ?? null, label, text, code: "illegal_transition", reason, at: Date.now() });
+    this.changed();
+    return id;
+  }
+
+  /** An ended chat for History, with a message from each side, a hold and a resume. */
+  addEnded(p: Partial<ChatSummary>, words: string[] = ["Hello, my order is late", "Let me check that for you"]): number {
+    const c = this.summary({ ...p, status: "ended", operator: p.operator ?? { id: ME.id, name: ME.name } });
+    const at = c.created_at;
+    c.ended_at = at + 600_000;
+    const op = { id: ME.id, name: ME.name };
+    let seq = 0;
+    const ev = (dt: number, kind: Transcript["events"][number]["kind"], status: ChatSummary["status"]) =>
+      ({ chat_id: c.id, seq: ++seq, at: at + dt, status, kind });
+    this.ended.push({
+      chat: c,
+      from_cache: false,
+      events: [
+        ev(0, { type: "requested", visitor_id: c.visitor_id, name: c.visitor_name, mode: c.mode, page: c.page }, "waiting"),
+        ev(5_000, { type: "accepted", operator: op }, "active"),
+        ev(10_000, { type: "message", author: { kind: "visitor" }, text: words[0], client_id: "v1" }, "active"),
+        ev(20_000, { type: "on_hold", operator: op }, "on_hold"),
+        ev(30_000, { type: "resumed", operator: op }, "active"),
+        ev(40_000, { type: "message", author: { kind: "operator", id: ME.id, name: ME.name }, text: words[1], client_id: "o1" }, "active"),
+        ev(600_000, { type: "ended", reason: "visitor" }, "ended"),
+      ],
+    });
+    return c.id;
+  }
+
+  /** The chat count reaches the cap (or not). */
+  setAtCap(atCap: boolean): void {
+    this.snap.at_cap = atCap;
     this.changed();
   }
 

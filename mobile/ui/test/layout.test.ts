@@ -51,6 +51,7 @@ const DATA = {
     request2: "Bartholomew-Christopherson-Montgomery-Fitzwilliam-Smythe",
     queued: "Supercalifragilisticexpialidocious Pneumonoultramicroscopic",
     queued2: "Alexandrina Victoria of Saxe-Coburg and Gotha-Featherstonehaugh",
+    ended: "Hubert Blaine Wolfeschlegelsteinhausenbergerdorff Senior",
   },
   messages: [
     `Hi! I'm looking at ${LONG_URL} — is it in stock in red?`,
@@ -66,7 +67,7 @@ const DATA = {
 };
 
 /** Seeds the fake backend: two requests, two queued chats, two own chats (one on hold) with
- *  long words and URLs, an offline message. The first request rings (the dialog opens). */
+ *  long words and URLs, two ended chats for History, an offline message. The first request rings (the dialog opens). */
 function seed(page: Page): Promise<{ live: number; held: number }> {
   return fake(page, (f, d: typeof DATA) => {
     const now = Date.now();
@@ -76,6 +77,8 @@ function seed(page: Page): Promise<{ live: number; held: number }> {
     f.handle("send_message", { chatId: live, text: d.reply });
     const held = f.addChat({ visitor_name: d.names.held, page: d.page, status: "on_hold", mode: "voice" }, ["Hello?"]);
     f.visitorSays(held, "Are you still there? " + d.page.url);
+    f.addEnded({ visitor_name: d.names.ended, page: d.page, created_at: now - 2 * 86400_000 }, [d.messages[1], d.reply]);
+    f.addEnded({ visitor_name: d.names.queued, page: d.page, created_at: now - 3 * 86400_000 });
     f.offlineMessages.push({ id: 2, visitor_id: 41, chat_id: null, name: d.offline.name, email: d.offline.email, text: d.offline.text, created_at: now - 7200_000 });
     f.incoming({ visitor_name: d.names.request, page: d.page, created_at: now - 42_000 });
     f.incoming({ visitor_name: d.names.request2, page: d.page, mode: "voice", created_at: now - 5_000 });
@@ -167,7 +170,16 @@ function layoutProblems(o: CheckOptions): string[] {
     if (el.clientWidth < 64) problems.push(`${describe(el)} is cut to ${el.clientWidth} px`);
   }
 
-  // 4. Every control: inside the viewport, not clipped, not covered, big enough to tap.
+  // 4. Text a box cuts off ends in an ellipsis (in a flex or grid box text-overflow does nothing).
+  for (const el of Array.from(scope.querySelectorAll<HTMLElement>("*"))) {
+    if (!visible(el) || el.clientWidth <= 1 || el.scrollWidth <= el.clientWidth + 1) continue;
+    const cs = getComputedStyle(el);
+    if (cs.overflowX === "visible") continue;
+    const text = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? "").trim() !== "");
+    if (text && (cs.textOverflow !== "ellipsis" || /flex|grid/.test(cs.display))) problems.push(`${describe(el)} cuts its text off without an ellipsis`);
+  }
+
+  // 5. Every control: inside the viewport, not clipped, not covered, big enough to tap.
   const controls = Array.from(scope.querySelectorAll<HTMLElement>("a[href], button, input, textarea, select, summary, [role=tab], [role=button]"));
   for (const el of controls) {
     if (!visible(el)) continue;
@@ -375,11 +387,38 @@ for (const vp of SIZES) {
       await d.waitFor({ state: "hidden" });
     });
 
+    test("History", async () => {
+      await closeDialogs(page);
+      await navTo(page, /^History/).click();
+      const list = page.getByRole("list", { name: "Ended chats, most recent first" });
+      await list.getByRole("button", { name: new RegExp(DATA.names.ended) }).waitFor();
+      await shot(page, vp, "10-history");
+      await check(page, vp);
+      await list.getByRole("button", { name: new RegExp(DATA.names.ended) }).click();
+      await page.getByRole("log", { name: `Transcript of the chat with ${DATA.names.ended}` }).getByText(DATA.reply).waitFor();
+      await shot(page, vp, "11-transcript");
+      await check(page, vp);
+    });
+
+    test("A refused action in the banner", async () => {
+      await closeDialogs(page);
+      await navTo(page, /^Live Communication/).click();
+      const refused = await fake(page, (f, d: typeof DATA) => f.refuse(f.snap.chats[0].chat.id, "Send message", d.messages[1], "The chat has already ended, so this message was not sent."), DATA);
+      await page.getByRole("alert").filter({ hasText: "The chat has already ended" }).waitFor();
+      await shot(page, vp, "12-refused");
+      await check(page, vp);
+      // the banner leaves the conversation on screen
+      const log = await page.getByRole("log").boundingBox();
+      assert.ok(log && log.height >= 96, `the messages keep ${Math.round(log?.height ?? 0)} px of height beside the banner`);
+      await fake(page, (f, id) => { f.snap.refused = f.snap.refused.filter((r) => r.id !== id); f.changed(); }, refused);
+      await page.getByRole("alert").filter({ hasText: "The chat has already ended" }).waitFor({ state: "hidden" });
+    });
+
     test("Visitors List", async () => {
       await closeDialogs(page);
       await navTo(page, "Visitors List").click();
       await page.getByRole("heading", { name: "Visitors List", level: 1 }).waitFor();
-      await shot(page, vp, "10-visitors");
+      await shot(page, vp, "13-visitors");
       await check(page, vp);
     });
 
@@ -387,7 +426,7 @@ for (const vp of SIZES) {
       await closeDialogs(page);
       await navTo(page, "Reports").click();
       await page.getByRole("list", { name: "Offline messages" }).getByText(DATA.offline.email).waitFor();
-      await shot(page, vp, "11-reports");
+      await shot(page, vp, "14-reports");
       await check(page, vp);
     });
 
@@ -396,7 +435,7 @@ for (const vp of SIZES) {
       await page.getByRole("button", { name: "Account" }).click();
       const d = page.getByRole("dialog", { name: "Account" });
       await d.getByRole("button", { name: "Sign out" }).waitFor();
-      await shot(page, vp, "12-account");
+      await shot(page, vp, "15-account");
       await check(page, vp, OPEN_DIALOG);
       await page.keyboard.press("Escape");
       await d.waitFor({ state: "hidden" });

@@ -1,5 +1,5 @@
-//! Desktop: an OS notification for an incoming chat request when the window is not focused
-//! (the UI rings in the foreground).
+//! Desktop: an OS notification for an incoming chat request, or a visitor's new message, when
+//! the window is not focused (the UI rings and sounds in the foreground).
 
 use switchboard_shared::{ChatSummary, Mode};
 use tauri::plugin::{Builder, TauriPlugin};
@@ -29,6 +29,25 @@ pub fn notify_incoming(app: &AppHandle, chat: &ChatSummary) {
         .builder()
         .title("Incoming chat request")
         .body(describe(chat))
+        .show();
+}
+
+/// Tells the operator about a visitor's new message when the window is not focused.
+pub fn notify_message(app: &AppHandle, chat: &ChatSummary, text: &str) {
+    let focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    if focused {
+        return;
+    }
+    let name = chat.visitor_name.as_deref().unwrap_or("Visitor");
+    let body: String = text.chars().take(140).collect();
+    let _ = app
+        .notification()
+        .builder()
+        .title(format!("New message from {name}"))
+        .body(body)
         .show();
 }
 

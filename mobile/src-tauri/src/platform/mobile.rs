@@ -37,6 +37,10 @@ struct Native<R: Runtime>(PluginHandle<R>);
 /// Tells the operator about a new chat request (remote push covers the background).
 pub fn notify_incoming(_app: &AppHandle, _chat: &ChatSummary) {}
 
+/// A visitor's new message: in the foreground the UI sounds and badges it; a phone in the
+/// background is not woken for messages (only requests are pushed).
+pub fn notify_message(_app: &AppHandle, _chat: &ChatSummary, _text: &str) {}
+
 /// The `switchboard-push` plugin: registers the native halves and connects them to the engine.
 pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
     Builder::new("switchboard-push")

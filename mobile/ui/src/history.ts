@@ -1,0 +1,194 @@
+// History: ended chats, most recent first, searchable by visitor name or text, a page at a time
+// (from the server online, from this device offline); each opens its read-only transcript with
+// its events (accepted, hold, resume, who ended it).
+import { api, errorMessage } from "./api";
+import type { ChatEvent, ChatSummary, EndReason, Transcript } from "./bindings";
+import type { Controller } from "./controller";
+import { avatar, empty, fill, h, icon } from "./dom";
+import { clock, dateTime, modeLabel, pageLabel, visitorName } from "./format";
+
+type HistoryController = Pick<Controller, "s" | "render">;
+
+export class HistorySection {
+  private searchTimer: number | undefined;
+
+  constructor(private app: HistoryController, readonly el: HTMLElement) {}
+
+  /** Called when the section is shown: loads the first page once. */
+  shown(): void {
+    const hs = this.app.s.history;
+    if (hs.list === null && !hs.loading && hs.error === null) void this.load(false);
+  }
+
+  render(): void {
+    const hs = this.app.s.history;
+    if (hs.open !== null) {
+      this.renderTranscript();
+      return;
+    }
+    const search = h("input", { type: "search", class: "history-search", "aria-label": "Search history", placeholder: "Search by name or text", value: hs.search, "data-fk": "history-search",
+      oninput: (e: Event) => this.onSearch((e.target as HTMLInputElement).value) });
+    const list = hs.list;
+    fill(
+      this.el,
+      h("div", { class: "section-head" }, h("h1", null, "History")),
+      h("form", { class: "history-bar", role: "search", onsubmit: (e: Event) => { e.preventDefault(); void this.load(false); } }, icon("search", "icon sm"), search),
+      list?.from_cache && h("p", { class: "hint small", role: "status" }, icon("wifiOff", "icon sm"), h("span", null, "Offline — showing chats saved on this device.")),
+      hs.error !== null && h("p", { class: "empty", role: "alert" }, hs.error),
+      list === null
+        ? hs.error === null && h("p", { class: "empty" }, "Loading history…")
+        : list.chats.length === 0
+          ? empty(hs.search.trim() ? "No ended chats match your search." : "No ended chats yet.")
+          : h("ul", { class: "rows history-list", "aria-label": "Ended chats, most recent first" }, list.chats.map((c) => this.row(c))),
+      list?.next_before != null &&
+        h("div", { class: "actions center" },
+          h("button", { type: "button", class: "btn", "data-fk": "history-more", disabled: hs.loading, onclick: () => void this.load(true) }, hs.loading ? "Loading…" : "Show more"),
+        ),
+    );
+  }
+
+  private row(c: ChatSummary): HTMLElement {
+    const name = visitorName(c);
+    const when = c.ended_at ?? c.created_at;
+    return h("li", null,
+      h("button", { type: "button", class: "row", "data-fk": `history-${c.id}`, onclick: () => void this.open(c.id) },
+        avatar(name),
+        h("span", { class: "row-main" },
+          h("span", { class: "row-title" }, name),
+          h("span", { class: "row-sub" }, `${dateTime(when)} · ${c.status === "missed" ? "Missed" : "Ended"}${c.operator ? " · " + c.operator.name : ""}`),
+        ),
+      ),
+    );
+  }
+
+  private onSearch(value: string): void {
+    this.app.s.history.search = value;
+    window.clearTimeout(this.searchTimer);
+    this.searchTimer = window.setTimeout(() => void this.load(false), 250);
+  }
+
+  /** Loads the first page (for the current search), or the next one. */
+  private async load(more: boolean): Promise<void> {
+    const hs = this.app.s.history;
+    const search = hs.search;
+    const before = more ? (hs.list?.next_before ?? null) : null;
+    hs.loading = true;
+    hs.error = null;
+    this.app.render();
+    try {
+      const page = await api.history(search, before);
+      if (hs.search !== search) return; // a newer search is on its way
+      hs.list = more && hs.list ? { ...page, chats: [...hs.list.chats, ...page.chats] } : page;
+    } catch (e) {
+      hs.error = errorMessage(e);
+    } finally {
+      hs.loading = false;
+      this.app.render();
+    }
+  }
+
+  private async open(chatId: number): Promise<void> {
+    const hs = this.app.s.history;
+    hs.open = chatId;
+    hs.transcript = "loading";
+    this.app.render();
+    try {
+      const t = await api.transcript(chatId);
+      if (hs.open === chatId) hs.transcript = t;
+    } catch (e) {
+      if (hs.open === chatId) hs.transcript = "error";
+      hs.error = errorMessage(e);
+    }
+    this.app.render();
+  }
+
+  private close(): void {
+    const hs = this.app.s.history;
+    const id = hs.open;
+    hs.open = null;
+    hs.transcript = null;
+    hs.error = null;
+    this.app.render();
+    queueMicrotask(() => this.el.querySelector<HTMLElement>(`[data-fk="history-${id}"]`)?.focus());
+  }
+
+  private renderTranscript(): void {
+    const hs = this.app.s.history;
+    const t = hs.transcript;
+    const back = h("button", { type: "button", class: "btn ghost", "data-fk": "history-back", onclick: () => this.close() }, icon("back", "icon sm"), h("span", null, "History"));
+    if (t === null || t === "loading" || t === "error") {
+      fill(this.el, h("div", { class: "section-head" }, back),
+        h("p", { class: "empty", role: t === "error" ? "alert" : "status" }, t === "error" ? (hs.error ?? "This transcript cannot be loaded right now.") : "Loading transcript…"));
+      return;
+    }
+    const name = visitorName(t.chat);
+    fill(
+      this.el,
+      h("div", { class: "section-head" }, back),
+      h("header", { class: "transcript-head" },
+        avatar(name),
+        h("div", { class: "who-text" },
+          h("h1", null, name),
+          h("span", { class: "meta" }, h("span", null, `${modeLabel(t.chat.mode)} · ${dateTime(t.chat.created_at)} · ${pageLabel(t.chat.page)}`)),
+        ),
+      ),
+      t.from_cache && h("p", { class: "hint small", role: "status" }, icon("wifiOff", "icon sm"), h("span", null, "Offline — the transcript as saved on this device.")),
+      h("div", { class: "log transcript", role: "log", "aria-label": `Transcript of the chat with ${name}`, tabindex: "0" }, transcriptLines(t)),
+    );
+  }
+}
+
+/** The transcript's lines: messages as bubbles, everything else as a line of its own. */
+export function transcriptLines(t: Transcript): HTMLElement[] {
+  const lines: HTMLElement[] = [];
+  for (const e of t.events) {
+    const line = eventLine(e, t.chat);
+    if (line) lines.push(line);
+  }
+  return lines.length ? lines : [h("p", { class: "log-empty" }, "Nothing was said in this chat.")];
+}
+
+function eventLine(e: ChatEvent, chat: ChatSummary): HTMLElement | null {
+  const k = e.kind;
+  const at = h("time", { datetime: new Date(e.at).toISOString() }, clock(e.at));
+  const system = (text: string) => h("div", { class: "msg system" }, h("span", { class: "bubble" }, text, " · ", at));
+  switch (k.type) {
+    case "message": {
+      const who = k.author.kind === "visitor" ? "visitor" : k.author.kind === "system" ? "system" : "colleague";
+      if (who === "system") return system(k.text);
+      return h("div", { class: `msg ${who}` },
+        h("div", { class: "bubble" }, k.text),
+        h("div", { class: "msg-meta" }, k.author.kind === "operator" ? `${k.author.name} · ` : `${visitorName(chat)} · `, at),
+      );
+    }
+    case "requested":
+      return system(`${visitorName(chat)} asked for a ${k.mode === "voice" ? "voice" : "text"} chat`);
+    case "accepted":
+      return system(`${k.operator.name} accepted the chat`);
+    case "queued":
+      return system(`${k.operator.name} put the chat in the Communication Queue`);
+    case "on_hold":
+      return system(`${k.operator.name} put the chat on hold`);
+    case "resumed":
+      return system(`${k.operator.name} resumed the chat`);
+    case "ended":
+      return system(endedBy(k.reason, chat));
+    case "call_started":
+      return system("Voice call started");
+    case "call_ended":
+      return system("Voice call ended");
+    default:
+      return null;
+  }
+}
+
+function endedBy(reason: EndReason, chat: ChatSummary): string {
+  switch (reason) {
+    case "visitor":
+      return `${visitorName(chat)} ended the chat`;
+    case "operator":
+      return `${chat.operator?.name ?? "The operator"} ended the chat`;
+    case "no_operator":
+      return "No operator answered";
+  }
+}
