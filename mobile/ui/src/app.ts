@@ -197,6 +197,18 @@ export class App implements Controller {
     if (!looking) ping();
   }
 
+  callInvite(chatId: number): void {
+    void this.run(`call:${chatId}`, () => api.callInvite(chatId));
+  }
+
+  callEnd(chatId: number): void {
+    void this.run(`callend:${chatId}`, () => api.callEnd(chatId));
+  }
+
+  callMute(chatId: number, muted: boolean): void {
+    void this.run(`mute:${chatId}`, () => api.callMute(chatId, muted));
+  }
+
   retryRefused(id: number): void {
     void this.run(`retry:${id}`, () => api.retryRefused(id));
   }

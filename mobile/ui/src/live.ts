@@ -3,12 +3,12 @@ import { api } from "./api";
 import type { ChatView, MessageView, VisitorProfile } from "./bindings";
 import { MAX_MESSAGE_CHARS } from "./bindings";
 import type { Controller } from "./controller";
-import { avatar, fill, h, icon } from "./dom";
+import { avatar, callClock, fill, h, icon } from "./dom";
 import { charCount, clock, dateTime, modeLabel, pageLabel, shortUrl, visitorName } from "./format";
 import { findChat } from "./state";
 
 /** What Live Communication asks of the app. */
-type LiveController = Pick<Controller, "s" | "render" | "isBusy" | "go" | "openChat" | "hold" | "resume" | "askEnd" | "send" | "openCanned" | "closeEnded">;
+type LiveController = Pick<Controller, "s" | "render" | "isBusy" | "go" | "openChat" | "hold" | "resume" | "askEnd" | "send" | "openCanned" | "closeEnded" | "callInvite" | "callEnd" | "callMute">;
 
 export class LiveView {
   readonly el: HTMLElement;
@@ -32,6 +32,7 @@ export class LiveView {
   private tabsShown: number | null = null;
   private draftTimers = new Map<number, number>();
   private endedNote: HTMLElement;
+  private callBar: HTMLElement;
 
   constructor(private app: LiveController) {
     this.heading = h("h1", { class: "live-title" }, "Live Communication");
@@ -55,8 +56,9 @@ export class LiveView {
       this.sendBtn,
     );
     this.endedNote = h("p", { class: "ended-note", role: "status", hidden: true });
+    this.callBar = h("div", { class: "call-bar", role: "group", "aria-label": "Voice call", hidden: true });
     this.panel = h("div", { class: "chat-panel", role: "tabpanel", id: "chat-panel" },
-      this.head, this.holdNote, this.profileToggle, this.profile, this.log, this.endedNote, this.composer);
+      this.head, this.callBar, this.holdNote, this.profileToggle, this.profile, this.log, this.endedNote, this.composer);
     this.emptyEl = h("div", { class: "live-empty", hidden: true });
     this.listCol = h("div", { class: "chat-list" }, this.heading, this.tabs);
     this.el = h("section", { class: "section section-live", "aria-label": "Live Communication" },
@@ -114,6 +116,7 @@ export class LiveView {
     this.panel.setAttribute("aria-labelledby", `tab-${id}`);
     this.panel.classList.toggle("closed", !!closed);
     this.renderHead(chat, closed !== null);
+    this.renderCall(chat, closed !== null);
     this.holdNote.hidden = !!closed || chat.chat.status !== "on_hold";
     this.renderProfile(chat);
     this.renderLog(chat);
@@ -233,7 +236,45 @@ export class LiveView {
         onHold
           ? h("button", { type: "button", class: "btn", disabled: busy, onclick: () => app.resume(id) }, icon("play", "icon sm"), h("span", null, "Resume"))
           : h("button", { type: "button", class: "btn", disabled: busy, onclick: () => app.hold(id) }, icon("pause", "icon sm"), h("span", null, "Hold")),
+        !c.call && c.chat.status === "active" &&
+          h("button", { type: "button", class: "btn voice-btn", disabled: c.ending || app.isBusy(`call:${id}`), onclick: () => app.callInvite(id) }, icon("mic", "icon sm"), h("span", { class: "btn-label" }, "Voice chat")),
         h("button", { type: "button", class: "btn subtle-danger", disabled: app.isBusy(`end:${id}`), onclick: () => app.askEnd(id) }, icon("x", "icon sm"), h("span", null, "End chat")),
+      ),
+    );
+  }
+
+  /** The call bar: where the call stands, its duration, Mute and End voice; or what became of
+   *  the last call. The text chat goes on beside it. */
+  private renderCall(c: ChatView, closed: boolean): void {
+    const app = this.app;
+    const id = c.chat.id;
+    const call = closed ? null : c.call;
+    if (!call) {
+      const note = closed ? null : c.call_note;
+      this.callBar.hidden = !note;
+      if (note) fill(this.callBar, h("p", { class: "call-note", role: "status" }, icon("mic", "icon sm"), h("span", null, note)));
+      return;
+    }
+    const name = visitorName(c.chat);
+    const onHold = c.chat.status === "on_hold";
+    const what =
+      call.phase === "inviting" ? `Inviting ${name} to a voice chat…`
+      : call.phase === "connecting" ? "Voice chat — connecting…"
+      : onHold ? "Voice chat — on hold" : "Voice chat";
+    this.callBar.hidden = false;
+    fill(this.callBar,
+      h("div", { class: "call-state", role: "status" },
+        h("span", { class: `call-dot ${call.phase}`, "aria-hidden": "true" }),
+        h("span", { class: "call-what" }, what),
+        call.connected_at !== null && callClock(call.connected_at),
+        call.visitor_muted && h("span", { class: "chip" }, `${name} muted`),
+      ),
+      h("div", { class: "call-actions" },
+        call.phase !== "inviting" &&
+          h("button", { type: "button", class: "btn", "aria-pressed": String(call.muted), disabled: onHold, onclick: () => app.callMute(id, !call.muted) },
+            icon("mic", "icon sm"), h("span", null, call.muted ? "Unmute" : "Mute")),
+        h("button", { type: "button", class: "btn subtle-danger", disabled: app.isBusy(`callend:${id}`), onclick: () => app.callEnd(id) },
+          icon("x", "icon sm"), h("span", null, call.phase === "inviting" ? "Cancel" : "End voice")),
       ),
     );
   }

@@ -346,6 +346,17 @@ for (const vp of SIZES) {
       assert.deepEqual(await page.evaluate(liveProblems), []);
     });
 
+    test("Live Communication with a voice call", async () => {
+      await closeDialogs(page);
+      await fake(page, (f, id) => f.setCall(id, "connected"), ids.live);
+      await page.getByRole("tab", { name: new RegExp(DATA.names.live) }).click();
+      await page.getByRole("group", { name: "Voice call" }).getByRole("button", { name: "Mute" }).waitFor();
+      await shot(page, vp, "5-live-voice-call");
+      await check(page, vp);
+      assert.deepEqual(await page.evaluate(liveProblems), []);
+      await fake(page, (f, id) => f.setCall(id, null), ids.live);
+    });
+
     test("Visitor profile", async () => {
       await closeDialogs(page);
       const region = page.getByRole("region", { name: "Visitor profile" });
