@@ -469,9 +469,9 @@ impl App {
 
     /// Ends the chat's call, or takes back the invitation; the chat goes on as text.
     pub async fn call_end(&self, chat_id: ChatId) -> Result<(), CommandError> {
-        let call = self
-            .call_of(chat_id)
-            .ok_or_else(|| CommandError::new("invalid_state", "there is no call in this chat"))?;
+        let call = self.call_of(chat_id).ok_or_else(|| {
+            CommandError::new("illegal_transition", "there is no call in this chat")
+        })?;
         let (tx, rx) = oneshot::channel();
         let key = CallKey {
             chat_id,
@@ -485,7 +485,9 @@ impl App {
         let call = self
             .call_of(chat_id)
             .filter(|c| c.call_id > 0)
-            .ok_or_else(|| CommandError::new("invalid_state", "there is no call in this chat"))?;
+            .ok_or_else(|| {
+                CommandError::new("illegal_transition", "there is no call in this chat")
+            })?;
         let key = CallKey {
             chat_id,
             call_id: call.call_id,

@@ -143,20 +143,20 @@ export class FakeBackend {
         return clone(this.offlineMessages);
       case "call_invite": {
         const v = this.chat(chatId);
-        if (v.call) return Promise.reject({ code: "invalid_state", message: "There is a call in this chat already." });
+        if (v.call) return Promise.reject({ code: "illegal_transition", message: "There is a call in this chat already." });
         v.call = { call_id: 0, phase: "inviting", connected_at: null, muted: false, visitor_muted: false };
         return this.done();
       }
       case "call_end": {
         const v = this.chat(chatId);
-        if (!v.call) return Promise.reject({ code: "invalid_state", message: "There is no call in this chat." });
+        if (!v.call) return Promise.reject({ code: "illegal_transition", message: "There is no call in this chat." });
         v.call = null;
         v.call_note = "Voice call ended.";
         return this.done();
       }
       case "call_mute": {
         const v = this.chat(chatId);
-        if (!v.call) return Promise.reject({ code: "invalid_state", message: "There is no call in this chat." });
+        if (!v.call) return Promise.reject({ code: "illegal_transition", message: "There is no call in this chat." });
         v.call.muted = Boolean(args.muted);
         return this.done();
       }
