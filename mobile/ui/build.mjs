@@ -2,6 +2,7 @@
 //   node build.mjs          bundle src/main.ts (+ CSS) into dist/ with index.html (Tauri's frontendDist)
 //   node build.mjs --test   bundle test/entry.ts (fake backend + the real app) into dist-test/,
 //                           compile test/*.test.ts and run them with `node --test` (headless Chromium)
+//   node build.mjs --test layout   the same, only the test files whose name contains "layout"
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -39,7 +40,8 @@ if (mode === "--build") {
   // Compiled tests live under node_modules so that `playwright-core` resolves from them.
   const dir = join(here, "node_modules", ".cache", "switchboard-ui-tests");
   rmSync(dir, { recursive: true, force: true });
-  const tests = readdirSync(join(here, "test")).filter((f) => f.endsWith(".test.ts"));
+  const only = process.argv[3] ?? "";
+  const tests = readdirSync(join(here, "test")).filter((f) => f.endsWith(".test.ts") && f.includes(only));
   await esbuild.build({
     entryPoints: tests.map((f) => join(here, "test", f)),
     bundle: true,

@@ -96,14 +96,15 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
     .await;
     app.see("Victor").await;
     let every = std::time::Duration::from_millis(100);
-    let painted = switchboard_e2e::wait::poll(std::time::Duration::from_secs(15), every, async || {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        text.lines()
-            .find(|l| l.contains("first paint of the cached chats"))
-            .map(str::to_owned)
-    })
-    .await
-    .expect("the app logs its first paint");
+    let painted =
+        switchboard_e2e::wait::poll(std::time::Duration::from_secs(15), every, async || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            text.lines()
+                .find(|l| l.contains("first paint of the cached chats"))
+                .map(str::to_owned)
+        })
+        .await
+        .expect("the app logs its first paint");
     println!("desktop app (debug build) relaunched on its cache: {painted}");
     assert!(painted.contains("chats=1"), "{painted}");
     app.click("Resume").await;

@@ -24,9 +24,10 @@ use switchboard_shared::{
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cache::{Cache, ChatAction, OutboxItem, Refused, StoredSession};
+use crate::call::{CallKey, CallOut, CallOutput, VoiceEngine, current_call};
 use crate::push::{PushAccount, PushEvent, PushRegistration, PushStep, PushToken, Registration};
 use crate::ui::{
-    self, CommandError, ConnectionState, HistoryView, SnapshotInput, Transcript, UiSnapshot,
+    self, CommandError, ConnectionState, HistoryView, Muted, SnapshotInput, Transcript, UiSnapshot,
 };
 use crate::{Client, Connection, CoreError, OperatorState, Session, new_client_id};
 
@@ -67,6 +68,10 @@ struct Inner {
     push: Mutex<PushRegistration>,
     /// Wakes the connection task out of its backoff (the network changed).
     retry_now: tokio::sync::Notify,
+    /// The media side of calls, when this build has one.
+    voice: Mutex<Option<Arc<dyn VoiceEngine>>>,
+    /// Where the voice engine's output goes (forwarded, in order, to the connection).
+    call_out: CallOut,
 }
 
 #[derive(Default)]
@@ -80,6 +85,7 @@ struct Data {
     outbox: Vec<(i64, OutboxItem)>,
     refused: Vec<(i64, Refused)>,
     drafts: HashMap<ChatId, String>,
+    muted: Muted,
 }
 
 impl Data {
@@ -111,10 +117,26 @@ impl Data {
 }
 
 /// Asks the connection task to send the outbox; the reply is the result of item `wait`.
+#[derive(Default)]
 struct Flush {
     wait: Option<(i64, oneshot::Sender<Result<(), CommandError>>)>,
     /// The app moved to the background or registered its device: tell the server.
     app_state: Option<AppStateChange>,
+    /// Something about a call to tell the server (calls are live only: never kept offline).
+    call: Option<CallCmd>,
+}
+
+/// A reply to a command that needs the live connection.
+type Reply = oneshot::Sender<Result<(), CommandError>>;
+
+/// A call frame for the server.
+enum CallCmd {
+    /// From the voice engine.
+    Output(CallOutput),
+    /// The operator invites the visitor to talk.
+    Invite(ChatId, Reply),
+    /// The operator ends the call (or takes back the invitation: call 0).
+    End(CallKey, Reply),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -221,6 +243,7 @@ impl App {
             data.load_kept(&cache)?;
             data.connection = Some(ConnectionState::Connecting);
         }
+        let (call_out, call_rx) = mpsc::unbounded_channel();
         let app = App {
             inner: Arc::new(Inner {
                 cache,
@@ -229,8 +252,11 @@ impl App {
                 link: Mutex::new(None),
                 push: Mutex::new(PushRegistration::new()),
                 retry_now: tokio::sync::Notify::new(),
+                voice: Mutex::new(None),
+                call_out,
             }),
         };
+        tokio::spawn(forward_calls(Arc::downgrade(&app.inner), call_rx));
         if stored.is_some() {
             app.signed_in();
             app.start_link();
@@ -258,6 +284,7 @@ impl App {
             canned: &d.canned,
             refused: &d.refused,
             drafts: &d.drafts,
+            muted: &d.muted,
         })
     }
 
@@ -412,6 +439,101 @@ impl App {
     /// The network changed (or came back): reconnect now instead of waiting out the backoff.
     pub fn reconnect_now(&self) {
         self.inner.retry_now.notify_one();
+    }
+
+    /// Gives the engine its voice engine (the WebRTC peer and audio devices).
+    pub fn set_voice(&self, engine: Arc<dyn VoiceEngine>) {
+        *self.inner.voice.lock().unwrap_or_else(|p| p.into_inner()) = Some(engine);
+    }
+
+    fn voice(&self) -> Option<Arc<dyn VoiceEngine>> {
+        self.inner
+            .voice
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The chat's call now, as the snapshot shows it.
+    fn call_of(&self, chat_id: ChatId) -> Option<crate::call::CallView> {
+        let d = self.data();
+        let history = d.state.as_ref()?.history.get(&chat_id)?;
+        current_call(history)
+    }
+
+    /// Invites the chat's visitor to talk (needs the connection).
+    pub async fn call_invite(&self, chat_id: ChatId) -> Result<(), CommandError> {
+        let (tx, rx) = oneshot::channel();
+        self.live(CallCmd::Invite(chat_id, tx), rx).await
+    }
+
+    /// Ends the chat's call, or takes back the invitation; the chat goes on as text.
+    pub async fn call_end(&self, chat_id: ChatId) -> Result<(), CommandError> {
+        let call = self.call_of(chat_id).ok_or_else(|| {
+            CommandError::new("illegal_transition", "there is no call in this chat")
+        })?;
+        let (tx, rx) = oneshot::channel();
+        let key = CallKey {
+            chat_id,
+            call_id: call.call_id,
+        };
+        self.live(CallCmd::End(key, tx), rx).await
+    }
+
+    /// Mutes (or unmutes) the operator's microphone in the chat's call; the visitor is told.
+    pub fn set_call_muted(&self, chat_id: ChatId, muted: bool) -> Result<(), CommandError> {
+        let call = self
+            .call_of(chat_id)
+            .filter(|c| c.call_id > 0)
+            .ok_or_else(|| {
+                CommandError::new("illegal_transition", "there is no call in this chat")
+            })?;
+        let key = CallKey {
+            chat_id,
+            call_id: call.call_id,
+        };
+        {
+            let mut d = self.data();
+            match muted {
+                true => d.muted.operator.insert(chat_id),
+                false => d.muted.operator.remove(&chat_id),
+            };
+        }
+        if let Some(engine) = self.voice() {
+            engine.set_muted(key, muted);
+        }
+        let _ = self.inner.call_out.send(CallOutput::Signal(
+            key,
+            switchboard_shared::CallSignal::Mute { muted },
+        ));
+        self.emit_snapshot();
+        Ok(())
+    }
+
+    /// Sends a call command over the live connection and waits for the server's answer.
+    async fn live(
+        &self,
+        cmd: CallCmd,
+        rx: oneshot::Receiver<Result<(), CommandError>>,
+    ) -> Result<(), CommandError> {
+        self.session()?;
+        let offline = || {
+            CommandError::new(
+                "offline",
+                "calls need the connection; try again when online",
+            )
+        };
+        let link = self.link().ok_or_else(offline)?;
+        if self.data().connection != Some(ConnectionState::Online) {
+            return Err(offline());
+        }
+        link.send(Flush {
+            call: Some(cmd),
+            ..Flush::default()
+        })
+        .await
+        .map_err(|_| offline())?;
+        rx.await.unwrap_or_else(|_| Err(offline()))
     }
 
     /// History: ended chats, newest first, matching `search` (visitor name or message text),
@@ -707,8 +829,8 @@ impl App {
         if let Some(link) = self.link() {
             let _ = link
                 .send(Flush {
-                    wait: None,
                     app_state: Some(change),
+                    ..Flush::default()
                 })
                 .await;
         }
@@ -776,7 +898,7 @@ impl App {
         if link
             .send(Flush {
                 wait: Some((id, tx)),
-                app_state: None,
+                ..Flush::default()
             })
             .await
             .is_err()
@@ -869,6 +991,7 @@ impl App {
                     flush = rx.recv() => match flush {
                         None => return,
                         Some(Flush { wait: Some((_, reply)), .. }) => { let _ = reply.send(Ok(())); }
+                        Some(Flush { call: Some(cmd), .. }) => cmd.offline(),
                         Some(_) => {}
                     },
                 }
@@ -906,6 +1029,11 @@ impl App {
                 },
                 flush = rx.recv() => match flush {
                     None => return Break(()),
+                    Some(Flush { call: Some(cmd), .. }) => {
+                        if self.call_frame(conn, cmd).await.is_err() {
+                            return Continue(());
+                        }
+                    }
                     Some(Flush { app_state: Some(change), .. }) => {
                         let sent = match change {
                             AppStateChange::Background(b) => conn.set_background(b).await,
@@ -923,6 +1051,33 @@ impl App {
                 },
             }
         }
+    }
+
+    /// Sends a call frame; Err only when the connection failed.
+    async fn call_frame(&self, conn: &mut Connection, cmd: CallCmd) -> Result<(), ()> {
+        let (result, reply) = match cmd {
+            CallCmd::Output(out) => {
+                let result = match out {
+                    CallOutput::Signal(k, signal) => {
+                        conn.call_signal(k.chat_id, k.call_id, signal).await
+                    }
+                    CallOutput::Connected(k) => conn.call_connected(k.chat_id, k.call_id).await,
+                    CallOutput::Failed(k) => conn.call_failed(k.chat_id, k.call_id).await,
+                };
+                (result, None)
+            }
+            CallCmd::Invite(chat, reply) => (conn.call_invite(chat).await, Some(reply)),
+            CallCmd::End(k, reply) => (conn.call_end(k.chat_id, k.call_id).await, Some(reply)),
+        };
+        let lost = matches!(result, Err(ref e) if !matches!(e, CoreError::Api(_)));
+        if let Err(CoreError::Api(e)) = &result {
+            tracing::info!(error = %e.message, "the server refused a call frame");
+        }
+        if let Some(reply) = reply {
+            let _ = reply.send(result.map(|_| ()).map_err(core_err));
+        }
+        self.absorb(conn, None);
+        if lost { Err(()) } else { Ok(()) }
     }
 
     /// Sends the outbox in order. Each item leaves it once the server answered; a connection
@@ -1132,6 +1287,9 @@ impl App {
         for chat in fresh {
             (self.inner.emit)(AppEvent::IncomingRequest(chat));
         }
+        if let Some(msg) = msg {
+            self.on_call_frame(msg);
+        }
         if let Some(OperatorServerMsg::Event { event, chat }) = msg
             && let switchboard_shared::ChatEventKind::Message {
                 author: switchboard_shared::Author::Visitor,
@@ -1146,6 +1304,120 @@ impl App {
             });
         }
         self.emit_snapshot();
+    }
+}
+
+impl App {
+    /// Passes call frames and call-related events to the voice engine. Without an engine a
+    /// call this device should take is reported failed, so the chat goes on as text.
+    fn on_call_frame(&self, msg: &OperatorServerMsg) {
+        use switchboard_shared::ChatEventKind as K;
+        let voice = self.voice();
+        match msg {
+            OperatorServerMsg::CallReady {
+                chat_id,
+                call_id,
+                ice_servers,
+            } => {
+                let key = CallKey {
+                    chat_id: *chat_id,
+                    call_id: *call_id,
+                };
+                match voice {
+                    Some(engine) => {
+                        engine.ready(key, ice_servers.clone(), self.inner.call_out.clone())
+                    }
+                    None => {
+                        tracing::info!(chat = %chat_id, "no voice in this build: the call falls back to text");
+                        let _ = self.inner.call_out.send(CallOutput::Failed(key));
+                    }
+                }
+            }
+            OperatorServerMsg::CallSignal {
+                chat_id,
+                call_id,
+                signal,
+            } => {
+                if let switchboard_shared::CallSignal::Mute { muted } = signal {
+                    let mut d = self.data();
+                    match muted {
+                        true => d.muted.visitor.insert(*chat_id),
+                        false => d.muted.visitor.remove(chat_id),
+                    };
+                }
+                if let Some(engine) = voice {
+                    let key = CallKey {
+                        chat_id: *chat_id,
+                        call_id: *call_id,
+                    };
+                    engine.signal(key, signal.clone());
+                }
+            }
+            OperatorServerMsg::Event { event, .. } => {
+                let chat_id = event.chat_id;
+                let held = match &event.kind {
+                    K::CallEnded { call_id, .. } => {
+                        {
+                            let mut d = self.data();
+                            d.muted.operator.remove(&chat_id);
+                            d.muted.visitor.remove(&chat_id);
+                        }
+                        if let Some(engine) = voice {
+                            engine.end(CallKey {
+                                chat_id,
+                                call_id: *call_id,
+                            });
+                        }
+                        return;
+                    }
+                    K::OnHold { .. } => true,
+                    K::Resumed { .. } => false,
+                    _ => return,
+                };
+                if let (Some(engine), Some(call)) = (voice, self.call_of(chat_id))
+                    && call.call_id > 0
+                {
+                    engine.set_held(
+                        CallKey {
+                            chat_id,
+                            call_id: call.call_id,
+                        },
+                        held,
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl CallCmd {
+    /// Answers a call command that arrived while offline.
+    fn offline(self) {
+        let reply = match self {
+            CallCmd::Output(_) => return, // a call cannot outlive the connection's absence
+            CallCmd::Invite(_, reply) | CallCmd::End(_, reply) => reply,
+        };
+        let _ = reply.send(Err(CommandError::new(
+            "offline",
+            "calls need the connection; try again when online",
+        )));
+    }
+}
+
+/// Forwards the voice engine's output to the connection task, in order, while the app lives.
+async fn forward_calls(inner: std::sync::Weak<Inner>, mut rx: mpsc::UnboundedReceiver<CallOutput>) {
+    while let Some(out) = rx.recv().await {
+        let Some(inner) = inner.upgrade() else { return };
+        let link = App { inner }.link();
+        if let Some(link) = link {
+            let _ = link
+                .send(Flush {
+                    call: Some(CallCmd::Output(out)),
+                    ..Flush::default()
+                })
+                .await;
+        }
     }
 }
 

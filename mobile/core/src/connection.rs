@@ -223,6 +223,44 @@ impl Connection {
         self.request(OperatorAction::End { chat_id }).await
     }
 
+    /// Invite the chat's visitor to talk (voice inside a text chat).
+    pub async fn call_invite(&mut self, chat_id: ChatId) -> Result<Option<i64>> {
+        self.request(OperatorAction::CallInvite { chat_id }).await
+    }
+
+    /// Relay a signal (answer, candidate, mute state) to the visitor's peer.
+    pub async fn call_signal(
+        &mut self,
+        chat_id: ChatId,
+        call_id: i64,
+        signal: switchboard_shared::CallSignal,
+    ) -> Result<Option<i64>> {
+        self.request(OperatorAction::CallSignal {
+            chat_id,
+            call_id,
+            signal,
+        })
+        .await
+    }
+
+    /// This peer's audio connected.
+    pub async fn call_connected(&mut self, chat_id: ChatId, call_id: i64) -> Result<Option<i64>> {
+        self.request(OperatorAction::CallConnected { chat_id, call_id })
+            .await
+    }
+
+    /// This peer's audio could not connect: the chat goes on as text.
+    pub async fn call_failed(&mut self, chat_id: ChatId, call_id: i64) -> Result<Option<i64>> {
+        self.request(OperatorAction::CallFailed { chat_id, call_id })
+            .await
+    }
+
+    /// "End call" (or take back an invitation, `call_id` 0): the chat goes on as text.
+    pub async fn call_end(&mut self, chat_id: ChatId, call_id: i64) -> Result<Option<i64>> {
+        self.request(OperatorAction::CallEnd { chat_id, call_id })
+            .await
+    }
+
     /// Live Help Available / Not Available.
     pub async fn set_available(&mut self, available: bool) -> Result<()> {
         self.request(OperatorAction::SetAvailable { available })

@@ -7,10 +7,12 @@
 //!   [`OperatorState`] (requests, queue, own chats, last `seq` per chat), and
 //!   [`Connection::reconnect`] resumes from those `seq`s so nothing is missed or doubled.
 //! - [`app::App`] is the operator app's engine on top of them: the [`cache`] (offline state
-//!   and outbox), the [`ui`] snapshot it renders, and [`push`] registration.
+//!   and outbox), the [`ui`] snapshot it renders, [`push`] registration, and [`call`]s (the
+//!   seam to the voice engine).
 
 pub mod app;
 pub mod cache;
+pub mod call;
 mod client;
 mod connection;
 mod error;

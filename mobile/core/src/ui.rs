@@ -17,6 +17,8 @@ use switchboard_shared::{
 
 pub use crate::cache::ChatAction;
 use crate::cache::{OutboxItem, Refused};
+pub use crate::call::{CallPhase, CallView};
+use crate::call::{current_call, last_call_note};
 use crate::state::OperatorState;
 
 /// Everything the UI shows.
@@ -145,6 +147,11 @@ pub struct ChatView {
     pub ending: bool,
     /// What the operator had typed and not sent (kept across restarts).
     pub draft: String,
+    /// The voice call going on (or the invitation waiting), if any.
+    pub call: Option<CallView>,
+    /// What to say about the last call when it just ended ("The voice call could not connect.
+    /// The chat goes on as text.").
+    pub call_note: Option<String>,
 }
 
 /// One message in a tab.
@@ -236,6 +243,17 @@ pub(crate) struct SnapshotInput<'a> {
     pub refused: &'a [(i64, Refused)],
     /// Drafts per chat.
     pub drafts: &'a HashMap<ChatId, String>,
+    /// Mute states: the operator's (chats muted here) and the visitor's.
+    pub muted: &'a Muted,
+}
+
+/// Who muted their microphone in which chat.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Muted {
+    /// Chats where the operator muted.
+    pub operator: std::collections::HashSet<ChatId>,
+    /// Chats where the visitor muted.
+    pub visitor: std::collections::HashSet<ChatId>,
 }
 
 /// Everything the UI shows, from the engine's data.
@@ -386,6 +404,12 @@ fn chat_view(chat: &ChatSummary, state: &OperatorState, input: &SnapshotInput<'_
         unread,
         ending,
         draft: input.drafts.get(&chat.id).cloned().unwrap_or_default(),
+        call: current_call(history).map(|c| CallView {
+            muted: input.muted.operator.contains(&chat.id),
+            visitor_muted: input.muted.visitor.contains(&chat.id),
+            ..c
+        }),
+        call_note: last_call_note(history),
     }
 }
 
@@ -467,6 +491,7 @@ mod tests {
             canned: &[],
             refused: &[],
             drafts: &HashMap::new(),
+            muted: &Muted::default(),
         })
     }
 
@@ -494,6 +519,7 @@ mod tests {
             canned: &[],
             refused: &[],
             drafts: &HashMap::new(),
+            muted: &Muted::default(),
         });
         assert_eq!(s.signed_in, None);
         assert_eq!(s.connection, ConnectionState::Offline);
@@ -640,6 +666,7 @@ mod tests {
             canned: &canned,
             refused: &[],
             drafts: &HashMap::new(),
+            muted: &Muted::default(),
         });
         assert_eq!(s.connection, ConnectionState::Connecting);
         assert_eq!(s.canned, canned);
@@ -729,6 +756,7 @@ mod tests {
             canned: &[],
             refused: &refused,
             drafts: &drafts,
+            muted: &Muted::default(),
         });
         let ending: Vec<bool> = s.chats.iter().map(|c| c.ending).collect();
         assert_eq!(ending, [true, false]);

@@ -19,6 +19,8 @@ fn ui_bindings_are_up_to_date() {
         HistoryView::decl(&cfg),
         Transcript::decl(&cfg),
         ChatView::decl(&cfg),
+        CallView::decl(&cfg),
+        CallPhase::decl(&cfg),
         MessageView::decl(&cfg),
         CommandError::decl(&cfg),
         ChatAction::decl(&cfg),

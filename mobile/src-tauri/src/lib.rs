@@ -109,6 +109,21 @@ async fn transcript(app: State<'_, App>, chat_id: i64) -> Res<Transcript> {
     app.transcript(ChatId(chat_id)).await
 }
 
+#[tauri::command]
+async fn call_invite(app: State<'_, App>, chat_id: i64) -> Res<()> {
+    app.call_invite(ChatId(chat_id)).await
+}
+
+#[tauri::command]
+async fn call_end(app: State<'_, App>, chat_id: i64) -> Res<()> {
+    app.call_end(ChatId(chat_id)).await
+}
+
+#[tauri::command]
+fn call_mute(app: State<'_, App>, chat_id: i64, muted: bool) -> Res<()> {
+    app.set_call_muted(ChatId(chat_id), muted)
+}
+
 /// The UI painted its first snapshot: log how long after launch, with how many chats.
 #[tauri::command]
 fn painted(launched: State<'_, Launched>, chats: u32) {
@@ -210,6 +225,9 @@ pub fn run() {
             reconnect_now,
             history,
             transcript,
+            call_invite,
+            call_end,
+            call_mute,
             painted,
             register_push_token,
             answer_notification,

@@ -37,6 +37,11 @@ export const api = {
   history: (search: string, before: number | null) => invoke<HistoryView>("history", { search, before }),
   /** An ended chat's transcript. */
   transcript: (chatId: number) => invoke<Transcript>("transcript", { chatId }),
+  /** Voice: invite the chat's visitor to talk; end the call (the chat goes on as text). */
+  callInvite: (chatId: number) => invoke<void>("call_invite", { chatId }),
+  callEnd: (chatId: number) => invoke<void>("call_end", { chatId }),
+  /** Mutes or unmutes the operator's microphone in the chat's call. */
+  callMute: (chatId: number, muted: boolean) => invoke<void>("call_mute", { chatId, muted }),
   /** The first snapshot is on screen (the shell logs the time since launch). */
   painted: (chats: number) => invoke<void>("painted", { chats }),
 };

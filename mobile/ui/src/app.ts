@@ -11,13 +11,18 @@ import type { Controller } from "./controller";
 import { fill, h, icon, tickSince } from "./dom";
 import { initials, plural, visitorName } from "./format";
 import { chime, ping } from "./sound";
-import { SECTIONS, findChat, initialState, type CannedView, type Section, type State } from "./state";
+import { SECTIONS, findChat, initialState, type CannedView, type Notice, type Section, type State } from "./state";
 import { SignIn } from "./signin";
 import { renderOverview } from "./overview";
 import { LiveView } from "./live";
 import { renderQueue, renderReports, renderVisitors } from "./sections";
 import { Dialogs } from "./dialogs";
 import { HistorySection } from "./history";
+
+/** How long a notice stays up by itself: a note (something happened) is read at a glance, an
+ *  error is left long enough to read twice. Hovering or focusing a notice keeps it up. */
+const NOTE_MS = 5000;
+const ERROR_MS = 8000;
 
 export class App implements Controller {
   readonly s: State = initialState();
@@ -122,7 +127,7 @@ export class App implements Controller {
       }
       const why = `The chat with ${visitorName(old.chat)} has ended.`;
       if (old.chat.id === s.openChat) s.closedChat = { view: old, why };
-      this.notify(why);
+      this.notify(why, "note");
     }
     if (!this.painted && snap.signed_in) {
       this.painted = true;
@@ -192,6 +197,18 @@ export class App implements Controller {
     if (!looking) ping();
   }
 
+  callInvite(chatId: number): void {
+    void this.run(`call:${chatId}`, () => api.callInvite(chatId));
+  }
+
+  callEnd(chatId: number): void {
+    void this.run(`callend:${chatId}`, () => api.callEnd(chatId));
+  }
+
+  callMute(chatId: number, muted: boolean): void {
+    void this.run(`mute:${chatId}`, () => api.callMute(chatId, muted));
+  }
+
   retryRefused(id: number): void {
     void this.run(`retry:${id}`, () => api.retryRefused(id));
   }
@@ -200,13 +217,25 @@ export class App implements Controller {
     void this.run(`dismiss:${id}`, () => api.dismissRefused(id));
   }
 
-  private notify(text: string): void {
-    this.s.notices.push({ id: ++this.noticeSeq, text });
+  private notify(text: string, kind: Notice["kind"] = "error"): void {
+    const id = ++this.noticeSeq;
+    this.s.notices.push({ id, text, kind });
     if (this.s.notices.length > 3) this.s.notices.shift();
+    this.expire(id, kind === "note" ? NOTE_MS : ERROR_MS);
     this.render();
   }
 
+  /** Dismisses notice `id` after `ms`, or a little later while the pointer or focus is on it. */
+  private expire(id: number, ms: number): void {
+    window.setTimeout(() => {
+      const el = this.noticesEl.querySelector(`[data-notice="${id}"]`);
+      if (el && (el.matches(":hover") || el.contains(document.activeElement))) this.expire(id, 2000);
+      else this.dismiss(id);
+    }, ms);
+  }
+
   private dismiss(id: number): void {
+    if (!this.s.notices.some((n) => n.id === id)) return;
     this.s.notices = this.s.notices.filter((n) => n.id !== id);
     this.render();
   }
@@ -472,7 +501,7 @@ export class App implements Controller {
   private async copy(text: string): Promise<void> {
     try {
       await navigator.clipboard.writeText(text);
-      this.notify("Copied.");
+      this.notify("Copied.", "note");
     } catch {
       this.notify("Copying is not allowed here: select the text instead.");
     }
@@ -482,8 +511,8 @@ export class App implements Controller {
     fill(
       this.noticesEl,
       this.s.notices.map((n) =>
-        h("div", { class: "notice", role: "alert" },
-          icon("alert"),
+        h("div", { class: `notice ${n.kind}`, role: "alert", "data-notice": n.id },
+          icon(n.kind === "note" ? "bell" : "alert"),
           h("span", { class: "notice-text" }, n.text),
           h("button", { type: "button", class: "icon-btn", "aria-label": "Dismiss", onclick: () => this.dismiss(n.id) }, icon("x")),
         ),

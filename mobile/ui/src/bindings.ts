@@ -159,7 +159,40 @@ ending: boolean,
 /**
  * What the operator had typed and not sent (kept across restarts).
  */
-draft: string, };
+draft: string, 
+/**
+ * The voice call going on (or the invitation waiting), if any.
+ */
+call: CallView | null, 
+/**
+ * What to say about the last call when it just ended ("The voice call could not connect.
+ * The chat goes on as text.").
+ */
+call_note: string | null, };
+
+export type CallView = { 
+/**
+ * The call's id (0 while inviting).
+ */
+call_id: number, 
+/**
+ * Where it stands.
+ */
+phase: CallPhase, 
+/**
+ * When the audio connected (unix ms), for the duration shown.
+ */
+connected_at: number | null, 
+/**
+ * The operator's microphone is muted.
+ */
+muted: boolean, 
+/**
+ * The visitor muted their microphone.
+ */
+visitor_muted: boolean, };
+
+export type CallPhase = "inviting" | "connecting" | "connected";
 
 export type MessageView = { 
 /**

@@ -39,6 +39,10 @@ export interface Controller {
   /** Puts a canned message's text into the open chat's message input (it is not sent). */
   insertIntoComposer(text: string): void;
 
+  /** Voice: invite the visitor to talk, end the call (the chat goes on), mute or unmute. */
+  callInvite(chatId: number): void;
+  callEnd(chatId: number): void;
+  callMute(chatId: number, muted: boolean): void;
   /** Closes the ended chat left on screen in Live Communication. */
   closeEnded(): void;
   /** Tries an action the server refused again, or forgets it. */

@@ -109,10 +109,27 @@ export function since(at: number, prefix = "", cls = "since"): HTMLElement {
   return h("span", { class: cls, "data-since": at, "data-prefix": prefix }, prefix + waited(at));
 }
 
-/** Brings every `since` text in the page up to date (the app calls it once a second). */
+/** A call's duration as a clock (`1:05`), kept current by `tickSince`. */
+export function callClock(from: number): HTMLElement {
+  return h("time", { class: "call-clock", "data-clock": from, "aria-label": "Call duration" }, clockSince(from));
+}
+
+function clockSince(from: number, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - from) / 1000));
+  const mm = Math.floor(s / 60) % 60;
+  const ss = String(s % 60).padStart(2, "0");
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${String(mm).padStart(2, "0")}:${ss}` : `${mm}:${ss}`;
+}
+
+/** Brings every `since` text and call clock in the page up to date (the app calls it once a
+ *  second). */
 export function tickSince(now = Date.now()): void {
   for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-since]"))) {
     const t = (el.dataset.prefix ?? "") + waited(Number(el.dataset.since), now);
+    if (el.textContent !== t) el.textContent = t;
+  }
+  for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-clock]"))) {
+    const t = clockSince(Number(el.dataset.clock), now);
     if (el.textContent !== t) el.textContent = t;
   }
 }
@@ -133,7 +150,7 @@ export function requestTitle(r: ChatSummary): HTMLElement[] {
     avatar(name),
     h("div", { class: "card-title" },
       h("strong", null, name),
-      h("span", { class: "meta" }, icon(r.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(r.mode), " · ", pageLabel(r.page)),
+      h("span", { class: "meta" }, icon(r.mode === "voice" ? "mic" : "chat", "icon sm"), h("span", null, `${modeLabel(r.mode)} · ${pageLabel(r.page)}`)),
     ),
   ];
 }

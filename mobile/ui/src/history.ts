@@ -129,7 +129,7 @@ export class HistorySection {
         avatar(name),
         h("div", { class: "who-text" },
           h("h1", null, name),
-          h("span", { class: "meta" }, `${modeLabel(t.chat.mode)} · ${dateTime(t.chat.created_at)} · ${pageLabel(t.chat.page)}`),
+          h("span", { class: "meta" }, h("span", null, `${modeLabel(t.chat.mode)} · ${dateTime(t.chat.created_at)} · ${pageLabel(t.chat.page)}`)),
         ),
       ),
       t.from_cache && h("p", { class: "hint small", role: "status" }, icon("wifiOff", "icon sm"), h("span", null, "Offline — the transcript as saved on this device.")),

@@ -3,12 +3,12 @@ import { api } from "./api";
 import type { ChatView, MessageView, VisitorProfile } from "./bindings";
 import { MAX_MESSAGE_CHARS } from "./bindings";
 import type { Controller } from "./controller";
-import { avatar, fill, h, icon } from "./dom";
+import { avatar, callClock, fill, h, icon } from "./dom";
 import { charCount, clock, dateTime, modeLabel, pageLabel, shortUrl, visitorName } from "./format";
 import { findChat } from "./state";
 
 /** What Live Communication asks of the app. */
-type LiveController = Pick<Controller, "s" | "render" | "isBusy" | "go" | "openChat" | "hold" | "resume" | "askEnd" | "send" | "openCanned" | "closeEnded">;
+type LiveController = Pick<Controller, "s" | "render" | "isBusy" | "go" | "openChat" | "hold" | "resume" | "askEnd" | "send" | "openCanned" | "closeEnded" | "callInvite" | "callEnd" | "callMute">;
 
 export class LiveView {
   readonly el: HTMLElement;
@@ -17,6 +17,7 @@ export class LiveView {
   private panel: HTMLElement;
   private head: HTMLElement;
   private holdNote: HTMLElement;
+  private profileToggle: HTMLButtonElement;
   private profile: HTMLElement;
   private log: HTMLElement;
   private composer: HTMLFormElement;
@@ -28,28 +29,36 @@ export class LiveView {
   private logKey = "";
   private logChat: number | null = null;
   private composerChat: number | null = null;
+  private tabsShown: number | null = null;
   private draftTimers = new Map<number, number>();
   private endedNote: HTMLElement;
+  private callBar: HTMLElement;
 
   constructor(private app: LiveController) {
     this.heading = h("h1", { class: "live-title" }, "Live Communication");
     this.tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "Chats", "aria-orientation": "horizontal", onkeydown: (e: KeyboardEvent) => this.onTabKey(e) });
     this.head = h("header", { class: "chat-head" });
     this.holdNote = h("p", { class: "hold-note", hidden: true }, icon("pause", "icon sm"), "On hold — the visitor has been told you will be back shortly.");
-    this.profile = h("section", { class: "profile", "aria-label": "Visitor profile" });
+    // Below 1280 px the profile gives the conversation its room: a toggle opens it over the
+    // messages (a drawer); wider, it is a column of its own and the toggle is not shown.
+    this.profileToggle = h("button", { type: "button", class: "profile-toggle", "aria-expanded": "false", "aria-controls": "visitor-profile",
+      onclick: () => this.setProfileOpen(!this.app.s.profileExpanded) });
+    this.profile = h("section", { class: "profile", id: "visitor-profile", "aria-label": "Visitor profile", tabindex: "-1",
+      onkeydown: (e: KeyboardEvent) => { if (e.key === "Escape" && this.app.s.profileExpanded) { e.stopPropagation(); this.setProfileOpen(false); } } });
     this.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
     this.input = h("textarea", { class: "message-input", "aria-label": "Message", rows: 1, placeholder: "Type a message…", enterkeyhint: "send",
       oninput: () => this.onInput(), onkeydown: (e: KeyboardEvent) => this.onKey(e) });
     this.sendBtn = h("button", { type: "submit", class: "btn primary send" }, icon("send", "icon sm"), h("span", null, "Send"));
     this.counter = h("span", { class: "counter", hidden: true });
     this.composer = h("form", { class: "composer", onsubmit: (e: Event) => { e.preventDefault(); void this.submit(); } },
-      h("button", { type: "button", class: "btn ghost canned-btn", onclick: () => this.app.openCanned() }, icon("canned", "icon sm"), h("span", null, "Canned")),
+      h("button", { type: "button", class: "btn ghost canned-btn", onclick: () => this.app.openCanned() }, icon("canned", "icon sm"), h("span", { class: "canned-label" }, "Canned")),
       h("div", { class: "input-wrap" }, this.input, this.counter),
       this.sendBtn,
     );
     this.endedNote = h("p", { class: "ended-note", role: "status", hidden: true });
+    this.callBar = h("div", { class: "call-bar", role: "group", "aria-label": "Voice call", hidden: true });
     this.panel = h("div", { class: "chat-panel", role: "tabpanel", id: "chat-panel" },
-      this.head, this.holdNote, this.profile, this.log, this.endedNote, this.composer);
+      this.head, this.callBar, this.holdNote, this.profileToggle, this.profile, this.log, this.endedNote, this.composer);
     this.emptyEl = h("div", { class: "live-empty", hidden: true });
     this.listCol = h("div", { class: "chat-list" }, this.heading, this.tabs);
     this.el = h("section", { class: "section section-live", "aria-label": "Live Communication" },
@@ -107,6 +116,7 @@ export class LiveView {
     this.panel.setAttribute("aria-labelledby", `tab-${id}`);
     this.panel.classList.toggle("closed", !!closed);
     this.renderHead(chat, closed !== null);
+    this.renderCall(chat, closed !== null);
     this.holdNote.hidden = !!closed || chat.chat.status !== "on_hold";
     this.renderProfile(chat);
     this.renderLog(chat);
@@ -136,6 +146,15 @@ export class LiveView {
     this.onInput();
   }
 
+  /** Opens or closes the visitor profile drawer (below 1280 px), keeping keyboard focus sensible. */
+  private setProfileOpen(open: boolean): void {
+    const s = this.app.s;
+    s.profileExpanded = open;
+    this.app.render();
+    // after the render: focus the drawer that opened, or give it back to the toggle
+    requestAnimationFrame(() => (open ? this.profile : this.profileToggle).focus({ preventScroll: true }));
+  }
+
   // ---- tabs ---------------------------------------------------------------------------------
 
   private renderTabs(chats: ChatView[], openId: number | null): void {
@@ -148,13 +167,23 @@ export class LiveView {
         return h("button", { type: "button", role: "tab", id: `tab-${c.chat.id}`, class: "tab", "aria-selected": String(selected), "aria-controls": "chat-panel",
           tabindex: selected ? "0" : "-1", onclick: () => { this.app.openChat(c.chat.id); this.app.render(); } },
           avatar(name, "avatar sm"),
-          h("span", { class: "tab-name" }, name),
-          c.chat.status === "on_hold" && h("span", { class: "chip hold" }, "On hold"),
+          h("span", { class: "tab-main" },
+            h("span", { class: "tab-name" }, name),
+            // the open chat says it in its hold note: "On hold" shows once
+            c.chat.status === "on_hold" && h("span", { class: selected ? "sr-only" : "chip hold" }, "On hold")),
           c.unread > 0 && h("span", { class: "badge" }, String(c.unread), h("span", { class: "sr-only" }, " unread")),
         );
       }),
     );
     if (focused) document.getElementById(focused)?.focus();
+    // a chat opened from elsewhere (the overview, a notification) shows its tab in the phone's strip
+    if (openId !== this.tabsShown) {
+      this.tabsShown = openId;
+      const tab = openId === null ? null : document.getElementById(`tab-${openId}`);
+      const t = tab?.getBoundingClientRect();
+      const box = this.tabs.getBoundingClientRect();
+      if (t && (t.left < box.left || t.right > box.right)) this.tabs.scrollLeft += t.left - box.left - 12;
+    }
   }
 
   private onTabKey(e: KeyboardEvent): void {
@@ -200,15 +229,52 @@ export class LiveView {
         avatar(name),
         h("div", { class: "who-text" },
           h("h2", null, name),
-          h("span", { class: "meta" }, icon(c.chat.mode === "voice" ? "mic" : "chat", "icon sm"), modeLabel(c.chat.mode),
-            c.chat.status === "on_hold" && [" · ", h("span", { class: "chip hold" }, "On hold")]),
+          h("span", { class: "meta" }, icon(c.chat.mode === "voice" ? "mic" : "chat", "icon sm"), h("span", null, modeLabel(c.chat.mode))),
         ),
       ),
       h("div", { class: "chat-actions" },
         onHold
           ? h("button", { type: "button", class: "btn", disabled: busy, onclick: () => app.resume(id) }, icon("play", "icon sm"), h("span", null, "Resume"))
           : h("button", { type: "button", class: "btn", disabled: busy, onclick: () => app.hold(id) }, icon("pause", "icon sm"), h("span", null, "Hold")),
+        !c.call && c.chat.status === "active" &&
+          h("button", { type: "button", class: "btn voice-btn", disabled: c.ending || app.isBusy(`call:${id}`), onclick: () => app.callInvite(id) }, icon("mic", "icon sm"), h("span", { class: "btn-label" }, "Voice chat")),
         h("button", { type: "button", class: "btn subtle-danger", disabled: app.isBusy(`end:${id}`), onclick: () => app.askEnd(id) }, icon("x", "icon sm"), h("span", null, "End chat")),
+      ),
+    );
+  }
+
+  /** The call bar: where the call stands, its duration, Mute and End voice; or what became of
+   *  the last call. The text chat goes on beside it. */
+  private renderCall(c: ChatView, closed: boolean): void {
+    const app = this.app;
+    const id = c.chat.id;
+    const call = closed ? null : c.call;
+    if (!call) {
+      const note = closed ? null : c.call_note;
+      this.callBar.hidden = !note;
+      if (note) fill(this.callBar, h("p", { class: "call-note", role: "status" }, icon("mic", "icon sm"), h("span", null, note)));
+      return;
+    }
+    const name = visitorName(c.chat);
+    const onHold = c.chat.status === "on_hold";
+    const what =
+      call.phase === "inviting" ? `Inviting ${name} to a voice chat…`
+      : call.phase === "connecting" ? "Voice chat — connecting…"
+      : onHold ? "Voice chat — on hold" : "Voice chat";
+    this.callBar.hidden = false;
+    fill(this.callBar,
+      h("div", { class: "call-state", role: "status" },
+        h("span", { class: `call-dot ${call.phase}`, "aria-hidden": "true" }),
+        h("span", { class: "call-what" }, what),
+        call.connected_at !== null && callClock(call.connected_at),
+        call.visitor_muted && h("span", { class: "chip" }, `${name} muted`),
+      ),
+      h("div", { class: "call-actions" },
+        call.phase !== "inviting" &&
+          h("button", { type: "button", class: "btn", "aria-pressed": String(call.muted), disabled: onHold, onclick: () => app.callMute(id, !call.muted) },
+            icon("mic", "icon sm"), h("span", null, call.muted ? "Unmute" : "Mute")),
+        h("button", { type: "button", class: "btn subtle-danger", disabled: app.isBusy(`callend:${id}`), onclick: () => app.callEnd(id) },
+          icon("x", "icon sm"), h("span", null, call.phase === "inviting" ? "Cancel" : "End voice")),
       ),
     );
   }
@@ -239,8 +305,8 @@ export class LiveView {
     const name = p && typeof p === "object" ? visitorName(p) : visitorName(c.chat);
     const page = p && typeof p === "object" ? p.current_page : c.chat.page;
     const expanded = s.profileExpanded;
-    const toggle = h("button", { type: "button", class: "profile-toggle", "aria-expanded": String(expanded), "aria-controls": "profile-body",
-      onclick: () => { s.profileExpanded = !s.profileExpanded; this.app.render(); } },
+    this.profileToggle.setAttribute("aria-expanded", String(expanded));
+    fill(this.profileToggle,
       icon("user", "icon sm"),
       h("span", { class: "profile-summary" }, h("strong", null, "Visitor profile"), h("span", { class: "muted" }, " · ", pageLabel(page))),
       icon("chevronDown", "icon sm chevron"),
@@ -257,7 +323,14 @@ export class LiveView {
       body = profileBody(p, c.chat.id, name);
     }
     this.profile.classList.toggle("expanded", expanded);
-    fill(this.profile, h("h2", { class: "profile-title" }, "Visitor profile"), toggle, h("div", { class: "profile-body", id: "profile-body" }, body));
+    this.panel.classList.toggle("profile-open", expanded);
+    fill(this.profile,
+      h("div", { class: "profile-head" },
+        h("h2", { class: "profile-title" }, "Visitor profile"),
+        h("button", { type: "button", class: "icon-btn profile-close", "aria-label": "Close", onclick: () => this.setProfileOpen(false) }, icon("x")),
+      ),
+      h("div", { class: "profile-body" }, body),
+    );
   }
 
   // ---- messages -----------------------------------------------------------------------------
@@ -376,7 +449,7 @@ function profileBody(p: VisitorProfile, chatId: number, name: string): HTMLEleme
   const pages = p.pages.slice(0, 10);
   return h("div", null,
     h("dl", { class: "facts" },
-      h("div", null, h("dt", null, "Name"), h("dd", null, name)),
+      h("div", { class: "wide" }, h("dt", null, "Name"), h("dd", null, name)),
       h("div", { class: "wide" }, h("dt", null, "Current page"), h("dd", null, p.current_page ? [pageLabel(p.current_page), h("small", null, shortUrl(p.current_page.url))] : "Unknown")),
       h("div", null, h("dt", null, "Visits"), h("dd", null, String(p.visits))),
       h("div", null, h("dt", null, "First seen"), h("dd", null, dateTime(p.first_seen))),

@@ -75,7 +75,7 @@ function chatRow(app: OverviewController, c: ChatView): HTMLElement {
     h("button", { type: "button", class: "row", "data-fk": `row-${c.chat.id}`, onclick: () => app.go("live", c.chat.id) },
       avatar(name),
       h("span", { class: "row-main" },
-        h("span", { class: "row-title" }, name, c.chat.status === "on_hold" && h("span", { class: "chip hold" }, "On hold")),
+        h("span", { class: "row-title" }, h("span", { class: "row-name" }, name), c.chat.status === "on_hold" && h("span", { class: "chip hold" }, "On hold")),
         h("span", { class: "row-sub" }, preview),
       ),
       c.unread > 0 && h("span", { class: "badge" }, String(c.unread), h("span", { class: "sr-only" }, " unread")),

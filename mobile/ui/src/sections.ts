@@ -19,9 +19,10 @@ export function renderQueue(app: Pick<Controller, "s" | "isBusy" | "accept">, el
               h("div", { class: "card-head" },
                 h("span", { class: "position", "aria-hidden": "true" }, String(i + 1)),
                 requestTitle(c),
-                h("span", { class: "wait" }, icon("clock", "icon sm"), since(c.created_at, "Waiting ")),
               ),
+              // the wait sits beside Take, so a long name keeps the card's first line to itself
               h("div", { class: "actions" },
+                h("span", { class: "wait" }, icon("clock", "icon sm"), since(c.created_at, "Waiting ")),
                 h("button", { type: "button", class: "btn primary", "data-fk": `take-${c.id}`, disabled: busy || !!cap, "aria-describedby": cap ? "cap-note-queue" : false, onclick: () => void app.accept(c.id) }, "Take"),
               ),
             );
@@ -72,7 +73,7 @@ export function renderReports(app: Pick<Controller, "s" | "loadOfflineMessages">
                       avatar(m.name || "?"),
                       h("div", { class: "card-title" },
                         h("strong", null, m.name || "Visitor"),
-                        h("span", { class: "meta" }, icon("mail", "icon sm"), m.email),
+                        h("span", { class: "meta" }, icon("mail", "icon sm"), h("span", null, m.email)),
                       ),
                       h("time", { class: "muted small", datetime: new Date(m.created_at).toISOString() }, dateTime(m.created_at)),
                     ),

@@ -17,6 +17,8 @@ export type CannedView = { kind: "pick" } | { kind: "manage" } | { kind: "edit";
 export interface Notice {
   id: number;
   text: string;
+  /** A note says what happened (a chat ended); an error, what failed. Both dismiss themselves. */
+  kind: "note" | "error";
 }
 
 /** A chat that ended while its tab was open: it stays on screen, read-only, until closed. */
@@ -54,7 +56,7 @@ export interface State {
   profiles: Map<number, VisitorProfile | "loading" | "error">;
   /** The chat whose profile was fetched since its tab opened. */
   profileFetchedFor: number | null;
-  /** Phone: the profile is expanded. */
+  /** Below 1280 px: the visitor profile drawer is open (wider, the profile is a column). */
   profileExpanded: boolean;
   notices: Notice[];
   /** Requests already shown in the Incoming chat request dialog (or acted on). */

@@ -3,8 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport } from "./harness";
-import type { FakeBackend } from "./fake-backend";
+import { fake, launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport } from "./harness";
 
 let browser: Browser;
 let site: Site;
@@ -20,15 +19,6 @@ after(async () => {
   await browser?.close();
   await site?.close();
 });
-
-/** Runs `fn` against the page's fake backend. */
-function fake<T>(page: Page, fn: (f: FakeBackend, arg: any) => T, arg?: unknown): Promise<T> {
-  return page.evaluate(({ src, arg }) => {
-    // eslint-disable-next-line no-new-func
-    const f = new Function("f", "arg", `return (${src})(f, arg);`);
-    return f(window.__fake, arg);
-  }, { src: fn.toString(), arg }) as Promise<T>;
-}
 
 async function withApp(vp: Viewport, fn: (a: AppPage) => Promise<void>, seed = { signedIn: true, available: true }): Promise<void> {
   const app = await openApp(browser, site, vp, seed);
@@ -346,6 +336,26 @@ for (const vp of VIEWPORTS) {
         await alert.waitFor();
         await alert.getByRole("button", { name: "Dismiss" }).click();
         await alert.waitFor({ state: "hidden" });
+      }));
+
+    test("notices dismiss themselves: a note after 5 s, an error after 8 s", () =>
+      withApp(vp, async ({ page }) => {
+        await page.clock.install();
+        const a = await fake(page, (f) => f.addChat({ visitor_name: "Nina" }, ["hi"]));
+        await fake(page, (f, a) => f.visitorEnds(a), a);
+        const note = page.getByRole("alert").filter({ hasText: "The chat with Nina has ended." });
+        await note.waitFor();
+        await fake(page, (f) => f.incoming({ visitor_name: "Max" }));
+        await fake(page, (f) => f.failNext("accept", "already_taken", "Olga has already taken this chat"));
+        await incomingDialog(page).getByRole("button", { name: "Accept" }).click();
+        const error = page.getByRole("alert").filter({ hasText: "Olga has already taken this chat" });
+        await error.waitFor();
+        await page.mouse.move(1, 1); // not resting on a notice (that keeps it up)
+        await page.clock.runFor(5_500);
+        await note.waitFor({ state: "hidden" });
+        assert.equal(await error.isVisible(), true, "an error stays up long enough to read");
+        await page.clock.runFor(3_000);
+        await error.waitFor({ state: "hidden" });
       }));
 
     test("every section is reachable from the navigation", () =>

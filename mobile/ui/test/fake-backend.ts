@@ -141,6 +141,25 @@ export class FakeBackend {
         return clone(this.profile(args.visitorId as number));
       case "offline_messages":
         return clone(this.offlineMessages);
+      case "call_invite": {
+        const v = this.chat(chatId);
+        if (v.call) return Promise.reject({ code: "illegal_transition", message: "There is a call in this chat already." });
+        v.call = { call_id: 0, phase: "inviting", connected_at: null, muted: false, visitor_muted: false };
+        return this.done();
+      }
+      case "call_end": {
+        const v = this.chat(chatId);
+        if (!v.call) return Promise.reject({ code: "illegal_transition", message: "There is no call in this chat." });
+        v.call = null;
+        v.call_note = "Voice call ended.";
+        return this.done();
+      }
+      case "call_mute": {
+        const v = this.chat(chatId);
+        if (!v.call) return Promise.reject({ code: "illegal_transition", message: "There is no call in this chat." });
+        v.call.muted = Boolean(args.muted);
+        return this.done();
+      }
       case "set_draft":
       case "reconnect_now":
       case "painted":
@@ -188,7 +207,7 @@ export class FakeBackend {
         c.status = "active";
         c.operator = { id: ME.id, name: ME.name };
         c.accepted_at = Date.now();
-        s.chats.push({ chat: c, messages: [], unread: 0, ending: false, draft: "" });
+        s.chats.push({ chat: c, messages: [], unread: 0, ending: false, draft: "", call: null, call_note: null });
         return this.done();
       }
       case "decline":
@@ -321,6 +340,8 @@ export class FakeBackend {
       unread: 0,
       ending: false,
       draft: "",
+      call: null,
+      call_note: null,
     });
     this.changed();
     return c.id;
@@ -374,6 +395,18 @@ export class FakeBackend {
       ],
     });
     return c.id;
+  }
+
+  /** The chat's call moves on (the visitor accepted, the audio connected…), or ends with a note. */
+  setCall(chatId: number, phase: "inviting" | "connecting" | "connected" | null, note: string | null = null): void {
+    const v = this.chat(chatId);
+    if (phase === null) {
+      v.call = null;
+      v.call_note = note;
+    } else {
+      v.call = { call_id: phase === "inviting" ? 0 : 7, phase, connected_at: phase === "connected" ? Date.now() - 65_000 : null, muted: v.call?.muted ?? false, visitor_muted: false };
+    }
+    this.changed();
   }
 
   /** The chat count reaches the cap (or not). */

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import type { Seed } from "./fake-backend";
+import type { FakeBackend, Seed } from "./fake-backend";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -95,4 +95,13 @@ export async function openApp(browser: Browser, site: Site, vp: Viewport, seed: 
 /** The navigation button of a section (bottom bar on phones, rail on larger screens). */
 export function navTo(page: Page, name: string | RegExp) {
   return page.getByRole("navigation", { name: "Sections" }).getByRole("button", { name });
+}
+
+/** Runs `fn` against the page's fake backend (`fn` is sent as source: it may use only its arguments). */
+export function fake<T>(page: Page, fn: (f: FakeBackend, arg: any) => T, arg?: unknown): Promise<T> {
+  return page.evaluate(({ src, arg }) => {
+    // eslint-disable-next-line no-new-func
+    const f = new Function("f", "arg", `return (${src})(f, arg);`);
+    return f(window.__fake, arg);
+  }, { src: fn.toString(), arg }) as Promise<T>;
 }

@@ -186,6 +186,40 @@ for (const vp of VIEWPORTS) {
         if (focused) assert.equal((await sounds(page)).length, before, "no sound for the chat being read");
       }));
 
+    test("voice: Voice chat invites, the call bar shows the call, Mute toggles, End voice returns to text", () =>
+      withApp(vp, async ({ page }) => {
+        const id = await fake(page, (f) => f.addChat({ visitor_name: "Vera" }, ["can we talk?"]));
+        await navTo(page, /^Live Communication/).click();
+        await page.getByRole("button", { name: "Voice chat" }).click();
+        const bar = page.getByRole("group", { name: "Voice call" });
+        await bar.getByText("Inviting Vera to a voice chat…").waitFor();
+        assert.equal(await page.getByRole("button", { name: "Voice chat" }).count(), 0, "one call at a time");
+        await fake(page, (f, id) => f.setCall(id, "connecting"), id);
+        await bar.getByText("Voice chat — connecting…").waitFor();
+        await fake(page, (f, id) => f.setCall(id, "connected"), id);
+        await bar.getByText("Voice chat", { exact: true }).waitFor();
+        const clock = bar.getByLabel("Call duration");
+        assert.match(await clock.innerText(), /^1:0\d$/);
+        const mute = bar.getByRole("button", { name: "Mute" });
+        assert.equal(await mute.getAttribute("aria-pressed"), "false");
+        await mute.click();
+        await bar.getByRole("button", { name: "Unmute" }).waitFor();
+        assert.equal(await bar.getByRole("button", { name: "Unmute" }).getAttribute("aria-pressed"), "true");
+        assert.deepEqual(await fake(page, (f) => f.callsOf("call_mute")), [{ chatId: id, muted: true }]);
+        // The text chat goes on beside the call.
+        await page.getByRole("textbox", { name: "Message" }).fill("I can hear you");
+        await page.getByRole("button", { name: "Send" }).click();
+        await page.getByRole("log").getByText("I can hear you").waitFor();
+        await bar.getByRole("button", { name: "End voice" }).click();
+        await page.getByText("Voice call ended.").waitFor();
+        await page.getByRole("button", { name: "Voice chat" }).waitFor();
+        assert.deepEqual(await fake(page, (f) => f.callsOf("call_end")), [{ chatId: id }]);
+        // A call that cannot connect says so; the chat goes on as text.
+        await fake(page, (f, id) => f.setCall(id, null, "The voice call could not connect. The chat goes on as text."), id);
+        await page.getByText("The voice call could not connect. The chat goes on as text.").waitFor();
+        assert.ok(await page.getByRole("textbox", { name: "Message" }).isEnabled());
+      }));
+
     test("the network coming back asks the core to reconnect now; the first paint is reported", () =>
       withApp(vp, async ({ page }) => {
         await page.waitForFunction(() => window.__fake.callsOf("painted").length === 1);

@@ -1,0 +1,456 @@
+// The operator app's layout at phone, tablet and desktop sizes, with the long names, page titles
+// and unbroken words real visitors bring (issue 9, items 1 and 2). Each screen is checked the
+// same way: nothing wider than the viewport, every control inside it, not clipped by a parent,
+// not covered by another element, at least 44×44 px on touch screens; text stays inside its
+// card; Live Communication leaves the conversation room (a message box of 240 px or more, the
+// visitor's name beside Hold / End chat). A screenshot of every screen at every size goes to
+// test-output/ (look at them: a check passes on what it measures, not on how it looks).
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { fake, launch, navTo, openApp, serve, type AppPage, type Site, type Viewport } from "./harness";
+
+let browser: Browser;
+let site: Site;
+let outDir: string;
+
+before(async () => {
+  const root = process.env.SWITCHBOARD_UI_SITE;
+  if (!root) throw new Error("run the tests with npm test (it builds dist-test/ and sets SWITCHBOARD_UI_SITE)");
+  outDir = join(dirname(root), "test-output");
+  mkdirSync(outDir, { recursive: true });
+  site = await serve(root);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** The sizes the issue names: two phones, a tablet, the app's default window, a laptop. */
+const SIZES: Viewport[] = [
+  { name: "phone", width: 360, height: 740, mobile: true },
+  { name: "phone", width: 390, height: 844, mobile: true },
+  { name: "tablet", width: 820, height: 1180, mobile: true },
+  { name: "desktop", width: 1100, height: 760, mobile: false },
+  { name: "desktop", width: 1280, height: 800, mobile: false },
+];
+
+const LONG_TITLE = "Red Racer 3000 – Acme Bikes — The Fastest Bicycle Money Can Buy, Now With Extra Long Title";
+const LONG_URL = "https://shop.acme-bikes.example.com/catalogue/bicycles/road/red-racer-3000-the-fastest-bicycle-money-can-buy?colour=red&size=XL&utm_source=newsletter&utm_campaign=spring";
+const PAGE = { url: LONG_URL, title: LONG_TITLE };
+const DATA = {
+  page: PAGE,
+  names: {
+    live: "Maximilian Alexander Featherstonehaugh-Worthington",
+    held: "Wolfeschlegelsteinhausenbergerdorff Hubert Blaine",
+    request: "Anastasia Konstantinopoulou-Papadimitriou-Vasilakopoulou",
+    request2: "Bartholomew-Christopherson-Montgomery-Fitzwilliam-Smythe",
+    queued: "Supercalifragilisticexpialidocious Pneumonoultramicroscopic",
+    queued2: "Alexandrina Victoria of Saxe-Coburg and Gotha-Featherstonehaugh",
+    ended: "Hubert Blaine Wolfeschlegelsteinhausenbergerdorff Senior",
+  },
+  messages: [
+    `Hi! I'm looking at ${LONG_URL} — is it in stock in red?`,
+    "Pneumonoultramicroscopicsilicovolcanoconiosis-Pneumonoultramicroscopicsilicovolcanoconiosis-Pneumonoultramicroscopicsilicovolcanoconiosis",
+    "My order number is ACME-000000000000000000000000000000000000000000000000000042, can you check it?",
+  ],
+  reply: `Yes, it is in stock. Here is the size guide: ${LONG_URL}&section=size-guide-and-frame-geometry`,
+  offline: {
+    name: "Konstantinos Papadopoulos-Christodoulopoulos-Georgiadis",
+    email: "konstantinos.papadopoulos-christodoulopoulos@very-long-subdomain.example-company.co.uk",
+    text: `Please call me back about ${LONG_URL} — my order ACME-00000000000000000000000000000000000000000042.`,
+  },
+};
+
+/** Seeds the fake backend: two requests, two queued chats, two own chats (one on hold) with
+ *  long words and URLs, two ended chats for History, an offline message. The first request rings (the dialog opens). */
+function seed(page: Page): Promise<{ live: number; held: number }> {
+  return fake(page, (f, d: typeof DATA) => {
+    const now = Date.now();
+    f.addQueued({ visitor_name: d.names.queued, page: d.page, created_at: now - 14 * 60_000 });
+    f.addQueued({ visitor_name: d.names.queued2, page: d.page, mode: "voice", created_at: now - 75 * 60_000 });
+    const live = f.addChat({ visitor_name: d.names.live, page: d.page, created_at: now - 600_000 }, d.messages);
+    f.handle("send_message", { chatId: live, text: d.reply });
+    const held = f.addChat({ visitor_name: d.names.held, page: d.page, status: "on_hold", mode: "voice" }, ["Hello?"]);
+    f.visitorSays(held, "Are you still there? " + d.page.url);
+    f.addEnded({ visitor_name: d.names.ended, page: d.page, created_at: now - 2 * 86400_000 }, [d.messages[1], d.reply]);
+    f.addEnded({ visitor_name: d.names.queued, page: d.page, created_at: now - 3 * 86400_000 });
+    f.offlineMessages.push({ id: 2, visitor_id: 41, chat_id: null, name: d.offline.name, email: d.offline.email, text: d.offline.text, created_at: now - 7200_000 });
+    f.incoming({ visitor_name: d.names.request, page: d.page, created_at: now - 42_000 });
+    f.incoming({ visitor_name: d.names.request2, page: d.page, mode: "voice", created_at: now - 5_000 });
+    return { live, held };
+  }, DATA);
+}
+
+interface CheckOptions {
+  /** Only controls inside this element are checked (an open modal dialog makes the rest inert). */
+  scope: string | null;
+  /** The smallest width and height of a control (touch screens), 0 for none. */
+  minTarget: number;
+  /** Elements that may scroll sideways (the chat tabs on a phone). */
+  scrollX: string;
+}
+
+/** Runs in the page: every layout problem found, as a sentence. Kept self-contained (it is
+ *  sent to the browser as source). */
+function layoutProblems(o: CheckOptions): string[] {
+  const problems: string[] = [];
+  const vw = document.documentElement.clientWidth;
+  const describe = (el: Element): string => {
+    const label = el.getAttribute("aria-label") ?? (el as HTMLElement).innerText ?? el.textContent ?? "";
+    const cls = typeof el.className === "string" && el.className ? "." + el.className.trim().split(/\s+/).join(".") : "";
+    return `<${el.tagName.toLowerCase()}${cls}> "${label.replace(/\s+/g, " ").trim().slice(0, 40)}"`;
+  };
+  const visible = (el: Element): boolean => {
+    if (!el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true })) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const clips = (a: Element): boolean => {
+    const cs = getComputedStyle(a);
+    return cs.overflowX !== "visible" || cs.overflowY !== "visible";
+  };
+  const scrolls = (a: Element): boolean => {
+    const cs = getComputedStyle(a);
+    return ["auto", "scroll"].includes(cs.overflowX) || ["auto", "scroll"].includes(cs.overflowY);
+  };
+  /** The part of `a` its children are shown in (inside the borders). */
+  const clientBox = (a: Element) => {
+    const r = a.getBoundingClientRect();
+    const left = r.left + a.clientLeft;
+    const top = r.top + a.clientTop;
+    return { left, top, right: left + a.clientWidth, bottom: top + a.clientHeight };
+  };
+  /** What can be seen of `el`: its box cut by every parent that clips. */
+  const shown = (el: Element) => {
+    const r = el.getBoundingClientRect();
+    let box = { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+    for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+      if (!clips(a) || getComputedStyle(el).position === "fixed") continue;
+      const c = clientBox(a);
+      box = { left: Math.max(box.left, c.left), top: Math.max(box.top, c.top), right: Math.min(box.right, c.right), bottom: Math.min(box.bottom, c.bottom) };
+    }
+    return box;
+  };
+  const scope = o.scope ? document.querySelector(o.scope) : document.body;
+  if (!scope) return [`nothing matches ${o.scope}`];
+
+  // 1. Nothing makes the page, or a part that should not, scroll sideways.
+  const sw = document.documentElement.scrollWidth;
+  if (sw > vw) problems.push(`the page is ${sw} px wide in a ${vw} px viewport`);
+  for (const el of Array.from(document.body.querySelectorAll("*"))) {
+    if (!visible(el) || el.matches(o.scrollX)) continue;
+    const cs = getComputedStyle(el);
+    if (["auto", "scroll"].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + 1) {
+      problems.push(`${describe(el)} scrolls sideways (${el.scrollWidth} px of content in ${el.clientWidth} px)`);
+    }
+  }
+
+  // 2. No element shows outside the viewport, and text stays inside its card, row, tab or dialog.
+  const boxes = ".card, .row, .tab, .queue-link, .notice, dialog, .chat-head, .composer, .profile-toggle, .hold-note, .msg";
+  for (const el of Array.from(scope.querySelectorAll("*"))) {
+    if (!visible(el)) continue;
+    const b = shown(el);
+    if (b.right - b.left < 1 || b.bottom - b.top < 1) continue; // clipped away entirely (an ellipsis' tail, a scrolled-out row)
+    if (b.left < -0.5 || b.right > vw + 0.5) problems.push(`${describe(el)} shows outside the viewport (${Math.round(b.left)}–${Math.round(b.right)} px of ${vw})`);
+    const box = el.parentElement?.closest(boxes);
+    if (box && !el.closest("[class*=badge]")) {
+      const c = box.getBoundingClientRect();
+      if (b.left < c.left - 0.5 || b.right > c.right + 0.5) problems.push(`${describe(el)} runs out of ${describe(box)} (${Math.round(b.left)}–${Math.round(b.right)} px, the box ${Math.round(c.left)}–${Math.round(c.right)} px)`);
+    }
+  }
+
+  // 3. Text cut short with an ellipsis still says something (a name is more than its first letter).
+  for (const el of Array.from(scope.querySelectorAll<HTMLElement>("*"))) {
+    if (!visible(el) || getComputedStyle(el).textOverflow !== "ellipsis" || el.scrollWidth <= el.clientWidth + 1) continue;
+    if (el.clientWidth < 64) problems.push(`${describe(el)} is cut to ${el.clientWidth} px`);
+  }
+
+  // 4. Text a box cuts off ends in an ellipsis (in a flex or grid box text-overflow does nothing).
+  for (const el of Array.from(scope.querySelectorAll<HTMLElement>("*"))) {
+    if (!visible(el) || el.clientWidth <= 1 || el.scrollWidth <= el.clientWidth + 1) continue;
+    const cs = getComputedStyle(el);
+    if (cs.overflowX === "visible") continue;
+    const text = Array.from(el.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && (n.textContent ?? "").trim() !== "");
+    if (text && (cs.textOverflow !== "ellipsis" || /flex|grid/.test(cs.display))) problems.push(`${describe(el)} cuts its text off without an ellipsis`);
+  }
+
+  // 5. Every control: inside the viewport, not clipped, not covered, big enough to tap.
+  const controls = Array.from(scope.querySelectorAll<HTMLElement>("a[href], button, input, textarea, select, summary, [role=tab], [role=button]"));
+  for (const el of controls) {
+    if (!visible(el)) continue;
+    // bring it into view the way a person would: scrolling what scrolls (never what clips)
+    for (let a = el.parentElement; a; a = a.parentElement) {
+      if (!scrolls(a)) continue;
+      const c = clientBox(a);
+      const r = el.getBoundingClientRect();
+      if (r.bottom > c.bottom) a.scrollTop += r.bottom - c.bottom;
+      else if (r.top < c.top) a.scrollTop -= c.top - r.top;
+      if (r.right > c.right) a.scrollLeft += r.right - c.right;
+      else if (r.left < c.left) a.scrollLeft -= c.left - r.left;
+    }
+    const r = el.getBoundingClientRect();
+    if (r.bottom > window.innerHeight || r.top < 0) window.scrollBy(0, r.top < 0 ? r.top : r.bottom - window.innerHeight);
+    const q = el.getBoundingClientRect();
+    const name = describe(el);
+    if (q.left < -0.5 || q.right > vw + 0.5) problems.push(`${name} is outside the viewport (${Math.round(q.left)}–${Math.round(q.right)} px of ${vw})`);
+    for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+      if (!clips(a)) continue;
+      const c = clientBox(a);
+      if (q.left < c.left - 0.5 || q.right > c.right + 0.5 || q.top < c.top - 0.5 || q.bottom > c.bottom + 0.5) {
+        problems.push(`${name} is clipped by ${describe(a)}`);
+        break;
+      }
+    }
+    const hit = document.elementFromPoint(q.left + q.width / 2, q.top + q.height / 2);
+    if (!hit || (hit !== el && !el.contains(hit))) problems.push(`${name} is covered by ${hit ? describe(hit) : "nothing (off screen)"}`);
+    if (o.minTarget && (q.width < o.minTarget - 0.5 || q.height < o.minTarget - 0.5)) {
+      problems.push(`${name} is ${Math.round(q.width)}×${Math.round(q.height)} px, under ${o.minTarget}×${o.minTarget}`);
+    }
+  }
+  return problems;
+}
+
+/** Live Communication with a chat open: the conversation's room, the visitor's name, the
+ *  labels (runs in the page, self-contained). */
+function liveProblems(): string[] {
+  const problems: string[] = [];
+  const input = document.querySelector<HTMLElement>("textarea.message-input");
+  const w = input?.getBoundingClientRect().width ?? 0;
+  if (w < 240) problems.push(`the message box is ${Math.round(w)} px wide, under 240`);
+  const name = document.querySelector<HTMLElement>(".chat-head h2");
+  const actions = document.querySelector<HTMLElement>(".chat-head .chat-actions");
+  if (!name || !actions) return [...problems, "no chat head"];
+  const n = name.getBoundingClientRect();
+  const a = actions.getBoundingClientRect();
+  if (n.width < Math.min(96, name.scrollWidth)) problems.push(`only ${Math.round(n.width)} px of the visitor's name show`);
+  if (n.right > a.left + 0.5 && n.left < a.right && n.bottom > a.top && n.top < a.bottom) problems.push("the visitor's name runs under Hold / End chat");
+  const hit = document.elementFromPoint(n.left + Math.min(n.width, 40) / 2, n.top + n.height / 2);
+  if (!hit || !name.contains(hit)) problems.push("the visitor's name is covered");
+  // "Canned" is a word on the screen, not an icon with a hidden name
+  const canned = Array.from(document.querySelectorAll<HTMLElement>(".composer button")).find((b) => /Canned/.test(b.textContent ?? ""));
+  const label = canned && Array.from(canned.querySelectorAll<HTMLElement>("span")).find((s) => s.textContent === "Canned");
+  const lr = label?.getBoundingClientRect();
+  if (!lr || lr.width < 20 || lr.height < 8 || getComputedStyle(label!).clip !== "auto") problems.push("the Canned button has no visible label");
+  // "On hold" shows once for the open chat (the note), not again in the header or its tab
+  const open = document.querySelector<HTMLElement>("[role=tab][aria-selected=true]");
+  if (open && /On hold/.test(open.textContent ?? "")) {
+    const texts: string[] = [];
+    const walk = document.createTreeWalker(document.querySelector(".section-live")!, NodeFilter.SHOW_TEXT);
+    for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+      const el = t.parentElement!;
+      const r = el.getBoundingClientRect();
+      const inOpen = open.contains(el) || !!el.closest(".chat-panel");
+      if (inOpen && /On hold/.test(t.textContent ?? "") && el.checkVisibility({ checkVisibilityCSS: true }) && r.width > 2 && r.height > 2) texts.push(t.textContent!.trim());
+    }
+    if (texts.length !== 1) problems.push(`"On hold" shows ${texts.length} times for the open chat: ${JSON.stringify(texts)}`);
+  }
+  return problems;
+}
+
+async function check(page: Page, vp: Viewport, scope: string | null = null): Promise<void> {
+  const problems = await page.evaluate(layoutProblems, { scope, minTarget: vp.mobile ? 44 : 0, scrollX: vp.width < 768 ? ".tabs" : ":not(*)" });
+  assert.deepEqual(problems, [], `layout problems at ${vp.width}×${vp.height}`);
+}
+
+async function shot(page: Page, vp: Viewport, what: string): Promise<void> {
+  // let the browser settle (fonts, a render queued by the last snapshot)
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+  await page.screenshot({ path: join(outDir, `${vp.width}x${vp.height}-${what}.png`) });
+}
+
+const OPEN_DIALOG = "dialog[open]";
+
+/** Closes whatever dialog a failed test left open, so the next one starts from the app itself. */
+async function closeDialogs(page: Page): Promise<void> {
+  for (let i = 0; i < 5 && (await page.locator(OPEN_DIALOG).count()) > 0; i++) {
+    await page.keyboard.press("Escape");
+    await page.waitForTimeout(50);
+  }
+}
+
+for (const vp of SIZES) {
+  describe(`layout at ${vp.width}×${vp.height} (${vp.name})`, () => {
+    let app: AppPage;
+    let page: Page;
+    let ids: { live: number; held: number };
+
+    before(async () => {
+      app = await openApp(browser, site, vp, { signedIn: true, available: true });
+      page = app.page;
+      ids = await seed(page);
+    });
+
+    after(async () => {
+      assert.deepEqual(app.errors, [], "no errors in the page");
+      await app.close();
+    });
+
+    test("sign in", async () => {
+      const signedOut = await openApp(browser, site, vp, { signedIn: false });
+      try {
+        await signedOut.page.getByRole("button", { name: "Sign in" }).waitFor();
+        await shot(signedOut.page, vp, "0-sign-in");
+        await check(signedOut.page, vp);
+      } finally {
+        await signedOut.close();
+      }
+    });
+
+    test("Incoming chat request dialog", async () => {
+      const dialog = page.getByRole("dialog", { name: "Incoming chat request" });
+      await dialog.getByRole("heading", { name: DATA.names.request }).waitFor();
+      await shot(page, vp, "1-incoming-request");
+      await check(page, vp, OPEN_DIALOG);
+      // put both requests aside: they stay in the Communication Overview
+      await closeDialogs(page);
+    });
+
+    test("Communication Overview", async () => {
+      await closeDialogs(page);
+      await navTo(page, /^Communication Overview/).click();
+      await page.getByRole("listitem", { name: `Chat request from ${DATA.names.request2}` }).waitFor();
+      await shot(page, vp, "2-overview");
+      await check(page, vp);
+    });
+
+    test("Communication Queue", async () => {
+      await closeDialogs(page);
+      await navTo(page, /^Communication Queue/).click();
+      await page.getByRole("list", { name: "Queued chats, oldest first" }).getByRole("button", { name: "Take" }).nth(1).waitFor();
+      await shot(page, vp, "3-queue");
+      await check(page, vp);
+    });
+
+    test("Live Communication with a chat open", async () => {
+      await closeDialogs(page);
+      await navTo(page, /^Live Communication/).click();
+      await page.getByRole("tab", { name: new RegExp(DATA.names.live) }).click();
+      await page.getByRole("log").getByText(DATA.reply).waitFor();
+      await page.getByRole("textbox", { name: "Message" }).fill("Thanks for waiting — one moment please, I am checking the warehouse.");
+      await shot(page, vp, "4-live");
+      await check(page, vp);
+      assert.deepEqual(await page.evaluate(liveProblems), []);
+    });
+
+    test("Live Communication with a chat on hold", async () => {
+      await closeDialogs(page);
+      await page.getByRole("tab", { name: new RegExp(DATA.names.held) }).click();
+      await page.getByRole("button", { name: "Resume" }).waitFor();
+      await shot(page, vp, "5-live-on-hold");
+      await check(page, vp);
+      assert.deepEqual(await page.evaluate(liveProblems), []);
+    });
+
+    test("Live Communication with a voice call", async () => {
+      await closeDialogs(page);
+      await fake(page, (f, id) => f.setCall(id, "connected"), ids.live);
+      await page.getByRole("tab", { name: new RegExp(DATA.names.live) }).click();
+      await page.getByRole("group", { name: "Voice call" }).getByRole("button", { name: "Mute" }).waitFor();
+      await shot(page, vp, "5-live-voice-call");
+      await check(page, vp);
+      assert.deepEqual(await page.evaluate(liveProblems), []);
+      await fake(page, (f, id) => f.setCall(id, null), ids.live);
+    });
+
+    test("Visitor profile", async () => {
+      await closeDialogs(page);
+      const region = page.getByRole("region", { name: "Visitor profile" });
+      const toggle = page.getByRole("button", { name: /Visitor profile/ });
+      if (await toggle.isVisible()) await toggle.click();
+      await region.getByText("Your cart").waitFor();
+      await shot(page, vp, "6-visitor-profile");
+      await check(page, vp);
+      if (await toggle.isVisible()) {
+        await toggle.click();
+        await region.getByText("Your cart").waitFor({ state: "hidden" });
+      }
+    });
+
+    test("Canned messages dialog", async () => {
+      await closeDialogs(page);
+      await page.getByRole("button", { name: "Canned" }).click();
+      const d = page.getByRole("dialog", { name: "Canned messages" });
+      await d.getByRole("searchbox").waitFor();
+      await shot(page, vp, "7-canned");
+      await check(page, vp, OPEN_DIALOG);
+      await d.getByRole("button", { name: "Manage" }).click();
+      await d.getByRole("button", { name: "New canned message" }).click();
+      await d.getByLabel("Title").fill("A canned message with a title long enough to need more than one line on a phone");
+      await shot(page, vp, "8-canned-edit");
+      await check(page, vp, OPEN_DIALOG);
+      await page.keyboard.press("Escape");
+      await d.waitFor({ state: "hidden" });
+    });
+
+    test("End chat confirmation", async () => {
+      await closeDialogs(page);
+      await page.getByRole("button", { name: "End chat" }).click();
+      const d = page.getByRole("alertdialog", { name: /^End chat with/ });
+      await d.waitFor();
+      await shot(page, vp, "9-end-chat");
+      await check(page, vp, OPEN_DIALOG);
+      await d.getByRole("button", { name: "Cancel" }).click();
+      await d.waitFor({ state: "hidden" });
+    });
+
+    test("History", async () => {
+      await closeDialogs(page);
+      await navTo(page, /^History/).click();
+      const list = page.getByRole("list", { name: "Ended chats, most recent first" });
+      await list.getByRole("button", { name: new RegExp(DATA.names.ended) }).waitFor();
+      await shot(page, vp, "10-history");
+      await check(page, vp);
+      await list.getByRole("button", { name: new RegExp(DATA.names.ended) }).click();
+      await page.getByRole("log", { name: `Transcript of the chat with ${DATA.names.ended}` }).getByText(DATA.reply).waitFor();
+      await shot(page, vp, "11-transcript");
+      await check(page, vp);
+    });
+
+    test("A refused action in the banner", async () => {
+      await closeDialogs(page);
+      await navTo(page, /^Live Communication/).click();
+      const refused = await fake(page, (f, d: typeof DATA) => f.refuse(f.snap.chats[0].chat.id, "Send message", d.messages[1], "The chat has already ended, so this message was not sent."), DATA);
+      await page.getByRole("alert").filter({ hasText: "The chat has already ended" }).waitFor();
+      await shot(page, vp, "12-refused");
+      await check(page, vp);
+      // the banner leaves the conversation on screen
+      const log = await page.getByRole("log").boundingBox();
+      assert.ok(log && log.height >= 96, `the messages keep ${Math.round(log?.height ?? 0)} px of height beside the banner`);
+      await fake(page, (f, id) => { f.snap.refused = f.snap.refused.filter((r) => r.id !== id); f.changed(); }, refused);
+      await page.getByRole("alert").filter({ hasText: "The chat has already ended" }).waitFor({ state: "hidden" });
+    });
+
+    test("Visitors List", async () => {
+      await closeDialogs(page);
+      await navTo(page, "Visitors List").click();
+      await page.getByRole("heading", { name: "Visitors List", level: 1 }).waitFor();
+      await shot(page, vp, "13-visitors");
+      await check(page, vp);
+    });
+
+    test("Reports", async () => {
+      await closeDialogs(page);
+      await navTo(page, "Reports").click();
+      await page.getByRole("list", { name: "Offline messages" }).getByText(DATA.offline.email).waitFor();
+      await shot(page, vp, "14-reports");
+      await check(page, vp);
+    });
+
+    test("Account dialog", async () => {
+      await closeDialogs(page);
+      await page.getByRole("button", { name: "Account" }).click();
+      const d = page.getByRole("dialog", { name: "Account" });
+      await d.getByRole("button", { name: "Sign out" }).waitFor();
+      await shot(page, vp, "15-account");
+      await check(page, vp, OPEN_DIALOG);
+      await page.keyboard.press("Escape");
+      await d.waitFor({ state: "hidden" });
+      assert.ok(ids.live && ids.held);
+    });
+  });
+}
