@@ -13,11 +13,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use switchboard_core::call::{CallKey, CallOutput, VoiceEngine};
 use switchboard_core::voice::detect::{analyze, rms, tone_amplitude};
 use switchboard_core::voice::{
-    PeerState, RecordingSink, SAMPLE_RATE, ToneSource, VoiceConfig, VoiceEvent, VoicePeer,
+    AudioSink, AudioSource, PeerEngine, PeerState, RecordingSink, SAMPLE_RATE, ToneSource,
+    VoiceConfig, VoiceEvent, VoicePeer,
 };
-use switchboard_shared::{CallSignal, IceCandidate};
+use switchboard_shared::{CallSignal, ChatId, IceCandidate};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The visitor's tone and the operator's.
@@ -402,4 +404,89 @@ async fn a_call_that_stays_down_past_the_restart_window_reports_failed() {
     println!("the operator saw the visitor go quiet after {disconnected:?}, failed {failed:?} later");
     assert!(failed >= Duration::from_millis(1_500), "not before the window: {failed:?}");
     operator.peer.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_engine_talks_to_a_visitor_through_peer_engine() {
+    // The operator's side is the app's seam: only CallKeys, signals in, CallOutputs out.
+    let operator_heard = RecordingSink::new();
+    let heard = operator_heard.clone();
+    let engine = Arc::new(PeerEngine::new(VoiceConfig::loopback(), move |_call| {
+        let source: Box<dyn AudioSource> = Box::new(ToneSource::new(OPERATOR_HZ));
+        let sink: Box<dyn AudioSink> = Box::new(heard.clone());
+        (source, sink)
+    }));
+    let key = CallKey {
+        chat_id: ChatId(7),
+        call_id: 14,
+    };
+    let (out, mut outputs) = tokio::sync::mpsc::unbounded_channel();
+    engine.ready(key, Vec::new(), out);
+    assert_eq!(engine.calls(), vec![key]);
+
+    let (visitor, mut visitor_events) = side("visitor", VoiceConfig::loopback(), VISITOR_HZ).await;
+    let (to_engine, log) = (Arc::clone(&engine), Arc::clone(&visitor.events));
+    tokio::spawn(async move {
+        while let Some(event) = visitor_events.recv().await {
+            if let VoiceEvent::Signal(signal) = &event {
+                to_engine.signal(key, signal.clone());
+            }
+            log.lock().unwrap().push(event);
+        }
+    });
+    let outputs_seen = Arc::new(Mutex::new(Vec::new()));
+    let (to_visitor, seen) = (Arc::clone(&visitor.peer), Arc::clone(&outputs_seen));
+    tokio::spawn(async move {
+        while let Some(output) = outputs.recv().await {
+            if let CallOutput::Signal(call, signal) = &output {
+                assert_eq!(*call, key);
+                to_visitor.handle_signal(signal).await.unwrap();
+            }
+            seen.lock().unwrap().push(output);
+        }
+    });
+
+    // The visitor's browser offers; the engine answers through its outputs.
+    let offer = visitor.peer.create_offer().await.unwrap();
+    engine.signal(key, offer);
+    visitor
+        .wait_for(VoiceEvent::AudioStarted, Duration::from_secs(15))
+        .await;
+    let start = Instant::now();
+    while !outputs_seen.lock().unwrap().contains(&CallOutput::Connected(key)) {
+        assert!(start.elapsed() < Duration::from_secs(5), "no Connected output");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let answers = outputs_seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|o| matches!(o, CallOutput::Signal(_, CallSignal::Answer { .. })))
+        .count();
+    assert_eq!(answers, 1);
+
+    operator_heard.clear();
+    let visitor_heard = visitor.listen(1.5).await;
+    assert_hears("visitor via the engine", &visitor_heard, OPERATOR_HZ, VISITOR_HZ);
+    assert_hears("engine", &operator_heard.samples(), VISITOR_HZ, OPERATOR_HZ);
+
+    // Hold through the seam: the visitor hears silence; mute too; resume brings it back.
+    engine.set_held(key, true);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_silent("visitor, engine on hold", &visitor.listen(1.0).await);
+    engine.set_held(key, false);
+    engine.set_muted(key, true);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_silent("visitor, engine muted", &visitor.listen(1.0).await);
+    engine.set_muted(key, false);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_hears("visitor, engine back", &visitor.listen(1.0).await, OPERATOR_HZ, VISITOR_HZ);
+
+    // End: the engine forgets the call and its peer goes; the visitor's audio stops.
+    engine.end(key);
+    assert!(engine.calls().is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_silent("visitor after the end", &visitor.listen(0.5).await);
+    assert!(!outputs_seen.lock().unwrap().contains(&CallOutput::Failed(key)));
+    visitor.peer.close().await.unwrap();
 }

@@ -30,6 +30,18 @@ pub trait AudioSink: Send + 'static {
     fn write(&mut self, frame: &[i16]);
 }
 
+impl<T: AudioSource + ?Sized> AudioSource for Box<T> {
+    fn read(&mut self, frame: &mut [i16]) {
+        (**self).read(frame);
+    }
+}
+
+impl<T: AudioSink + ?Sized> AudioSink for Box<T> {
+    fn write(&mut self, frame: &[i16]) {
+        (**self).write(frame);
+    }
+}
+
 /// A sine tone of a fixed frequency: the test "microphone".
 #[derive(Debug, Clone)]
 pub struct ToneSource {

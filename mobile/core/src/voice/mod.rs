@@ -10,6 +10,8 @@
 //! - [`AudioSource`] / [`AudioSink`] are the microphone and the speaker; [`ToneSource`] and
 //!   [`RecordingSink`] stand in for them in tests, `devices` (feature `audio-devices`) is the
 //!   real thing through cpal.
+//! - [`PeerEngine`] is the app engine's `VoiceEngine` (`crate::call`) made of these peers,
+//!   one per call: what the app plugs in to make calls real.
 //! - [`codec`] is Opus in 20 ms frames with loss concealment; [`detect`] measures what a sink
 //!   received (level and dominant frequency, by Goertzel).
 //!
@@ -21,12 +23,14 @@ pub mod codec;
 pub mod detect;
 #[cfg(feature = "audio-devices")]
 pub mod devices;
+mod engine;
 mod peer;
 
 pub use audio::{
     AudioSink, AudioSource, FRAME_SAMPLES, NullSink, RecordingSink, SAMPLE_RATE, SilentSource,
     ToneSource,
 };
+pub use engine::{AudioFactory, PeerEngine};
 pub use peer::{PeerState, VoiceConfig, VoiceEvent, VoicePeer, VoiceStats};
 
 /// The length of one audio frame (and of one Opus packet's audio).
