@@ -7,6 +7,7 @@
 //! The test files say what a user does; the waiting, polling and plumbing they share lives
 //! here, once.
 
+pub mod media;
 pub mod operator;
 pub mod operator_app;
 pub mod push_servers;

@@ -3,6 +3,7 @@
 //! events are forwarded to the webview as `snapshot` and `incoming_request`.
 
 mod platform;
+mod voice;
 
 use std::sync::Arc;
 
@@ -203,6 +204,7 @@ pub fn run() {
             });
             let engine = tauri::async_runtime::block_on(async move { App::open(&dir, emit) })
                 .map_err(|e| e.message)?;
+            engine.set_voice(Arc::new(voice::engine()));
             app.manage(engine);
             app.manage(launched);
             Ok(())
