@@ -246,7 +246,7 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
 
     // The call bar: the text chat stays open beside it, the clock runs, the mic level moves.
     b.see("Voice chat").await;
-    b.wait("the call's duration", &format!("{W} return /^00:0[1-9]$/.test(w('.ck').textContent);"), json!([])).await;
+    b.wait("the call's duration", &format!("{W} const t = w('.ck').textContent; return /^\\d\\d:\\d\\d$/.test(t) && t !== '00:00';"), json!([])).await;
     b.wait("the mic level", &format!("{W} return +w('[role=meter]').getAttribute('aria-valuenow') > 0;"), json!([])).await;
     b.control("textbox", "Message").await;
     let no_end_chat = b.js(&format!("{W} return [...w('.foot').querySelectorAll('button')].every((x) => x.hidden);"), json!([])).await;
