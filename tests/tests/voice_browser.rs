@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use switchboard_core::Connection;
 use switchboard_e2e::operator::{connect_available, next_request, wait_event, wait_message};
 use switchboard_e2e::webdriver::Browser;
-use switchboard_e2e::{Db, TestServer};
+use switchboard_e2e::{Db, TempDir, TestServer};
 use switchboard_shared::{
     CallEndReason, CallParty, CallSignal, ChatEventKind, ChatId, IceCandidate, Mode,
     OperatorAction, OperatorServerMsg,
@@ -63,6 +63,8 @@ const OPERATOR_PEER: &str = r#"
 const pc = new window.__PC({ iceServers: [] });
 window.__op = pc;
 window.__opCands = [];
+// Chromium decodes (and measures) received audio only when something plays it.
+pc.ontrack = (e) => { const a = new Audio(); a.srcObject = e.streams[0]; a.play(); window.__opAudio = a; };
 pc.onicecandidate = (e) => { if (e.candidate && e.candidate.candidate) window.__opCands.push(e.candidate.toJSON()); };
 const ctx = new AudioContext();
 const osc = ctx.createOscillator();
@@ -83,8 +85,7 @@ return (async () => {
 })();
 "#;
 
-/// Audio received by the widget's peer and by the operator's, `[bytes, energy]` each, once
-/// both have had some with energy in it (else null).
+/// Audio received by the widget's peer and by the operator's: `[bytes, energy]` each.
 const MEDIA: &str = r#"
 return (async () => {
   const out = [];
@@ -95,19 +96,80 @@ return (async () => {
     });
     out.push(r);
   }
-  return out.every(([n, e]) => n > 1000 && e > 0) ? out : null;
+  return out;
 })();
+"#;
+
+/// The loudest frequency (Hz) the widget plays (from the operator) and the operator's peer
+/// receives (from the widget's microphone), by an AnalyserNode on each received stream.
+const PEAKS: &str = r#"
+const shadow = document.querySelector('#switchboard-widget').shadowRoot;
+const streams = [shadow.querySelector('audio').srcObject, window.__opAudio.srcObject];
+if (!window.__analysers) {
+  const ctx = new AudioContext();
+  window.__analysers = streams.map((s) => {
+    const an = ctx.createAnalyser();
+    an.fftSize = 8192;
+    ctx.createMediaStreamSource(s).connect(an);
+    return an;
+  });
+}
+return window.__analysers.map((an) => {
+  const bins = new Float32Array(an.frequencyBinCount);
+  an.getFloatFrequencyData(bins);
+  let best = 0;
+  for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+  return best * an.context.sampleRate / an.fftSize;
+});
 "#;
 
 /// Looks into the widget's shadow root: `w(selector)`.
 const W: &str = "const w = (q) => document.querySelector('#switchboard-widget').shadowRoot.querySelector(q);";
 
-async fn media_browser(phone: bool) -> Browser {
-    if phone {
-        Browser::launch_with_args(390, 844, true, &MEDIA_ARGS).await
-    } else {
-        Browser::launch_with_args(1280, 900, false, &MEDIA_ARGS).await
+/// The visitor's microphone plays this tone (Hz); the operator's peer sends OPERATOR_HZ.
+const VISITOR_HZ: f64 = 440.0;
+const OPERATOR_HZ: f64 = 660.0;
+
+/// A WAV file (mono, 16-bit, 48 kHz, 1 s, looped by Chromium) of a tone at half scale.
+fn tone_wav(hz: f64) -> Vec<u8> {
+    let rate = 48_000u32;
+    let samples: Vec<i16> = (0..rate)
+        .map(|i| {
+            let t = f64::from(i) / f64::from(rate);
+            (0.5 * f64::from(i16::MAX) * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16
+        })
+        .collect();
+    let data = (samples.len() * 2) as u32;
+    let mut w = Vec::with_capacity(44 + data as usize);
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(36 + data).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    w.extend_from_slice(&1u16.to_le_bytes()); // mono
+    w.extend_from_slice(&rate.to_le_bytes());
+    w.extend_from_slice(&(rate * 2).to_le_bytes());
+    w.extend_from_slice(&2u16.to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        w.extend_from_slice(&s.to_le_bytes());
     }
+    w
+}
+
+/// Chromium with a fake microphone that plays VISITOR_HZ, granted without asking; the
+/// directory holds its WAV and must outlive it.
+async fn media_browser(phone: bool) -> (Browser, TempDir) {
+    let dir = TempDir::new("sb-voice");
+    let wav = dir.join("tone.wav");
+    std::fs::write(&wav, tone_wav(VISITOR_HZ)).unwrap();
+    let file = format!("--use-file-for-fake-audio-capture={}", wav.display());
+    let mut args = MEDIA_ARGS.to_vec();
+    args.push(&file);
+    let (w, h) = if phone { (390, 844) } else { (1280, 900) };
+    (Browser::launch_with_args(w, h, phone, &args).await, dir)
 }
 
 /// Opens a page of the server and puts the widget on it.
@@ -214,6 +276,17 @@ async fn wait_mute(op: &mut Connection) -> bool {
     }
 }
 
+/// How much audio energy the operator's peer receives from the widget in `ms`.
+async fn operator_hears(b: &Browser, ms: u64) -> f64 {
+    let energy = async || {
+        let v = b.js(MEDIA, json!([])).await;
+        v[1][1].as_f64().unwrap_or(0.0)
+    };
+    let before = energy().await;
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    energy().await - before
+}
+
 /// The widget's microphone track: enabled, and live or ended.
 async fn mic_track(b: &Browser) -> Value {
     b.js(
@@ -233,7 +306,7 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
     let _one = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start(Db::Sqlite).await;
     let mut op = connect_available(&server.operator("Vera").await).await;
-    let b = media_browser(false).await;
+    let (b, _wav) = media_browser(false).await;
     put_widget(&b, &server, 20, false).await;
 
     let chat = ask_and_accept(&b, &mut op, "Voice chat", Mode::Voice).await;
@@ -253,10 +326,28 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
     assert_eq!(no_end_chat, json!(true), "End communication is in the call bar");
 
     // Audio both ways: the widget hears the operator's tone, the operator the fake mic.
-    let heard = b
-        .wait_up_to(Duration::from_secs(20), "audio energy both ways", MEDIA, json!([]))
-        .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let heard = loop {
+        let v = b.js(MEDIA, json!([])).await;
+        let got: Vec<(f64, f64)> = serde_json::from_value(v.clone()).unwrap();
+        if got.iter().all(|(bytes, energy)| *bytes > 1000.0 && *energy > 0.0) {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no audio energy both ways: {v}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
     println!("received (bytes, energy) by the widget and by the operator: {heard}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let peaks: Vec<f64> = serde_json::from_value(b.js(PEAKS, json!([])).await).unwrap();
+        let near = |f: f64, hz: f64| (f - hz).abs() < 20.0;
+        if near(peaks[0], OPERATOR_HZ) && near(peaks[1], VISITOR_HZ) {
+            println!("loudest frequencies heard by the widget and the operator: {peaks:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the tones are not heard: {peaks:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     let playing = b
         .js(&format!("{W} const s = w('audio').srcObject; return !!s && s.getAudioTracks()[0].readyState === 'live' && w('audio').autoplay;"), json!([]))
         .await;
@@ -266,21 +357,33 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
     op.send(chat, "I can hear you").await.unwrap();
     b.see("I can hear you").await;
 
-    // Mute: pressed, the track disabled, the operator told; Unmute restores.
+    // Mute: pressed, the track disabled, the operator told and hearing (next to) nothing;
+    // Unmute restores.
+    let speaking = operator_hears(&b, 2500).await;
+    assert!(speaking > 0.0, "the operator hears the fake microphone's beeps");
     b.click("Mute").await;
     b.wait("Mute pressed", &format!("{W} return w('[aria-pressed]').getAttribute('aria-pressed') === 'true';"), json!([])).await;
     assert_eq!(mic_track(&b).await["enabled"], json!(false));
     assert!(wait_mute(&mut op).await, "muted");
+    tokio::time::sleep(Duration::from_millis(300)).await; // what was on its way
+    let muted = operator_hears(&b, 2500).await;
+    println!("energy the operator received in 2.5 s: speaking {speaking}, muted {muted}");
+    assert!(muted < speaking / 20.0, "muted, the operator hears {muted} (speaking: {speaking})");
     b.click("Mute").await;
     b.wait("Mute released", &format!("{W} return w('[aria-pressed]').getAttribute('aria-pressed') === 'false';"), json!([])).await;
     assert_eq!(mic_track(&b).await["enabled"], json!(true));
     assert!(!wait_mute(&mut op).await, "unmuted");
+    let unmuted = operator_hears(&b, 2500).await;
+    assert!(unmuted > speaking / 4.0, "unmuted, the operator hears {unmuted} (before: {speaking})");
 
     // Hold mutes both ways and says so; Resume restores.
     op.hold(chat).await.unwrap();
     b.wait("On hold in the call bar", &format!("{W} return w('.ct').textContent === 'On hold';"), json!([])).await;
     assert_eq!(mic_track(&b).await["enabled"], json!(false));
     assert_eq!(b.js(&format!("{W} return w('audio').muted;"), json!([])).await, json!(true));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let held = operator_hears(&b, 2500).await;
+    assert!(held < speaking / 20.0, "on hold, the operator hears {held} (speaking: {speaking})");
     op.resume(chat).await.unwrap();
     b.wait("the call back", &format!("{W} return w('.ct').textContent === 'Voice chat';"), json!([])).await;
     assert_eq!(mic_track(&b).await["enabled"], json!(true));
@@ -307,7 +410,7 @@ async fn ice_that_never_connects_falls_back_to_text_within_the_timeout() {
     let _one = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start(Db::Sqlite).await;
     let mut op = connect_available(&server.operator("Nico").await).await;
-    let b = media_browser(false).await;
+    let (b, _wav) = media_browser(false).await;
     put_widget(&b, &server, 2, false).await;
 
     let chat = ask_and_accept(&b, &mut op, "Voice chat", Mode::Voice).await;
@@ -339,7 +442,7 @@ async fn a_refused_microphone_offers_text_chat() {
     let _one = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start(Db::Sqlite).await;
     let mut op = connect_available(&server.operator("Tess").await).await;
-    let b = media_browser(false).await;
+    let (b, _wav) = media_browser(false).await;
     put_widget(&b, &server, 20, true).await;
 
     b.click("Click for Live Help").await;
@@ -366,7 +469,7 @@ async fn the_operator_invites_to_talk_and_the_visitor_ends_the_voice_on_a_phone(
     let _one = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start(Db::Sqlite).await;
     let mut op = connect_available(&server.operator("Ines").await).await;
-    let b = media_browser(true).await;
+    let (b, _wav) = media_browser(true).await;
     put_widget(&b, &server, 30, false).await;
 
     let chat = ask_and_accept(&b, &mut op, "Text chat", Mode::Text).await;
