@@ -140,7 +140,9 @@ impl Browser {
                 ]
             }
         }}});
-        if let Some(args) = caps["capabilities"]["alwaysMatch"]["goog:chromeOptions"]["args"].as_array_mut() {
+        if let Some(args) =
+            caps["capabilities"]["alwaysMatch"]["goog:chromeOptions"]["args"].as_array_mut()
+        {
             args.extend(extra.iter().map(|a| json!(a)));
         }
         if phone {

@@ -124,7 +124,8 @@ return window.__analysers.map((an) => {
 "#;
 
 /// Looks into the widget's shadow root: `w(selector)`.
-const W: &str = "const w = (q) => document.querySelector('#switchboard-widget').shadowRoot.querySelector(q);";
+const W: &str =
+    "const w = (q) => document.querySelector('#switchboard-widget').shadowRoot.querySelector(q);";
 
 /// The visitor's microphone plays this tone (Hz); the operator's peer sends OPERATOR_HZ.
 const VISITOR_HZ: f64 = 440.0;
@@ -176,7 +177,8 @@ async fn media_browser(phone: bool) -> (Browser, TempDir) {
 async fn put_widget(b: &Browser, server: &TestServer, timeout_secs: u32, refuse_mic: bool) {
     b.goto(&format!("{}/healthz", server.base)).await;
     let src = format!("{}/widget.js", server.base);
-    b.js(PUT_WIDGET, json!([src, timeout_secs, refuse_mic])).await;
+    b.js(PUT_WIDGET, json!([src, timeout_secs, refuse_mic]))
+        .await;
     b.see("Live Help Available").await;
 }
 
@@ -196,7 +198,11 @@ async fn ask_and_accept(b: &Browser, op: &mut Connection, mode: &str, expect: Mo
 async fn call_ready_and_offer(op: &mut Connection) -> (i64, String) {
     let mut call = None;
     loop {
-        match op.recv().await.expect("the call's frames reach the operator") {
+        match op
+            .recv()
+            .await
+            .expect("the call's frames reach the operator")
+        {
             OperatorServerMsg::CallReady { call_id, .. } => call = Some(call_id),
             OperatorServerMsg::CallSignal {
                 call_id,
@@ -223,7 +229,13 @@ async fn signal(op: &mut Connection, chat: ChatId, call_id: i64, signal: CallSig
 /// Plays the operator's side until the widget reports the audio connected: answers the
 /// offer with the page's operator peer and relays candidates both ways. Returns how many
 /// candidates the widget sent.
-async fn connect_call(b: &Browser, op: &mut Connection, chat: ChatId, call_id: i64, offer: &str) -> usize {
+async fn connect_call(
+    b: &Browser,
+    op: &mut Connection,
+    chat: ChatId,
+    call_id: i64,
+    offer: &str,
+) -> usize {
     b.js(OPERATOR_PEER, json!([])).await;
     let answer = b.js(ANSWER, json!([offer])).await;
     let answer = answer.as_str().expect("an answer").to_owned();
@@ -247,7 +259,10 @@ async fn connect_call(b: &Browser, op: &mut Connection, chat: ChatId, call_id: i
                 ..
             } => {
                 assert_eq!(id, call_id);
-                assert!(candidate.candidate.starts_with("candidate:"), "{candidate:?}");
+                assert!(
+                    candidate.candidate.starts_with("candidate:"),
+                    "{candidate:?}"
+                );
                 from_widget += 1;
                 let add = "return window.__op.addIceCandidate(arguments[0]).then(() => true)";
                 b.js(add, json!([candidate])).await;
@@ -269,7 +284,10 @@ async fn wait_mute(op: &mut Connection) -> bool {
         if let OperatorServerMsg::CallSignal {
             signal: CallSignal::Mute { muted },
             ..
-        } = op.recv().await.expect("the mute state reaches the operator")
+        } = op
+            .recv()
+            .await
+            .expect("the mute state reaches the operator")
         {
             return muted;
         }
@@ -297,7 +315,12 @@ async fn mic_track(b: &Browser) -> Value {
 }
 
 async fn call_bar_text(b: &Browser) -> String {
-    let v = b.js(&format!("{W} return w('.call').hidden ? null : w('.ct').textContent;"), json!([])).await;
+    let v = b
+        .js(
+            &format!("{W} return w('.call').hidden ? null : w('.ct').textContent;"),
+            json!([]),
+        )
+        .await;
     v.as_str().unwrap_or("").to_owned()
 }
 
@@ -312,25 +335,54 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
     let chat = ask_and_accept(&b, &mut op, "Voice chat", Mode::Voice).await;
     let (call_id, offer) = call_ready_and_offer(&mut op).await;
     assert!(offer.starts_with("v=0"), "{offer}");
-    assert!(offer.contains("m=audio"), "the offer carries the microphone: {offer}");
+    assert!(
+        offer.contains("m=audio"),
+        "the offer carries the microphone: {offer}"
+    );
     b.see("Connecting the voice chat…").await;
     let candidates = connect_call(&b, &mut op, chat, call_id, &offer).await;
     assert!(candidates > 0, "the widget trickles its candidates");
 
     // The call bar: the text chat stays open beside it, the clock runs, the mic level moves.
     b.see("Voice chat").await;
-    b.wait("the call's duration", &format!("{W} const t = w('.ck').textContent; return /^\\d\\d:\\d\\d$/.test(t) && t !== '00:00';"), json!([])).await;
-    b.wait("the mic level", &format!("{W} return +w('[role=meter]').getAttribute('aria-valuenow') > 0;"), json!([])).await;
+    b.wait(
+        "the call's duration",
+        &format!(
+            "{W} const t = w('.ck').textContent; return /^\\d\\d:\\d\\d$/.test(t) && t !== '00:00';"
+        ),
+        json!([]),
+    )
+    .await;
+    b.wait(
+        "the mic level",
+        &format!("{W} return +w('[role=meter]').getAttribute('aria-valuenow') > 0;"),
+        json!([]),
+    )
+    .await;
     b.control("textbox", "Message").await;
-    let no_end_chat = b.js(&format!("{W} return [...w('.foot').querySelectorAll('button')].every((x) => x.hidden);"), json!([])).await;
-    assert_eq!(no_end_chat, json!(true), "End communication is in the call bar");
+    let no_end_chat = b
+        .js(
+            &format!(
+                "{W} return [...w('.foot').querySelectorAll('button')].every((x) => x.hidden);"
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        no_end_chat,
+        json!(true),
+        "End communication is in the call bar"
+    );
 
     // Audio both ways: the widget hears the operator's tone, the operator the fake mic.
     let deadline = Instant::now() + Duration::from_secs(20);
     let heard = loop {
         let v = b.js(MEDIA, json!([])).await;
         let got: Vec<(f64, f64)> = serde_json::from_value(v.clone()).unwrap();
-        if got.iter().all(|(bytes, energy)| *bytes > 1000.0 && *energy > 0.0) {
+        if got
+            .iter()
+            .all(|(bytes, energy)| *bytes > 1000.0 && *energy > 0.0)
+        {
             break v;
         }
         assert!(Instant::now() < deadline, "no audio energy both ways: {v}");
@@ -345,13 +397,20 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
             println!("loudest frequencies heard by the widget and the operator: {peaks:?}");
             break;
         }
-        assert!(Instant::now() < deadline, "the tones are not heard: {peaks:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the tones are not heard: {peaks:?}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let playing = b
         .js(&format!("{W} const s = w('audio').srcObject; return !!s && s.getAudioTracks()[0].readyState === 'live' && w('audio').autoplay;"), json!([]))
         .await;
-    assert_eq!(playing, json!(true), "the operator's voice plays in the widget's <audio>");
+    assert_eq!(
+        playing,
+        json!(true),
+        "the operator's voice plays in the widget's <audio>"
+    );
 
     // Text beside the call.
     op.send(chat, "I can hear you").await.unwrap();
@@ -360,45 +419,102 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
     // Mute: pressed, the track disabled, the operator told and hearing (next to) nothing;
     // Unmute restores.
     let speaking = operator_hears(&b, 2500).await;
-    assert!(speaking > 0.0, "the operator hears the fake microphone's beeps");
+    assert!(
+        speaking > 0.0,
+        "the operator hears the fake microphone's beeps"
+    );
     b.click("Mute").await;
-    b.wait("Mute pressed", &format!("{W} return w('[aria-pressed]').getAttribute('aria-pressed') === 'true';"), json!([])).await;
+    b.wait(
+        "Mute pressed",
+        &format!("{W} return w('[aria-pressed]').getAttribute('aria-pressed') === 'true';"),
+        json!([]),
+    )
+    .await;
     assert_eq!(mic_track(&b).await["enabled"], json!(false));
     assert!(wait_mute(&mut op).await, "muted");
     tokio::time::sleep(Duration::from_millis(300)).await; // what was on its way
     let muted = operator_hears(&b, 2500).await;
     println!("energy the operator received in 2.5 s: speaking {speaking}, muted {muted}");
-    assert!(muted < speaking / 20.0, "muted, the operator hears {muted} (speaking: {speaking})");
+    assert!(
+        muted < speaking / 20.0,
+        "muted, the operator hears {muted} (speaking: {speaking})"
+    );
     b.click("Mute").await;
-    b.wait("Mute released", &format!("{W} return w('[aria-pressed]').getAttribute('aria-pressed') === 'false';"), json!([])).await;
+    b.wait(
+        "Mute released",
+        &format!("{W} return w('[aria-pressed]').getAttribute('aria-pressed') === 'false';"),
+        json!([]),
+    )
+    .await;
     assert_eq!(mic_track(&b).await["enabled"], json!(true));
     assert!(!wait_mute(&mut op).await, "unmuted");
     let unmuted = operator_hears(&b, 2500).await;
-    assert!(unmuted > speaking / 4.0, "unmuted, the operator hears {unmuted} (before: {speaking})");
+    assert!(
+        unmuted > speaking / 4.0,
+        "unmuted, the operator hears {unmuted} (before: {speaking})"
+    );
 
     // Hold mutes both ways and says so; Resume restores.
     op.hold(chat).await.unwrap();
-    b.wait("On hold in the call bar", &format!("{W} return w('.ct').textContent === 'On hold';"), json!([])).await;
+    b.wait(
+        "On hold in the call bar",
+        &format!("{W} return w('.ct').textContent === 'On hold';"),
+        json!([]),
+    )
+    .await;
     assert_eq!(mic_track(&b).await["enabled"], json!(false));
-    assert_eq!(b.js(&format!("{W} return w('audio').muted;"), json!([])).await, json!(true));
+    assert_eq!(
+        b.js(&format!("{W} return w('audio').muted;"), json!([]))
+            .await,
+        json!(true)
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let held = operator_hears(&b, 2500).await;
-    assert!(held < speaking / 20.0, "on hold, the operator hears {held} (speaking: {speaking})");
+    assert!(
+        held < speaking / 20.0,
+        "on hold, the operator hears {held} (speaking: {speaking})"
+    );
     op.resume(chat).await.unwrap();
-    b.wait("the call back", &format!("{W} return w('.ct').textContent === 'Voice chat';"), json!([])).await;
+    b.wait(
+        "the call back",
+        &format!("{W} return w('.ct').textContent === 'Voice chat';"),
+        json!([]),
+    )
+    .await;
     assert_eq!(mic_track(&b).await["enabled"], json!(true));
-    assert_eq!(b.js(&format!("{W} return w('audio').muted;"), json!([])).await, json!(false));
+    assert_eq!(
+        b.js(&format!("{W} return w('audio').muted;"), json!([]))
+            .await,
+        json!(false)
+    );
 
     // End communication ends the call, then the chat; the microphone closes.
     b.click("End communication").await;
     wait_event(&mut op, chat, |k| {
-        matches!(k, ChatEventKind::CallEnded { reason: CallEndReason::ChatEnded, duration_ms: Some(_), .. })
+        matches!(
+            k,
+            ChatEventKind::CallEnded {
+                reason: CallEndReason::ChatEnded,
+                duration_ms: Some(_),
+                ..
+            }
+        )
     })
     .await;
     wait_event(&mut op, chat, |k| matches!(k, ChatEventKind::Ended { .. })).await;
     b.see("You have ended the chat.").await;
-    b.wait("the microphone closed", "return window.__mics[0].getAudioTracks()[0].readyState === 'ended';", json!([])).await;
-    b.wait("the peer closed", "return window.__pcs[0].signalingState === 'closed';", json!([])).await;
+    b.wait(
+        "the microphone closed",
+        "return window.__mics[0].getAudioTracks()[0].readyState === 'ended';",
+        json!([]),
+    )
+    .await;
+    b.wait(
+        "the peer closed",
+        "return window.__pcs[0].signalingState === 'closed';",
+        json!([]),
+    )
+    .await;
     assert_eq!(call_bar_text(&b).await, "", "the call bar is gone");
     let shot = std::env::temp_dir().join("switchboard-widget-voice.png");
     b.screenshot(&shot).await;
@@ -424,9 +540,15 @@ async fn ice_that_never_connects_falls_back_to_text_within_the_timeout() {
     .await;
     let took = asked.elapsed();
     assert!(took < Duration::from_secs(8), "fell back after {took:?}");
-    b.see("The voice connection could not be made. The chat goes on as text.").await;
+    b.see("The voice connection could not be made. The chat goes on as text.")
+        .await;
     assert_eq!(call_bar_text(&b).await, "", "the call bar is gone");
-    b.wait("the microphone closed", "return window.__mics[0].getAudioTracks()[0].readyState === 'ended';", json!([])).await;
+    b.wait(
+        "the microphone closed",
+        "return window.__mics[0].getAudioTracks()[0].readyState === 'ended';",
+        json!([]),
+    )
+    .await;
 
     // The chat goes on as text, both ways.
     b.fill("Message", "Text is fine").await;
@@ -447,7 +569,8 @@ async fn a_refused_microphone_offers_text_chat() {
 
     b.click("Click for Live Help").await;
     b.click("Voice chat").await;
-    b.see("Voice chat needs your microphone, and it could not be used").await;
+    b.see("Voice chat needs your microphone, and it could not be used")
+        .await;
     b.see("Please use Text chat.").await;
     // Nothing was asked of the operators.
     assert!(op.state.requests.is_empty());
@@ -474,7 +597,9 @@ async fn the_operator_invites_to_talk_and_the_visitor_ends_the_voice_on_a_phone(
 
     let chat = ask_and_accept(&b, &mut op, "Text chat", Mode::Text).await;
     b.see("Chat with operator").await;
-    op.request(OperatorAction::CallInvite { chat_id: chat }).await.unwrap();
+    op.request(OperatorAction::CallInvite { chat_id: chat })
+        .await
+        .unwrap();
     b.see("The operator invites you to a voice chat.").await;
     assert_controls_fit(&b, &["Accept", "Refuse"]).await;
     b.click("Accept").await;
@@ -482,7 +607,13 @@ async fn the_operator_invites_to_talk_and_the_visitor_ends_the_voice_on_a_phone(
     assert!(offer.contains("m=audio"));
     let events = server.admin.chat_events(chat, 0).await.unwrap();
     let started = events.iter().any(|e| {
-        e.seq == call_id && matches!(e.kind, ChatEventKind::CallStarted { by: CallParty::Operator })
+        e.seq == call_id
+            && matches!(
+                e.kind,
+                ChatEventKind::CallStarted {
+                    by: CallParty::Operator
+                }
+            )
     });
     assert!(started, "the invitation's call started");
     b.see("Connecting the voice chat…").await;
@@ -494,9 +625,15 @@ async fn the_operator_invites_to_talk_and_the_visitor_ends_the_voice_on_a_phone(
         matches!(k, ChatEventKind::CallEnded { call_id: id, reason: CallEndReason::Hangup, by: Some(CallParty::Visitor), .. } if *id == call_id)
     })
     .await;
-    b.see("You have ended the voice chat. The chat goes on as text.").await;
+    b.see("You have ended the voice chat. The chat goes on as text.")
+        .await;
     assert_eq!(call_bar_text(&b).await, "");
-    b.wait("the microphone closed", "return window.__mics[0].getAudioTracks()[0].readyState === 'ended';", json!([])).await;
+    b.wait(
+        "the microphone closed",
+        "return window.__mics[0].getAudioTracks()[0].readyState === 'ended';",
+        json!([]),
+    )
+    .await;
     op.send(chat, "Back to typing").await.unwrap();
     b.see("Back to typing").await;
     b.control("button", "End chat").await;
