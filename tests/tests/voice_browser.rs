@@ -655,3 +655,29 @@ async fn assert_controls_fit(b: &Browser, names: &[&str]) {
         assert!(v[2] >= 0.0 && v[3] <= v[4], "{name}: {v:?} is off screen");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_mid_call_ends_the_voice_and_keeps_the_text() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::start(Db::Sqlite).await;
+    let mut op = connect_available(&server.operator("Remy").await).await;
+    let (b, _wav) = media_browser(false).await;
+    put_widget(&b, &server, 30, false).await;
+
+    let chat = ask_and_accept(&b, &mut op, "Voice chat", Mode::Voice).await;
+    let (call_id, _offer) = call_ready_and_offer(&mut op).await;
+    b.see("Connecting the voice chat…").await;
+    // The page goes (its peer with it) and comes back: the widget says the audio is gone.
+    put_widget(&b, &server, 30, false).await;
+    wait_event(&mut op, chat, |k| {
+        matches!(k, ChatEventKind::CallEnded { call_id: id, reason: CallEndReason::MediaFailed, by: Some(CallParty::Visitor), .. } if *id == call_id)
+    })
+    .await;
+    b.see("The voice connection could not be made. The chat goes on as text.")
+        .await;
+    assert_eq!(call_bar_text(&b).await, "");
+    b.fill("Message", "Reloaded").await;
+    b.click("Send").await;
+    wait_message(&mut op, chat, "Reloaded").await;
+    b.quit().await;
+}
