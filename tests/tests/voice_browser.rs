@@ -601,6 +601,32 @@ async fn the_operator_invites_to_talk_and_the_visitor_ends_the_voice_on_a_phone(
         .await
         .unwrap();
     b.see("The operator invites you to a voice chat.").await;
+    // Refuse first: the operator is told, the chat goes on; then the operator asks again.
+    b.click("Refuse").await;
+    wait_event(&mut op, chat, |k| {
+        matches!(
+            k,
+            ChatEventKind::CallEnded {
+                reason: CallEndReason::Refused,
+                ..
+            }
+        )
+    })
+    .await;
+    b.see("You have refused the voice chat. The chat goes on as text.")
+        .await;
+    assert_eq!(call_bar_text(&b).await, "");
+    let asked = b.js("return window.__mics.length", json!([])).await;
+    assert_eq!(asked, json!(0), "refusing never opens the microphone");
+    op.request(OperatorAction::CallInvite { chat_id: chat })
+        .await
+        .unwrap();
+    b.wait(
+        "the second invitation",
+        &format!("{W} return w('.ct').textContent === 'The operator invites you to a voice chat.' && !w('.call').hidden;"),
+        json!([]),
+    )
+    .await;
     assert_controls_fit(&b, &["Accept", "Refuse"]).await;
     b.click("Accept").await;
     let (call_id, offer) = call_ready_and_offer(&mut op).await;
