@@ -39,6 +39,10 @@ const MEDIA_ARGS: [&str; 3] = [
 /// refusing the microphone. Arguments: script URL, timeout in seconds, refuse.
 const PUT_WIDGET: &str = r#"
 const [src, timeout, refuse] = arguments;
+const vp = document.createElement('meta');
+vp.name = 'viewport';
+vp.content = 'width=device-width, initial-scale=1';
+document.head.appendChild(vp);
 window.__mics = [];
 const md = navigator.mediaDevices;
 const gum = md.getUserMedia.bind(md);
@@ -415,6 +419,8 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
     // Text beside the call.
     op.send(chat, "I can hear you").await.unwrap();
     b.see("I can hear you").await;
+    let shot = std::env::temp_dir().join("switchboard-widget-voice-call.png");
+    b.screenshot(&shot).await;
 
     // Mute: pressed, the track disabled, the operator told and hearing (next to) nothing;
     // Unmute restores.
@@ -644,6 +650,8 @@ async fn the_operator_invites_to_talk_and_the_visitor_ends_the_voice_on_a_phone(
     assert!(started, "the invitation's call started");
     b.see("Connecting the voice chat…").await;
     assert_controls_fit(&b, &["Mute", "End voice", "End communication"]).await;
+    let shot = std::env::temp_dir().join("switchboard-widget-voice-phone.png");
+    b.screenshot(&shot).await;
 
     // End voice: the call ends, the chat goes on as text.
     b.click("End voice").await;

@@ -69,7 +69,7 @@ progress{width:100%;height:10px;accent-color:#1d4ed8}
 .lv{width:48px;height:8px;border-radius:4px;background:#cbd5e1;overflow:hidden;flex:none}
 .lv i{display:block;height:100%;width:0;background:#16a34a}
 [aria-pressed=true]{background:#1d4ed8;color:#fff}
-.call .btn{padding:9px 8px}
+.call .btn{padding:9px 10px;flex:auto}
 :focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 @media (max-width:480px){.card{inset:0;width:100%;height:100%;max-height:none;border-radius:0}input,textarea{font-size:16px}}
 `;
