@@ -634,6 +634,7 @@ async fn the_operator_invites_to_talk_and_the_visitor_ends_the_voice_on_a_phone(
     )
     .await;
     assert_controls_fit(&b, &["Accept", "Refuse"]).await;
+    assert_accessible(&b, "invited to talk").await;
     b.click("Accept").await;
     let (call_id, offer) = call_ready_and_offer(&mut op).await;
     assert!(offer.contains("m=audio"));
@@ -650,6 +651,7 @@ async fn the_operator_invites_to_talk_and_the_visitor_ends_the_voice_on_a_phone(
     assert!(started, "the invitation's call started");
     b.see("Connecting the voice chat…").await;
     assert_controls_fit(&b, &["Mute", "End voice", "End communication"]).await;
+    assert_accessible(&b, "in a call").await;
     let shot = std::env::temp_dir().join("switchboard-widget-voice-phone.png");
     b.screenshot(&shot).await;
 
@@ -714,4 +716,34 @@ async fn a_reload_mid_call_ends_the_voice_and_keeps_the_text() {
     b.click("Send").await;
     wait_message(&mut op, chat, "Reloaded").await;
     b.quit().await;
+}
+
+/// Loads axe-core into the page once (its source is the argument).
+const LOAD_AXE: &str = r#"
+if (!window.axe) {
+  const s = document.createElement('script');
+  s.textContent = arguments[0];
+  document.head.append(s);
+}
+return !!window.axe;
+"#;
+
+/// axe-core on the widget's host (it reaches into the shadow root): its violations.
+const AXE_VIOLATIONS: &str = r#"
+const host = document.querySelector('#switchboard-widget');
+return axe.run(host, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) =>
+  `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join('; ')}`));
+"#;
+
+/// axe-core finds nothing wrong in the widget as it is now.
+async fn assert_accessible(b: &Browser, state: &str) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../widget/node_modules/axe-core/axe.min.js"
+    );
+    let axe = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (run npm ci in widget/)"));
+    b.wait("axe-core to load", LOAD_AXE, json!([axe])).await;
+    let found = b.js(AXE_VIOLATIONS, json!([])).await;
+    assert_eq!(found, json!([]), "axe-core, {state}");
 }
