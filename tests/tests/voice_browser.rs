@@ -663,6 +663,9 @@ async fn the_operator_invites_to_talk_and_the_visitor_ends_the_voice_on_a_phone(
     .await;
     b.see("You have ended the voice chat. The chat goes on as text.")
         .await;
+    let focus = "return document.querySelector('#switchboard-widget').shadowRoot.activeElement?.getAttribute('aria-label') === 'Message';";
+    b.wait("the focus back in the message box", focus, json!([]))
+        .await;
     assert_eq!(call_bar_text(&b).await, "");
     b.wait(
         "the microphone closed",

@@ -427,8 +427,9 @@ export class UI {
     this.call.bar.hidden = c.phase === "none" || c.phase === "waiting" || (c.phase === "mic" && s.panel !== "chat");
     this.call.text.textContent =
       c.phase === "invited" ? CALL_TEXT.invited
-        : c.phase === "connected" ? (s.status === "on_hold" ? CALL_TEXT.onHold : CALL_TEXT.voice)
-          : c.phase === "mic" ? CALL_TEXT.askMic : CALL_TEXT.connecting;
+        : live && s.status === "on_hold" ? CALL_TEXT.onHold
+          : c.phase === "connected" ? CALL_TEXT.voice
+            : c.phase === "mic" ? CALL_TEXT.askMic : CALL_TEXT.connecting;
     this.call.live.hidden = this.call.meter.hidden = this.call.clock.hidden = !live;
     this.call.invite.hidden = c.phase !== "invited";
     this.call.mute.setAttribute("aria-pressed", String(c.muted));
@@ -481,6 +482,9 @@ export class UI {
     } else if (view === this.leave.el && answered && firstWrong) {
       target = firstWrong; // its error is read with it
     }
+    // A call control the visitor used went away (Accept, End voice): the message box next.
+    const active = this.root.activeElement as HTMLElement | null;
+    if (!target && view === this.chat.el && active && active.closest("[hidden]")) target = this.chat.input;
     this.wasOver = over;
     this.wasSent = s.leaveSent;
     if (focused && target) target.focus({ preventScroll: true });
