@@ -95,16 +95,22 @@ impl Browser {
     /// the widget: [`Browser::click`], [`Browser::fill`] and [`Browser::see`] look inside the
     /// widget.
     pub async fn launch(width: u32, height: u32) -> Browser {
-        Self::launch_chromium(width, height, false).await
+        Self::launch_chromium(width, height, false, &[]).await
     }
 
     /// Like [`Browser::launch`], as a phone: Chromium's mobile emulation with this viewport
     /// (CSS pixels), three device pixels to each, touch, and overlay scrollbars.
     pub async fn launch_phone(width: u32, height: u32) -> Browser {
-        Self::launch_chromium(width, height, true).await
+        Self::launch_chromium(width, height, true, &[]).await
     }
 
-    async fn launch_chromium(width: u32, height: u32, phone: bool) -> Browser {
+    /// Like [`Browser::launch`] (or [`Browser::launch_phone`] when `phone`), with more
+    /// Chromium switches, e.g. `--use-fake-device-for-media-stream` for a fake microphone.
+    pub async fn launch_with_args(width: u32, height: u32, phone: bool, extra: &[&str]) -> Browser {
+        Self::launch_chromium(width, height, phone, extra).await
+    }
+
+    async fn launch_chromium(width: u32, height: u32, phone: bool, extra: &[&str]) -> Browser {
         let driver_bin =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chrome_bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -134,6 +140,11 @@ impl Browser {
                 ]
             }
         }}});
+        if let Some(args) =
+            caps["capabilities"]["alwaysMatch"]["goog:chromeOptions"]["args"].as_array_mut()
+        {
+            args.extend(extra.iter().map(|a| json!(a)));
+        }
         if phone {
             caps["capabilities"]["alwaysMatch"]["goog:chromeOptions"]["mobileEmulation"] = json!({
                 "deviceMetrics": { "width": width, "height": height, "pixelRatio": 3.0, "touch": true },

@@ -10,6 +10,7 @@ import {
   type VisitorClientMsg,
   type VisitorServerMsg,
 } from "../../shared/bindings/protocol";
+import { Voice, clock, connectTimeout, inCall, needsMic } from "./call";
 import { charCount, offlineMessagesUrl, serverBase, wsUrl } from "./config";
 import { checkLeave, refusedField, sentence } from "./leave";
 import { TICK_MS, beat } from "./link";
@@ -112,6 +113,7 @@ function start(script: HTMLScriptElement | null): void {
     state = reduce(state, action);
     ui.render(state);
     flashTitle();
+    callFollows();
     const kept = saved(state);
     const text = kept ? JSON.stringify(kept) : "";
     if (text !== keptChat) writeChat(chatKey, (keptChat = text));
@@ -150,6 +152,16 @@ function start(script: HTMLScriptElement | null): void {
   };
 
   const onFrame = (frame: VisitorServerMsg): void => {
+    if (frame.type === "call_ready") {
+      // Normally after its call_started event; a call the widget gave up is left to fail.
+      if (needsMic(state.call)) voice.start(frame.call_id, frame.ice_servers);
+      return;
+    }
+    if (frame.type === "call_signal") {
+      voice.signal(frame.call_id, frame.signal);
+      return;
+    }
+    if (frame.type === "welcome") orphanCheck = true;
     const tokenBefore = state.token;
     dispatch(frame);
     if (frame.type === "error" && frame.error.code === "rate_limited" && frame.client_id !== null) {
@@ -237,13 +249,70 @@ function start(script: HTMLScriptElement | null): void {
     if (!now) delay = Math.min(delay * 2, MAX_DELAY);
   }
 
+  // The voice call: the peer follows the state after each change (hold mutes both ways, a
+  // call gone from the state closes its peer, the microphone closes with the last use).
+  let orphanCheck = false;
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  const callFollows = (): void => {
+    const c = state.call;
+    if (orphanCheck && (state.replayTo === null || (state.lastSeq ?? 0) >= state.replayTo)) {
+      // The history is in: a call it shows in progress lost its peer with the page.
+      orphanCheck = false;
+      if (inCall(c) && voice.id !== c.id) {
+        send({ type: "call_failed", call_id: c.id! });
+        dispatch({ type: "ui_call_down" });
+        return;
+      }
+    }
+    if (inCall(c) && voice.id !== null && voice.id !== c.id) voice.close(); // an old call's peer
+    if (!needsMic(c)) voice.stop();
+    const held = state.status === "on_hold";
+    voice.set(c.muted || held, held);
+    if (inCall(c) && ticker === undefined) {
+      ticker = setInterval(() => {
+        const since = state.call.since;
+        ui.tick(voice.level(), since === null ? "" : clock(Date.now() - since));
+      }, 200);
+    } else if (!inCall(c) && ticker !== undefined) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
+  };
+
+  /** Opens the microphone for a call; false (and the visitor told) when it cannot. */
+  const askMic = async (): Promise<boolean> => {
+    dispatch({ type: "ui_mic" });
+    const ok = await voice.mic();
+    if (state.call.phase !== "mic") {
+      callFollows(); // given up meanwhile: the microphone closes
+      return false;
+    }
+    if (!ok) dispatch({ type: "ui_mic_refused" });
+    return ok;
+  };
+
   const ui = new UI(root, {
     launcher: () => dispatch({ type: "ui_launcher" }),
     close: () => dispatch({ type: "ui_close" }),
     minimize: () => dispatch({ type: "ui_minimize" }),
-    start: (name: string | null, mode: Mode) => {
+    start: async (name: string | null, mode: Mode) => {
+      // Voice asks for the microphone first; refused, the visitor can choose Text chat.
+      if (mode === "voice" && !(await askMic())) return;
       send({ type: "start_chat", name, mode });
-      dispatch({ type: "ui_start" });
+      dispatch({ type: "ui_start", voice: mode === "voice" });
+    },
+    accept: async () => {
+      if (await askMic()) send({ type: "call_accept" });
+      else send({ type: "call_refuse" });
+    },
+    refuse: () => send({ type: "call_refuse" }),
+    mute: () => {
+      dispatch({ type: "ui_mute" });
+      const c = state.call;
+      if (c.id !== null) send({ type: "call_signal", call_id: c.id, signal: { kind: "mute", muted: c.muted } });
+    },
+    endVoice: () => {
+      if (state.call.id !== null) send({ type: "call_end", call_id: state.call.id });
     },
     cancel: () => {
       send({ type: "end_chat" });
@@ -315,6 +384,18 @@ function start(script: HTMLScriptElement | null): void {
       drop(true);
     }
   });
+
+  const voice = new Voice(ui.audio, {
+    signal: (call_id, signal) => send({ type: "call_signal", call_id, signal }),
+    connected: (call_id) => {
+      send({ type: "call_connected", call_id });
+      dispatch({ type: "ui_call_up", at: Date.now() });
+    },
+    failed: (call_id) => {
+      send({ type: "call_failed", call_id });
+      dispatch({ type: "ui_call_down" });
+    },
+  }, connectTimeout(script && script.getAttribute("data-voice-timeout")));
 
   ui.render(state);
   connect();

@@ -8,6 +8,7 @@ import type {
   EndReason,
   VisitorServerMsg,
 } from "../../shared/bindings/protocol";
+import { CALL_TEXT, NO_CALL, endedLine, inCall, type Call } from "./call";
 import type { Field, FieldErrors } from "./leave";
 
 export const TEXT = {
@@ -85,6 +86,8 @@ export interface State {
   notice: string | null;
   /** Key of the first operator or system line that came while the chat was out of view. */
   unreadFrom: number | null;
+  /** The voice call beside the chat (see call.ts). */
+  call: Call;
 }
 
 export function initialState(token: string | null): State {
@@ -112,6 +115,7 @@ export function initialState(token: string | null): State {
     leaveErrors: {},
     notice: null,
     unreadFrom: null,
+    call: NO_CALL,
   };
 }
 
@@ -131,13 +135,16 @@ export interface Saved {
   /** The chat was in view, not minimized. */
   open: boolean;
   unreadFrom: number | null;
+  /** A call in progress: after a reload its peer is gone, and the widget says so. */
+  callId?: number | null;
 }
 
 export function saved(s: State): Saved | null {
   if (s.chatId === null || s.resync) return null;
   const { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, unreadFrom } = s;
   const open = s.open && s.panel === "chat";
-  return { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, open, unreadFrom };
+  const callId = inCall(s.call) ? s.call.id : null;
+  return { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, open, unreadFrom, callId };
 }
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
@@ -173,7 +180,9 @@ export function restore(token: string | null, kept: unknown): State {
   // A finished chat is not shown again after a reload (as on a fresh page); an open one is,
   // as it was: in view or minimized.
   if (isFinal(chat.status) || chat.ignoreChat === chat.chatId) return { ...chat, ignoreChat: chat.chatId };
-  return { ...chat, panel: "chat", open: k.open === true };
+  // A call that was in progress lost its peer with the page: main.ts reports it failed.
+  const call: Call = isInt(k.callId) ? { ...NO_CALL, phase: "connecting", id: k.callId } : NO_CALL;
+  return { ...chat, panel: "chat", open: k.open === true, call };
 }
 
 /** Things the visitor (or the connection) did. */
@@ -181,7 +190,7 @@ export type LocalAction =
   | { type: "ui_launcher" }
   | { type: "ui_close" }
   | { type: "ui_minimize" }
-  | { type: "ui_start" }
+  | { type: "ui_start"; voice?: boolean }
   | { type: "ui_leave" }
   | { type: "ui_left" }
   | { type: "ui_send"; clientId: string; text: string }
@@ -189,7 +198,15 @@ export type LocalAction =
   | { type: "ui_leave_errors"; errors: FieldErrors }
   | { type: "ui_leave_edit"; field: Field }
   | { type: "ui_disconnected" }
-  | { type: "ui_link_settled" };
+  | { type: "ui_link_settled" }
+  /** The browser asks for the microphone; then it was refused (or there is none). */
+  | { type: "ui_mic" }
+  | { type: "ui_mic_refused" }
+  /** This browser's audio connected, at this local time. */
+  | { type: "ui_call_up"; at: number }
+  /** The audio could not connect: the bar goes at once (the server's call_ended says why). */
+  | { type: "ui_call_down" }
+  | { type: "ui_mute" };
 
 export type Action = VisitorServerMsg | LocalAction;
 
@@ -334,8 +351,20 @@ function applyEvent(s: State, ev: ChatEvent): State {
     case "resumed":
       s = line(s, "system", TEXT.resumed);
       break;
+    case "call_invited":
+      if (s.call.phase === "none") s = { ...s, call: { ...NO_CALL, phase: "invited" } };
+      break;
+    case "call_started":
+      s = { ...s, call: { ...NO_CALL, phase: "connecting", id: ev.seq } };
+      break;
+    case "call_ended": {
+      s = { ...s, call: NO_CALL };
+      const text = endedLine(k.reason, k.by);
+      if (text) s = line(s, "system", text);
+      break;
+    }
     case "ended": {
-      s = { ...s, endReason: k.reason, position: null };
+      s = { ...s, endReason: k.reason, position: null, call: NO_CALL };
       if (k.reason === "no_operator") {
         return leave(forget(line(s, "system", TEXT.noOperator)), TEXT.noOperator);
       }
@@ -363,7 +392,16 @@ function applyEvent(s: State, ev: ChatEvent): State {
 }
 
 export function reduce(s: State, a: Action): State {
-  const next = step(s, a);
+  let next = step(s, a);
+  const p = next.call.phase;
+  // A call (or the asking for one) goes with the chat or the dialog it belongs to.
+  if (
+    p !== "none" &&
+    (next.panel === "none" || next.panel === "leave" || (p === "waiting" && next.panel === "open") ||
+      (isFinal(next.status) && next.chatId !== next.ignoreChat))
+  ) {
+    next = { ...next, call: NO_CALL };
+  }
   // Whatever brings the chat into view shows what was unread.
   return next.unreadFrom !== null && next.open && next.panel === "chat"
     ? { ...next, unreadFrom: null }
@@ -464,7 +502,24 @@ function step(s: State, a: Action): State {
     case "ui_minimize":
       return { ...s, open: false };
     case "ui_start":
-      return { ...s, panel: "chat", open: true, notice: null, position: null };
+      return {
+        ...s,
+        panel: "chat",
+        open: true,
+        notice: null,
+        position: null,
+        call: a.voice ? { ...NO_CALL, phase: "waiting" } : NO_CALL,
+      };
+    case "ui_mic":
+      return { ...s, call: { ...s.call, phase: "mic" }, notice: s.panel === "open" ? CALL_TEXT.askMic : null };
+    case "ui_mic_refused":
+      return { ...s, call: NO_CALL, notice: s.panel === "open" ? CALL_TEXT.micRefused : CALL_TEXT.micRefusedInvite };
+    case "ui_call_up":
+      return s.call.phase === "connecting" ? { ...s, call: { ...s.call, phase: "connected", since: a.at } } : s;
+    case "ui_call_down":
+      return inCall(s.call) ? { ...s, call: NO_CALL } : s;
+    case "ui_mute":
+      return { ...s, call: { ...s.call, muted: !s.call.muted } };
     case "ui_leave":
       return leave(s, null);
     case "ui_left":

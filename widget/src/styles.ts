@@ -62,6 +62,14 @@ progress{width:100%;height:10px;accent-color:#1d4ed8}
 .compose input{flex:1}
 .foot{padding:0 12px 12px}
 .badge{background:#f59e0b;color:#111;border-radius:10px;padding:2px 8px;font-size:11px;font-weight:700;flex:none}
+.call{padding:8px 12px;display:flex;flex-direction:column;gap:6px;background:#eff6ff;border-bottom:1px solid #bfdbfe}
+.ci{display:flex;align-items:center;gap:8px;font-weight:600}
+.ct{flex:1}
+.ck{font-variant-numeric:tabular-nums}
+.lv{width:48px;height:8px;border-radius:4px;background:#cbd5e1;overflow:hidden;flex:none}
+.lv i{display:block;height:100%;width:0;background:#16a34a}
+[aria-pressed=true]{background:#1d4ed8;color:#fff}
+.call .btn{padding:9px 10px;flex:auto}
 :focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 @media (max-width:480px){.card{inset:0;width:100%;height:100%;max-height:none;border-radius:0}input,textarea{font-size:16px}}
 `;

@@ -2,6 +2,7 @@
 // visitor goes in through text nodes (never innerHTML); links come from linkify's segments.
 
 import type { Mode } from "../../shared/bindings/protocol";
+import { CALL_TEXT, inCall } from "./call";
 import type { Field } from "./leave";
 import { linkify } from "./linkify";
 import { CSS } from "./styles";
@@ -20,6 +21,12 @@ export interface Handlers {
   submitLeave(name: string, email: string, text: string): Promise<void>;
   /** The visitor changed a field of the message form. */
   editLeave(field: Field): void;
+  /** The operator's invitation to talk: Accept or Refuse. */
+  accept(): void;
+  refuse(): void;
+  mute(): void;
+  /** Ends the voice only; the chat goes on as text. */
+  endVoice(): void;
 }
 
 type Kid = Node | string | null | false;
@@ -108,6 +115,18 @@ export class UI {
     end: HTMLButtonElement;
     close: HTMLButtonElement;
   };
+  /** The call bar above the text chat. */
+  private readonly call: {
+    bar: HTMLElement;
+    text: HTMLElement;
+    clock: HTMLElement;
+    meter: HTMLElement;
+    mute: HTMLButtonElement;
+    live: HTMLElement;
+    invite: HTMLElement;
+  };
+  /** The operator's voice. */
+  readonly audio: HTMLAudioElement;
   private readonly leave: {
     el: HTMLElement;
     intro: HTMLElement;
@@ -235,10 +254,30 @@ export class UI {
         if (on.send(input.value)) input.value = "";
         input.focus();
       });
+      // The call bar: the call's state, mic level and duration, and its controls.
+      const text = h("span", { class: "ct", role: "status" });
+      const clock = h("span", { class: "ck" });
+      const meter = h("span", {
+        class: "lv",
+        role: "meter",
+        "aria-label": "Microphone level",
+        "aria-valuemin": "0",
+        "aria-valuemax": "100",
+        "aria-valuenow": "0",
+      }, h("i"));
+      const mute = btn("Mute", "btn btn2", () => on.mute(), { "aria-pressed": "false" });
+      const live = h("div", { class: "row" }, mute, btn("End voice", "btn btn2", () => on.endVoice()),
+        btn("End communication", "btn", () => on.endChat()));
+      const invite = h("div", { class: "row" }, btn("Accept", "btn", () => on.accept()),
+        btn("Refuse", "btn btn2", () => on.refuse()));
+      const bar = h("div", { class: "call", role: "group", "aria-label": "Voice chat" },
+        h("div", { class: "ci" }, meter, text, clock), live, invite);
+      this.call = { bar, text, clock, meter, mute, live, invite };
       const el = dialog(
         TEXT.chatTitle,
         "chat",
         h("div", { class: "hd" }, h("div", null, h("h2", { id: "sb-chat-t" }, TEXT.chatTitle), operator), badge, minimizeX()),
+        bar,
         log,
         notice,
         form,
@@ -303,7 +342,8 @@ export class UI {
         else on.close();
       }
     });
-    root.append(h("style", null, CSS), wrap);
+    this.audio = h("audio", { autoplay: true });
+    root.append(h("style", null, CSS), wrap, this.audio);
   }
 
   render(s: State): void {
@@ -381,7 +421,18 @@ export class UI {
     this.chat.badge.hidden = s.status !== "on_hold";
     this.chat.input.disabled = over;
     this.chat.send.disabled = over;
-    this.chat.end.hidden = over;
+    const c = s.call;
+    const live = inCall(c);
+    this.chat.end.hidden = over || live; // the call bar's End communication does it
+    this.call.bar.hidden = c.phase === "none" || c.phase === "waiting" || (c.phase === "mic" && s.panel !== "chat");
+    this.call.text.textContent =
+      c.phase === "invited" ? CALL_TEXT.invited
+        : live && s.status === "on_hold" ? CALL_TEXT.onHold
+          : c.phase === "connected" ? CALL_TEXT.voice
+            : c.phase === "mic" ? CALL_TEXT.askMic : CALL_TEXT.connecting;
+    this.call.live.hidden = this.call.meter.hidden = this.call.clock.hidden = !live;
+    this.call.invite.hidden = c.phase !== "invited";
+    this.call.mute.setAttribute("aria-pressed", String(c.muted));
     this.chat.close.hidden = !over;
     this.chat.notice.textContent = view === this.chat.el ? s.notice || "" : "";
 
@@ -431,9 +482,20 @@ export class UI {
     } else if (view === this.leave.el && answered && firstWrong) {
       target = firstWrong; // its error is read with it
     }
+    // A call control the visitor used went away (Accept, End voice): the message box next.
+    const active = this.root.activeElement as HTMLElement | null;
+    if (!target && view === this.chat.el && active && active.closest("[hidden]")) target = this.chat.input;
     this.wasOver = over;
     this.wasSent = s.leaveSent;
     if (focused && target) target.focus({ preventScroll: true });
+  }
+
+  /** The mic level (0 to 1) and the call's duration, a few times a second during a call. */
+  tick(level: number, clock: string): void {
+    const pct = String(Math.round(level * 100));
+    this.call.meter.setAttribute("aria-valuenow", pct);
+    (this.call.meter.firstChild as HTMLElement).style.width = pct + "%";
+    this.call.clock.textContent = clock;
   }
 
   private renderLog(entries: Entry[]): void {
