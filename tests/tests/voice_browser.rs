@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use switchboard_core::Connection;
 use switchboard_e2e::operator::{connect_available, next_request, wait_event, wait_message};
+use switchboard_e2e::media::{VISITOR_HZ, media_browser, put_widget};
 use switchboard_e2e::webdriver::Browser;
-use switchboard_e2e::{Db, TempDir, TestServer};
+use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{
     CallEndReason, CallParty, CallSignal, ChatEventKind, ChatId, IceCandidate, Mode,
     OperatorAction, OperatorServerMsg,
@@ -27,39 +28,6 @@ use tokio::sync::Mutex;
 
 /// One browser call at a time: ICE timing on a shared 2-core machine is not a race to run.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
-
-const MEDIA_ARGS: [&str; 3] = [
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-];
-
-/// Puts the widget on the page with its voice timeout, after wrapping the browser's media
-/// APIs so the test can see the widget's microphone (`__mics`) and peers (`__pcs`), or
-/// refusing the microphone. Arguments: script URL, timeout in seconds, refuse.
-const PUT_WIDGET: &str = r#"
-const [src, timeout, refuse] = arguments;
-const vp = document.createElement('meta');
-vp.name = 'viewport';
-vp.content = 'width=device-width, initial-scale=1';
-document.head.appendChild(vp);
-window.__mics = [];
-const md = navigator.mediaDevices;
-const gum = md.getUserMedia.bind(md);
-md.getUserMedia = refuse
-  ? async () => { throw new DOMException('Permission denied', 'NotAllowedError'); }
-  : async (c) => { const s = await gum(c); window.__mics.push(s); return s; };
-const P = window.RTCPeerConnection;
-window.__PC = P;
-window.__pcs = [];
-window.RTCPeerConnection = function (c) { const pc = new P(c); window.__pcs.push(pc); return pc; };
-window.RTCPeerConnection.prototype = P.prototype;
-const s = document.createElement('script');
-s.src = src;
-s.setAttribute('data-voice-timeout', String(timeout));
-document.body.appendChild(s);
-return true;
-"#;
 
 /// The operator's peer, in the page: a real RTCPeerConnection that sends a 660 Hz tone and
 /// keeps its ICE candidates in `__opCands` for the test to relay.
@@ -131,60 +99,8 @@ return window.__analysers.map((an) => {
 const W: &str =
     "const w = (q) => document.querySelector('#switchboard-widget').shadowRoot.querySelector(q);";
 
-/// The visitor's microphone plays this tone (Hz); the operator's peer sends OPERATOR_HZ.
-const VISITOR_HZ: f64 = 440.0;
+/// The operator's peer sends this tone (Hz); the visitor's microphone plays VISITOR_HZ.
 const OPERATOR_HZ: f64 = 660.0;
-
-/// A WAV file (mono, 16-bit, 48 kHz, 1 s, looped by Chromium) of a tone at half scale.
-fn tone_wav(hz: f64) -> Vec<u8> {
-    let rate = 48_000u32;
-    let samples: Vec<i16> = (0..rate)
-        .map(|i| {
-            let t = f64::from(i) / f64::from(rate);
-            (0.5 * f64::from(i16::MAX) * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16
-        })
-        .collect();
-    let data = (samples.len() * 2) as u32;
-    let mut w = Vec::with_capacity(44 + data as usize);
-    w.extend_from_slice(b"RIFF");
-    w.extend_from_slice(&(36 + data).to_le_bytes());
-    w.extend_from_slice(b"WAVEfmt ");
-    w.extend_from_slice(&16u32.to_le_bytes());
-    w.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    w.extend_from_slice(&1u16.to_le_bytes()); // mono
-    w.extend_from_slice(&rate.to_le_bytes());
-    w.extend_from_slice(&(rate * 2).to_le_bytes());
-    w.extend_from_slice(&2u16.to_le_bytes());
-    w.extend_from_slice(&16u16.to_le_bytes());
-    w.extend_from_slice(b"data");
-    w.extend_from_slice(&data.to_le_bytes());
-    for s in samples {
-        w.extend_from_slice(&s.to_le_bytes());
-    }
-    w
-}
-
-/// Chromium with a fake microphone that plays VISITOR_HZ, granted without asking; the
-/// directory holds its WAV and must outlive it.
-async fn media_browser(phone: bool) -> (Browser, TempDir) {
-    let dir = TempDir::new("sb-voice");
-    let wav = dir.join("tone.wav");
-    std::fs::write(&wav, tone_wav(VISITOR_HZ)).unwrap();
-    let file = format!("--use-file-for-fake-audio-capture={}", wav.display());
-    let mut args = MEDIA_ARGS.to_vec();
-    args.push(&file);
-    let (w, h) = if phone { (390, 844) } else { (1280, 900) };
-    (Browser::launch_with_args(w, h, phone, &args).await, dir)
-}
-
-/// Opens a page of the server and puts the widget on it.
-async fn put_widget(b: &Browser, server: &TestServer, timeout_secs: u32, refuse_mic: bool) {
-    b.goto(&format!("{}/healthz", server.base)).await;
-    let src = format!("{}/widget.js", server.base);
-    b.js(PUT_WIDGET, json!([src, timeout_secs, refuse_mic]))
-        .await;
-    b.see("Live Help Available").await;
-}
 
 /// The visitor asks for a chat of this mode; the operator accepts it. Returns the chat.
 async fn ask_and_accept(b: &Browser, op: &mut Connection, mode: &str, expect: Mode) -> ChatId {
