@@ -48,7 +48,15 @@ const md = navigator.mediaDevices;
 const gum = md.getUserMedia.bind(md);
 md.getUserMedia = refuse
   ? async () => { throw new DOMException('Permission denied', 'NotAllowedError'); }
-  : async (c) => { const s = await gum(c); window.__mics.push(s); return s; };
+  : async (c) => {
+      // What the widget asked for is kept; the audio processing is turned off, or the test's
+      // steady tone is soon taken for noise and suppressed (and Mute could not be told apart).
+      window.__asked = c;
+      const raw = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+      const s = await gum({ ...c, audio: c.audio === true ? raw : c.audio });
+      window.__mics.push(s);
+      return s;
+    };
 const P = window.RTCPeerConnection;
 window.__PC = P;
 window.__pcs = [];
@@ -344,6 +352,12 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
         "the offer carries the microphone: {offer}"
     );
     b.see("Connecting the voice chat…").await;
+    let asked = b.js("return window.__asked", json!([])).await;
+    assert_eq!(
+        asked,
+        json!({ "audio": true }),
+        "the widget asks for the microphone only"
+    );
     let candidates = connect_call(&b, &mut op, chat, call_id, &offer).await;
     assert!(candidates > 0, "the widget trickles its candidates");
 
