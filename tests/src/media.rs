@@ -32,7 +32,15 @@ const md = navigator.mediaDevices;
 const gum = md.getUserMedia.bind(md);
 md.getUserMedia = refuse
   ? async () => { throw new DOMException('Permission denied', 'NotAllowedError'); }
-  : async (c) => { const s = await gum(c); window.__mics.push(s); return s; };
+  : async (c) => {
+      // What the widget asked for is kept; the audio processing is turned off, or the test's
+      // steady tone is soon taken for noise and suppressed (and Mute could not be told apart).
+      window.__asked = c;
+      const raw = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+      const s = await gum({ ...c, audio: c.audio === true ? raw : c.audio });
+      window.__mics.push(s);
+      return s;
+    };
 const P = window.RTCPeerConnection;
 window.__PC = P;
 window.__pcs = [];

@@ -260,6 +260,12 @@ async fn a_voice_chat_connects_audio_both_ways_then_mutes_holds_and_ends() {
         "the offer carries the microphone: {offer}"
     );
     b.see("Connecting the voice chat…").await;
+    let asked = b.js("return window.__asked", json!([])).await;
+    assert_eq!(
+        asked,
+        json!({ "audio": true }),
+        "the widget asks for the microphone only"
+    );
     let candidates = connect_call(&b, &mut op, chat, call_id, &offer).await;
     assert!(candidates > 0, "the widget trickles its candidates");
 
