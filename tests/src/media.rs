@@ -103,4 +103,3 @@ pub async fn put_widget(b: &Browser, server: &TestServer, timeout_secs: u32, ref
         .await;
     b.see("Live Help Available").await;
 }
-

@@ -2,7 +2,7 @@
 //! through tauri-driver, driven over WebDriver against a real backend, while a visitor uses
 //! the widget in headless Chromium: sign in → Live Help Available → Incoming chat request →
 //! Accept → messages both ways → Hold → the app closed and opened again on its cache (its
-//! first paint timed) → Resume → End chat.
+//! first paint timed) → Resume → End chat → a voice request, accepted: the call connects.
 //!
 //! It needs the built app, a display and tauri-driver, so it is `#[ignore]`d in the fast loop;
 //! `scripts/test` builds the app and runs it with `xvfb-run … -- --ignored`.
@@ -91,6 +91,8 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
         &[
             ("SWITCHBOARD_APP_DATA", data.path().display().to_string()),
             ("SWITCHBOARD_APP_LOG", log.display().to_string()),
+            // the in-memory tone for a microphone: Xvfb has no sound card
+            ("SWITCHBOARD_VOICE_AUDIO", "tone".to_owned()),
         ],
     )
     .await;
@@ -114,6 +116,30 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
     app.click("End chat").await;
     app.click("End chat").await;
     visitor.see("The operator has ended the chat.").await;
+
+    // Voice: a visitor asks to talk (Chromium's fake microphone); the request says so, and
+    // Accept starts the call in the app, whose Rust peer answers the widget's offer.
+    let (caller, _wav) = switchboard_e2e::media::media_browser(false).await;
+    switchboard_e2e::media::put_widget(&caller, &server, 20, false).await;
+    caller.click("Click for Live Help").await;
+    caller.see("Open chat with operator").await;
+    caller.click("Voice chat").await;
+    app.wait(
+        "the Incoming chat request dialog for a voice chat",
+        "return !!document.querySelector('dialog[open][aria-label=\"Incoming chat request\"]')",
+        json!([]),
+    )
+    .await;
+    app.see("Voice").await;
+    app.click("Accept").await;
+    app.see("End voice").await;
+    app.wait(
+        "the call connected (its duration shown)",
+        "return !!document.querySelector('.call-clock')",
+        json!([]),
+    )
+    .await;
+    caller.quit().await;
 
     tokio::time::sleep(std::time::Duration::from_millis(500)).await; // let the dialog close
     let shot = std::env::temp_dir().join("switchboard-desktop-app.png");

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use switchboard_core::Connection;
-use switchboard_e2e::operator::{connect_available, next_request, wait_event, wait_message};
 use switchboard_e2e::media::{VISITOR_HZ, media_browser, put_widget};
+use switchboard_e2e::operator::{connect_available, next_request, wait_event, wait_message};
 use switchboard_e2e::webdriver::Browser;
 use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{

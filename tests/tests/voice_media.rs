@@ -13,7 +13,9 @@ use serde_json::json;
 use switchboard_core::cache::ChatAction;
 use switchboard_core::ui::{CallPhase, UiSnapshot};
 use switchboard_core::voice::detect::tone_amplitude;
-use switchboard_core::voice::{AudioSink, AudioSource, PeerEngine, RecordingSink, ToneSource, VoiceConfig};
+use switchboard_core::voice::{
+    AudioSink, AudioSource, PeerEngine, RecordingSink, ToneSource, VoiceConfig,
+};
 use switchboard_e2e::media::{VISITOR_HZ, media_browser, put_widget};
 use switchboard_e2e::operator_app::AppHarness;
 use switchboard_e2e::{Db, TestServer};
@@ -65,11 +67,14 @@ async fn the_widget_and_the_apps_rust_peer_hear_each_other() {
     let (_dir, mut h) = AppHarness::signed_in(&server, &op.operator.email).await;
     let heard = RecordingSink::new();
     let speaker = heard.clone();
-    h.app.set_voice(Arc::new(PeerEngine::new(VoiceConfig::loopback(), move |_| {
-        let mic: Box<dyn AudioSource> = Box::new(ToneSource::new(OPERATOR_HZ));
-        let out: Box<dyn AudioSink> = Box::new(speaker.clone());
-        (mic, out)
-    })));
+    h.app.set_voice(Arc::new(PeerEngine::new(
+        VoiceConfig::loopback(),
+        move |_| {
+            let mic: Box<dyn AudioSource> = Box::new(ToneSource::new(OPERATOR_HZ));
+            let out: Box<dyn AudioSink> = Box::new(speaker.clone());
+            (mic, out)
+        },
+    )));
     h.app.set_available(true).await.unwrap();
 
     // The visitor asks to talk; the operator accepts in the app.
@@ -79,18 +84,28 @@ async fn the_widget_and_the_apps_rust_peer_hear_each_other() {
     b.see("Open chat with operator").await;
     b.click("Voice chat").await;
     let s = h
-        .until("the voice request", |s| s.requests.iter().any(|c| c.mode == Mode::Voice))
+        .until("the voice request", |s| {
+            s.requests.iter().any(|c| c.mode == Mode::Voice)
+        })
         .await;
     let chat = s.requests[0].id;
     h.app.act(chat, ChatAction::Accept).await.unwrap();
-    h.until("connected", |s| phase(s, chat) == Some(CallPhase::Connected))
-        .await;
+    h.until("connected", |s| {
+        phase(s, chat) == Some(CallPhase::Connected)
+    })
+    .await;
 
     // Both directions for at least 3 s: each side hears the other's tone.
     tokio::time::sleep(Duration::from_millis(3200)).await;
-    let (hz, db) = switchboard_e2e::wait::poll(Duration::from_secs(10), Duration::from_millis(200), async || {
-        widget_hears(&b).await.filter(|(hz, _)| (hz - OPERATOR_HZ).abs() < 15.0)
-    })
+    let (hz, db) = switchboard_e2e::wait::poll(
+        Duration::from_secs(10),
+        Duration::from_millis(200),
+        async || {
+            widget_hears(&b)
+                .await
+                .filter(|(hz, _)| (hz - OPERATOR_HZ).abs() < 15.0)
+        },
+    )
     .await
     .expect("the widget plays the operator's tone");
     let visitor_amp = operator_hears(&heard, VISITOR_HZ, 1000);
@@ -98,16 +113,29 @@ async fn the_widget_and_the_apps_rust_peer_hear_each_other() {
     println!(
         "after 3 s: the widget hears {hz:.0} Hz at {db:.0} dB; the app hears {VISITOR_HZ} Hz at amplitude {visitor_amp:.0} (its own {OPERATOR_HZ} Hz: {other_amp:.0})"
     );
-    assert!(heard.len() >= 48 * 3000, "3 s of audio reached the app: {}", heard.len());
-    assert!(visitor_amp > 1000.0 && visitor_amp > 10.0 * other_amp, "{visitor_amp} / {other_amp}");
+    assert!(
+        heard.len() >= 48 * 3000,
+        "3 s of audio reached the app: {}",
+        heard.len()
+    );
+    assert!(
+        visitor_amp > 1000.0 && visitor_amp > 10.0 * other_amp,
+        "{visitor_amp} / {other_amp}"
+    );
 
     // Mute in the app: the widget's audio goes silent (and the widget is told).
     h.app.set_call_muted(chat, true).unwrap();
-    let quiet = switchboard_e2e::wait::poll(Duration::from_secs(10), Duration::from_millis(200), async || {
-        widget_hears(&b).await.filter(|(_, db)| *db < -90.0)
-    })
+    let quiet = switchboard_e2e::wait::poll(
+        Duration::from_secs(10),
+        Duration::from_millis(200),
+        async || widget_hears(&b).await.filter(|(_, db)| *db < -90.0),
+    )
     .await;
-    assert!(quiet.is_some(), "muted, the widget hears nothing: {:?}", widget_hears(&b).await);
+    assert!(
+        quiet.is_some(),
+        "muted, the widget hears nothing: {:?}",
+        widget_hears(&b).await
+    );
     h.app.set_call_muted(chat, false).unwrap();
 
     // Hold: silence both ways; Resume: the visitor's voice is back.
@@ -116,17 +144,23 @@ async fn the_widget_and_the_apps_rust_peer_hear_each_other() {
     let held = operator_hears(&heard, VISITOR_HZ, 400);
     assert!(held < 100.0, "on hold the app hears nothing: {held}");
     h.app.act(chat, ChatAction::Resume).await.unwrap();
-    let back = switchboard_e2e::wait::poll(Duration::from_secs(10), Duration::from_millis(200), async || {
-        let a = operator_hears(&heard, VISITOR_HZ, 400);
-        (a > 1000.0).then_some(a)
-    })
+    let back = switchboard_e2e::wait::poll(
+        Duration::from_secs(10),
+        Duration::from_millis(200),
+        async || {
+            let a = operator_hears(&heard, VISITOR_HZ, 400);
+            (a > 1000.0).then_some(a)
+        },
+    )
     .await;
     assert!(back.is_some(), "resumed, the app hears the visitor again");
 
     // End communication in the widget ends the call and the chat.
     b.click("End communication").await;
-    h.until("the chat ended", |s| s.chats.iter().all(|c| c.chat.id != chat))
-        .await;
+    h.until("the chat ended", |s| {
+        s.chats.iter().all(|c| c.chat.id != chat)
+    })
+    .await;
     let len = heard.len();
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(heard.len() - len < 48 * 200, "no audio after the end");

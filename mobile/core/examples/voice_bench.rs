@@ -69,7 +69,8 @@ fn relay(
                     let _ = to.handle_signal(&signal).await;
                 }
                 VoiceEvent::State(PeerState::Connected) => {
-                    *connected.lock().unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+                    *connected.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(Instant::now());
                 }
                 _ => {}
             }
@@ -97,7 +98,8 @@ async fn call() -> Result<Call, Box<dyn Error>> {
         open: Arc::clone(&gate),
         onset: Arc::clone(&onset),
     };
-    let (visitor, visitor_events) = VoicePeer::new(VoiceConfig::loopback(), source, NullSink).await?;
+    let (visitor, visitor_events) =
+        VoicePeer::new(VoiceConfig::loopback(), source, NullSink).await?;
     let sink = OnsetSink {
         detected: Arc::clone(&detected),
     };
@@ -105,8 +107,16 @@ async fn call() -> Result<Call, Box<dyn Error>> {
         VoicePeer::new(VoiceConfig::loopback(), ToneSource::new(660.0), sink).await?;
     let (visitor, operator) = (Arc::new(visitor), Arc::new(operator));
     let connected = Arc::new(Mutex::new(None));
-    relay(visitor_events, Arc::clone(&operator), Arc::new(Mutex::new(None)));
-    relay(operator_events, Arc::clone(&visitor), Arc::clone(&connected));
+    relay(
+        visitor_events,
+        Arc::clone(&operator),
+        Arc::new(Mutex::new(None)),
+    );
+    relay(
+        operator_events,
+        Arc::clone(&visitor),
+        Arc::clone(&connected),
+    );
     let offer = visitor.create_offer().await?;
     let answer = operator
         .handle_signal(&offer)
@@ -183,7 +193,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
         })
         .await?;
         let ms = |d: Duration| d.as_secs_f64() * 1_000.0;
-        if let Some(at) = *call.connected.lock().unwrap_or_else(PoisonError::into_inner) {
+        if let Some(at) = *call
+            .connected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
             connected.push(ms(at - call.start));
         }
         if let Some(after) = call.operator.stats().first_received_after {
@@ -195,7 +209,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         // Let the stream settle, then the visitor starts to speak.
         tokio::time::sleep(Duration::from_millis(300)).await;
         call.gate.store(true, Ordering::SeqCst);
-        wait("tone at the operator", Duration::from_secs(5), || call.detected.get().is_some()).await?;
+        wait("tone at the operator", Duration::from_secs(5), || {
+            call.detected.get().is_some()
+        })
+        .await?;
         if let (Some(onset), Some(detected)) = (call.onset.get(), call.detected.get()) {
             mouth_to_ear.push(ms(*detected - *onset));
         }
@@ -219,14 +236,20 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     // CPU of one steady call: two peers in this process, so half of it is one peer's.
     let call = call().await?;
-    wait("first audio", limit, || call.operator.stats().first_received_after.is_some()).await?;
+    wait("first audio", limit, || {
+        call.operator.stats().first_received_after.is_some()
+    })
+    .await?;
     call.gate.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (cpu_start, wall_start) = (cpu_time(), Instant::now());
     tokio::time::sleep(Duration::from_secs(5)).await;
     if let (Some(before), Some(after)) = (cpu_start, cpu_time()) {
         let share = (after - before).as_secs_f64() / wall_start.elapsed().as_secs_f64() / 2.0;
-        println!("CPU per peer in a steady call: {:.1}% of one core", share * 100.0);
+        println!(
+            "CPU per peer in a steady call: {:.1}% of one core",
+            share * 100.0
+        );
     }
     let stats = call.operator.stats();
     println!("operator after the CPU run: {stats:?}");

@@ -67,7 +67,11 @@ impl Side {
     }
 }
 
-async fn side(name: &'static str, config: VoiceConfig, tone: f64) -> (Side, UnboundedReceiver<VoiceEvent>) {
+async fn side(
+    name: &'static str,
+    config: VoiceConfig,
+    tone: f64,
+) -> (Side, UnboundedReceiver<VoiceEvent>) {
     let sink = RecordingSink::new();
     let (peer, events) = VoicePeer::new(config, ToneSource::new(tone), sink.clone())
         .await
@@ -156,7 +160,10 @@ fn assert_hears(who: &str, heard: &[i16], tone: f64, other: f64) {
 
 fn assert_silent(who: &str, heard: &[i16]) {
     let level = rms(heard);
-    println!("{who}: {:.2} s of silence, rms {level:.1}", heard.len() as f64 / f64::from(SAMPLE_RATE));
+    println!(
+        "{who}: {:.2} s of silence, rms {level:.1}",
+        heard.len() as f64 / f64::from(SAMPLE_RATE)
+    );
     assert!(level < SILENT_RMS, "{who}: rms {level}");
 }
 
@@ -190,8 +197,14 @@ async fn two_peers_hear_each_others_tone_then_mute_hold_resume_and_end() {
         assert!(!candidates.is_empty(), "{}", side.name);
         for candidate in candidates {
             let mid = candidate.sdp_mid.as_deref().unwrap();
-            assert!(answer.contains(&format!("a=mid:{mid}\r\n")), "{candidate:?}");
-            assert!(candidate.candidate.starts_with("candidate:"), "{candidate:?}");
+            assert!(
+                answer.contains(&format!("a=mid:{mid}\r\n")),
+                "{candidate:?}"
+            );
+            assert!(
+                candidate.candidate.starts_with("candidate:"),
+                "{candidate:?}"
+            );
             let signal = CallSignal::Candidate {
                 candidate: candidate.clone(),
             };
@@ -210,7 +223,12 @@ async fn two_peers_hear_each_others_tone_then_mute_hold_resume_and_end() {
     }
     // The first 100 ms may hold the codec's start-up; judge the rest.
     assert_hears("visitor", &visitor_heard[4_800..], OPERATOR_HZ, VISITOR_HZ);
-    assert_hears("operator", &operator_heard[4_800..], VISITOR_HZ, OPERATOR_HZ);
+    assert_hears(
+        "operator",
+        &operator_heard[4_800..],
+        VISITOR_HZ,
+        OPERATOR_HZ,
+    );
 
     // The visitor mutes: the operator hears silence, the visitor still hears the operator.
     let signal = visitor.peer.set_muted(true);
@@ -219,14 +237,24 @@ async fn two_peers_hear_each_others_tone_then_mute_hold_resume_and_end() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (visitor_heard, operator_heard) = tokio::join!(visitor.listen(1.0), operator.listen(1.0));
     assert_silent("operator while the visitor is muted", &operator_heard);
-    assert_hears("visitor while muted", &visitor_heard, OPERATOR_HZ, VISITOR_HZ);
+    assert_hears(
+        "visitor while muted",
+        &visitor_heard,
+        OPERATOR_HZ,
+        VISITOR_HZ,
+    );
     assert!(operator.saw(&VoiceEvent::RemoteMuted(true)));
 
     // Unmuted: back.
     visitor.peer.set_muted(false);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let operator_heard = operator.listen(1.0).await;
-    assert_hears("operator after unmute", &operator_heard, VISITOR_HZ, OPERATOR_HZ);
+    assert_hears(
+        "operator after unmute",
+        &operator_heard,
+        VISITOR_HZ,
+        OPERATOR_HZ,
+    );
 
     // The operator holds: both directions go silent, from that one side.
     operator.peer.set_on_hold(true);
@@ -234,24 +262,42 @@ async fn two_peers_hear_each_others_tone_then_mute_hold_resume_and_end() {
     let (visitor_heard, operator_heard) = tokio::join!(visitor.listen(1.0), operator.listen(1.0));
     assert_silent("visitor on hold", &visitor_heard);
     assert_silent("operator on hold", &operator_heard);
-    assert!(!operator_heard.is_empty(), "hold plays silence, it does not stop playout");
+    assert!(
+        !operator_heard.is_empty(),
+        "hold plays silence, it does not stop playout"
+    );
 
     // Resumed: both hear again.
     operator.peer.set_on_hold(false);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (visitor_heard, operator_heard) = tokio::join!(visitor.listen(1.0), operator.listen(1.0));
-    assert_hears("visitor after resume", &visitor_heard, OPERATOR_HZ, VISITOR_HZ);
-    assert_hears("operator after resume", &operator_heard, VISITOR_HZ, OPERATOR_HZ);
+    assert_hears(
+        "visitor after resume",
+        &visitor_heard,
+        OPERATOR_HZ,
+        VISITOR_HZ,
+    );
+    assert_hears(
+        "operator after resume",
+        &operator_heard,
+        VISITOR_HZ,
+        OPERATOR_HZ,
+    );
 
     let stats = operator.peer.stats();
     println!("operator stats: {stats:?}");
-    assert!(stats.packets_sent > 200 && stats.packets_received > 200, "{stats:?}");
+    assert!(
+        stats.packets_sent > 200 && stats.packets_received > 200,
+        "{stats:?}"
+    );
     assert_eq!(stats.packets_late, 0, "{stats:?}");
 
     // End: the side that closes sees it at once; the other sees the audio stop and the
     // connection go (its track ends, or ICE notices the silence).
     visitor.peer.close().await.unwrap();
-    visitor.wait_for(VoiceEvent::State(PeerState::Closed), Duration::from_secs(2)).await;
+    visitor
+        .wait_for(VoiceEvent::State(PeerState::Closed), Duration::from_secs(2))
+        .await;
     assert_eq!(visitor.peer.state(), PeerState::Closed);
     let start = Instant::now();
     loop {
@@ -259,7 +305,9 @@ async fn two_peers_hear_each_others_tone_then_mute_hold_resume_and_end() {
             matches!(
                 event,
                 VoiceEvent::RemoteEnded
-                    | VoiceEvent::State(PeerState::Disconnected | PeerState::Failed | PeerState::Closed)
+                    | VoiceEvent::State(
+                        PeerState::Disconnected | PeerState::Failed | PeerState::Closed
+                    )
             )
         });
         if ended {
@@ -275,7 +323,14 @@ async fn two_peers_hear_each_others_tone_then_mute_hold_resume_and_end() {
     println!(
         "operator saw the end after {:?}: {:?}",
         start.elapsed(),
-        operator.events.lock().unwrap().iter().rev().take(3).collect::<Vec<_>>()
+        operator
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
     );
     let quiet = operator.listen(0.5).await;
     assert!(rms(&quiet) < SILENT_RMS, "audio after the end");
@@ -318,7 +373,9 @@ async fn a_call_whose_candidates_never_arrive_reports_failed_in_time() {
 async fn an_ice_restart_keeps_the_call_and_its_audio() {
     let (visitor, operator, first_answer) = call(VoiceConfig::loopback(), false).await;
     let connect = Duration::from_secs(15);
-    visitor.wait_for(VoiceEvent::State(PeerState::Connected), connect).await;
+    visitor
+        .wait_for(VoiceEvent::State(PeerState::Connected), connect)
+        .await;
     operator.wait_for(VoiceEvent::AudioStarted, connect).await;
 
     // The operator's phone changed networks: it offers anew, the visitor answers.
@@ -326,14 +383,28 @@ async fn an_ice_restart_keeps_the_call_and_its_audio() {
     let CallSignal::Offer { sdp } = &offer else {
         panic!("a restart makes an offer: {offer:?}");
     };
-    assert_ne!(ice_ufrag(sdp), ice_ufrag(&first_answer), "fresh ICE credentials");
+    assert_ne!(
+        ice_ufrag(sdp),
+        ice_ufrag(&first_answer),
+        "fresh ICE credentials"
+    );
     let answer = visitor.peer.handle_signal(&offer).await.unwrap().unwrap();
     operator.peer.handle_signal(&answer).await.unwrap();
 
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (visitor_heard, operator_heard) = tokio::join!(visitor.listen(1.5), operator.listen(1.5));
-    assert_hears("visitor after the restart", &visitor_heard, OPERATOR_HZ, VISITOR_HZ);
-    assert_hears("operator after the restart", &operator_heard, VISITOR_HZ, OPERATOR_HZ);
+    assert_hears(
+        "visitor after the restart",
+        &visitor_heard,
+        OPERATOR_HZ,
+        VISITOR_HZ,
+    );
+    assert_hears(
+        "operator after the restart",
+        &operator_heard,
+        VISITOR_HZ,
+        OPERATOR_HZ,
+    );
     for side in [&visitor, &operator] {
         assert!(
             !side.saw(&VoiceEvent::State(PeerState::Failed)),
@@ -396,13 +467,21 @@ async fn a_call_that_stays_down_past_the_restart_window_reports_failed() {
     // The visitor vanishes without a word (its network is gone): no restart comes.
     visitor.peer.close().await.unwrap();
     let disconnected = operator
-        .wait_for(VoiceEvent::State(PeerState::Disconnected), Duration::from_secs(5))
+        .wait_for(
+            VoiceEvent::State(PeerState::Disconnected),
+            Duration::from_secs(5),
+        )
         .await;
     let failed = operator
         .wait_for(VoiceEvent::State(PeerState::Failed), Duration::from_secs(6))
         .await;
-    println!("the operator saw the visitor go quiet after {disconnected:?}, failed {failed:?} later");
-    assert!(failed >= Duration::from_millis(1_500), "not before the window: {failed:?}");
+    println!(
+        "the operator saw the visitor go quiet after {disconnected:?}, failed {failed:?} later"
+    );
+    assert!(
+        failed >= Duration::from_millis(1_500),
+        "not before the window: {failed:?}"
+    );
     operator.peer.close().await.unwrap();
 }
 
@@ -453,8 +532,15 @@ async fn the_app_engine_talks_to_a_visitor_through_peer_engine() {
         .wait_for(VoiceEvent::AudioStarted, Duration::from_secs(15))
         .await;
     let start = Instant::now();
-    while !outputs_seen.lock().unwrap().contains(&CallOutput::Connected(key)) {
-        assert!(start.elapsed() < Duration::from_secs(5), "no Connected output");
+    while !outputs_seen
+        .lock()
+        .unwrap()
+        .contains(&CallOutput::Connected(key))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no Connected output"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let answers = outputs_seen
@@ -467,7 +553,12 @@ async fn the_app_engine_talks_to_a_visitor_through_peer_engine() {
 
     operator_heard.clear();
     let visitor_heard = visitor.listen(1.5).await;
-    assert_hears("visitor via the engine", &visitor_heard, OPERATOR_HZ, VISITOR_HZ);
+    assert_hears(
+        "visitor via the engine",
+        &visitor_heard,
+        OPERATOR_HZ,
+        VISITOR_HZ,
+    );
     assert_hears("engine", &operator_heard.samples(), VISITOR_HZ, OPERATOR_HZ);
 
     // Hold through the seam: the visitor hears silence; mute too; resume brings it back.
@@ -480,13 +571,23 @@ async fn the_app_engine_talks_to_a_visitor_through_peer_engine() {
     assert_silent("visitor, engine muted", &visitor.listen(1.0).await);
     engine.set_muted(key, false);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_hears("visitor, engine back", &visitor.listen(1.0).await, OPERATOR_HZ, VISITOR_HZ);
+    assert_hears(
+        "visitor, engine back",
+        &visitor.listen(1.0).await,
+        OPERATOR_HZ,
+        VISITOR_HZ,
+    );
 
     // End: the engine forgets the call and its peer goes; the visitor's audio stops.
     engine.end(key);
     assert!(engine.calls().is_empty());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_silent("visitor after the end", &visitor.listen(0.5).await);
-    assert!(!outputs_seen.lock().unwrap().contains(&CallOutput::Failed(key)));
+    assert!(
+        !outputs_seen
+            .lock()
+            .unwrap()
+            .contains(&CallOutput::Failed(key))
+    );
     visitor.peer.close().await.unwrap();
 }

@@ -173,7 +173,10 @@ mod tests {
         assert!((found.dominant_hz - 440.0).abs() <= 10.0, "{found:?}");
         // A third of full scale: RMS of a sine is peak / √2.
         let expected_rms = f64::from(i16::MAX) / 3.0 / 2f64.sqrt();
-        assert!((found.rms - expected_rms).abs() < expected_rms * 0.02, "{found:?}");
+        assert!(
+            (found.rms - expected_rms).abs() < expected_rms * 0.02,
+            "{found:?}"
+        );
         // Continuous across frame edges: no step bigger than the sine's steepest one.
         let max_step = f64::from(i16::MAX) / 3.0 * TAU * 440.0 / f64::from(SAMPLE_RATE);
         for pair in samples.windows(2) {

@@ -33,7 +33,8 @@ impl FrameEncoder {
     /// A voice encoder with in-band FEC on, so the receiver can rebuild a lost packet from the
     /// next one (the SDP's `useinbandfec=1`).
     pub fn new() -> Result<Self, VoiceError> {
-        let mut encoder = opus::Encoder::new(SAMPLE_RATE, opus::Channels::Mono, opus::Application::Voip)?;
+        let mut encoder =
+            opus::Encoder::new(SAMPLE_RATE, opus::Channels::Mono, opus::Application::Voip)?;
         encoder.set_inband_fec(true)?;
         // FEC costs bits only when the encoder expects loss; a few percent is what a mobile
         // network loses.

@@ -142,7 +142,10 @@ mod tests {
                 (found.dominant_hz - frequency).abs() <= 1.0,
                 "{frequency}: {found:?}"
             );
-            assert!((found.dominant_amplitude - 8_000.0).abs() < 200.0, "{found:?}");
+            assert!(
+                (found.dominant_amplitude - 8_000.0).abs() < 200.0,
+                "{found:?}"
+            );
         }
         // A loud 660 Hz over a quiet 440 Hz: 660 wins, and 440 is still measurable.
         let mix: Vec<i16> = tone(660.0, 9_000.0, 48_000)

@@ -77,7 +77,12 @@ pub fn open_default() -> Result<(AudioDevices, MicSource, SpeakerSink), VoiceErr
     };
 
     let input_config = input.default_input_config().map_err(device_error)?;
-    let input_stream = open_input(&input, input_config.sample_format(), input_config.channels(), &mic)?;
+    let input_stream = open_input(
+        &input,
+        input_config.sample_format(),
+        input_config.channels(),
+        &mic,
+    )?;
     let output_config = output.default_output_config().map_err(device_error)?;
     let output_stream = open_output(
         &output,
@@ -255,7 +260,13 @@ mod tests {
         push_mic(&mic.queue, std::iter::repeat_n(1, MAX_QUEUED * 2));
         assert_eq!(mic.queue.lock().unwrap().len(), MAX_QUEUED);
         let mut frame = [9; FRAME_SAMPLES];
-        MicSource { queue: Arc::new(Mutex::new(VecDeque::new())) }.read(&mut frame);
-        assert!(frame.iter().all(|&s| s == 0), "an empty microphone reads silence");
+        MicSource {
+            queue: Arc::new(Mutex::new(VecDeque::new())),
+        }
+        .read(&mut frame);
+        assert!(
+            frame.iter().all(|&s| s == 0),
+            "an empty microphone reads silence"
+        );
     }
 }

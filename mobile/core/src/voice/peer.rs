@@ -274,7 +274,10 @@ impl Shared {
     }
 
     fn mid(&self) -> String {
-        self.mid.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.mid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Remembers the audio m-line's `mid` from a local SDP.
@@ -295,15 +298,13 @@ struct Handler {
 impl PeerConnectionEventHandler for Handler {
     async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
         match event.candidate.to_json() {
-            Ok(init) => self
-                .shared
-                .emit(VoiceEvent::Signal(CallSignal::Candidate {
-                    candidate: IceCandidate {
-                        candidate: init.candidate,
-                        sdp_mid: Some(self.shared.mid()),
-                        sdp_mline_index: Some(0),
-                    },
-                })),
+            Ok(init) => self.shared.emit(VoiceEvent::Signal(CallSignal::Candidate {
+                candidate: IceCandidate {
+                    candidate: init.candidate,
+                    sdp_mid: Some(self.shared.mid()),
+                    sdp_mline_index: Some(0),
+                },
+            })),
             Err(error) => tracing::warn!(%error, "local ICE candidate not sent"),
         }
     }
@@ -692,7 +693,12 @@ async fn negotiated_payload_type(shared: &Shared) -> Option<u8> {
         .rtp_parameters
         .codecs
         .iter()
-        .find(|codec| codec.rtp_codec.mime_type.eq_ignore_ascii_case(MIME_TYPE_OPUS))
+        .find(|codec| {
+            codec
+                .rtp_codec
+                .mime_type
+                .eq_ignore_ascii_case(MIME_TYPE_OPUS)
+        })
         .map(|codec| codec.payload_type)
 }
 
@@ -763,7 +769,10 @@ async fn watchdog(
         let settled = tokio::time::timeout(
             allowed,
             state.wait_for(|s| {
-                matches!(s, PeerState::Connected | PeerState::Failed | PeerState::Closed)
+                matches!(
+                    s,
+                    PeerState::Connected | PeerState::Failed | PeerState::Closed
+                )
             }),
         )
         .await
