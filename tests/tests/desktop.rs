@@ -109,6 +109,13 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
         .expect("the app logs its first paint");
     println!("desktop app (debug build) relaunched on its cache: {painted}");
     assert!(painted.contains("chats=1"), "{painted}");
+    // The app opens on the Communication Overview: go to the chat.
+    app.wait(
+        "Live Communication in the navigation",
+        "const b = [...document.querySelectorAll('nav button')].find((b) => (b.getAttribute('aria-label') || '').startsWith('Live Communication')); if (b) b.click(); return !!b;",
+        json!([]),
+    )
+    .await;
     app.click("Resume").await;
     visitor.see("Hello Victor, Dana here").await;
 
