@@ -159,8 +159,10 @@ async fn drafts_stay_with_their_chat(db: Db) {
         .await;
     assert_eq!(s.chats.len(), 1);
     drop(h);
-    let h = AppHarness::open(dir.path());
-    let s = h.app.snapshot();
+    let mut h = AppHarness::open(dir.path());
+    let s = h
+        .until("online again", |s| s.connection == ConnectionState::Online)
+        .await;
     assert!(tab(&s, chat).is_none());
     assert_eq!(tab(&s, other).unwrap().draft, "");
 }

@@ -1242,6 +1242,10 @@ impl App {
         ) {
             return;
         }
+        // On disk first: whatever the UI is shown is already in the cache.
+        if let Err(e) = self.inner.cache.save_state(&conn.state) {
+            tracing::warn!(error = %e, "cannot cache the state");
+        }
         let (fresh, ended): (Vec<ChatSummary>, Vec<ChatSummary>) = {
             let mut d = self.data();
             let before: Vec<ChatId> = d
@@ -1273,9 +1277,6 @@ impl App {
             };
             (fresh, ended)
         };
-        if let Err(e) = self.inner.cache.save_state(&conn.state) {
-            tracing::warn!(error = %e, "cannot cache the state");
-        }
         if !ended.is_empty() {
             if let Err(e) = self.inner.cache.add_ended(&ended) {
                 tracing::warn!(error = %e, "cannot keep ended chats");
