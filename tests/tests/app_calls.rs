@@ -25,6 +25,7 @@ on_both_databases!(
 
 const OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
 const ANSWER: &str = "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+const RESTART: &str = "v=0\r\no=- 3 3 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
 
 /// What the engine asked of its media engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +34,7 @@ enum Asked {
     Signal(CallKey, CallSignal),
     Muted(CallKey, bool),
     Held(CallKey, bool),
+    Restart(CallKey),
     End(CallKey),
 }
 
@@ -85,6 +87,9 @@ impl VoiceEngine for Recorder {
     }
     fn set_held(&self, call: CallKey, held: bool) {
         self.asked.lock().unwrap().push(Asked::Held(call, held));
+    }
+    fn restart_ice(&self, call: CallKey) {
+        self.asked.lock().unwrap().push(Asked::Restart(call));
     }
     fn end(&self, call: CallKey) {
         self.asked.lock().unwrap().push(Asked::End(call));
@@ -234,6 +239,35 @@ async fn the_engine_relays_a_call_between_the_visitor_and_its_media(db: Db) {
     media
         .until("resumed", |a| a.contains(&Asked::Held(key, false)))
         .await;
+
+    // The network changes: the connected call restarts ICE (not before it connected: see
+    // the Ready/Signal steps above, which asked for no restart), and the new offer reaches the
+    // visitor, whose answer reaches the media.
+    assert!(!media.asked().iter().any(|a| matches!(a, Asked::Restart(_))));
+    h.app.network_changed();
+    media
+        .until("the ICE restart", |a| a.contains(&Asked::Restart(key)))
+        .await;
+    media.say(CallOutput::Signal(
+        key,
+        CallSignal::Offer {
+            sdp: RESTART.into(),
+        },
+    ));
+    let restart = v
+        .wait_for(|m| matches!(m, VisitorServerMsg::CallSignal { signal: CallSignal::Offer { .. }, .. }))
+        .await;
+    assert!(
+        matches!(&restart, VisitorServerMsg::CallSignal { signal: CallSignal::Offer { sdp }, .. } if sdp == RESTART),
+        "{restart:?}"
+    );
+    v.send(&VisitorClientMsg::CallSignal {
+        call_id,
+        signal: CallSignal::Answer { sdp: ANSWER.into() },
+    })
+    .await;
+    let answer = Asked::Signal(key, CallSignal::Answer { sdp: ANSWER.into() });
+    media.until("the visitor's answer", |a| a.contains(&answer)).await;
 
     // End voice: the media closes, the visitor hears of it, the text goes on.
     h.app.call_end(chat).await.unwrap();

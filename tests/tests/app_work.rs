@@ -323,7 +323,7 @@ async fn the_app_is_back_online_soon_after_the_server() {
         .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     server.start_again().await;
-    h.app.reconnect_now();
+    h.app.network_changed();
     h.until("online", |s| s.connection == ConnectionState::Online)
         .await;
 }

@@ -4,7 +4,8 @@
 //! through the real server, on 127.0.0.1. Audio is verified in both directions for at least
 //! 3 s — the browser side with an AnalyserNode on what the widget plays, the Rust side by
 //! decoding Opus and measuring with Goertzel — then Mute (the visitor hears nothing), Hold
-//! (silence both ways), Resume, and End communication.
+//! (silence both ways), Resume, an ICE restart (the app told its network changed: the call and
+//! its audio go on), and End communication.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,26 @@ an.getFloatFrequencyData(bins);
 let best = 1;
 for (let i = 2; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
 return [best * an.context.sampleRate / an.fftSize, Math.max(bins[best], -200)];
+"#;
+
+const KEEP_PEERS: &str = r#"
+const Peer = window.RTCPeerConnection;
+window.__peers = [];
+window.RTCPeerConnection = function (...args) {
+  const pc = new Peer(...args);
+  window.__peers.push(pc);
+  return pc;
+};
+window.RTCPeerConnection.prototype = Peer.prototype;
+"#;
+
+/// The ICE user fragment of the operator's side as the widget's peer knows it, and how many
+/// peers the widget made.
+const REMOTE_UFRAG: &str = r#"
+const pc = window.__peers.at(-1);
+const sdp = pc && pc.remoteDescription ? pc.remoteDescription.sdp : "";
+const m = sdp.match(/a=ice-ufrag:(\S+)/);
+return [m ? m[1] : null, window.__peers.length];
 "#;
 
 fn phase(s: &UiSnapshot, chat: ChatId) -> Option<CallPhase> {
@@ -80,6 +101,8 @@ async fn the_widget_and_the_apps_rust_peer_hear_each_other() {
     // The visitor asks to talk; the operator accepts in the app.
     let (b, _wav) = media_browser(false).await;
     put_widget(&b, &server, 20, false).await;
+    // Keep the widget's peer within reach, to see the ICE restart in its descriptions.
+    b.js(KEEP_PEERS, json!([])).await;
     b.click("Click for Live Help").await;
     b.see("Open chat with operator").await;
     b.click("Voice chat").await;
@@ -125,6 +148,7 @@ async fn the_widget_and_the_apps_rust_peer_hear_each_other() {
 
     // Mute in the app: the widget's audio goes silent (and the widget is told).
     h.app.set_call_muted(chat, true).unwrap();
+    b.see("the operator's microphone is muted").await;
     let quiet = switchboard_e2e::wait::poll(
         Duration::from_secs(10),
         Duration::from_millis(200),
@@ -154,6 +178,30 @@ async fn the_widget_and_the_apps_rust_peer_hear_each_other() {
     )
     .await;
     assert!(back.is_some(), "resumed, the app hears the visitor again");
+
+    // The operator's network changes: the app restarts ICE, the widget answers the new offer
+    // on the same peer, and both go on hearing each other.
+    let before = b.js(REMOTE_UFRAG, json!([])).await;
+    assert!(before[0].is_string(), "{before}");
+    h.app.network_changed();
+    let after = switchboard_e2e::wait::poll(
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        async || {
+            let now = b.js(REMOTE_UFRAG, json!([])).await;
+            (now[0].is_string() && now[0] != before[0]).then_some(now)
+        },
+    )
+    .await
+    .expect("the widget took the restart's offer");
+    assert_eq!(after[1], 1, "the same peer, not a new call: {after}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let visitor_amp = operator_hears(&heard, VISITOR_HZ, 1000);
+    let (hz, _) = widget_hears(&b).await.expect("the widget plays audio");
+    println!("after the ICE restart: the app hears {VISITOR_HZ} Hz at {visitor_amp:.0}; the widget hears {hz:.0} Hz");
+    assert!(visitor_amp > 1000.0, "the app still hears the visitor: {visitor_amp}");
+    assert!((hz - OPERATOR_HZ).abs() < 15.0, "the widget still hears the operator: {hz}");
+    assert_eq!(phase(&h.app.snapshot(), chat), Some(CallPhase::Connected));
 
     // End communication in the widget ends the call and the chat.
     b.click("End communication").await;

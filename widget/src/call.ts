@@ -23,11 +23,13 @@ export interface Call {
   id: number | null;
   /** The visitor muted the microphone. */
   muted: boolean;
+  /** The operator muted theirs (the visitor is told, so silence is not taken for a fault). */
+  peerMuted: boolean;
   /** When the audio connected (local ms), for the call's duration. */
   since: number | null;
 }
 
-export const NO_CALL: Call = { phase: "none", id: null, muted: false, since: null };
+export const NO_CALL: Call = { phase: "none", id: null, muted: false, peerMuted: false, since: null };
 
 /** A call the visitor is in or about to be: the call bar shows. */
 export const inCall = (c: Call): boolean => c.phase === "connecting" || c.phase === "connected";
@@ -58,6 +60,7 @@ export const CALL_TEXT = {
   connecting: "Connecting the voice chat…",
   voice: "Voice chat",
   onHold: "On hold",
+  peerMuted: "Voice chat: the operator's microphone is muted",
   failed: "The voice connection could not be made. The chat goes on as text.",
   refused: "You have refused the voice chat. The chat goes on as text.",
   endedByOperator: "The operator has ended the voice chat. The chat goes on as text.",

@@ -158,7 +158,9 @@ function start(script: HTMLScriptElement | null): void {
       return;
     }
     if (frame.type === "call_signal") {
-      voice.signal(frame.call_id, frame.signal);
+      const sig = frame.signal;
+      if (sig.kind === "mute") dispatch({ type: "ui_peer_mute", id: frame.call_id, muted: sig.muted });
+      else voice.signal(frame.call_id, sig);
       return;
     }
     if (frame.type === "welcome") orphanCheck = true;

@@ -206,7 +206,8 @@ export type LocalAction =
   | { type: "ui_call_up"; at: number }
   /** The audio could not connect: the bar goes at once (the server's call_ended says why). */
   | { type: "ui_call_down" }
-  | { type: "ui_mute" };
+  | { type: "ui_mute" }
+  | { type: "ui_peer_mute"; id: number; muted: boolean };
 
 export type Action = VisitorServerMsg | LocalAction;
 
@@ -520,6 +521,8 @@ function step(s: State, a: Action): State {
       return inCall(s.call) ? { ...s, call: NO_CALL } : s;
     case "ui_mute":
       return { ...s, call: { ...s.call, muted: !s.call.muted } };
+    case "ui_peer_mute":
+      return s.call.id === a.id ? { ...s, call: { ...s.call, peerMuted: a.muted } } : s;
     case "ui_leave":
       return leave(s, null);
     case "ui_left":

@@ -428,7 +428,7 @@ export class UI {
     this.call.text.textContent =
       c.phase === "invited" ? CALL_TEXT.invited
         : live && s.status === "on_hold" ? CALL_TEXT.onHold
-          : c.phase === "connected" ? CALL_TEXT.voice
+          : c.phase === "connected" ? (c.peerMuted ? CALL_TEXT.peerMuted : CALL_TEXT.voice)
             : c.phase === "mic" ? CALL_TEXT.askMic : CALL_TEXT.connecting;
     this.call.live.hidden = this.call.meter.hidden = this.call.clock.hidden = !live;
     this.call.invite.hidden = c.phase !== "invited";

@@ -82,15 +82,20 @@ test("a voice chat waits like a text one, then the call connects, mutes, holds a
   let s = run([welcome, { type: "ui_launcher" }, { type: "ui_mic" }, { type: "ui_start", voice: true }]);
   assert.equal(s.call.phase, "waiting");
   s = voiceCall();
-  assert.deepEqual(s.call, { phase: "connecting", id: 3, muted: false, since: null });
+  assert.deepEqual(s.call, { phase: "connecting", id: 3, muted: false, peerMuted: false, since: null });
   assert.ok(inCall(s.call));
   s = reduce(s, { type: "ui_call_up", at: 50_000 });
-  assert.deepEqual(s.call, { phase: "connected", id: 3, muted: false, since: 50_000 });
+  assert.deepEqual(s.call, { phase: "connected", id: 3, muted: false, peerMuted: false, since: 50_000 });
   // The operator's report changes nothing the visitor sees.
   s = reduce(s, ev(4, "active", { type: "call_connected", call_id: 3 }));
   assert.equal(s.call.since, 50_000);
   s = run([{ type: "ui_mute" }], s);
   assert.equal(s.call.muted, true);
+  // The operator mutes (told by a signal of this call; another call's changes nothing).
+  s = run([{ type: "ui_peer_mute", id: 2, muted: true }], s);
+  assert.equal(s.call.peerMuted, false);
+  s = run([{ type: "ui_peer_mute", id: 3, muted: true }], s);
+  assert.equal(s.call.peerMuted, true);
   s = run([ev(5, "on_hold", { type: "on_hold", operator: op })], s);
   assert.equal(s.call.phase, "connected", "hold keeps the call");
   s = run([ev(6, "active", { type: "resumed", operator: op }), { type: "ui_mute" }], s);
@@ -143,7 +148,7 @@ test("the operator's invitation: Accept asks for the microphone, then the call s
   assert.equal(refused.call.phase, "none");
   assert.equal(refused.notice, CALL_TEXT.micRefusedInvite);
   s = reduce(s, ev(4, "active", { type: "call_started", by: "operator" }));
-  assert.deepEqual(s.call, { phase: "connecting", id: 4, muted: false, since: null });
+  assert.deepEqual(s.call, { phase: "connecting", id: 4, muted: false, peerMuted: false, since: null });
   // Refused: the server's event ends it.
   const no = reduce(run([ev(3, "active", { type: "call_invited", operator: op })], voiceCallless()),
     ev(4, "active", { type: "call_ended", call_id: 0, reason: "refused", by: "visitor", duration_ms: null }));

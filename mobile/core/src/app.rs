@@ -437,8 +437,34 @@ impl App {
     }
 
     /// The network changed (or came back): reconnect now instead of waiting out the backoff.
-    pub fn reconnect_now(&self) {
+    pub fn network_changed(&self) {
         self.inner.retry_now.notify_one();
+        self.restart_calls();
+    }
+
+    /// Restarts ICE on every connected call of this device (its network changed, or its
+    /// connection to the server dropped and came back, as when a phone moves from Wi-Fi to
+    /// mobile data): the call finds its new path instead of dropping.
+    fn restart_calls(&self) {
+        let Some(engine) = self.voice() else { return };
+        let calls: Vec<CallKey> = {
+            let d = self.data();
+            let Some(state) = d.state.as_ref() else { return };
+            state
+                .chats
+                .keys()
+                .filter_map(|&chat_id| {
+                    let call = current_call(state.history.get(&chat_id)?)?;
+                    (call.phase == crate::call::CallPhase::Connected).then_some(CallKey {
+                        chat_id,
+                        call_id: call.call_id,
+                    })
+                })
+                .collect()
+        };
+        for call in calls {
+            engine.restart_ice(call);
+        }
     }
 
     /// Gives the engine its voice engine (the WebRTC peer and audio devices).
@@ -941,6 +967,7 @@ impl App {
     /// failure go offline and try again with backoff.
     async fn run_link(self, mut rx: mpsc::Receiver<Flush>) {
         let mut backoff = Duration::from_millis(250);
+        let mut reconnected = false;
         loop {
             let Some((session, state)) = ({
                 let d = self.data();
@@ -961,6 +988,11 @@ impl App {
                     self.absorb(&conn, None);
                     self.set_connection(ConnectionState::Online);
                     self.on_push(PushEvent::Online);
+                    if reconnected {
+                        // Back after a drop: the network may have changed under the calls.
+                        self.restart_calls();
+                    }
+                    reconnected = true;
                     self.sync_canned(&session).await;
                     if self.serve(&mut conn, &session, &mut rx).await.is_break() {
                         return;

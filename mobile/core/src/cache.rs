@@ -418,8 +418,16 @@ impl Cache {
 
     /// The outbox, oldest first.
     pub fn outbox(&self) -> Result<Vec<(i64, OutboxItem)>, CacheError> {
+        self.numbered("select id, body from outbox order by id")
+    }
+
+    /// Rows of `(id, JSON body)` from `sql`, the bodies read back.
+    fn numbered<T: for<'de> Deserialize<'de>>(
+        &self,
+        sql: &str,
+    ) -> Result<Vec<(i64, T)>, CacheError> {
         self.with(|c| {
-            let mut stmt = c.prepare("select id, body from outbox order by id")?;
+            let mut stmt = c.prepare(sql)?;
             let rows = stmt
                 .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -455,16 +463,7 @@ impl Cache {
 
     /// The refused actions, oldest first.
     pub fn refused(&self) -> Result<Vec<(i64, Refused)>, CacheError> {
-        self.with(|c| {
-            let mut stmt = c.prepare("select id, body from refused order by id")?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows
-                .into_iter()
-                .map(|(id, j)| Ok((id, serde_json::from_str(&j)?)))
-                .collect::<Result<Vec<_>, serde_json::Error>>()?)
-        })
+        self.numbered("select id, body from refused order by id")
     }
 
     /// Forgets a refused action (dismissed, or tried again).

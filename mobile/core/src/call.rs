@@ -43,6 +43,10 @@ pub trait VoiceEngine: Send + Sync + 'static {
     fn set_muted(&self, call: CallKey, muted: bool);
     /// The chat went on hold (both directions silent) or was resumed.
     fn set_held(&self, call: CallKey, held: bool);
+    /// The device's network changed (or its connection to the server came back): restart ICE
+    /// on this connected call, so it finds the new path instead of dropping; the new offer goes
+    /// out as a [`CallOutput::Signal`] and the call goes on meanwhile.
+    fn restart_ice(&self, call: CallKey);
     /// The call is over: close the peer.
     fn end(&self, call: CallKey);
 }

@@ -94,10 +94,11 @@ async fn retry_refused(app: State<'_, App>, id: i64) -> Res<()> {
     app.retry_refused(id).await
 }
 
-/// The network changed or came back (the webview's `online` event): reconnect now.
+/// The network changed or came back (the webview's `online` event): reconnect now and
+/// restart ICE on calls.
 #[tauri::command]
-fn reconnect_now(app: State<'_, App>) {
-    app.reconnect_now();
+fn network_changed(app: State<'_, App>) {
+    app.network_changed();
 }
 
 #[tauri::command]
@@ -224,7 +225,7 @@ pub fn run() {
             set_draft,
             dismiss_refused,
             retry_refused,
-            reconnect_now,
+            network_changed,
             history,
             transcript,
             call_invite,

@@ -18,7 +18,7 @@ pub fn engine() -> PeerEngine {
     let tone = std::env::var("SWITCHBOARD_VOICE_AUDIO").is_ok_and(|v| v == "tone");
     PeerEngine::new(VoiceConfig::new(Vec::new()), move |call| match tone {
         true => in_memory(),
-        false => open_devices(call).unwrap_or_else(|| in_memory()),
+        false => open_devices(call).unwrap_or_else(in_memory),
     })
 }
 
@@ -48,25 +48,37 @@ fn open_devices(call: CallKey) -> Option<(Box<dyn AudioSource>, Box<dyn AudioSin
     });
     let (mic, speaker) = rx.recv_timeout(Duration::from_secs(5)).ok().flatten()?;
     Some((
-        Box::new(Held(mic, Arc::clone(&alive))),
-        Box::new(HeldSink(speaker, alive)),
+        Box::new(Held {
+            mic,
+            _alive: Arc::clone(&alive),
+        }),
+        Box::new(HeldSink {
+            speaker,
+            _alive: alive,
+        }),
     ))
 }
 
 /// The microphone, keeping the device thread alive.
-struct Held(MicSource, Arc<()>);
+struct Held {
+    mic: MicSource,
+    _alive: Arc<()>,
+}
 
 impl AudioSource for Held {
     fn read(&mut self, frame: &mut [i16]) {
-        self.0.read(frame);
+        self.mic.read(frame);
     }
 }
 
 /// The speaker, keeping the device thread alive.
-struct HeldSink(SpeakerSink, Arc<()>);
+struct HeldSink {
+    speaker: SpeakerSink,
+    _alive: Arc<()>,
+}
 
 impl AudioSink for HeldSink {
     fn write(&mut self, frame: &[i16]) {
-        self.0.write(frame);
+        self.speaker.write(frame);
     }
 }

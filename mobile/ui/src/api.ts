@@ -32,7 +32,7 @@ export const api = {
   /** Tries a refused action again. */
   retryRefused: (id: number) => invoke<void>("retry_refused", { id }),
   /** The network changed or came back: reconnect now. */
-  reconnectNow: () => invoke<void>("reconnect_now"),
+  networkChanged: () => invoke<void>("network_changed"),
   /** Ended chats, newest first, matching `search`, before the chat `before`. */
   history: (search: string, before: number | null) => invoke<HistoryView>("history", { search, before }),
   /** An ended chat's transcript. */

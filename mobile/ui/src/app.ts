@@ -86,8 +86,9 @@ export class App implements Controller {
     this.root.append(this.signIn.el, this.shell, this.noticesEl, ...this.dialogs.elements());
 
     document.addEventListener("visibilitychange", () => this.render());
-    // A network change (or the network coming back): reconnect now, not after the backoff.
-    window.addEventListener("online", () => void api.reconnectNow().catch(() => undefined));
+    // A network change (or the network coming back): reconnect now, not after the backoff, and
+    // restart ICE on calls so they find the new path.
+    window.addEventListener("online", () => void api.networkChanged().catch(() => undefined));
     window.setInterval(() => tickSince(), 1000);
   }
 

@@ -161,7 +161,7 @@ export class FakeBackend {
         return this.done();
       }
       case "set_draft":
-      case "reconnect_now":
+      case "network_changed":
       case "painted":
         return null;
       case "dismiss_refused":

@@ -5,8 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport } from "./harness";
-import type { FakeBackend } from "./fake-backend";
+import { fake, launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport } from "./harness";
 
 let browser: Browser;
 let site: Site;
@@ -22,14 +21,6 @@ after(async () => {
   await browser?.close();
   await site?.close();
 });
-
-function fake<T>(page: Page, fn: (f: FakeBackend, arg: any) => T, arg?: unknown): Promise<T> {
-  return page.evaluate(({ src, arg }) => {
-    // eslint-disable-next-line no-new-func
-    const f = new Function("f", "arg", `return (${src})(f, arg);`);
-    return f(window.__fake, arg);
-  }, { src: fn.toString(), arg }) as Promise<T>;
-}
 
 async function withApp(vp: Viewport, fn: (a: AppPage) => Promise<void>): Promise<void> {
   const app = await openApp(browser, site, vp, { signedIn: true, available: true });
@@ -220,11 +211,11 @@ for (const vp of VIEWPORTS) {
         assert.ok(await page.getByRole("textbox", { name: "Message" }).isEnabled());
       }));
 
-    test("the network coming back asks the core to reconnect now; the first paint is reported", () =>
+    test("the network changing asks the core to reconnect now (and restart its calls); the first paint is reported", () =>
       withApp(vp, async ({ page }) => {
         await page.waitForFunction(() => window.__fake.callsOf("painted").length === 1);
         await page.evaluate(() => window.dispatchEvent(new Event("online")));
-        await page.waitForFunction(() => window.__fake.callsOf("reconnect_now").length === 1);
+        await page.waitForFunction(() => window.__fake.callsOf("network_changed").length === 1);
         assert.equal(await fake(page, (f) => f.callsOf("painted").length), 1, "once");
       }));
   });

@@ -6,6 +6,12 @@
 //! exists. A visitor's offer that arrives while the peer is still being built simply waits in
 //! the queue; nothing is reordered or lost. The task also turns the peer's events into
 //! [`CallOutput`]s.
+//!
+//! A connected call whose path goes quiet (`Disconnected`: a phone moving from Wi-Fi to mobile
+//! data, or the visitor's network changing) restarts ICE by itself, as the app does when it is
+//! told the network changed: the visitor's browser answers the new offer with its new
+//! candidates, and the call goes on. It fails only when no path comes back within the restart
+//! window ([`VoiceConfig::restart_window`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -43,6 +49,7 @@ enum Command {
     Signal(CallSignal),
     Muted(bool),
     Held(bool),
+    RestartIce,
     End,
 }
 
@@ -111,6 +118,10 @@ impl VoiceEngine for PeerEngine {
         self.send(call, Command::Held(held));
     }
 
+    fn restart_ice(&self, call: CallKey) {
+        self.send(call, Command::RestartIce);
+    }
+
     fn end(&self, call: CallKey) {
         self.send(call, Command::End);
         self.lock().remove(&call);
@@ -135,6 +146,8 @@ async fn run_call(
             return;
         }
     };
+    // `call_connected` is said once: a path mended by an ICE restart connects again quietly.
+    let mut connected = false;
     loop {
         tokio::select! {
             command = commands.recv() => match command {
@@ -150,22 +163,42 @@ async fn run_call(
                     let _ = peer.set_muted(muted);
                 }
                 Some(Command::Held(held)) => peer.set_on_hold(held),
+                // Only a call that connected has a path to mend (before, the visitor's first
+                // offer is still being answered).
+                Some(Command::RestartIce) if connected => restart(&peer, call, &out).await,
+                Some(Command::RestartIce) => {}
                 Some(Command::End) | None => break,
             },
-            Some(event) = events.recv() => {
-                let output = match event {
-                    VoiceEvent::Signal(signal) => Some(CallOutput::Signal(call, signal)),
-                    VoiceEvent::State(PeerState::Connected) => Some(CallOutput::Connected(call)),
-                    VoiceEvent::State(PeerState::Failed) => Some(CallOutput::Failed(call)),
-                    _ => None,
-                };
-                if let Some(output) = output {
-                    let _ = out.send(output);
+            Some(event) = events.recv() => match event {
+                VoiceEvent::Signal(signal) => {
+                    let _ = out.send(CallOutput::Signal(call, signal));
                 }
-            }
+                VoiceEvent::State(PeerState::Connected) if !connected => {
+                    connected = true;
+                    let _ = out.send(CallOutput::Connected(call));
+                }
+                VoiceEvent::State(PeerState::Disconnected) if connected => {
+                    restart(&peer, call, &out).await;
+                }
+                VoiceEvent::State(PeerState::Failed) => {
+                    let _ = out.send(CallOutput::Failed(call));
+                }
+                _ => {}
+            },
         }
     }
     if let Err(error) = peer.close().await {
         tracing::debug!(%error, ?call, "voice peer closed with an error");
+    }
+}
+
+/// Restarts ICE on the call's peer and sends the new offer to the visitor.
+async fn restart(peer: &VoicePeer, call: CallKey, out: &CallOut) {
+    match peer.restart_ice().await {
+        Ok(offer) => {
+            tracing::info!(?call, "ICE restarted");
+            let _ = out.send(CallOutput::Signal(call, offer));
+        }
+        Err(error) => tracing::warn!(%error, ?call, "ICE restart failed"),
     }
 }

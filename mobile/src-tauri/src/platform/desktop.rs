@@ -15,13 +15,16 @@ pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
 /// Remote push is mobile-only: no native side to tell the signed-in server.
 pub fn set_push_server<R: Runtime>(_app: &AppHandle<R>, _server: Option<String>) {}
 
+/// Whether the app's window has the focus (then the UI rings or sounds by itself).
+fn focused(app: &AppHandle) -> bool {
+    app.get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false)
+}
+
 /// Tells the operator about a new chat request.
 pub fn notify_incoming(app: &AppHandle, chat: &ChatSummary) {
-    let focused = app
-        .get_webview_window("main")
-        .and_then(|w| w.is_focused().ok())
-        .unwrap_or(false);
-    if focused {
+    if focused(app) {
         return;
     }
     let _ = app
@@ -34,11 +37,7 @@ pub fn notify_incoming(app: &AppHandle, chat: &ChatSummary) {
 
 /// Tells the operator about a visitor's new message when the window is not focused.
 pub fn notify_message(app: &AppHandle, chat: &ChatSummary, text: &str) {
-    let focused = app
-        .get_webview_window("main")
-        .and_then(|w| w.is_focused().ok())
-        .unwrap_or(false);
-    if focused {
+    if focused(app) {
         return;
     }
     let name = chat.visitor_name.as_deref().unwrap_or("Visitor");
