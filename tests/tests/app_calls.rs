@@ -255,7 +255,15 @@ async fn the_engine_relays_a_call_between_the_visitor_and_its_media(db: Db) {
         },
     ));
     let restart = v
-        .wait_for(|m| matches!(m, VisitorServerMsg::CallSignal { signal: CallSignal::Offer { .. }, .. }))
+        .wait_for(|m| {
+            matches!(
+                m,
+                VisitorServerMsg::CallSignal {
+                    signal: CallSignal::Offer { .. },
+                    ..
+                }
+            )
+        })
         .await;
     assert!(
         matches!(&restart, VisitorServerMsg::CallSignal { signal: CallSignal::Offer { sdp }, .. } if sdp == RESTART),
@@ -267,7 +275,9 @@ async fn the_engine_relays_a_call_between_the_visitor_and_its_media(db: Db) {
     })
     .await;
     let answer = Asked::Signal(key, CallSignal::Answer { sdp: ANSWER.into() });
-    media.until("the visitor's answer", |a| a.contains(&answer)).await;
+    media
+        .until("the visitor's answer", |a| a.contains(&answer))
+        .await;
 
     // End voice: the media closes, the visitor hears of it, the text goes on.
     h.app.call_end(chat).await.unwrap();

@@ -198,9 +198,17 @@ async fn the_widget_and_the_apps_rust_peer_hear_each_other() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let visitor_amp = operator_hears(&heard, VISITOR_HZ, 1000);
     let (hz, _) = widget_hears(&b).await.expect("the widget plays audio");
-    println!("after the ICE restart: the app hears {VISITOR_HZ} Hz at {visitor_amp:.0}; the widget hears {hz:.0} Hz");
-    assert!(visitor_amp > 1000.0, "the app still hears the visitor: {visitor_amp}");
-    assert!((hz - OPERATOR_HZ).abs() < 15.0, "the widget still hears the operator: {hz}");
+    println!(
+        "after the ICE restart: the app hears {VISITOR_HZ} Hz at {visitor_amp:.0}; the widget hears {hz:.0} Hz"
+    );
+    assert!(
+        visitor_amp > 1000.0,
+        "the app still hears the visitor: {visitor_amp}"
+    );
+    assert!(
+        (hz - OPERATOR_HZ).abs() < 15.0,
+        "the widget still hears the operator: {hz}"
+    );
     assert_eq!(phase(&h.app.snapshot(), chat), Some(CallPhase::Connected));
 
     // End communication in the widget ends the call and the chat.

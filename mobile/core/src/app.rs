@@ -449,7 +449,9 @@ impl App {
         let Some(engine) = self.voice() else { return };
         let calls: Vec<CallKey> = {
             let d = self.data();
-            let Some(state) = d.state.as_ref() else { return };
+            let Some(state) = d.state.as_ref() else {
+                return;
+            };
             state
                 .chats
                 .keys()
