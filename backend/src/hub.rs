@@ -95,7 +95,11 @@ struct Inner {
     live_devices: DashMap<DeviceId, usize>,
     next_id: AtomicU64,
     available: watch::Sender<bool>,
+    /// Sees every chat after each committed event (the Site Monitor).
+    chat_observer: std::sync::OnceLock<ChatObserver>,
 }
+
+type ChatObserver = Box<dyn Fn(&ChatSummary) + Send + Sync>;
 
 /// Cheap-to-clone handle to the fan-out.
 #[derive(Clone)]
@@ -145,6 +149,7 @@ impl Default for Hub {
                 live_devices: DashMap::new(),
                 next_id: AtomicU64::new(1),
                 available: watch::Sender::new(false),
+                chat_observer: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -179,8 +184,21 @@ impl Hub {
         }
     }
 
+    /// Has `observer` see every chat as it is after each committed event (the Site Monitor
+    /// follows visitors' chats this way); set once, at start.
+    pub fn observe_chats(&self, observer: impl Fn(&ChatSummary) + Send + Sync + 'static) {
+        if self.inner.chat_observer.set(Box::new(observer)).is_err() {
+            tracing::warn!("the hub has a chat observer already");
+        }
+    }
+
     /// Delivers `event` once to every connection subscribed to any of `topics`.
     pub fn publish(&self, topics: &[Topic], event: HubEvent) {
+        if let (HubEvent::Chat { chat, .. }, Some(observer)) =
+            (&event, self.inner.chat_observer.get())
+        {
+            observer(chat);
+        }
         let event = Arc::new(event);
         let mut targets: Vec<(u64, mpsc::Sender<Arc<HubEvent>>)> = Vec::new();
         for topic in topics {

@@ -29,6 +29,7 @@ pub mod error;
 pub mod http;
 pub mod hub;
 pub mod limits;
+pub mod monitor;
 pub mod push;
 pub mod secret;
 pub mod serve;
@@ -95,8 +96,15 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     chats.refresh_availability().await?;
     let closing = shutdown::Closing::default();
     let limits = limits::RateLimits::start(&settings);
+    let monitor = monitor::Monitor::new(std::time::Duration::from_secs_f64(
+        config.visitor_grace_secs.max(0.0),
+    ));
+    monitor.start();
+    let observer = monitor.clone();
+    hub.observe_chats(move |chat| observer.chat_changed(chat));
     Ok(AppState {
         limits,
+        monitor,
         voice,
         config: Arc::new(config),
         store,

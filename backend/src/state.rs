@@ -24,6 +24,8 @@ pub struct AppState {
     pub limits: crate::limits::RateLimits,
     /// The STUN and TURN servers for voice calls.
     pub voice: crate::voice::Voice,
+    /// Who is on the website now (the Site Monitor).
+    pub monitor: crate::monitor::Monitor,
     /// Admin-editable settings, live.
     pub settings: LiveSettings,
     /// Fired when the server shuts down: live sessions close with 1012 (service restart) so

@@ -234,7 +234,11 @@ page: Page | null,
  * Highest chat `seq` the widget has applied; the server replays everything after it
  * (everything, when absent).
  */
-last_seq: number | null, } | { "type": "start_chat", 
+last_seq: number | null, 
+/**
+ * What the browser tells about the visitor, for the Site Monitor.
+ */
+client?: ClientInfo, } | { "type": "start_chat", 
 /**
  * Chat name (optional).
  */
@@ -696,7 +700,11 @@ chat_id: ChatId,
 /**
  * The call (0 for an invitation not answered yet).
  */
-call_id: number, });
+call_id: number, } | { "type": "monitor_subscribe", 
+/**
+ * The last monitor `seq` this client applied, when it resumes.
+ */
+last_seq: number | null, } | { "type": "monitor_unsubscribe" });
 
 export type OperatorAction = { "type": "hello", 
 /**
@@ -808,7 +816,11 @@ chat_id: ChatId,
 /**
  * The call (0 for an invitation not answered yet).
  */
-call_id: number, };
+call_id: number, } | { "type": "monitor_subscribe", 
+/**
+ * The last monitor `seq` this client applied, when it resumes.
+ */
+last_seq: number | null, } | { "type": "monitor_unsubscribe" };
 
 export type OperatorServerMsg = { "type": "ready", 
 /**
@@ -886,7 +898,27 @@ call_id: number,
 /**
  * What the other peer says.
  */
-signal: CallSignal, };
+signal: CallSignal, } | { "type": "monitor_snapshot", 
+/**
+ * The stream's position this snapshot is at.
+ */
+seq: number, 
+/**
+ * This frame starts the snapshot.
+ */
+first: boolean, 
+/**
+ * This frame ends the snapshot.
+ */
+complete: boolean, 
+/**
+ * Visitors on the site, longest there first.
+ */
+visitors: Array<SiteVisitor>, } | { "type": "monitor_deltas", 
+/**
+ * The changes.
+ */
+deltas: Array<MonitorDelta>, };
 
 export type CannedMessage = { 
 /**
@@ -1261,3 +1293,157 @@ urls: Array<string>,
  * How long a credential lasts, in seconds.
  */
 ttl_secs: number, };
+
+export type ClientInfo = { 
+/**
+ * The page the visitor came from (`document.referrer`), when another site.
+ */
+referrer: string | null, 
+/**
+ * The browser's language (`navigator.language`).
+ */
+language: string | null, 
+/**
+ * The visitor's clock: minutes east of UTC (minus `Date.getTimezoneOffset()`).
+ */
+utc_offset_min: number | null, 
+/**
+ * The browser's `navigator.userAgent`, read into browser and system names.
+ */
+user_agent: string | null, };
+
+export type VisitorChat = { "state": "none" } | { "state": "invited", 
+/**
+ * The chat the invitation opened.
+ */
+chat_id: ChatId, 
+/**
+ * Who invited.
+ */
+operator: OperatorRef, } | { "state": "ringing", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "state": "queued", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, } | { "state": "chatting", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * With whom.
+ */
+operator: OperatorRef, } | { "state": "ended", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, };
+
+export type SiteVisitor = { 
+/**
+ * The visitor.
+ */
+id: VisitorId, 
+/**
+ * The name they gave in a chat, if any.
+ */
+name: string | null, 
+/**
+ * The page they are on.
+ */
+page: Page, 
+/**
+ * Where they came from (another site's address), when known.
+ */
+referrer: string | null, 
+/**
+ * What they searched for, when they came from a search engine that says.
+ */
+search_terms: string | null, 
+/**
+ * When this visit began (unix ms).
+ */
+arrived_at: number, 
+/**
+ * When they opened the page they are on (unix ms).
+ */
+page_since: number, 
+/**
+ * Their visits to the site, this one included.
+ */
+visits: number, 
+/**
+ * Pages seen in this visit.
+ */
+pages: number, 
+/**
+ * Their browser ("Firefox 121"), when it could be told.
+ */
+browser: string | null, 
+/**
+ * Their system ("Windows", "Android"), when it could be told.
+ */
+os: string | null, 
+/**
+ * Their browser's language ("de-DE").
+ */
+language: string | null, 
+/**
+ * Their clock: minutes east of UTC.
+ */
+utc_offset_min: number | null, 
+/**
+ * Where they stand with chat.
+ */
+chat: VisitorChat, };
+
+export type MonitorChange = { "kind": "joined", 
+/**
+ * The visitor.
+ */
+visitor: SiteVisitor, } | { "kind": "page", 
+/**
+ * The visitor.
+ */
+id: VisitorId, 
+/**
+ * The page.
+ */
+page: Page, 
+/**
+ * When (unix ms).
+ */
+page_since: number, 
+/**
+ * Pages seen in this visit now.
+ */
+pages: number, } | { "kind": "chat", 
+/**
+ * The visitor.
+ */
+id: VisitorId, 
+/**
+ * Their name now.
+ */
+name: string | null, 
+/**
+ * Where they stand now.
+ */
+chat: VisitorChat, } | { "kind": "left", 
+/**
+ * The visitor.
+ */
+id: VisitorId, };
+
+export type MonitorDelta = { 
+/**
+ * Its `seq` in the monitor stream (increasing; not a chat event's).
+ */
+seq: number, 
+/**
+ * The change.
+ */
+change: MonitorChange, };

@@ -7,12 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
-#[cfg(doc)]
-use crate::PROTOCOL_VERSION;
 use crate::{
     ApiError, CallSignal, CannedId, ChatEvent, ChatId, ChatSummary, DeviceId, IceServer,
-    OperatorId, Page, VisitorId,
+    MonitorDelta, OperatorId, Page, SiteVisitor, VisitorId,
 };
+#[cfg(doc)]
+use crate::{MONITOR_FRAME_VISITORS, PROTOCOL_VERSION};
 
 /// `POST /api/auth/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -372,6 +372,15 @@ pub enum OperatorAction {
         /// The call (0 for an invitation not answered yet).
         call_id: i64,
     },
+    /// The Site Monitor is on screen: stream the visitors on the site (a snapshot, or what was
+    /// missed after `last_seq`, then deltas). See `monitor.rs`.
+    MonitorSubscribe {
+        /// The last monitor `seq` this client applied, when it resumes.
+        #[serde(default)]
+        last_seq: Option<i64>,
+    },
+    /// The Site Monitor left the screen: stop the stream.
+    MonitorUnsubscribe,
 }
 
 /// A frame the backend sends to the operator app.
@@ -441,6 +450,26 @@ pub enum OperatorServerMsg {
         call_id: i64,
         /// What the other peer says.
         signal: CallSignal,
+    },
+    /// Every visitor on the site, at `seq` (the start of a monitor subscription, or a client
+    /// too far behind to be given what it missed), in frames of at most
+    /// [`MONITOR_FRAME_VISITORS`]: the first (`first`) replaces the client's list, the others
+    /// add to it, and the one with `complete` ends it.
+    MonitorSnapshot {
+        /// The stream's position this snapshot is at.
+        seq: i64,
+        /// This frame starts the snapshot.
+        first: bool,
+        /// This frame ends the snapshot.
+        complete: bool,
+        /// Visitors on the site, longest there first.
+        visitors: Vec<SiteVisitor>,
+    },
+    /// Changes to the visitors on the site, in `seq` order (at most
+    /// [`MONITOR_FRAME_VISITORS`] a frame).
+    MonitorDeltas {
+        /// The changes.
+        deltas: Vec<MonitorDelta>,
     },
 }
 

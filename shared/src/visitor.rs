@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(doc)]
 use crate::PROTOCOL_VERSION;
 use crate::{
-    ApiError, CallSignal, ChatEvent, ChatId, ChatSummary, IceServer, Mode, OfflineMessageId, Page,
-    VisitorId,
+    ApiError, CallSignal, ChatEvent, ChatId, ChatSummary, ClientInfo, IceServer, Mode,
+    OfflineMessageId, Page, VisitorId,
 };
 
 /// A frame the widget sends.
@@ -29,6 +29,10 @@ pub enum VisitorClientMsg {
         /// Highest chat `seq` the widget has applied; the server replays everything after it
         /// (everything, when absent).
         last_seq: Option<i64>,
+        /// What the browser tells about the visitor, for the Site Monitor.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(optional))]
+        client: Option<ClientInfo>,
     },
     /// "Open chat with operator": ask for a chat.
     StartChat {
@@ -212,6 +216,7 @@ mod tests {
                     title: None,
                 }),
                 last_seq: Some(4),
+                client: None,
             },
             VisitorClientMsg::StartChat {
                 name: Some("Ann".into()),

@@ -25,7 +25,7 @@ fn generate() -> String {
         FcmSettingsView, PushSettingsUpdate, ApnsSettingsInput, PushAttempt, PushAction,
         PushActionRequest, PushActionResponse, CallParty, CallEndReason, IceCandidate, IceServer,
         CallSignal, CallState, VoiceSettingsUpdate, TurnRestInput, VoiceSettingsView,
-        IceServerView, TurnRestView,
+        IceServerView, TurnRestView, ClientInfo, VisitorChat, SiteVisitor, MonitorChange, MonitorDelta,
     );
     format!(
         "// Generated from shared/src/lib.rs by shared/tests/bindings.rs. Do not edit.\n\

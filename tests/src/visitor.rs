@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use switchboard_shared::{
-    ApiError, ChatEvent, ChatEventKind, ChatId, ChatStatus, EndReason, Mode, PROTOCOL_VERSION,
-    Page, VisitorClientMsg, VisitorServerMsg,
+    ApiError, ChatEvent, ChatEventKind, ChatId, ChatStatus, ClientInfo, EndReason, Mode,
+    PROTOCOL_VERSION, Page, VisitorClientMsg, VisitorServerMsg,
 };
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -68,6 +68,22 @@ impl Visitor {
 
     /// Connects with a kept token and the last `seq` seen.
     pub async fn connect_as(base: &str, token: Option<String>, last_seq: Option<i64>) -> Visitor {
+        let page = Page {
+            url: "https://shop.example.test/pricing".into(),
+            title: Some("Pricing".into()),
+        };
+        Self::connect_with(base, token, last_seq, page, None).await
+    }
+
+    /// Connects with everything a widget's `hello` can say: a kept token, the last `seq`
+    /// seen, the page, what the browser tells about itself.
+    pub async fn connect_with(
+        base: &str,
+        token: Option<String>,
+        last_seq: Option<i64>,
+        page: Page,
+        client: Option<ClientInfo>,
+    ) -> Visitor {
         let (ws, _) = tokio_tungstenite::connect_async(ws_url(base))
             .await
             .expect("visitor connects");
@@ -82,11 +98,9 @@ impl Visitor {
         v.send(&VisitorClientMsg::Hello {
             protocol: PROTOCOL_VERSION,
             visitor_token: token,
-            page: Some(Page {
-                url: "https://shop.example.test/pricing".into(),
-                title: Some("Pricing".into()),
-            }),
+            page: Some(page),
             last_seq,
+            client,
         })
         .await;
         let welcome = v.recv().await.expect("welcome");

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use switchboard_e2e::operator::{connect_available, message_texts, next_request, wait_message};
 use switchboard_e2e::webdriver::{Browser, FIND_CONTROL};
 use switchboard_e2e::{Db, TestServer};
+use switchboard_shared::{MonitorChange, OperatorAction, OperatorServerMsg};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -112,6 +113,61 @@ async fn visitor_chats_with_an_operator_in_chromium() {
     b.see("The operator has ended the chat.").await;
     let shot = std::env::temp_dir().join("switchboard-widget-chat.png");
     b.screenshot(&shot).await;
+    b.quit().await;
+}
+
+/// The widget tells the Site Monitor what the browser says about the visitor: the operator's
+/// stream shows Chromium on Linux, its language and clock, and the other site it came from.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_site_monitor_sees_the_visitors_browser() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let session = server.operator("Sonia").await;
+    let mut op = connect_available(&session).await;
+    op.request(OperatorAction::MonitorSubscribe { last_seq: None })
+        .await
+        .unwrap();
+    let b = Browser::launch(1280, 900).await;
+    // Another site (localhost is another origin than 127.0.0.1) links to the shop.
+    let other = server.base.replacen("127.0.0.1", "localhost", 1);
+    b.goto(&format!("{other}/healthz")).await;
+    b.js(
+        "location.href = arguments[0];",
+        json!([format!("{}/", server.base)]),
+    )
+    .await;
+    b.see("Live Help Available").await;
+    let joined = op
+        .wait_for(|m| matches!(m, OperatorServerMsg::MonitorDeltas { deltas } if deltas.iter().any(|d| matches!(d.change, MonitorChange::Joined { .. }))))
+        .await
+        .unwrap();
+    let OperatorServerMsg::MonitorDeltas { deltas } = joined else {
+        unreachable!()
+    };
+    let visitor = deltas
+        .iter()
+        .find_map(|d| match &d.change {
+            MonitorChange::Joined { visitor } => Some(visitor.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(visitor.page.url, format!("{}/", server.base));
+    assert!(
+        visitor
+            .browser
+            .as_deref()
+            .is_some_and(|b| b.starts_with("Chrome ")),
+        "{visitor:?}"
+    );
+    assert_eq!(visitor.os.as_deref(), Some("Linux"));
+    assert!(visitor.language.is_some(), "{visitor:?}");
+    assert!(visitor.utc_offset_min.is_some(), "{visitor:?}");
+    assert!(
+        visitor
+            .referrer
+            .as_deref()
+            .is_some_and(|r| r.starts_with(&other)),
+        "{visitor:?}"
+    );
     b.quit().await;
 }
 

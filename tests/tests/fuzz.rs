@@ -16,7 +16,7 @@ use switchboard_e2e::operator::available_operator;
 use switchboard_e2e::visitor::Visitor;
 use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{
-    Author, ChatEventKind, ChatId, ErrorCode, Mode, OperatorAction, OperatorRequest,
+    Author, ChatEventKind, ChatId, ClientInfo, ErrorCode, Mode, OperatorAction, OperatorRequest,
     OperatorServerMsg, Page, ResumeFrom, VisitorClientMsg, VisitorServerMsg,
 };
 
@@ -42,6 +42,23 @@ fn page() -> impl Strategy<Value = Page> {
     (text(), prop::option::of(text())).prop_map(|(url, title)| Page { url, title })
 }
 
+fn client() -> impl Strategy<Value = ClientInfo> {
+    (
+        prop::option::of(text()),
+        prop::option::of(text()),
+        any::<Option<i32>>(),
+        prop::option::of(text()),
+    )
+        .prop_map(
+            |(referrer, language, utc_offset_min, user_agent)| ClientInfo {
+                referrer,
+                language,
+                utc_offset_min,
+                user_agent,
+            },
+        )
+}
+
 fn visitor_msg() -> impl Strategy<Value = VisitorClientMsg> {
     prop_oneof![
         1 => (prop::option::of(text()), mode())
@@ -50,12 +67,13 @@ fn visitor_msg() -> impl Strategy<Value = VisitorClientMsg> {
         1 => Just(VisitorClientMsg::EndChat),
         1 => page().prop_map(|page| VisitorClientMsg::PageView { page }),
         1 => Just(VisitorClientMsg::Ping),
-        1 => (any::<u32>(), prop::option::of(text()), prop::option::of(page()), any::<Option<i64>>())
-            .prop_map(|(protocol, visitor_token, page, last_seq)| VisitorClientMsg::Hello {
+        1 => (any::<u32>(), prop::option::of(text()), prop::option::of(page()), any::<Option<i64>>(), prop::option::of(client()))
+            .prop_map(|(protocol, visitor_token, page, last_seq, client)| VisitorClientMsg::Hello {
                 protocol,
                 visitor_token,
                 page,
                 last_seq,
+                client,
             }),
     ]
 }

@@ -46,6 +46,7 @@ fn hello(page_url: &str, title: &str) -> String {
             title: Some(title.into()),
         }),
         last_seq: None,
+        client: None,
     })
     .unwrap()
 }

@@ -6,6 +6,7 @@ import {
   MAX_MESSAGE_CHARS,
   PROTOCOL_VERSION,
   type Mode,
+  type ClientInfo,
   type Page,
   type VisitorClientMsg,
   type VisitorServerMsg,
@@ -65,6 +66,23 @@ function writeChat(key: string, text: string): void {
       // storage blocked
     }
   }
+}
+
+/** What the browser tells about the visitor, for the operators' Site Monitor. */
+function client(): ClientInfo {
+  let referrer: string | null = document.referrer || null;
+  try {
+    // Only another site is news: a page of this one is already in the visit.
+    if (referrer && new URL(referrer).origin === location.origin) referrer = null;
+  } catch {
+    referrer = null;
+  }
+  return {
+    referrer,
+    language: navigator.language || null,
+    utc_offset_min: -new Date().getTimezoneOffset(),
+    user_agent: navigator.userAgent || null,
+  };
 }
 
 function page(): Page {
@@ -213,6 +231,7 @@ function start(script: HTMLScriptElement | null): void {
         visitor_token: state.token,
         page: page(),
         last_seq: state.lastSeq,
+        client: client(),
       });
     };
     sock.onmessage = (e: MessageEvent) => {

@@ -36,25 +36,27 @@ pub async fn create(
 }
 
 /// Records a returning visitor: a new visit when the last one was over 30 minutes ago.
+/// Returns their visits so far.
 pub async fn touch(
     pool: &AnyPool,
     id: VisitorId,
     page: Option<&Page>,
     now: i64,
-) -> Result<(), Error> {
-    sqlx::query(
+) -> Result<u32, Error> {
+    let row = sqlx::query(
         "update visitors set \
            visits = visits + case when last_seen_at < $2 - 1800000 then 1 else 0 end, \
            last_seen_at = $2, page_url = coalesce($3, page_url), page_title = coalesce($4, page_title) \
-         where id = $1",
+         where id = $1 returning visits",
     )
     .bind(id.0)
     .bind(now)
     .bind(page.map(|p| p.url.clone()))
     .bind(page.and_then(|p| p.title.clone()))
-    .execute(pool)
+    .fetch_optional(pool)
     .await?;
-    Ok(())
+    let visits: Option<i64> = row.map(|r| r.try_get(0)).transpose()?;
+    Ok(visits.map_or(1, |v| u32::try_from(v).unwrap_or(u32::MAX)))
 }
 
 /// Stores a message left when nobody could answer.

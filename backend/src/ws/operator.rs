@@ -21,6 +21,7 @@ use crate::chat::{Move, audience, operator_actor};
 use crate::error::Error;
 use crate::http::Peer;
 use crate::hub::{DeviceOnline, HubEvent, Topic};
+use crate::monitor;
 use crate::state::AppState;
 use crate::store::chats;
 
@@ -44,6 +45,8 @@ pub struct OperatorSession {
     online: Option<DeviceOnline>,
     /// Requests ring here: the operator has Live Help Available.
     ringing: bool,
+    /// The Site Monitor's stream, while the app shows it.
+    monitor: Option<monitor::Subscription>,
 }
 
 fn error(req: Option<u64>, error: ApiError) -> OperatorServerMsg {
@@ -97,6 +100,7 @@ impl Session for OperatorSession {
         Ok(OperatorSession {
             state: state.clone(),
             ringing: operator.available,
+            monitor: None,
             operator,
             token,
             resume,
@@ -231,6 +235,13 @@ impl Session for OperatorSession {
         frame.into()
     }
 
+    async fn wake(&mut self) -> OperatorServerMsg {
+        match self.monitor.as_mut() {
+            Some(stream) => stream.next(&self.state.monitor).await,
+            None => std::future::pending().await,
+        }
+    }
+
     async fn finish(mut self, state: AppState) {
         // The app is gone from this device: what rings now reaches it by push. (Not when the
         // server is shutting down: every app reconnects to the next one in seconds.)
@@ -321,6 +332,14 @@ impl OperatorSession {
                 device_id,
             } => {
                 self.app_state(background, device_id).await?;
+                return Ok(Reply::Ack(None));
+            }
+            OperatorAction::MonitorSubscribe { last_seq } => {
+                self.monitor = Some(self.state.monitor.subscribe(last_seq));
+                return Ok(Reply::Ack(None));
+            }
+            OperatorAction::MonitorUnsubscribe => {
+                self.monitor = None;
                 return Ok(Reply::Ack(None));
             }
             OperatorAction::Send {

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use switchboard_shared::{
-    ApiError, CallParty, ChatId, ChatStatus, ErrorCode, MAX_TITLE_CHARS, MAX_URL_CHARS,
+    ApiError, CallParty, ChatId, ChatStatus, ClientInfo, ErrorCode, MAX_TITLE_CHARS, MAX_URL_CHARS,
     PROTOCOL_VERSION, Page, VisitorClientMsg, VisitorId, VisitorServerMsg,
 };
 use tokio::sync::watch;
@@ -20,6 +20,7 @@ use crate::chat::{Actor, Move, audience};
 use crate::error::Error;
 use crate::http::Peer;
 use crate::hub::{HubEvent, Topic};
+use crate::monitor::{Arrival, Presence};
 use crate::state::AppState;
 use crate::store::{chats, now_ms, visitors};
 use crate::validate::page_text;
@@ -40,6 +41,12 @@ pub struct VisitorSession {
     page: Option<Page>,
     /// The `seq` the widget said it had, when it reconnects.
     last_seq: Option<i64>,
+    /// What the browser said about itself (for the Site Monitor).
+    client: ClientInfo,
+    /// The visitor's visits, this one included.
+    visits: u32,
+    /// Keeps the visitor on the Site Monitor while this connection is open.
+    presence: Option<Presence>,
     sent: Sent,
     /// Whether any operator can answer; the widget's button follows it.
     available: watch::Receiver<bool>,
@@ -78,13 +85,14 @@ impl Session for VisitorSession {
             visitor_token,
             page,
             last_seq,
+            client,
         } = first
         else {
             return Err(refuse(super::hello_required()));
         };
         super::same_protocol(protocol).map_err(refuse)?;
         let page = page.map(clean_page);
-        let (visitor, token) = identify(state, visitor_token, page.as_ref(), peer)
+        let (visitor, token, visits) = identify(state, visitor_token, page.as_ref(), peer)
             .await
             .map_err(|e| {
                 let close = match e {
@@ -100,6 +108,9 @@ impl Session for VisitorSession {
             peer,
             page,
             last_seq,
+            client: client.unwrap_or_default(),
+            visits,
+            presence: None,
             sent: Sent::default(),
             available: state.hub.availability(),
         })
@@ -115,6 +126,14 @@ impl Session for VisitorSession {
 
     async fn greet(&mut self, conn: &mut Conn) -> Result<bool, Error> {
         let latest = chats::latest_for_visitor(&self.state.store.read, self.visitor).await?;
+        let arrival = Arrival {
+            id: self.visitor,
+            page: self.page.clone(),
+            client: std::mem::take(&mut self.client),
+            visits: self.visits,
+            chat: latest.clone(),
+        };
+        self.presence = Some(self.state.monitor.arrive(arrival, now_ms()));
         // A fresh page shows the open chat only; a reconnect also learns how its chat ended.
         let chat = latest.filter(|c| !c.status.is_final() || self.last_seq.is_some());
         let welcome = VisitorServerMsg::Welcome {
@@ -147,8 +166,13 @@ impl Session for VisitorSession {
             VisitorClientMsg::PageView { page } => {
                 let page = clean_page(page);
                 let r = record_visit(&self.state, self.visitor, &page).await;
+                if self.page.as_ref().is_none_or(|p| p.url != page.url) {
+                    self.state
+                        .monitor
+                        .page(self.visitor, page.clone(), now_ms());
+                }
                 self.page = Some(page);
-                r
+                r.map(drop)
             }
             VisitorClientMsg::StartChat { name, mode } => {
                 match self.state.limits.chat_start(self.visitor, self.peer) {
@@ -338,21 +362,21 @@ fn clean_page(page: Page) -> Page {
 }
 
 /// The visitor behind the token, or a new visitor (with a new token) when there is none and
-/// the address may have one more.
+/// the address may have one more; with their visits so far.
 async fn identify(
     state: &AppState,
     token: Option<String>,
     page: Option<&Page>,
     peer: IpAddr,
-) -> Result<(VisitorId, String), Error> {
+) -> Result<(VisitorId, String, u32), Error> {
     if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128)
         && let Some(id) = visitors::by_token_hash(&state.store.read, &token_hash(&token)).await?
     {
-        match page {
+        let visits = match page {
             Some(page) => record_visit(state, id, page).await?,
             None => visitors::touch(&state.store.write, id, None, now_ms()).await?,
-        }
-        return Ok((id, token));
+        };
+        return Ok((id, token, visits));
     }
     state.limits.new_visitor(peer)?;
     let token = new_token();
@@ -361,12 +385,13 @@ async fn identify(
     if let Some(page) = page {
         visitors::record_page(&state.store.write, id, page, now).await?;
     }
-    Ok((id, token))
+    Ok((id, token, 1))
 }
 
-/// The visitor is on `page` now.
-async fn record_visit(state: &AppState, visitor: VisitorId, page: &Page) -> Result<(), Error> {
+/// The visitor is on `page` now; returns their visits so far.
+async fn record_visit(state: &AppState, visitor: VisitorId, page: &Page) -> Result<u32, Error> {
     let now = now_ms();
-    visitors::touch(&state.store.write, visitor, Some(page), now).await?;
-    visitors::record_page(&state.store.write, visitor, page, now).await
+    let visits = visitors::touch(&state.store.write, visitor, Some(page), now).await?;
+    visitors::record_page(&state.store.write, visitor, page, now).await?;
+    Ok(visits)
 }

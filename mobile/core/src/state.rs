@@ -76,6 +76,9 @@ impl OperatorState {
             | OperatorServerMsg::Pong
             | OperatorServerMsg::CallReady { .. }
             | OperatorServerMsg::CallSignal { .. } => {}
+            // The Site Monitor's stream is not part of the chats' state.
+            OperatorServerMsg::MonitorSnapshot { .. } | OperatorServerMsg::MonitorDeltas { .. } => {
+            }
         }
     }
 
