@@ -210,6 +210,11 @@ impl Monitor {
         });
     }
 
+    /// The page a visitor on the site is on; `None` when they are not on the site.
+    pub fn page_of(&self, id: VisitorId) -> Option<Page> {
+        self.live().visitors.get(&id).map(|p| p.view.page.clone())
+    }
+
     /// How many visitors are on the site now.
     pub fn len(&self) -> usize {
         self.live().visitors.len()
@@ -410,6 +415,11 @@ fn site_visitor(arrival: &Arrival, now: i64) -> SiteVisitor {
 fn chat_state(chat: &ChatSummary) -> VisitorChat {
     let chat_id = chat.id;
     match (chat.status, &chat.operator) {
+        (ChatStatus::Invited, Some(operator)) => VisitorChat::Invited {
+            chat_id,
+            operator: operator.clone(),
+        },
+        (ChatStatus::Invited, None) => VisitorChat::None,
         (ChatStatus::Waiting, _) => VisitorChat::Ringing { chat_id },
         (ChatStatus::Queued, _) => VisitorChat::Queued { chat_id },
         (ChatStatus::Active | ChatStatus::OnHold, Some(operator)) => VisitorChat::Chatting {

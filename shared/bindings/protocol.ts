@@ -15,7 +15,7 @@ export type OfflineMessageId = number;
 
 export type CannedId = number;
 
-export type ChatStatus = "waiting" | "queued" | "active" | "on_hold" | "ended" | "missed";
+export type ChatStatus = "invited" | "waiting" | "queued" | "active" | "on_hold" | "ended" | "missed";
 
 export type Mode = "text" | "voice";
 
@@ -49,7 +49,7 @@ id: OperatorId,
  */
 name: string, } | { "kind": "system" };
 
-export type EndReason = "visitor" | "operator" | "no_operator";
+export type EndReason = "visitor" | "operator" | "no_operator" | "declined";
 
 export type ChatEvent = { 
 /**
@@ -73,7 +73,15 @@ status: ChatStatus,
  */
 kind: ChatEventKind, };
 
-export type ChatEventKind = { "type": "requested", 
+export type ChatEventKind = { "type": "invited", 
+/**
+ * Who invites.
+ */
+operator: OperatorRef, 
+/**
+ * The invitation ("Hello! I'm Olga, can I help you?").
+ */
+text: string, } | { "type": "requested", 
 /**
  * The visitor.
  */
@@ -700,7 +708,15 @@ chat_id: ChatId,
 /**
  * The call (0 for an invitation not answered yet).
  */
-call_id: number, } | { "type": "monitor_subscribe", 
+call_id: number, } | { "type": "invite", 
+/**
+ * The visitor (from the Site Monitor).
+ */
+visitor_id: VisitorId, 
+/**
+ * The invitation.
+ */
+text: string, } | { "type": "monitor_subscribe", 
 /**
  * The last monitor `seq` this client applied, when it resumes.
  */
@@ -816,7 +832,15 @@ chat_id: ChatId,
 /**
  * The call (0 for an invitation not answered yet).
  */
-call_id: number, } | { "type": "monitor_subscribe", 
+call_id: number, } | { "type": "invite", 
+/**
+ * The visitor (from the Site Monitor).
+ */
+visitor_id: VisitorId, 
+/**
+ * The invitation.
+ */
+text: string, } | { "type": "monitor_subscribe", 
 /**
  * The last monitor `seq` this client applied, when it resumes.
  */

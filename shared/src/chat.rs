@@ -28,6 +28,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ChatStatus {
+    /// An operator invited a visitor on the site to chat; the visitor has not answered yet.
+    Invited,
     /// Ringing the available operators; the visitor sees "Routing your call…".
     Waiting,
     /// In the Communication Queue; any operator may take it.
@@ -44,7 +46,8 @@ pub enum ChatStatus {
 
 impl ChatStatus {
     /// Every status, for exhaustive tests and reports.
-    pub const ALL: [ChatStatus; 6] = [
+    pub const ALL: [ChatStatus; 7] = [
+        ChatStatus::Invited,
         ChatStatus::Waiting,
         ChatStatus::Queued,
         ChatStatus::Active,
@@ -56,6 +59,7 @@ impl ChatStatus {
     /// The name used on the wire and in the database.
     pub fn as_str(self) -> &'static str {
         match self {
+            ChatStatus::Invited => "invited",
             ChatStatus::Waiting => "waiting",
             ChatStatus::Queued => "queued",
             ChatStatus::Active => "active",
@@ -157,6 +161,8 @@ pub enum EndReason {
     /// Nobody was available, every available operator declined, or nobody answered in time:
     /// the visitor is offered "Leave a message".
     NoOperator,
+    /// The visitor closed an operator's invitation, or left the site without answering it.
+    Declined,
 }
 
 /// One stored change to a chat. `seq` is per chat, from 1, without gaps in storage (a visitor
@@ -181,6 +187,14 @@ pub struct ChatEvent {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ChatEventKind {
+    /// An operator invited a visitor on the site to chat (`seq` 1 of an invited chat); the
+    /// visitor answers with Start Chat (the chat goes to this operator) or closes it.
+    Invited {
+        /// Who invites.
+        operator: OperatorRef,
+        /// The invitation ("Hello! I'm Olga, can I help you?").
+        text: String,
+    },
     /// The visitor asked for a chat (always `seq` 1).
     Requested {
         /// The visitor.

@@ -372,6 +372,14 @@ pub enum OperatorAction {
         /// The call (0 for an invitation not answered yet).
         call_id: i64,
     },
+    /// Invites a visitor on the site to chat: a new chat in `invited` with this operator (see
+    /// docs/protocol.md, 6b). `%name%` in the text becomes the operator's name for invitations.
+    Invite {
+        /// The visitor (from the Site Monitor).
+        visitor_id: VisitorId,
+        /// The invitation.
+        text: String,
+    },
     /// The Site Monitor is on screen: stream the visitors on the site (a snapshot, or what was
     /// missed after `last_seq`, then deltas). See `monitor.rs`.
     MonitorSubscribe {

@@ -171,6 +171,87 @@ async fn the_site_monitor_sees_the_visitors_browser() {
     b.quit().await;
 }
 
+/// An operator's invitation in the widget: an incoming chat request with the operator's words
+/// as text (markup stays text); Start Chat by keyboard leads to "Open chat with operator" and
+/// the chat opens with the inviting operator; the close control declines the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_shows_with_start_chat_and_close() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let session = server.operator("Iris").await;
+    let mut op = connect_available(&session).await;
+    op.request(OperatorAction::MonitorSubscribe { last_seq: None })
+        .await
+        .unwrap();
+    let b = Browser::launch(390, 844).await;
+    b.goto(&format!("{}/", server.base)).await;
+    b.see("Live Help Available").await;
+    let joined = op
+        .wait_for(|m| matches!(m, OperatorServerMsg::MonitorDeltas { deltas } if deltas.iter().any(|d| matches!(d.change, MonitorChange::Joined { .. }))))
+        .await
+        .unwrap();
+    let OperatorServerMsg::MonitorDeltas { deltas } = joined else {
+        unreachable!()
+    };
+    let visitor_id = deltas
+        .iter()
+        .find_map(|d| match &d.change {
+            MonitorChange::Joined { visitor } => Some(visitor.id),
+            _ => None,
+        })
+        .unwrap();
+    let words = "<img src=x onerror=alert(1)> Hello! I'm %name%.";
+    op.request(OperatorAction::Invite {
+        visitor_id,
+        text: words.into(),
+    })
+    .await
+    .unwrap();
+    b.see("Incoming chat request").await;
+    b.see("<img src=x onerror=alert(1)> Hello! I'm Support.")
+        .await;
+    b.see("Iris").await;
+    let images = b
+        .js(
+            "return document.querySelector('#switchboard-widget').shadowRoot.querySelectorAll('img').length",
+            json!([]),
+        )
+        .await;
+    assert_eq!(images, json!(0), "the operator's words are text");
+    // Start Chat by keyboard (it has the focus), then a text chat.
+    let start = b.control("button", "Start Chat").await;
+    b.type_text(&start, "\u{E007}").await;
+    b.see("Open chat with operator").await;
+    b.fill("Chat name (optional)", "Ines").await;
+    b.click("Text chat").await;
+    b.see("Chat with operator").await;
+    let chat = op
+        .wait_for(|m| matches!(m, OperatorServerMsg::Event { chat, .. } if chat.status == switchboard_shared::ChatStatus::Active))
+        .await
+        .unwrap();
+    let OperatorServerMsg::Event { chat, .. } = chat else {
+        unreachable!()
+    };
+    assert_eq!(chat.visitor_name.as_deref(), Some("Ines"));
+    assert_eq!(chat.operator.map(|o| o.name).as_deref(), Some("Iris"));
+
+    // The chat ends; the next invitation is closed with the close control: declined.
+    op.end(chat.id).await.unwrap();
+    b.see("The operator has ended the chat.").await;
+    b.click("Close").await;
+    op.request(OperatorAction::Invite {
+        visitor_id,
+        text: "Anything else?".into(),
+    })
+    .await
+    .unwrap();
+    b.see("Anything else?").await;
+    b.click("Close").await;
+    op.wait_for(|m| matches!(m, OperatorServerMsg::Event { event, .. } if event.kind == switchboard_shared::ChatEventKind::Ended { reason: switchboard_shared::EndReason::Declined }))
+        .await
+        .unwrap();
+    b.quit().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_visitor_leaves_a_message_in_chromium() {
     let server = TestServer::start(Db::Sqlite).await;
@@ -466,6 +547,36 @@ async fn every_state_fits(width: u32, height: u32, phone: bool) {
     network.set(Net::Up);
     b.see("Live Help Available").await;
     look.look("launcher").await;
+
+    // An operator's invitation, long, then closed (declined).
+    op.request(OperatorAction::MonitorSubscribe { last_seq: None })
+        .await
+        .unwrap();
+    let snapshot = op
+        .wait_for(|m| matches!(m, OperatorServerMsg::MonitorSnapshot { visitors, .. } if !visitors.is_empty()))
+        .await
+        .unwrap();
+    let OperatorServerMsg::MonitorSnapshot { visitors, .. } = snapshot else {
+        unreachable!()
+    };
+    op.request(OperatorAction::MonitorUnsubscribe)
+        .await
+        .unwrap();
+    let words = format!(
+        "Hello! I'm %name%. If you have any questions or requests I'm ready to help you. Just click \"Start Chat\" button to start a conversation. {}",
+        "https://shop.example.test/a-very-long-unbroken-address-".repeat(3)
+    );
+    op.request(OperatorAction::Invite {
+        visitor_id: visitors[0].id,
+        text: words,
+    })
+    .await
+    .unwrap();
+    b.see("Incoming chat request").await;
+    look.look("invitation").await;
+    b.click("Close").await;
+    b.see("Live Help Available").await;
+
     b.click("Click for Live Help").await;
     b.see("Open chat with operator").await;
     look.look("open").await;

@@ -327,6 +327,11 @@ function start(script: HTMLScriptElement | null): void {
       else send({ type: "call_refuse" });
     },
     refuse: () => send({ type: "call_refuse" }),
+    startInvite: () => dispatch({ type: "ui_invite_start" }),
+    closeInvite: () => {
+      send({ type: "end_chat" }); // declined: the operator is told
+      dispatch({ type: "ui_close" });
+    },
     mute: () => {
       dispatch({ type: "ui_mute" });
       const c = state.call;

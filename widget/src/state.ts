@@ -34,10 +34,18 @@ export const TEXT = {
   placeholder: "Type your message",
   newMessage: "New message",
   newMessages: "new messages",
+  invitation: "Incoming chat request",
+  startChat: "Start Chat",
 } as const;
 
 /** What the open panel shows. "chat" covers routing, queue and the chat window. */
-export type Panel = "none" | "open" | "leave" | "chat";
+export type Panel = "none" | "open" | "leave" | "chat" | "invite";
+
+/** An operator's invitation to chat ("Hello! I'm …"), until the visitor answers it. */
+export interface Invite {
+  operator: string;
+  text: string;
+}
 
 /** One line of the message list. */
 export interface Entry {
@@ -88,6 +96,8 @@ export interface State {
   unreadFrom: number | null;
   /** The voice call beside the chat (see call.ts). */
   call: Call;
+  /** An operator's invitation not answered yet (the chat is `invited`). */
+  invite: Invite | null;
 }
 
 export function initialState(token: string | null): State {
@@ -116,6 +126,7 @@ export function initialState(token: string | null): State {
     notice: null,
     unreadFrom: null,
     call: NO_CALL,
+    invite: null,
   };
 }
 
@@ -137,14 +148,17 @@ export interface Saved {
   unreadFrom: number | null;
   /** A call in progress: after a reload its peer is gone, and the widget says so. */
   callId?: number | null;
+  /** An invitation not answered yet. */
+  invite?: Invite | null;
 }
 
 export function saved(s: State): Saved | null {
   if (s.chatId === null || s.resync) return null;
   const { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, unreadFrom } = s;
-  const open = s.open && s.panel === "chat";
+  const open = s.open && (s.panel === "chat" || s.panel === "invite");
   const callId = inCall(s.call) ? s.call.id : null;
-  return { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, open, unreadFrom, callId };
+  const invite = s.invite;
+  return { chatId, lastSeq, status, endReason, operator, ignoreChat, entries, nextKey, open, unreadFrom, callId, invite };
 }
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
@@ -182,6 +196,10 @@ export function restore(token: string | null, kept: unknown): State {
   if (isFinal(chat.status) || chat.ignoreChat === chat.chatId) return { ...chat, ignoreChat: chat.chatId };
   // A call that was in progress lost its peer with the page: main.ts reports it failed.
   const call: Call = isInt(k.callId) ? { ...NO_CALL, phase: "connecting", id: k.callId } : NO_CALL;
+  const i = k.invite;
+  if (chat.status === "invited" && i && isText(i.operator) && isText(i.text)) {
+    return { ...chat, panel: "invite", open: k.open === true, invite: { operator: i.operator, text: i.text } };
+  }
   return { ...chat, panel: "chat", open: k.open === true, call };
 }
 
@@ -191,6 +209,7 @@ export type LocalAction =
   | { type: "ui_close" }
   | { type: "ui_minimize" }
   | { type: "ui_start"; voice?: boolean }
+  | { type: "ui_invite_start" }
   | { type: "ui_leave" }
   | { type: "ui_left" }
   | { type: "ui_send"; clientId: string; text: string }
@@ -326,6 +345,12 @@ function applyEvent(s: State, ev: ChatEvent): State {
   s = { ...s, lastSeq: ev.seq, status: replaying ? before : ev.status };
   const k = ev.kind;
   switch (k.type) {
+    case "invited": {
+      s = { ...s, operator: k.operator.name, invite: { operator: k.operator.name, text: k.text } };
+      // Shown once: an invitation this page only learns from the history does not pop up.
+      const shown = s.replayTo !== null && ev.seq <= s.replayTo && before !== null;
+      return s.panel === "leave" || s.panel === "open" ? s : { ...s, panel: "invite", open: s.open || !shown };
+    }
     case "message": {
       const a = k.author;
       if (a.kind === "system") return line(s, "system", k.text);
@@ -344,6 +369,7 @@ function applyEvent(s: State, ev: ChatEvent): State {
       });
     }
     case "accepted":
+      s = { ...s, invite: null };
       s = { ...s, operator: k.operator.name, position: null };
       break;
     case "on_hold":
@@ -365,6 +391,11 @@ function applyEvent(s: State, ev: ChatEvent): State {
       break;
     }
     case "ended": {
+      if (before === "invited") {
+        // Closed, left unanswered, or taken back by the operator: the invitation goes away.
+        const away = s.panel === "invite";
+        return { ...forget(s), invite: null, panel: away ? "none" : s.panel, open: away ? false : s.open };
+      }
       s = { ...s, endReason: k.reason, position: null, call: NO_CALL };
       if (k.reason === "no_operator") {
         return leave(forget(line(s, "system", TEXT.noOperator)), TEXT.noOperator);
@@ -447,8 +478,9 @@ function step(s: State, a: Action): State {
         replayTo: c.last_seq,
         entries: [],
         unreadFrom: null,
-        panel: "chat",
-        open: true,
+        // An invitation shown on an earlier page waits behind the launcher on this one.
+        panel: c.status === "invited" ? "invite" : "chat",
+        open: c.status !== "invited",
       };
     }
     case "availability":
@@ -490,6 +522,7 @@ function step(s: State, a: Action): State {
     case "pong":
       return s;
     case "ui_launcher":
+      if (s.invite && s.status === "invited" && s.chatId !== s.ignoreChat) return { ...s, panel: "invite", open: true };
       if (hasChat(s) || (s.panel === "chat" && s.chatId !== s.ignoreChat && s.chatId !== null)) {
         return { ...s, panel: "chat", open: true };
       }
@@ -502,6 +535,9 @@ function step(s: State, a: Action): State {
       return { ...(isFinal(s.status) ? forget(s) : s), panel: "none", open: false, notice: null };
     case "ui_minimize":
       return { ...s, open: false };
+    case "ui_invite_start":
+      // Start Chat: "Open chat with operator" asks for the name and text or voice.
+      return { ...s, panel: "open", open: true, notice: null };
     case "ui_start":
       return {
         ...s,

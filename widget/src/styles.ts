@@ -23,6 +23,8 @@ section{display:flex;flex-direction:column;flex:1;min-width:0}
 .hd div{flex:1;min-width:0}
 h2{margin:0;font-size:16px;font-weight:600;flex:1}
 .op{margin:0;font-size:12px;opacity:.9;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.invite .op{font-size:14px;font-weight:600;opacity:1}
+.it{margin:8px 0 12px;white-space:pre-wrap;overflow-wrap:anywhere}
 .x{background:none;border:0;color:#fff;font-size:24px;line-height:1;width:44px;height:44px;border-radius:6px;cursor:pointer;flex:none}
 .x:hover{background:rgba(255,255,255,.15)}
 .conn{margin:0;padding:6px 14px;background:#fef3c7;color:#713f12;font-size:13px;text-align:center}

@@ -27,6 +27,9 @@ export interface Handlers {
   mute(): void;
   /** Ends the voice only; the chat goes on as text. */
   endVoice(): void;
+  /** An operator's invitation: Start Chat, or close it (declined). */
+  startInvite(): void;
+  closeInvite(): void;
 }
 
 type Kid = Node | string | null | false;
@@ -92,6 +95,7 @@ export class UI {
   /** How the connection is, under the open panel's title bar. */
   private readonly link: HTMLElement;
   private current: HTMLElement | null = null;
+  private readonly invite: { el: HTMLElement; operator: HTMLElement; text: HTMLElement; start: HTMLButtonElement };
   private readonly open: {
     el: HTMLElement;
     name: HTMLInputElement;
@@ -181,6 +185,20 @@ export class UI {
       h("div", { class: "lb" }, this.launcher, this.count),
       this.caption,
     );
+
+    // An operator's invitation, as an incoming chat request.
+    {
+      const operator = h("p", { class: "op" });
+      const text = h("p", { class: "it" });
+      const start = btn(TEXT.startChat, "btn", () => on.startInvite());
+      const el = dialog(
+        TEXT.invitation,
+        "invite",
+        header(TEXT.invitation, "sb-invite-t", closeX(() => on.closeInvite())),
+        h("div", { class: "body" }, operator, text, h("div", { class: "row" }, start)),
+      );
+      this.invite = { el, operator, text, start };
+    }
 
     // "Open chat with operator".
     {
@@ -379,6 +397,7 @@ export class UI {
     let view: HTMLElement | null = null;
     if (s.open) {
       if (s.panel === "open") view = this.open.el;
+      else if (s.panel === "invite" && s.invite) view = this.invite.el;
       else if (s.panel === "leave") view = this.leave.el;
       else if (s.panel === "chat") view = chatView(s) === "chat" ? this.chat.el : this.routing.el;
     }
@@ -396,6 +415,10 @@ export class UI {
     this.link.classList.toggle("ok", s.connected);
     const prev = this.current;
     this.current = view;
+
+    // The invitation: the operator's own words, as text.
+    this.invite.operator.textContent = s.invite ? s.invite.operator : "";
+    this.invite.text.textContent = s.invite ? s.invite.text : "";
 
     // "Open chat with operator".
     this.open.notice.textContent = s.panel === "open" ? s.notice || "" : "";
@@ -471,6 +494,7 @@ export class UI {
     const closeX = view && view.querySelector<HTMLElement>(".x");
     if (changed) {
       if (view === this.open.el) target = this.open.name;
+      else if (view === this.invite.el) target = this.invite.start;
       else if (view === this.leave.el) target = s.leaveSent ? closeX : this.leave.name;
       else if (view === this.chat.el) target = over ? this.chat.close : this.chat.input;
       else if (view === this.routing.el) target = closeX;

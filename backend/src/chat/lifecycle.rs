@@ -40,11 +40,14 @@ pub enum Move {
     /// The visitor went away (no widget left) before anyone answered. Unlike `VisitorEnd` it
     /// never ends a chat someone has just accepted.
     Abandoned,
+    /// The visitor answers an operator's invitation (Start Chat): the chat goes to that
+    /// operator, ringing nobody else.
+    Join,
 }
 
 impl Move {
     /// Every move, for exhaustive tests.
-    pub const ALL: [Move; 9] = [
+    pub const ALL: [Move; 10] = [
         Move::Accept,
         Move::Decline,
         Move::Queue,
@@ -54,6 +57,7 @@ impl Move {
         Move::VisitorEnd,
         Move::Unanswered,
         Move::Abandoned,
+        Move::Join,
     ];
 }
 
@@ -79,6 +83,7 @@ impl Action {
         use Move as M;
         match self {
             Action::Move(M::Accept) => "accept",
+            Action::Move(M::Join) => "join",
             Action::Move(M::Decline) => "decline",
             Action::Move(M::Queue) => "queue",
             Action::Move(M::Hold) => "hold",
@@ -129,6 +134,10 @@ pub fn transition(status: ChatStatus, action: Action) -> Result<Outcome, Illegal
         end: Some(reason),
     };
     let outcome = match (status, action) {
+        (S::Invited, Mv(M::Join)) => stay(S::Active),
+        // Closed, or left unanswered when the visitor leaves the site; or taken back.
+        (S::Invited, Mv(M::VisitorEnd) | Mv(M::Abandoned)) => end(S::Ended, EndReason::Declined),
+        (S::Invited, Mv(M::OperatorEnd)) => end(S::Ended, EndReason::Operator),
         (S::Waiting | S::Queued, Mv(M::Accept)) => stay(S::Active),
         (S::Waiting, Mv(M::Decline)) => stay(S::Waiting),
         (S::Waiting, Mv(M::Queue)) => stay(S::Queued),
@@ -256,9 +265,9 @@ pub fn authorize(party: Party, action: Action) -> Result<(), Refusal> {
         (P::System, Message) => Ok(()),
         (P::System, other) => Err(Refusal::SystemCannot(other)),
         (P::OtherVisitor, _) => Err(Refusal::NotFound),
-        (P::ChatVisitor, Mv(M::VisitorEnd) | Message) => Ok(()),
+        (P::ChatVisitor, Mv(M::VisitorEnd) | Mv(M::Join) | Message) => Ok(()),
         (P::ChatVisitor, _) => Err(Refusal::VisitorsCannot),
-        (_, Mv(M::VisitorEnd) | Mv(M::Unanswered) | Mv(M::Abandoned)) => {
+        (_, Mv(M::VisitorEnd) | Mv(M::Unanswered) | Mv(M::Abandoned) | Mv(M::Join)) => {
             Err(Refusal::OperatorsCannot)
         }
         // Requests are for everyone; whether this one still rings is the status' business.
@@ -339,6 +348,11 @@ pub fn decide(chat: &ChatSummary, actor: &Actor, m: Move) -> Result<Decision, Re
         (None, Move::Queue, Actor::Operator(me)) => Change::Queued(me.clone()),
         (None, Move::Hold, Actor::Operator(me)) => Change::OnHold(me.clone()),
         (None, Move::Resume, Actor::Operator(me)) => Change::Resumed(me.clone()),
+        // The visitor takes the invitation: the inviting operator has the chat.
+        (None, Move::Join, Actor::Visitor(_)) => match &chat.operator {
+            Some(inviter) => Change::Accepted(inviter.clone()),
+            None => return Err(Refusal::SystemCannot(action)),
+        },
         // Every other non-ending move is an operator's, and `authorize` refused the rest.
         (None, _, _) => return Err(Refusal::SystemCannot(action)),
     };
@@ -407,6 +421,12 @@ mod tests {
     /// The whole status table, written out by hand: every status × every action.
     fn expected(status: ChatStatus, action: Action) -> Option<ChatStatus> {
         let row: &[(Action, ChatStatus)] = match status {
+            S::Invited => &[
+                (Mv(M::Join), S::Active),
+                (Mv(M::VisitorEnd), S::Ended),
+                (Mv(M::Abandoned), S::Ended),
+                (Mv(M::OperatorEnd), S::Ended),
+            ],
             S::Waiting => &[
                 (Mv(M::Accept), S::Active),
                 (Mv(M::Decline), S::Waiting),
@@ -447,7 +467,7 @@ mod tests {
                 Mv(M::OperatorEnd),
                 A::Message,
             ],
-            P::ChatVisitor => &[Mv(M::VisitorEnd), A::Message],
+            P::ChatVisitor => &[Mv(M::VisitorEnd), Mv(M::Join), A::Message],
             P::OtherVisitor => &[],
             P::ChatOperator | P::AnyOperator => &[
                 Mv(M::Accept),
@@ -469,7 +489,7 @@ mod tests {
             P::ChatVisitor => Refusal::VisitorsCannot,
             _ if matches!(
                 action,
-                Mv(M::VisitorEnd) | Mv(M::Unanswered) | Mv(M::Abandoned)
+                Mv(M::VisitorEnd) | Mv(M::Unanswered) | Mv(M::Abandoned) | Mv(M::Join)
             ) =>
             {
                 Refusal::OperatorsCannot
@@ -608,6 +628,15 @@ mod tests {
                                     (None, Move::Queue) => Change::Queued(olga()),
                                     (None, Move::Hold) => Change::OnHold(olga()),
                                     (None, Move::Resume) => Change::Resumed(olga()),
+                                    // The visitor joins the inviter (an invitation always has
+                                    // one; without, the move is a bug, refused).
+                                    (None, Move::Join) => match &chat.operator {
+                                        Some(inviter) => Change::Accepted(inviter.clone()),
+                                        None => {
+                                            assert_eq!(got, Err(Refusal::SystemCannot(action)));
+                                            continue;
+                                        }
+                                    },
                                     (None, other) => panic!("{other:?} cannot stay"),
                                 };
                                 Ok(Decision::Apply(Step {
@@ -620,6 +649,31 @@ mod tests {
                     assert_eq!(got, want, "{party:?} × {status:?} × {m:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_visitor_who_takes_an_invitation_gets_the_inviter() {
+        let (mut chat, visitor) = scene(S::Invited, P::ChatVisitor);
+        chat.operator = Some(piet());
+        assert_eq!(
+            decide(&chat, &visitor, Move::Join),
+            Ok(Decision::Apply(Step {
+                status: S::Active,
+                change: Change::Accepted(piet()),
+            }))
+        );
+        // Closing it declines; the inviter may take it back; nobody else may answer it.
+        let closed = decide(&chat, &visitor, Move::VisitorEnd);
+        assert!(matches!(
+            closed,
+            Ok(Decision::Apply(Step {
+                change: Change::Ended(EndReason::Declined),
+                ..
+            }))
+        ));
+        for m in [Move::Accept, Move::Decline, Move::Queue] {
+            assert!(decide(&chat, &Actor::Operator(olga()), m).is_err(), "{m:?}");
         }
     }
 

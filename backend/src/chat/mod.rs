@@ -26,8 +26,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_shared::{
-    ChatId, ErrorCode, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, Mode, OperatorProfile, OperatorRef, Page,
-    Settings, VisitorId,
+    ChatId, ChatStatus, ErrorCode, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, Mode, OperatorProfile,
+    OperatorRef, Page, Settings, VisitorId,
 };
 use tokio::sync::Notify;
 
@@ -121,6 +121,21 @@ impl Chats {
         if let Some(open) = chats::latest_for_visitor(&self.store.read, visitor).await?
             && !open.status.is_final()
         {
+            if open.status == ChatStatus::Invited {
+                // Start Chat on an invitation: the chat goes to the inviting operator.
+                let done = self
+                    .apply(Op::Join {
+                        chat: open.id,
+                        visitor,
+                        name,
+                        mode,
+                    })
+                    .await?;
+                if let Err(e) = self.start_call_if_voice(&done).await {
+                    tracing::warn!(error = %e, chat = %open.id, "starting the voice call failed");
+                }
+                return Ok(done);
+            }
             return Err(Error::client(
                 ErrorCode::IllegalTransition,
                 "you already have an open chat",
@@ -133,6 +148,45 @@ impl Chats {
             mode,
             page,
             available,
+        })
+        .await
+    }
+
+    /// An operator invites a visitor on the site (on `page`) to chat: `%name%` in the text
+    /// becomes the operator name for invitations (settings). Refused when the visitor already
+    /// has an open chat (or invitation).
+    pub async fn invite(
+        &self,
+        operator: OperatorRef,
+        visitor: VisitorId,
+        text: String,
+        page: Option<Page>,
+    ) -> Result<Done, Error> {
+        let name = self.settings.with(|s| s.operator_name.clone());
+        let text = text.trim().replace("%name%", &name);
+        if text.is_empty() {
+            return Err(Error::invalid("the invitation is empty"));
+        }
+        if text.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(Error::client(
+                ErrorCode::TooLarge,
+                format!("invitations are limited to {MAX_MESSAGE_CHARS} characters"),
+            ));
+        }
+        clean(&text, "the invitation")?;
+        if let Some(open) = chats::latest_for_visitor(&self.store.read, visitor).await?
+            && !open.status.is_final()
+        {
+            return Err(Error::client(
+                ErrorCode::IllegalTransition,
+                "this visitor already has an open chat or invitation",
+            ));
+        }
+        self.apply(Op::Invite {
+            visitor,
+            operator,
+            text,
+            page,
         })
         .await
     }

@@ -4,7 +4,7 @@
 
 use sqlx::AnyConnection;
 use switchboard_shared::{
-    ChatEvent, ChatId, ChatSummary, EndReason, Mode, OperatorId, Page, VisitorId,
+    ChatEvent, ChatId, ChatSummary, EndReason, Mode, OperatorId, OperatorRef, Page, VisitorId,
 };
 
 use crate::error::Error;
@@ -53,6 +53,44 @@ pub(super) async fn insert(
     summary(&row)
 }
 
+/// Creates an operator's invitation to a visitor: a chat in `invited`, led by the operator.
+pub(super) async fn insert_invited(
+    conn: &mut AnyConnection,
+    visitor: VisitorId,
+    operator: &OperatorRef,
+    page: Option<&Page>,
+    now: i64,
+) -> Result<ChatSummary, Error> {
+    let row = sqlx::query(
+        "insert into chats (visitor_id, visitor_name, mode, status, page_url, page_title, \
+         created_at, last_seq, operator_id, operator_name) \
+         values ($1, null, 'text', 'invited', $2, $3, $4, 0, $5, $6) returning *",
+    )
+    .bind(visitor.0)
+    .bind(page.map(|p| p.url.clone()))
+    .bind(page.and_then(|p| p.title.clone()))
+    .bind(now)
+    .bind(operator.id.0)
+    .bind(operator.name.clone())
+    .fetch_one(&mut *conn)
+    .await?;
+    summary(&row)
+}
+
+/// Sets the name and mode the visitor chose when answering an invitation.
+pub(super) async fn set_name_and_mode(
+    conn: &mut AnyConnection,
+    chat: &ChatSummary,
+) -> Result<(), Error> {
+    sqlx::query("update chats set visitor_name = $2, mode = $3 where id = $1")
+        .bind(chat.id.0)
+        .bind(chat.visitor_name.clone())
+        .bind(chat.mode.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Writes the chat's current state back (after a transition).
 pub(super) async fn update(
     conn: &mut AnyConnection,
@@ -63,6 +101,7 @@ pub(super) async fn update(
         EndReason::Visitor => "visitor",
         EndReason::Operator => "operator",
         EndReason::NoOperator => "no_operator",
+        EndReason::Declined => "declined",
     });
     sqlx::query(
         "update chats set status = $2, operator_id = $3, operator_name = $4, accepted_at = $5, \

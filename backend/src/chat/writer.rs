@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use sqlx::AnyConnection;
 use switchboard_shared::{
-    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, Mode, Page, VisitorId,
+    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, Mode, OperatorRef, Page, VisitorId,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -47,6 +47,28 @@ pub enum Op {
         page: Option<Page>,
         /// Whether any operator is available.
         available: bool,
+    },
+    /// An operator invites a visitor on the site to chat.
+    Invite {
+        /// The visitor.
+        visitor: VisitorId,
+        /// Who invites.
+        operator: OperatorRef,
+        /// The invitation.
+        text: String,
+        /// The page the visitor is on.
+        page: Option<Page>,
+    },
+    /// The visitor answers an invitation with Start Chat (their name and mode).
+    Join {
+        /// The invited chat.
+        chat: ChatId,
+        /// The visitor.
+        visitor: VisitorId,
+        /// Chat name (optional).
+        name: Option<String>,
+        /// Text or voice.
+        mode: Mode,
     },
     /// A lifecycle move.
     Act {
@@ -85,6 +107,8 @@ impl Op {
     fn describe(&self) -> String {
         match self {
             Op::Start { visitor, .. } => format!("start by visitor {visitor}"),
+            Op::Invite { visitor, .. } => format!("invitation of visitor {visitor}"),
+            Op::Join { chat, .. } => format!("the visitor joins chat {chat}"),
             Op::Act { chat, action, .. } => format!("{action:?} on chat {chat}"),
             Op::Record { chat, .. } => format!("a call's milestone in chat {chat}"),
             Op::Message { chat, .. } => format!("message in chat {chat}"),
@@ -150,8 +174,11 @@ impl Writer {
     /// Applies `op` and returns what it did, once it is committed and published.
     pub async fn apply(&self, op: Op) -> Result<Done, Error> {
         let key = match &op {
-            Op::Start { visitor, .. } => visitor.0,
-            Op::Act { chat, .. } | Op::Record { chat, .. } | Op::Message { chat, .. } => chat.0,
+            Op::Start { visitor, .. } | Op::Invite { visitor, .. } => visitor.0,
+            Op::Join { chat, .. }
+            | Op::Act { chat, .. }
+            | Op::Record { chat, .. }
+            | Op::Message { chat, .. } => chat.0,
         };
         let shard = &self.shards[key.rem_euclid(self.shards.len() as i64) as usize];
         let (reply, rx) = oneshot::channel();
@@ -262,6 +289,40 @@ impl Shard {
             } => {
                 let request = (*visitor, name.as_deref(), *mode, page.as_ref());
                 self.start(conn, now, request, *available).await
+            }
+            Op::Invite {
+                visitor,
+                operator,
+                text,
+                page,
+            } => {
+                let mut chat =
+                    sql::insert_invited(conn, *visitor, operator, page.as_ref(), now).await?;
+                let kind = ChatEventKind::Invited {
+                    operator: operator.clone(),
+                    text: text.clone(),
+                };
+                // An invited chat starts out invited: this is its first event, not a move.
+                let events = vec![next_event(&mut chat, now, ChatStatus::Invited, kind)];
+                self.save(conn, &chat, &events).await
+            }
+            Op::Join {
+                chat,
+                visitor,
+                name,
+                mode,
+            } => {
+                let mut chat = self.load(conn, *chat).await?;
+                let Decision::Apply(step) =
+                    lifecycle::decide(&chat, &Actor::Visitor(*visitor), Move::Join)?
+                else {
+                    return Ok(Done::unchanged(chat));
+                };
+                chat.visitor_name = name.clone();
+                chat.mode = *mode;
+                sql::set_name_and_mode(conn, &chat).await?;
+                let events = vec![record(&mut chat, now, step)];
+                self.save(conn, &chat, &events).await
             }
             Op::Act {
                 chat,

@@ -11,7 +11,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use switchboard_shared::{
     ApiError, CallParty, ChatId, ChatStatus, DeviceId, OperatorAction, OperatorId, OperatorProfile,
-    OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
+    OperatorRef, OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
 };
 
 use super::{Close, Conn, Forward, Frame, Refused, Sent, Session};
@@ -333,6 +333,21 @@ impl OperatorSession {
             } => {
                 self.app_state(background, device_id).await?;
                 return Ok(Reply::Ack(None));
+            }
+            OperatorAction::Invite { visitor_id, text } => {
+                // Only a visitor on the site now can be invited (and see it).
+                let page = self
+                    .state
+                    .monitor
+                    .page_of(visitor_id)
+                    .ok_or_else(|| Error::not_found("visitor on the site"))?;
+                let inviter = OperatorRef {
+                    id: self.operator.id,
+                    name: self.operator.name.clone(),
+                };
+                let page = (!page.url.is_empty()).then_some(page);
+                let done = chats.invite(inviter, visitor_id, text, page).await?;
+                return Ok(Reply::Ack(done.seq));
             }
             OperatorAction::MonitorSubscribe { last_seq } => {
                 self.monitor = Some(self.state.monitor.subscribe(last_seq));

@@ -335,7 +335,15 @@ async fn miss_if_gone(state: AppState, visitor: VisitorId, grace_secs: f64) {
         return; // back (a reload, another page or tab)
     }
     let chat = match chats::latest_for_visitor(&state.store.read, visitor).await {
-        Ok(Some(chat)) if matches!(chat.status, ChatStatus::Waiting | ChatStatus::Queued) => chat,
+        // Unanswered requests are missed; an unanswered invitation counts as declined.
+        Ok(Some(chat))
+            if matches!(
+                chat.status,
+                ChatStatus::Waiting | ChatStatus::Queued | ChatStatus::Invited
+            ) =>
+        {
+            chat
+        }
         Ok(_) => return,
         Err(e) => return tracing::warn!(error = %e, "missed-chat check failed"),
     };

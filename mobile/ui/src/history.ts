@@ -161,6 +161,8 @@ function eventLine(e: ChatEvent, chat: ChatSummary): HTMLElement | null {
         h("div", { class: "msg-meta" }, k.author.kind === "operator" ? `${k.author.name} · ` : `${visitorName(chat)} · `, at),
       );
     }
+    case "invited":
+      return system(`${k.operator.name} invited the visitor: ${k.text}`);
     case "requested":
       return system(`${visitorName(chat)} asked for a ${k.mode === "voice" ? "voice" : "text"} chat`);
     case "accepted":
@@ -190,5 +192,7 @@ function endedBy(reason: EndReason, chat: ChatSummary): string {
       return `${chat.operator?.name ?? "The operator"} ended the chat`;
     case "no_operator":
       return "No operator answered";
+    case "declined":
+      return `${visitorName(chat)} declined the invitation`;
   }
 }
