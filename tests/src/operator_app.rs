@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use switchboard_core::app::{App, AppEvent};
 use switchboard_core::cache::Cache;
+use switchboard_core::monitor::MonitorView;
 use switchboard_core::ui::{ConnectionState, UiSnapshot};
 use tokio::sync::mpsc;
 
@@ -88,6 +89,26 @@ impl AppHarness {
                 _ => panic!(
                     "timed out waiting for {what}; last: {:#?}",
                     self.app.snapshot()
+                ),
+            }
+        }
+    }
+
+    /// Waits (up to 15 s) until a Site Monitor view the app emitted satisfies `pred`, and
+    /// returns it (views emitted earlier and not read yet count too).
+    pub async fn until_monitor(
+        &mut self,
+        what: &str,
+        pred: impl Fn(&MonitorView) -> bool,
+    ) -> MonitorView {
+        let deadline = tokio::time::Instant::now() + UNTIL;
+        loop {
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(AppEvent::Monitor(view))) if pred(&view) => return view,
+                Ok(Some(_)) => continue,
+                _ => panic!(
+                    "timed out waiting for {what}; the monitor: {:#?}",
+                    self.app.monitor_view()
                 ),
             }
         }

@@ -18,13 +18,14 @@ use std::time::Duration;
 
 use switchboard_shared::{
     CannedId, CannedMessage, ChatId, ChatStatus, ChatSummary, DeviceId, ErrorCode, OfflineMessage,
-    OperatorProfile, OperatorServerMsg, PushAction, PushActionResponse, PushDevice, PushPlatform,
-    RegisterDeviceRequest, VisitorId, VisitorProfile,
+    OperatorAction, OperatorProfile, OperatorServerMsg, PushAction, PushActionResponse, PushDevice,
+    PushPlatform, RegisterDeviceRequest, VisitorId, VisitorProfile,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use crate::cache::{Cache, ChatAction, OutboxItem, Refused, StoredSession};
 use crate::call::{CallKey, CallOut, CallOutput, VoiceEngine, current_call};
+use crate::monitor::{MonitorView, SiteMonitor};
 use crate::push::{PushAccount, PushEvent, PushRegistration, PushStep, PushToken, Registration};
 use crate::ui::{
     self, CommandError, ConnectionState, HistoryView, Muted, SnapshotInput, Transcript, UiSnapshot,
@@ -49,6 +50,10 @@ pub enum AppEvent {
     /// The signed-in server changed (`None`: signed out). Phones pass it to their native push
     /// code, which answers notification actions itself when the app is not running.
     PushServer(Option<String>),
+    /// The Site Monitor changed while it is open (at most every [`MONITOR_EVERY`]): render
+    /// this. Kept out of [`UiSnapshot`], which goes out on every change and would carry a busy
+    /// site's thousands of visitors each time.
+    Monitor(MonitorView),
 }
 
 /// Where the engine sends its events (the Tauri shell forwards them to the webview).
@@ -86,6 +91,14 @@ struct Data {
     refused: Vec<(i64, Refused)>,
     drafts: HashMap<ChatId, String>,
     muted: Muted,
+    /// The visitors on the site, kept while the monitor is closed so reopening it resumes.
+    monitor: SiteMonitor,
+    /// The Site Monitor is on screen: the connection subscribes (again after a reconnect).
+    monitor_open: bool,
+    /// When the UI was last given the monitor, and whether a later render is scheduled.
+    monitor_emitted: Option<std::time::Instant>,
+    monitor_scheduled: bool,
+    monitor_dirty: bool,
 }
 
 impl Data {
@@ -124,6 +137,8 @@ struct Flush {
     app_state: Option<AppStateChange>,
     /// Something about a call to tell the server (calls are live only: never kept offline).
     call: Option<CallCmd>,
+    /// The Site Monitor opened or closed: (un)subscribe to match `Data::monitor_open`.
+    monitor: bool,
 }
 
 /// A reply to a command that needs the live connection.
@@ -148,6 +163,10 @@ enum AppStateChange {
 /// The longest wait between two connection attempts: a server that comes back is found within
 /// this (plus the attempt itself).
 const MAX_BACKOFF: Duration = Duration::from_millis(1500);
+
+/// The UI is given the Site Monitor at most this often (the server batches its deltas at the
+/// same pace).
+pub const MONITOR_EVERY: Duration = Duration::from_millis(250);
 
 fn cache_err(e: impl std::fmt::Display) -> CommandError {
     CommandError::new("internal", format!("local storage failed: {e}"))
@@ -896,6 +915,111 @@ impl App {
         self.session()?.visitor_profile(id).await.map_err(core_err)
     }
 
+    /// The Site Monitor is on screen: subscribe over the live connection (resuming from the
+    /// last `seq` applied, so only what was missed comes), now and after every reconnect.
+    /// Returns what is known now; changes follow as [`AppEvent::Monitor`].
+    pub async fn monitor_open(&self) -> Result<MonitorView, CommandError> {
+        self.session()?;
+        self.data().monitor_open = true;
+        self.tell_monitor().await;
+        Ok(self.monitor_view())
+    }
+
+    /// The Site Monitor left the screen (or the app went to the background): unsubscribe. The
+    /// list is kept, so opening it again resumes instead of starting over.
+    pub async fn monitor_close(&self) {
+        self.data().monitor_open = false;
+        self.tell_monitor().await;
+    }
+
+    /// The Site Monitor now.
+    pub fn monitor_view(&self) -> MonitorView {
+        self.data().monitor.view()
+    }
+
+    /// Asks the connection task to match its subscription to `monitor_open` (offline, the next
+    /// connection does).
+    async fn tell_monitor(&self) {
+        if let Some(link) = self.link() {
+            let _ = link
+                .send(Flush {
+                    monitor: true,
+                    ..Flush::default()
+                })
+                .await;
+        }
+    }
+
+    /// Subscribes or unsubscribes the connection to match `monitor_open`; Err only when the
+    /// connection failed.
+    async fn sync_monitor(&self, conn: &mut Connection, subscribed: &mut bool) -> Result<(), ()> {
+        let (open, last_seq) = {
+            let d = self.data();
+            (d.monitor_open, d.monitor.resume_seq())
+        };
+        if open == *subscribed {
+            return Ok(());
+        }
+        let action = match open {
+            true => OperatorAction::MonitorSubscribe { last_seq },
+            false => OperatorAction::MonitorUnsubscribe,
+        };
+        // Frames read while waiting for the ack wait in the connection for `recv`.
+        match conn.request(action).await {
+            Ok(_) => {
+                *subscribed = open;
+                Ok(())
+            }
+            Err(CoreError::Api(e)) => {
+                tracing::info!(error = %e.message, "the server refused a monitor subscription");
+                Ok(())
+            }
+            Err(_) => Err(()),
+        }
+    }
+
+    /// A monitor frame: fold it in, and give the UI the result (not more often than
+    /// [`MONITOR_EVERY`]).
+    fn on_monitor(&self, msg: &OperatorServerMsg) {
+        let changed = self.data().monitor.apply(msg);
+        if changed {
+            self.data().monitor_dirty = true;
+            self.emit_monitor();
+        }
+    }
+
+    /// Emits the monitor now when the last emit is old enough, else once when it is; nothing
+    /// while the monitor is closed or halfway through a snapshot.
+    fn emit_monitor(&self) {
+        let mut d = self.data();
+        if !d.monitor_open || !d.monitor_dirty || d.monitor.loading() || d.monitor_scheduled {
+            return;
+        }
+        let now = std::time::Instant::now();
+        match d
+            .monitor_emitted
+            .map(|t| t + MONITOR_EVERY)
+            .filter(|due| *due > now)
+        {
+            None => {
+                d.monitor_emitted = Some(now);
+                d.monitor_dirty = false;
+                let view = d.monitor.view();
+                drop(d);
+                (self.inner.emit)(AppEvent::Monitor(view));
+            }
+            Some(due) => {
+                d.monitor_scheduled = true;
+                let app = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(due.into()).await;
+                    app.data().monitor_scheduled = false;
+                    app.emit_monitor();
+                });
+            }
+        }
+    }
+
     /// Messages left when nobody could answer (needs the network).
     pub async fn offline_messages(&self) -> Result<Vec<OfflineMessage>, CommandError> {
         self.session()?.offline_messages().await.map_err(core_err)
@@ -1046,9 +1170,17 @@ impl App {
         if self.flush(conn, session, None).await.is_err() {
             return Continue(());
         }
+        // A new connection has no subscription: the open monitor subscribes again, resuming.
+        let mut subscribed = false;
+        if self.sync_monitor(conn, &mut subscribed).await.is_err() {
+            return Continue(());
+        }
         loop {
             tokio::select! {
                 msg = conn.recv() => match msg {
+                    // The monitor's stream is not chat state: no cache write, no snapshot.
+                    Ok(msg @ (OperatorServerMsg::MonitorSnapshot { .. }
+                    | OperatorServerMsg::MonitorDeltas { .. })) => self.on_monitor(&msg),
                     Ok(msg) => self.absorb(conn, Some(&msg)),
                     Err(CoreError::Timeout) => {
                         // Quiet for a while: keep the connection (and the server) awake.
@@ -1065,6 +1197,11 @@ impl App {
                     None => return Break(()),
                     Some(Flush { call: Some(cmd), .. }) => {
                         if self.call_frame(conn, cmd).await.is_err() {
+                            return Continue(());
+                        }
+                    }
+                    Some(Flush { monitor: true, .. }) => {
+                        if self.sync_monitor(conn, &mut subscribed).await.is_err() {
                             return Continue(());
                         }
                     }

@@ -8,7 +8,7 @@
 //!   [`Connection::reconnect`] resumes from those `seq`s so nothing is missed or doubled.
 //! - [`app::App`] is the operator app's engine on top of them: the [`cache`] (offline state
 //!   and outbox), the [`ui`] snapshot it renders, [`push`] registration, and [`call`]s (the
-//!   seam to the voice engine).
+//!   seam to the voice engine), and the [`monitor`] (the Site Monitor's visitors).
 
 pub mod app;
 pub mod cache;
@@ -16,6 +16,7 @@ pub mod call;
 mod client;
 mod connection;
 mod error;
+pub mod monitor;
 pub mod push;
 mod state;
 pub mod ui;

@@ -19,6 +19,7 @@ pub use crate::cache::ChatAction;
 use crate::cache::{OutboxItem, Refused};
 pub use crate::call::{CallPhase, CallView};
 use crate::call::{current_call, last_call_note};
+pub use crate::monitor::MonitorView;
 use crate::state::OperatorState;
 
 /// Everything the UI shows.

@@ -1,6 +1,7 @@
 //! The Tauri 2 shell of the operator app. All logic lives in `switchboard-core`
 //! ([`switchboard_core::app::App`]); each command here is one line into it, and the engine's
-//! events are forwarded to the webview as `snapshot` and `incoming_request`.
+//! events are forwarded to the webview as `snapshot`, `incoming_request`, `visitor_message` and
+//! `monitor` (the Site Monitor, apart from the snapshot).
 
 mod platform;
 mod voice;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 
 use switchboard_core::app::{App, AppEvent, Emit};
 use switchboard_core::cache::ChatAction;
-use switchboard_core::ui::{CommandError, HistoryView, Transcript, UiSnapshot};
+use switchboard_core::ui::{CommandError, HistoryView, MonitorView, Transcript, UiSnapshot};
 use switchboard_shared::{
     CannedId, ChatId, OfflineMessage, PushAction, PushActionResponse, PushDevice, PushPlatform,
     VisitorId, VisitorProfile,
@@ -72,6 +73,19 @@ async fn delete_canned(app: State<'_, App>, id: i64) -> Res<()> {
 #[tauri::command]
 async fn visitor_profile(app: State<'_, App>, visitor_id: i64) -> Res<VisitorProfile> {
     app.visitor_profile(VisitorId(visitor_id)).await
+}
+
+/// The Site Monitor is on screen: subscribe; changes follow as `monitor` events.
+#[tauri::command]
+async fn monitor_open(app: State<'_, App>) -> Res<MonitorView> {
+    app.monitor_open().await
+}
+
+/// The Site Monitor left the screen (or the app went to the background): unsubscribe.
+#[tauri::command]
+async fn monitor_close(app: State<'_, App>) -> Res<()> {
+    app.monitor_close().await;
+    Ok(())
 }
 
 #[tauri::command]
@@ -202,6 +216,9 @@ pub fn run() {
                     platform::notify_message(&handle, &chat, &text);
                 }
                 AppEvent::PushServer(server) => platform::set_push_server(&handle, server),
+                AppEvent::Monitor(view) => {
+                    let _ = handle.emit("monitor", view);
+                }
             });
             let engine = tauri::async_runtime::block_on(async move { App::open(&dir, emit) })
                 .map_err(|e| e.message)?;
@@ -221,6 +238,8 @@ pub fn run() {
             save_canned,
             delete_canned,
             visitor_profile,
+            monitor_open,
+            monitor_close,
             offline_messages,
             set_draft,
             dismiss_refused,

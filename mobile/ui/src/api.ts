@@ -1,7 +1,7 @@
 // The app's commands and events (the Tauri side implements exactly these).
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { ChatAction, ChatSummary, CommandError, HistoryView, OfflineMessage, Transcript, UiSnapshot, VisitorProfile } from "./bindings";
+import type { ChatAction, ChatSummary, CommandError, HistoryView, MonitorView, OfflineMessage, Transcript, UiSnapshot, VisitorProfile } from "./bindings";
 
 /** Accept, Decline, Queue, Hold, Resume or End chat: one command with the action named. */
 const act = (chatId: number, action: ChatAction) => invoke<void>("act", { chatId, action });
@@ -25,6 +25,10 @@ export const api = {
   deleteCanned: (id: number) => invoke<void>("delete_canned", { id }),
   visitorProfile: (visitorId: number) => invoke<VisitorProfile>("visitor_profile", { visitorId }),
   offlineMessages: () => invoke<OfflineMessage[]>("offline_messages"),
+  /** The Site Monitor is on screen: subscribe (changes follow as `monitor` events). */
+  monitorOpen: () => invoke<MonitorView>("monitor_open"),
+  /** The Site Monitor left the screen, or the app went to the background: unsubscribe. */
+  monitorClose: () => invoke<void>("monitor_close"),
   /** Keeps what was typed in a chat and not sent (across chats and restarts). */
   setDraft: (chatId: number, text: string) => invoke<void>("set_draft", { chatId, text }),
   /** Forgets an action the server refused. */
@@ -53,6 +57,11 @@ export function onVisitorMessage(cb: (chatId: number) => void): Promise<unknown>
 
 export function onSnapshot(cb: (s: UiSnapshot) => void): Promise<unknown> {
   return listen<UiSnapshot>("snapshot", (e) => cb(e.payload));
+}
+
+/** The Site Monitor changed (at most every 250 ms, while it is open). */
+export function onMonitor(cb: (v: MonitorView) => void): Promise<unknown> {
+  return listen<MonitorView>("monitor", (e) => cb(e.payload));
 }
 
 export function onIncomingRequest(cb: (c: ChatSummary) => void): Promise<unknown> {

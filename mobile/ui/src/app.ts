@@ -5,7 +5,7 @@
 // → controller/state, with dom, format, api, bindings and sound as leaves. A view gets the app
 // as a `Controller` (controller.ts) and imports neither app.ts nor another view;
 // test/imports.test.ts fails on any import circle.
-import { api, errorMessage, onIncomingRequest, onOpenChat, onSnapshot, onVisitorMessage } from "./api";
+import { api, errorMessage, onIncomingRequest, onMonitor, onOpenChat, onSnapshot, onVisitorMessage } from "./api";
 import type { UiSnapshot } from "./bindings";
 import type { Controller } from "./controller";
 import { fill, h, icon, tickSince } from "./dom";
@@ -15,7 +15,8 @@ import { SECTIONS, findChat, initialState, type CannedView, type Notice, type Se
 import { SignIn } from "./signin";
 import { renderOverview } from "./overview";
 import { LiveView } from "./live";
-import { renderQueue, renderReports, renderVisitors } from "./sections";
+import { renderQueue, renderReports } from "./sections";
+import { MonitorSection } from "./monitor";
 import { Dialogs } from "./dialogs";
 import { HistorySection } from "./history";
 
@@ -38,6 +39,7 @@ export class App implements Controller {
   private sectionEls = new Map<Section, HTMLElement>();
   private live: LiveView;
   private history: HistorySection;
+  private monitor: MonitorSection;
   private dialogs: Dialogs;
   private painted = false;
   private scheduled = false;
@@ -81,11 +83,15 @@ export class App implements Controller {
       content.appendChild(el);
     }
     this.history = new HistorySection(this, this.sectionEls.get("history")!);
+    this.monitor = new MonitorSection(this, this.sectionEls.get("visitors")!);
 
     this.shell = h("div", { class: "shell", hidden: true }, topbar, this.banner, content, nav);
     this.root.append(this.signIn.el, this.shell, this.noticesEl, ...this.dialogs.elements());
 
-    document.addEventListener("visibilitychange", () => this.render());
+    document.addEventListener("visibilitychange", () => {
+      this.watchMonitor();
+      this.render();
+    });
     // A network change (or the network coming back): reconnect now, not after the backoff, and
     // restart ICE on calls so they find the new path.
     window.addEventListener("online", () => void api.networkChanged().catch(() => undefined));
@@ -101,6 +107,7 @@ export class App implements Controller {
       await onIncomingRequest(() => chime());
       await onVisitorMessage((chatId) => this.visitorWrote(chatId));
       await onOpenChat((chatId) => this.go("live", chatId));
+      await onMonitor((view) => this.monitor.update(view));
       const snap = await api.snapshot();
       if (!this.gotEvent) this.apply(snap);
     } catch (e) {
@@ -151,6 +158,7 @@ export class App implements Controller {
   private resetLocal(): void {
     const keep = this.s.snap;
     Object.assign(this.s, initialState(), { snap: keep });
+    this.watchMonitor();
   }
 
   go(section: Section, chatId?: number): void {
@@ -160,7 +168,17 @@ export class App implements Controller {
     if (chatId !== undefined) this.openChat(chatId);
     if (section === "reports") this.loadOfflineMessages();
     if (section === "history") this.history.shown();
+    this.watchMonitor();
     this.render();
+  }
+
+  /** The Site Monitor streams only while the Visitors List is on screen and the app in the
+   *  foreground (a phone on mobile data is not sent a busy site's traffic it does not show). */
+  private watchMonitor(): void {
+    const s = this.s;
+    const watching = !!s.snap?.signed_in && s.section === "visitors" && document.visibilityState === "visible";
+    if (watching) this.monitor.shown();
+    else this.monitor.hidden();
   }
 
   openChat(chatId: number): void {
@@ -444,7 +462,7 @@ export class App implements Controller {
         this.history.render();
         break;
       case "visitors":
-        renderVisitors(el);
+        this.monitor.render();
         break;
       case "reports":
         renderReports(this, el);

@@ -1,7 +1,7 @@
 // Generated from mobile/core/src/ui.rs by mobile/core/tests/bindings.rs. Do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p switchboard-core --features ts --test bindings
 
-import type { Author, CannedMessage, ChatEvent, ChatId, ChatSummary, OperatorProfile, Settings } from "../../../shared/bindings/protocol";
+import type { Author, CannedMessage, ChatEvent, ChatId, ChatSummary, OperatorProfile, Settings, SiteVisitor } from "../../../shared/bindings/protocol";
 export * from "../../../shared/bindings/protocol";
 
 export type UiSnapshot = { 
@@ -227,3 +227,25 @@ code: string,
 message: string, };
 
 export type ChatAction = "accept" | "decline" | "queue" | "hold" | "resume" | "end";
+
+export type MonitorView = { 
+/**
+ * Visitors on the site now.
+ */
+on_site: number, 
+/**
+ * Of them, talking with an operator.
+ */
+chatting: number, 
+/**
+ * Of them, waiting for an operator (ringing or in the Communication Queue).
+ */
+waiting: number, 
+/**
+ * The first snapshot has not fully arrived yet (the list may be partial or empty).
+ */
+loading: boolean, 
+/**
+ * The visitors, longest on the site first.
+ */
+visitors: Array<SiteVisitor>, };

@@ -1,4 +1,4 @@
-// Communication Queue, Visitors List / Site Monitor, Reports.
+// Communication Queue and Reports (the Visitors List is monitor.ts).
 import type { Controller } from "./controller";
 import { avatar, empty, fill, h, icon, requestTitle, since } from "./dom";
 import { capText, dateTime, visitorName } from "./format";
@@ -28,20 +28,6 @@ export function renderQueue(app: Pick<Controller, "s" | "isBusy" | "accept">, el
             );
           }))
       : empty("The Communication Queue is empty."),
-  );
-}
-
-export function renderVisitors(el: HTMLElement): void {
-  if (el.childElementCount) return;
-  fill(
-    el,
-    h("div", { class: "section-head" }, h("h1", null, "Visitors List")),
-    h("div", { class: "placeholder card" },
-      h("div", { class: "empty-art", "aria-hidden": "true" }, icon("eye")),
-      h("h2", null, "Site Monitor"),
-      h("p", null, "The site monitor arrives with a later update."),
-      h("p", { class: "muted" }, "It will show who is on your website now, on which page, for how long, how many visits, and whether they are chatting — and let you invite them to a chat."),
-    ),
   );
 }
 

@@ -1,5 +1,5 @@
 // The view state shared by the screens: the latest snapshot plus what is local to this window.
-import type { ChatView, HistoryView, OfflineMessage, Transcript, UiSnapshot, VisitorProfile } from "./bindings";
+import type { ChatView, HistoryView, MonitorView, OfflineMessage, Transcript, UiSnapshot, VisitorProfile } from "./bindings";
 
 export type Section = "overview" | "live" | "queue" | "history" | "visitors" | "reports";
 
@@ -40,6 +40,25 @@ export interface HistoryState {
   transcript: Transcript | "loading" | "error" | null;
 }
 
+export type MonitorSort = "time" | "name" | "page";
+export type MonitorFilter = "all" | "waiting" | "chatting" | "never" | "returning" | "page";
+
+/** Local view state of the section (kept in the app's `State`). */
+export interface MonitorState {
+  view: MonitorView | null;
+  sort: MonitorSort;
+  filter: MonitorFilter;
+  /** "On a page containing …": matched against the page's title and address. */
+  pageText: string;
+  /** The visitor whose profile is open. */
+  open: number | null;
+  profile: VisitorProfile | "loading" | "error" | null;
+}
+
+function initialMonitor(): MonitorState {
+  return { view: null, sort: "time", filter: "all", pageText: "", open: null, profile: null };
+}
+
 export interface State {
   snap: UiSnapshot | null;
   section: Section;
@@ -75,6 +94,8 @@ export interface State {
   signingIn: boolean;
   signInError: string | null;
   history: HistoryState;
+  /** Visitors List / Site Monitor: the latest view, sort, filter, the open profile. */
+  monitor: MonitorState;
 }
 
 export function initialState(): State {
@@ -102,6 +123,7 @@ export function initialState(): State {
     signingIn: false,
     signInError: null,
     history: { search: "", list: null, loading: false, error: null, open: null, transcript: null },
+    monitor: initialMonitor(),
   };
 }
 

@@ -373,7 +373,7 @@ for (const vp of VIEWPORTS) {
           assert.equal(await navTo(page, nav).getAttribute("aria-current"), "page");
         }
         await navTo(page, "Visitors List").click();
-        await page.getByText("The site monitor arrives with a later update.").waitFor();
+        await page.getByText("Nobody is on your website right now.").waitFor();
         await navTo(page, "Reports").click();
         const offline = page.getByRole("list", { name: "Offline messages" });
         await offline.getByText("Pia Lund").waitFor();

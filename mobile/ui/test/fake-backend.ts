@@ -11,7 +11,9 @@ import type {
   CommandError,
   ConnectionState,
   HistoryView,
+  MonitorView,
   OfflineMessage,
+  SiteVisitor,
   Transcript,
   UiSnapshot,
   VisitorProfile,
@@ -141,6 +143,12 @@ export class FakeBackend {
         return clone(this.profile(args.visitorId as number));
       case "offline_messages":
         return clone(this.offlineMessages);
+      case "monitor_open":
+        this.monitorOpen = true;
+        return this.monitorView();
+      case "monitor_close":
+        this.monitorOpen = false;
+        return null;
       case "call_invite": {
         const v = this.chat(chatId);
         if (v.call) return Promise.reject({ code: "illegal_transition", message: "There is a call in this chat already." });
@@ -282,6 +290,47 @@ export class FakeBackend {
       last_seen: now,
       chats: [{ ...(chat ?? this.summary({})), id: 7, status: "ended", created_at: now - 9 * 86400_000, operator: { id: 2, name: "Pat Kim" } }],
     };
+  }
+
+  // ---- Site Monitor -------------------------------------------------------------------------
+
+  /** Visitors on the site (the Site Monitor), longest there first. */
+  visitors: SiteVisitor[] = [];
+  /** The UI subscribed (monitor_open) and has not unsubscribed. */
+  monitorOpen = false;
+
+  monitorView(): MonitorView {
+    const n = (f: (v: SiteVisitor) => boolean) => this.visitors.filter(f).length;
+    return {
+      on_site: this.visitors.length,
+      chatting: n((v) => v.chat.state === "chatting"),
+      waiting: n((v) => v.chat.state === "ringing" || v.chat.state === "queued"),
+      loading: false,
+      visitors: clone(this.visitors),
+    };
+  }
+
+  /** A visitor on the site: `id` and a few pages' worth of defaults. */
+  siteVisitor(id: number, p: Partial<SiteVisitor> = {}): SiteVisitor {
+    const now = Date.now();
+    return {
+      id, name: null, page: { url: `https://shop.example.com/p/${id}`, title: `Product ${id}` }, referrer: null, search_terms: null,
+      arrived_at: now - 3600_000 + id, page_since: now - 60_000, visits: 1, pages: 1, browser: "Firefox 121", os: "Windows",
+      language: "en-GB", utc_offset_min: 60, chat: { state: "none" }, ...p,
+    };
+  }
+
+  /** Replaces the visitors on the site; the core would emit the view while the monitor is open. */
+  setVisitors(list: SiteVisitor[]): void {
+    this.visitors = list;
+    if (this.monitorOpen) void emit("monitor", this.monitorView());
+  }
+
+  /** `n` visitors, numbered from 1, the first one longest on the site. */
+  manyVisitors(n: number): void {
+    const list: SiteVisitor[] = [];
+    for (let i = 1; i <= n; i++) list.push(this.siteVisitor(i, { name: i % 3 === 0 ? `Guest Number ${i}` : null }));
+    this.setVisitors(list);
   }
 
   /** Emits the snapshot like the Rust side does after every change. */

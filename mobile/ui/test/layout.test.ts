@@ -427,8 +427,14 @@ for (const vp of SIZES) {
 
     test("Visitors List", async () => {
       await closeDialogs(page);
+      await fake(page, (f, d: typeof DATA) => f.setVisitors([
+        f.siteVisitor(1, { name: d.names.live, page: d.page, referrer: d.page.url, search_terms: d.names.queued, chat: { state: "chatting", chat_id: 1, operator: { id: 1, name: d.names.held } } }),
+        f.siteVisitor(2, { name: d.names.request, page: d.page, chat: { state: "queued", chat_id: 2 } }),
+        f.siteVisitor(3, { page: { url: d.page.url, title: null } }),
+      ]), DATA);
       await navTo(page, "Visitors List").click();
       await page.getByRole("heading", { name: "Visitors List", level: 1 }).waitFor();
+      await page.getByText("3 visitors, longest on the site first").waitFor();
       await shot(page, vp, "13-visitors");
       await check(page, vp);
     });
