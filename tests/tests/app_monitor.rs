@@ -19,6 +19,7 @@ on_both_databases!(
     the_monitor_follows_visitors_arriving_browsing_chatting_and_leaving,
     a_closed_monitor_gets_nothing_and_resumes_when_opened,
     an_open_monitor_subscribes_again_after_a_reconnect,
+    the_app_invites_a_visitor_from_the_monitor,
 );
 
 const FIREFOX_ON_WINDOWS: &str =
@@ -183,6 +184,47 @@ async fn an_open_monitor_subscribes_again_after_a_reconnect(db: Db) {
     let after_id = visitor_id(&after);
     h.until_monitor("a visitor after the restart", |v| {
         find(v, after_id).is_some()
+    })
+    .await;
+}
+
+async fn the_app_invites_a_visitor_from_the_monitor(db: Db) {
+    let server = server(db).await;
+    let op = server.operator("Ivo").await;
+    let (_dir, mut h) = AppHarness::signed_in(&server, &op.operator.email).await;
+    let mut v = Visitor::connect(&server.base).await;
+    let id = visitor_id(&v);
+    h.app.monitor_open().await.unwrap();
+    h.until_monitor("the visitor", |view| find(view, id).is_some())
+        .await;
+    h.app.invite(id, "Hello! I'm %name%.").await.unwrap();
+    // The visitor gets the invitation; the monitor shows them invited by Ivo.
+    let invited = v
+        .wait_for(|m| matches!(m, VisitorServerMsg::Event { event } if matches!(event.kind, switchboard_shared::ChatEventKind::Invited { .. })))
+        .await;
+    assert!(
+        matches!(&invited, VisitorServerMsg::Event { event } if matches!(&event.kind, switchboard_shared::ChatEventKind::Invited { text, operator } if text == "Hello! I'm Support." && operator.name == "Ivo")),
+        "{invited:?}"
+    );
+    h.until_monitor("invited", |view| {
+        find(view, id).is_some_and(
+            |x| matches!(&x.chat, VisitorChat::Invited { operator, .. } if operator.name == "Ivo"),
+        )
+    })
+    .await;
+    // A second invitation while the first is open is refused, with the server's reason.
+    let again = h.app.invite(id, "Hi again").await.unwrap_err();
+    assert_eq!(again.code, "illegal_transition");
+    // Start Chat: the chat is the app's own at once.
+    v.send(&VisitorClientMsg::StartChat {
+        name: Some("Vida".into()),
+        mode: switchboard_shared::Mode::Text,
+    })
+    .await;
+    h.until("the chat", |s| {
+        s.chats
+            .iter()
+            .any(|c| c.chat.visitor_name.as_deref() == Some("Vida"))
     })
     .await;
 }

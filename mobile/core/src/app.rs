@@ -152,6 +152,8 @@ enum CallCmd {
     Invite(ChatId, Reply),
     /// The operator ends the call (or takes back the invitation: call 0).
     End(CallKey, Reply),
+    /// The operator invites a visitor on the site to chat (not a call, but as live).
+    InviteVisitor(VisitorId, String, Reply),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -508,6 +510,15 @@ impl App {
         current_call(history)
     }
 
+    /// Invites a visitor on the site (from the Site Monitor) to chat with this operator; the
+    /// server puts the operator name for invitations in place of `%name%` (needs the
+    /// connection).
+    pub async fn invite(&self, visitor: VisitorId, text: &str) -> Result<(), CommandError> {
+        let (tx, rx) = oneshot::channel();
+        self.live(CallCmd::InviteVisitor(visitor, text.to_owned(), tx), rx)
+            .await
+    }
+
     /// Invites the chat's visitor to talk (needs the connection).
     pub async fn call_invite(&self, chat_id: ChatId) -> Result<(), CommandError> {
         let (tx, rx) = oneshot::channel();
@@ -567,7 +578,7 @@ impl App {
         let offline = || {
             CommandError::new(
                 "offline",
-                "calls need the connection; try again when online",
+                "this needs the connection; try again when online",
             )
         };
         let link = self.link().ok_or_else(offline)?;
@@ -1239,6 +1250,10 @@ impl App {
             }
             CallCmd::Invite(chat, reply) => (conn.call_invite(chat).await, Some(reply)),
             CallCmd::End(k, reply) => (conn.call_end(k.chat_id, k.call_id).await, Some(reply)),
+            CallCmd::InviteVisitor(visitor_id, text, reply) => {
+                let action = OperatorAction::Invite { visitor_id, text };
+                (conn.request(action).await, Some(reply))
+            }
         };
         let lost = matches!(result, Err(ref e) if !matches!(e, CoreError::Api(_)));
         if let Err(CoreError::Api(e)) = &result {
@@ -1568,7 +1583,9 @@ impl CallCmd {
     fn offline(self) {
         let reply = match self {
             CallCmd::Output(_) => return, // a call cannot outlive the connection's absence
-            CallCmd::Invite(_, reply) | CallCmd::End(_, reply) => reply,
+            CallCmd::Invite(_, reply)
+            | CallCmd::End(_, reply)
+            | CallCmd::InviteVisitor(_, _, reply) => reply,
         };
         let _ = reply.send(Err(CommandError::new(
             "offline",

@@ -125,6 +125,12 @@ async fn transcript(app: State<'_, App>, chat_id: i64) -> Res<Transcript> {
     app.transcript(ChatId(chat_id)).await
 }
 
+/// Invites a visitor on the site to chat (Site Monitor, Invite).
+#[tauri::command]
+async fn invite_visitor(app: State<'_, App>, visitor_id: i64, text: String) -> Res<()> {
+    app.invite(VisitorId(visitor_id), &text).await
+}
+
 #[tauri::command]
 async fn call_invite(app: State<'_, App>, chat_id: i64) -> Res<()> {
     app.call_invite(ChatId(chat_id)).await
@@ -248,6 +254,7 @@ pub fn run() {
             history,
             transcript,
             call_invite,
+            invite_visitor,
             call_end,
             call_mute,
             painted,

@@ -108,6 +108,8 @@ export class MonitorSection {
   private listScroll = 0;
   /** The section is on screen and subscribed. */
   private subscribed = false;
+  /** The open visitor's Invite form (kept across updates). */
+  private invite: { id: number; el: HTMLElement } | null = null;
 
   constructor(private app: MonitorController, readonly el: HTMLElement) {
     this.wide.addEventListener("change", () => this.redraw(true));
@@ -310,7 +312,47 @@ export class MonitorSection {
     });
   }
 
+  /** Invite: the default invitation with the operator name for invitations in place of
+   *  `%name%` (as the server will put it), to edit or replace with a canned message, then Send.
+   *  Built once per opened visitor, so what the operator types survives the list's updates. */
+  private inviteForm(v: SiteVisitor): HTMLElement {
+    if (this.invite && this.invite.id === v.id) return this.invite.el;
+    const settings = this.app.s.snap?.settings;
+    const text = (settings?.default_invitation ?? "").split("%name%").join(settings?.operator_name ?? "");
+    const note = h("p", { class: "muted small", role: "status" });
+    const area = h("textarea", { id: "invite-text", class: "invite-text", rows: 4, "data-fk": "invite-text" }) as HTMLTextAreaElement;
+    area.value = text;
+    const canned = this.app.s.snap?.canned ?? [];
+    const pick = h("select", { id: "invite-canned", "aria-label": "Canned", "data-fk": "invite-canned",
+      onchange: (e: Event) => {
+        const c = canned.find((x) => String(x.id) === (e.target as HTMLSelectElement).value);
+        if (c) area.value = c.text;
+      } },
+      h("option", { value: "" }, "Canned message…"),
+      canned.map((c) => h("option", { value: String(c.id) }, c.title)));
+    const send = h("button", { type: "submit", class: "btn primary", "data-fk": "invite-send" }, "Send") as HTMLButtonElement;
+    const form = h("form", { class: "card invite-form", "aria-label": "Invite",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        send.disabled = true;
+        note.textContent = "Sending the invitation…";
+        api.inviteVisitor(v.id, area.value).then(
+          () => { note.textContent = "Invitation sent."; },
+          (err) => { note.textContent = errorMessage(err); },
+        ).finally(() => { send.disabled = false; });
+      } },
+      h("h2", null, "Invite"),
+      h("label", { for: "invite-text" }, "Invitation"),
+      area,
+      h("div", { class: "invite-row" }, canned.length > 0 && h("label", { for: "invite-canned", class: "sr-only" }, "Canned"), canned.length > 0 && pick, send),
+      note,
+    );
+    this.invite = { id: v.id, el: form };
+    return form;
+  }
+
   private close(): void {
+    this.invite = null;
     const id = this.m.open;
     this.m.open = null;
     this.m.profile = null;
@@ -357,10 +399,9 @@ export class MonitorSection {
             h("span", { class: "meta" }, v ? chatChip(v.chat) : h("span", { class: "chip left" }, "Left the site")),
           ),
         ),
-        // The Invite action (an invitation to chat, flow 6) goes here once the server
-        // supports invitations; until then the profile offers no button that cannot work.
         facts.length > 0 && h("dl", { class: "vfacts" }, facts.map(([k, val]) => [h("dt", null, k), h("dd", null, val)])),
       ),
+      v && (v.chat.state === "none" || v.chat.state === "ended") && this.inviteForm(v),
       h("section", { class: "group" },
         h("h2", null, "Pages seen"),
         p === "loading" ? h("p", { class: "empty" }, "Loading the visitor's history…")

@@ -146,6 +146,8 @@ export class FakeBackend {
       case "monitor_open":
         this.monitorOpen = true;
         return this.monitorView();
+      case "invite_visitor":
+        return null;
       case "monitor_close":
         this.monitorOpen = false;
         return null;

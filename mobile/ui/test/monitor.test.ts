@@ -145,11 +145,38 @@ for (const vp of VIEWPORTS.filter((v) => v.name !== "tablet")) {
         await profile.getByText("Chatting with Olga Berg").first().waitFor();
         await page.getByRole("list", { name: "Pages seen, most recent first" }).getByText("Your cart").waitFor();
         assert.deepEqual((await fake(page, (f) => f.callsOf("visitor_profile")))[0], { visitorId: 11 });
-        assert.equal(await page.getByRole("button", { name: /Invite/ }).count(), 0, "no Invite until the server supports invitations");
+        assert.equal(await page.getByRole("form", { name: "Invite" }).count(), 0, "no Invite for a visitor who is chatting");
         await shot(page, vp, "profile");
         await page.getByRole("button", { name: "Visitors List" }).first().click();
         await page.getByRole("button", { name: "Anna Kovacs" }).waitFor();
         assert.ok(await page.getByRole("button", { name: "Anna Kovacs" }).evaluate((el) => el === document.activeElement), "focus returns to the row");
+      }));
+
+    test("Invite: the default invitation with the operator's name, or a canned message, then Send", () =>
+      withApp(vp, async ({ page }) => {
+        await seedVisitors(page);
+        await fake(page, (f) => {
+          f.snap.canned = [{ id: 3, title: "Bikes on sale", text: "Our bikes are 20% off today!", updated_at: 1 }];
+          f.changed();
+        });
+        await navTo(page, "Visitors List").click();
+        await page.getByRole("button", { name: "Bruno" }).click();
+        const form = page.getByRole("form", { name: "Invite" });
+        const text = form.getByRole("textbox", { name: "Invitation" });
+        await text.waitFor();
+        assert.equal(await text.inputValue(), "Hello! I'm Olga Berg.", "%name% is the operator name for invitations");
+        await form.getByRole("combobox", { name: "Canned" }).selectOption({ label: "Bikes on sale" });
+        assert.equal(await text.inputValue(), "Our bikes are 20% off today!");
+        await text.fill("Hi Bruno, need a hand?");
+        // A new view from the core does not lose what the operator typed.
+        await fake(page, (f) => f.setVisitors([...f.visitors]));
+        assert.equal(await text.inputValue(), "Hi Bruno, need a hand?");
+        const send = form.getByRole("button", { name: "Send" });
+        if (vp.mobile) assert.ok(((await send.boundingBox())?.height ?? 0) >= 44, "Send is at least 44 px");
+        await send.click();
+        await form.getByText("Invitation sent.").waitFor();
+        assert.deepEqual((await fake(page, (f) => f.callsOf("invite_visitor")))[0], { visitorId: 14, text: "Hi Bruno, need a hand?" });
+        await shot(page, vp, "invite");
       }));
 
     test("10,000 visitors: a few dozen rows in the DOM, the last one reachable", () =>
