@@ -7,6 +7,7 @@
 //! The test files say what a user does; the waiting, polling and plumbing they share lives
 //! here, once.
 
+pub mod bench;
 pub mod media;
 pub mod operator;
 pub mod operator_app;
@@ -256,16 +257,7 @@ impl TestServer {
     /// address) and sets the chat cap.
     pub async fn for_load(&self, max_chats_per_operator: u32) {
         let settings = self.admin.settings().await.expect("settings");
-        let n = 1_000_000;
-        let limits = switchboard_shared::Limits {
-            chats_per_visitor_per_minute: n,
-            chats_per_address_per_minute: n,
-            new_visitors_per_address_per_minute: n,
-            offline_messages_per_address_per_minute: n,
-            frames_per_connection_per_second: n,
-            logins_per_account_per_minute: n,
-            logins_per_address_per_minute: n,
-        };
+        let limits = bench::unlimited();
         let settings = switchboard_shared::Settings {
             max_chats_per_operator,
             limits,

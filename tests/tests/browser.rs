@@ -116,6 +116,21 @@ async fn visitor_chats_with_an_operator_in_chromium() {
     b.quit().await;
 }
 
+/// The next visitor to arrive on the site, as the operator's Site Monitor stream shows them.
+async fn joined_visitor(op: &mut switchboard_core::Connection) -> switchboard_shared::SiteVisitor {
+    loop {
+        let frame = op.recv().await.expect("the operator's connection stays up");
+        if let OperatorServerMsg::MonitorDeltas { deltas } = frame
+            && let Some(visitor) = deltas.into_iter().find_map(|d| match d.change {
+                MonitorChange::Joined { visitor } => Some(visitor),
+                _ => None,
+            })
+        {
+            return visitor;
+        }
+    }
+}
+
 /// The widget tells the Site Monitor what the browser says about the visitor: the operator's
 /// stream shows Chromium on Linux, its language and clock, and the other site it came from.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,20 +151,7 @@ async fn the_site_monitor_sees_the_visitors_browser() {
     )
     .await;
     b.see("Live Help Available").await;
-    let joined = op
-        .wait_for(|m| matches!(m, OperatorServerMsg::MonitorDeltas { deltas } if deltas.iter().any(|d| matches!(d.change, MonitorChange::Joined { .. }))))
-        .await
-        .unwrap();
-    let OperatorServerMsg::MonitorDeltas { deltas } = joined else {
-        unreachable!()
-    };
-    let visitor = deltas
-        .iter()
-        .find_map(|d| match &d.change {
-            MonitorChange::Joined { visitor } => Some(visitor.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let visitor = joined_visitor(&mut op).await;
     assert_eq!(visitor.page.url, format!("{}/", server.base));
     assert!(
         visitor
@@ -185,20 +187,7 @@ async fn an_invitation_shows_with_start_chat_and_close() {
     let b = Browser::launch(390, 844).await;
     b.goto(&format!("{}/", server.base)).await;
     b.see("Live Help Available").await;
-    let joined = op
-        .wait_for(|m| matches!(m, OperatorServerMsg::MonitorDeltas { deltas } if deltas.iter().any(|d| matches!(d.change, MonitorChange::Joined { .. }))))
-        .await
-        .unwrap();
-    let OperatorServerMsg::MonitorDeltas { deltas } = joined else {
-        unreachable!()
-    };
-    let visitor_id = deltas
-        .iter()
-        .find_map(|d| match &d.change {
-            MonitorChange::Joined { visitor } => Some(visitor.id),
-            _ => None,
-        })
-        .unwrap();
+    let visitor_id = joined_visitor(&mut op).await.id;
     let words = "<img src=x onerror=alert(1)> Hello! I'm %name%.";
     op.request(OperatorAction::Invite {
         visitor_id,

@@ -26,6 +26,7 @@ use switchboard_core::voice::detect::tone_amplitude;
 use switchboard_core::voice::{
     AudioSink, AudioSource, PeerEngine, ToneSource, VoiceConfig, VoiceEvent, VoicePeer,
 };
+use switchboard_e2e::bench::{report, usage};
 use switchboard_e2e::operator_app::AppHarness;
 use switchboard_e2e::visitor::Visitor;
 use switchboard_e2e::{Db, TestServer};
@@ -137,34 +138,6 @@ async fn wait(what: &str, done: impl Fn() -> bool) {
         assert!(start.elapsed() < LIMIT, "no {what} within {LIMIT:?}");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn report(what: &str, mut values: Vec<f64>) {
-    values.sort_by(f64::total_cmp);
-    println!(
-        "{what:<44} p50 {:>7.1} ms   p99 {:>7.1} ms   min {:>7.1}   max {:>7.1}   (n={})",
-        percentile(&values, 50.0),
-        percentile(&values, 99.0),
-        values.first().copied().unwrap_or(f64::NAN),
-        values.last().copied().unwrap_or(f64::NAN),
-        values.len()
-    );
-}
-
-/// This process's CPU time (user + system), from /proc (Linux; USER_HZ is 100).
-fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
 }
 
 fn ms(d: Duration) -> f64 {
@@ -318,9 +291,9 @@ async fn main() {
     o.speak.store(true, Ordering::SeqCst);
     v.speak.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (before, wall) = (cpu_time(), Instant::now());
+    let (before, wall) = (usage("self"), Instant::now());
     tokio::time::sleep(Duration::from_secs(5)).await;
-    if let (Some(before), Some(after)) = (before, cpu_time()) {
+    if let (Some((before, _)), Some((after, _))) = (before, usage("self")) {
         let share = (after - before).as_secs_f64() / wall.elapsed().as_secs_f64();
         println!(
             "CPU of a steady call, both peers talking: {:.1}% of one core (one peer ≈ {:.1}%)",

@@ -19,11 +19,12 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use switchboard_core::{Client, Connection};
+use switchboard_e2e::bench::{report, unlimited, usage};
 use switchboard_e2e::visitor::ws_url;
 use switchboard_e2e::{ADMIN_PASSWORD, OPERATOR_PASSWORD, TempDir};
 use switchboard_shared::{
-    CreateOperatorRequest, Limits, MonitorChange, OperatorAction, OperatorServerMsg,
-    PROTOCOL_VERSION, Page, Settings, VisitorClientMsg,
+    CreateOperatorRequest, MonitorChange, OperatorAction, OperatorServerMsg, PROTOCOL_VERSION,
+    Page, Settings, VisitorClientMsg,
 };
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
@@ -77,39 +78,6 @@ fn serve(args: &[String]) {
             .await
             .expect("serve");
     });
-}
-
-/// A process's CPU time and resident memory, from /proc (Linux; USER_HZ 100).
-fn usage(pid: u32) -> Option<(Duration, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss_kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())?;
-    Some((Duration::from_millis(ticks * 10), rss_kb))
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn report(what: &str, mut values: Vec<f64>) {
-    values.sort_by(f64::total_cmp);
-    println!(
-        "{what:<48} p50 {:>7.1} ms   p99 {:>7.1} ms   max {:>7.1} ms   (n={})",
-        percentile(&values, 50.0),
-        percentile(&values, 99.0),
-        values.last().copied().unwrap_or(f64::NAN),
-        values.len()
-    );
 }
 
 /// Microseconds since `start`, carried in page addresses so each operator can tell how old a
@@ -167,16 +135,7 @@ async fn bench(visitors: usize, operators: usize, secs: u64) {
         .await
         .expect("admin login");
     let settings = admin.settings().await.expect("settings");
-    let n = 1_000_000;
-    let limits = Limits {
-        chats_per_visitor_per_minute: n,
-        chats_per_address_per_minute: n,
-        new_visitors_per_address_per_minute: n,
-        offline_messages_per_address_per_minute: n,
-        frames_per_connection_per_second: n,
-        logins_per_account_per_minute: n,
-        logins_per_address_per_minute: n,
-    };
+    let limits = unlimited();
     admin
         .put_settings(&Settings { limits, ..settings })
         .await
@@ -253,12 +212,12 @@ async fn bench(visitors: usize, operators: usize, secs: u64) {
 
     // Let the arrivals drain, then measure.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let (cpu0, _) = usage(server_pid).unwrap_or_default();
+    let (cpu0, _) = usage(&server_pid.to_string()).unwrap_or_default();
     let wall0 = Instant::now();
     measuring.store(true, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(secs)).await;
     measuring.store(false, Ordering::SeqCst);
-    let (cpu1, rss_kb) = usage(server_pid).unwrap_or_default();
+    let (cpu1, rss_kb) = usage(&server_pid.to_string()).unwrap_or_default();
     let wall = wall0.elapsed().as_secs_f64();
     let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(PoisonError::into_inner));
     println!(

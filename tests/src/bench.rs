@@ -1,0 +1,59 @@
+//! What the benchmark binaries (`src/bin/*_bench.rs`) share: percentiles printed the same way,
+//! a process's CPU time and memory from /proc, and rate limits out of the way of a load from
+//! one address.
+
+use std::time::Duration;
+
+use switchboard_shared::Limits;
+
+/// The `p`th percentile of sorted values (nearest rank); NaN when there are none.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Prints one line of figures in milliseconds: p50, p99, min, max and how many.
+pub fn report(what: &str, mut values: Vec<f64>) {
+    values.sort_by(f64::total_cmp);
+    println!(
+        "{what:<48} p50 {:>7.1} ms   p99 {:>7.1} ms   min {:>7.1}   max {:>7.1}   (n={})",
+        percentile(&values, 50.0),
+        percentile(&values, 99.0),
+        values.first().copied().unwrap_or(f64::NAN),
+        values.last().copied().unwrap_or(f64::NAN),
+        values.len()
+    );
+}
+
+/// A process's CPU time (user + system) and resident memory in KiB, from /proc (Linux;
+/// USER_HZ is 100). `"self"` for this process.
+pub fn usage(pid: &str) -> Option<(Duration, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command's closing parenthesis; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss_kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())?;
+    Some((Duration::from_millis(ticks * 10), rss_kb))
+}
+
+/// Every rate limit raised out of the way (thousands of visitors from one address).
+pub fn unlimited() -> Limits {
+    let n = 1_000_000;
+    Limits {
+        chats_per_visitor_per_minute: n,
+        chats_per_address_per_minute: n,
+        new_visitors_per_address_per_minute: n,
+        offline_messages_per_address_per_minute: n,
+        frames_per_connection_per_second: n,
+        logins_per_account_per_minute: n,
+        logins_per_address_per_minute: n,
+    }
+}
