@@ -28,6 +28,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod hub;
+pub mod invitations;
 pub mod limits;
 pub mod monitor;
 pub mod push;
@@ -102,7 +103,7 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     monitor.start();
     let observer = monitor.clone();
     hub.observe_chats(move |chat| observer.chat_changed(chat));
-    Ok(AppState {
+    let state = AppState {
         limits,
         monitor,
         voice,
@@ -113,7 +114,9 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
         push,
         settings,
         closing,
-    })
+    };
+    invitations::start(&state);
+    Ok(state)
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, within the connection limits of

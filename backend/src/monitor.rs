@@ -62,6 +62,8 @@ struct Live {
 struct Present {
     view: SiteVisitor,
     connections: u32,
+    /// An automatic invitation went to them in this visit (at most one a visit).
+    auto_invited: bool,
 }
 
 impl Live {
@@ -155,6 +157,7 @@ impl Monitor {
                     Present {
                         view: view.clone(),
                         connections: 1,
+                        auto_invited: false,
                     },
                 );
                 Some(MonitorChange::Joined { visitor: view })
@@ -213,6 +216,28 @@ impl Monitor {
     /// The page a visitor on the site is on; `None` when they are not on the site.
     pub fn page_of(&self, id: VisitorId) -> Option<Page> {
         self.live().visitors.get(&id).map(|p| p.view.page.clone())
+    }
+
+    /// Visitors an automatic invitation may go to now: on the site, with no chat or invitation
+    /// open, and none sent automatically in this visit.
+    pub fn auto_candidates(&self) -> Vec<SiteVisitor> {
+        self.live()
+            .visitors
+            .values()
+            .filter(|p| {
+                !p.auto_invited
+                    && p.connections > 0
+                    && matches!(p.view.chat, VisitorChat::None | VisitorChat::Ended { .. })
+            })
+            .map(|p| p.view.clone())
+            .collect()
+    }
+
+    /// Marks that an automatic invitation went to the visitor in this visit.
+    pub fn mark_auto_invited(&self, id: VisitorId) {
+        if let Some(p) = self.live().visitors.get_mut(&id) {
+            p.auto_invited = true;
+        }
     }
 
     /// How many visitors are on the site now.

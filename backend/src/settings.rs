@@ -9,7 +9,10 @@
 
 use std::sync::Arc;
 
-use switchboard_shared::{Limits, MAX_WIDGET_ORIGINS, Settings};
+use switchboard_shared::{
+    AutoInvitationRule, AutoInvitations, Limits, MAX_AUTO_INVITATION_RULES, MAX_WIDGET_ORIGINS,
+    Settings,
+};
 use tokio::sync::{Mutex, watch};
 
 use crate::error::Error;
@@ -78,6 +81,7 @@ pub fn defaults() -> Settings {
         ring_timeout_secs: 120,
         widget_origins: Vec::new(),
         limits: Limits::default(),
+        auto_invitations: None,
     }
 }
 
@@ -134,7 +138,47 @@ pub fn validate(new: Settings) -> Result<Settings, Error> {
             )));
         }
     }
-    Ok(new)
+    let auto_invitations = new.auto_invitations.map(auto_invitations).transpose()?;
+    Ok(Settings {
+        auto_invitations,
+        ..new
+    })
+}
+
+/// Checks automatic invitations: at most [`MAX_AUTO_INVITATION_RULES`] rules, each with an
+/// address part of at most 300 characters, at most a day on the page, at most 1000 pages, and
+/// a text like the default invitation's (trimmed, at most 1000 characters; empty: the default).
+fn auto_invitations(auto: AutoInvitations) -> Result<AutoInvitations, Error> {
+    if auto.rules.len() > MAX_AUTO_INVITATION_RULES {
+        return Err(Error::invalid(format!(
+            "auto_invitations: at most {MAX_AUTO_INVITATION_RULES} rules"
+        )));
+    }
+    let mut rules = Vec::with_capacity(auto.rules.len());
+    for rule in auto.rules {
+        let url_contains = match rule.url_contains.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(part) => Some(field(part, "auto_invitations.url_contains", 300)?),
+        };
+        let text = match rule.text.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(field(text, "auto_invitations.text", 1000)?),
+        };
+        if rule.min_secs_on_page > 86_400 || rule.min_pages > 1000 {
+            return Err(Error::invalid(
+                "auto_invitations: min_secs_on_page is at most 86400 and min_pages at most 1000",
+            ));
+        }
+        rules.push(AutoInvitationRule {
+            url_contains,
+            text,
+            ..rule
+        });
+    }
+    Ok(AutoInvitations {
+        enabled: auto.enabled,
+        rules,
+    })
 }
 
 /// Checks and normalizes the admin's `widget_origins`: each `http(s)://host[:port]`, no path;

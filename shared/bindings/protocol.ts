@@ -541,7 +541,11 @@ widget_origins: Array<string>,
 /**
  * How much one visitor, address, account or connection may ask for.
  */
-limits: Limits, };
+limits: Limits, 
+/**
+ * Invitations the server sends by itself (off unless enabled).
+ */
+auto_invitations?: AutoInvitations, };
 
 export type Limits = { 
 /**
@@ -1471,3 +1475,35 @@ seq: number,
  * The change.
  */
 change: MonitorChange, };
+
+export type AutoInvitations = { 
+/**
+ * Off by default.
+ */
+enabled: boolean, 
+/**
+ * The first rule a visitor matches sends the invitation.
+ */
+rules: Array<AutoInvitationRule>, };
+
+export type AutoInvitationRule = { 
+/**
+ * The page's address contains this (e.g. `/checkout`).
+ */
+url_contains: string | null, 
+/**
+ * At least this long on the page, in seconds.
+ */
+min_secs_on_page: number, 
+/**
+ * At least this many pages seen in the visit.
+ */
+min_pages: number, 
+/**
+ * Only visitors who came before.
+ */
+returning_only: boolean, 
+/**
+ * The invitation (`%name%` allowed); the default invitation when absent.
+ */
+text: string | null, };

@@ -125,6 +125,42 @@ pub struct Settings {
     /// How much one visitor, address, account or connection may ask for.
     #[serde(default)]
     pub limits: Limits,
+    /// Invitations the server sends by itself (off unless enabled).
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub auto_invitations: Option<AutoInvitations>,
+}
+
+/// Most rules automatic invitations may have.
+pub const MAX_AUTO_INVITATION_RULES: usize = 20;
+
+/// Automatic invitations (beyond the manual): when a visitor on the site matches a rule, an
+/// invitation goes out in the name of an available operator (the least busy one), at most one
+/// per visit, never to a visitor who has a chat or an invitation open.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AutoInvitations {
+    /// Off by default.
+    pub enabled: bool,
+    /// The first rule a visitor matches sends the invitation.
+    pub rules: Vec<AutoInvitationRule>,
+}
+
+/// When to invite automatically: every condition set must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
+pub struct AutoInvitationRule {
+    /// The page's address contains this (e.g. `/checkout`).
+    pub url_contains: Option<String>,
+    /// At least this long on the page, in seconds.
+    pub min_secs_on_page: u32,
+    /// At least this many pages seen in the visit.
+    pub min_pages: u32,
+    /// Only visitors who came before.
+    pub returning_only: bool,
+    /// The invitation (`%name%` allowed); the default invitation when absent.
+    pub text: Option<String>,
 }
 
 /// Rate limits (part of the settings). Each allows a burst of its number at once, then one

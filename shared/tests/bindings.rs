@@ -26,6 +26,7 @@ fn generate() -> String {
         PushActionRequest, PushActionResponse, CallParty, CallEndReason, IceCandidate, IceServer,
         CallSignal, CallState, VoiceSettingsUpdate, TurnRestInput, VoiceSettingsView,
         IceServerView, TurnRestView, ClientInfo, VisitorChat, SiteVisitor, MonitorChange, MonitorDelta,
+        AutoInvitations, AutoInvitationRule,
     );
     format!(
         "// Generated from shared/src/lib.rs by shared/tests/bindings.rs. Do not edit.\n\

@@ -10,8 +10,9 @@ use switchboard_e2e::operator::{available_operator, wait_message};
 use switchboard_e2e::visitor::Visitor;
 use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{
-    ChatEventKind, ChatStatus, EndReason, ErrorCode, MAX_MESSAGE_CHARS, Mode, OperatorAction,
-    OperatorServerMsg, VisitorClientMsg, VisitorId, VisitorServerMsg,
+    AutoInvitationRule, AutoInvitations, ChatEventKind, ChatStatus, EndReason, ErrorCode,
+    MAX_MESSAGE_CHARS, Mode, OperatorAction, OperatorServerMsg, Page, VisitorClientMsg, VisitorId,
+    VisitorServerMsg,
 };
 
 switchboard_e2e::on_both_databases!(
@@ -20,6 +21,7 @@ switchboard_e2e::on_both_databases!(
     a_visitor_who_leaves_without_answering_declines,
     bad_invitations_are_refused_and_store_nothing,
     a_voice_answer_starts_the_call,
+    automatic_invitations_are_off_by_default_and_go_once_a_visit,
 );
 
 async fn server(db: Db) -> TestServer {
@@ -213,4 +215,62 @@ async fn a_voice_answer_starts_the_call(db: Db) {
     )
     .await
     .unwrap();
+}
+
+/// No invitation reaches the visitor within `secs` seconds.
+async fn no_invitation_within(v: &mut Visitor, secs: f64) {
+    let got = tokio::time::timeout(Duration::from_secs_f64(secs), invitation(v)).await;
+    assert!(got.is_err(), "no invitation expected: {got:?}");
+}
+
+async fn automatic_invitations_are_off_by_default_and_go_once_a_visit(db: Db) {
+    let server = server(db).await;
+    let _olga = available_operator(&server, "Olga").await;
+    // Off by default: nothing goes out.
+    let mut v = Visitor::connect(&server.base).await; // on /pricing
+    no_invitation_within(&mut v, 2.5).await;
+
+    // A rule for the pricing page (refused first with too many rules: nothing changes).
+    let mut settings = server.admin.settings().await.unwrap();
+    let rule = AutoInvitationRule {
+        url_contains: Some("/pricing".into()),
+        text: Some("Questions about prices? I'm %name%.".into()),
+        ..AutoInvitationRule::default()
+    };
+    settings.auto_invitations = Some(AutoInvitations {
+        enabled: true,
+        rules: vec![rule.clone(); 21],
+    });
+    let refused = server.admin.put_settings(&settings).await.unwrap_err();
+    assert_eq!(refused.code(), Some(ErrorCode::InvalidInput));
+    settings.auto_invitations = Some(AutoInvitations {
+        enabled: true,
+        rules: vec![rule],
+    });
+    server.admin.put_settings(&settings).await.unwrap();
+
+    // The visitor on /pricing is invited, in the name of the available operator.
+    let (_, by, text) = invitation(&mut v).await;
+    assert_eq!(by, "Olga");
+    assert_eq!(text, "Questions about prices? I'm Olga from Acme.");
+    // Closed: not again in this visit.
+    v.send(&VisitorClientMsg::EndChat).await;
+    assert_eq!(v.wait_ended().await, EndReason::Declined);
+    no_invitation_within(&mut v, 2.5).await;
+
+    // A visitor elsewhere is not invited until they open the pricing page.
+    let about = Page {
+        url: "https://shop.example.test/about".into(),
+        title: Some("About".into()),
+    };
+    let mut w = Visitor::connect_with(&server.base, None, None, about, None).await;
+    no_invitation_within(&mut w, 2.0).await;
+    w.send(&VisitorClientMsg::PageView {
+        page: Page {
+            url: "https://shop.example.test/pricing".into(),
+            title: None,
+        },
+    })
+    .await;
+    invitation(&mut w).await;
 }

@@ -685,6 +685,7 @@ mod tests {
             ring_timeout_secs: 30,
             widget_origins: Vec::new(),
             limits: switchboard_shared::Limits::default(),
+            auto_invitations: None,
         }
     }
 
