@@ -4,7 +4,7 @@
 //! `monitor_unsubscribe` when it leaves it (a phone on mobile data is not sent a busy site's
 //! traffic it does not show). The server answers a subscription with a `monitor_snapshot`
 //! (every visitor on the site, at a `seq`), then `monitor_deltas` batches (at most one every
-//! 250 ms) of changes, each with its own `seq`, increasing. A client that reconnects subscribes
+//! 25 ms) of changes, each with its own `seq`, increasing. A client that reconnects subscribes
 //! with the last `seq` it applied: it gets exactly the deltas it missed when the server still
 //! has them, else a fresh snapshot. A delta whose `seq` is not above the client's is one it
 //! already has (in its snapshot) and is skipped.
