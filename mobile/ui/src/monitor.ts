@@ -10,11 +10,12 @@
 //
 // Visitors' names, titles and referrers are theirs to write: all of it goes in as text.
 import { api, errorMessage } from "./api";
-import type { MonitorView, SiteVisitor, VisitorChat } from "./bindings";
+import type { MonitorView, SiteVisitor, Transcript, VisitorChat } from "./bindings";
 import type { Controller } from "./controller";
 import type { MonitorFilter, MonitorSort, MonitorState } from "./state";
 import { avatar, empty, fill, h, icon, since } from "./dom";
 import { dateTime, pageLabel, shortUrl } from "./format";
+import { transcriptLines } from "./history";
 
 type MonitorController = Pick<Controller, "s">;
 
@@ -108,6 +109,8 @@ export class MonitorSection {
   private listScroll = 0;
   /** The section is on screen and subscribed. */
   private subscribed = false;
+  /** An earlier chat of the open visitor, opened to read (its transcript, loading, or why not). */
+  private reading: { chatId: number; t: Transcript | "loading" | string } | null = null;
   /** The open visitor's Invite form (kept across updates). */
   private invite: { id: number; el: HTMLElement } | null = null;
 
@@ -351,8 +354,32 @@ export class MonitorSection {
     return form;
   }
 
+  /** Opens (or closes again) an earlier chat's transcript under it. */
+  private read(chatId: number): void {
+    if (this.reading?.chatId === chatId) {
+      this.reading = null;
+      this.render();
+      return;
+    }
+    this.reading = { chatId, t: "loading" };
+    this.render();
+    api.transcript(chatId).then(
+      (t) => { if (this.reading?.chatId === chatId) this.reading.t = t; },
+      (e) => { if (this.reading?.chatId === chatId) this.reading.t = errorMessage(e); },
+    ).finally(() => this.render());
+  }
+
+  private transcriptOf(chatId: number): HTMLElement | null {
+    const r = this.reading;
+    if (!r || r.chatId !== chatId) return null;
+    if (r.t === "loading") return h("p", { class: "empty", role: "status" }, "Loading transcript…");
+    if (typeof r.t === "string") return h("p", { class: "empty", role: "alert" }, r.t);
+    return h("div", { class: "log transcript", role: "log", "aria-label": "Transcript", tabindex: "0" }, transcriptLines(r.t));
+  }
+
   private close(): void {
     this.invite = null;
+    this.reading = null;
     const id = this.m.open;
     this.m.open = null;
     this.m.profile = null;
@@ -420,11 +447,15 @@ export class MonitorSection {
           h("p", { class: "muted small" }, `${p.visits} ${p.visits === 1 ? "visit" : "visits"} since ${dateTime(p.first_seen)}`),
           p.chats.length === 0 ? empty("No chats yet.")
             : h("ul", { class: "rows", "aria-label": "Earlier chats" },
-                p.chats.map((c) => h("li", { class: "row static" },
-                  h("span", { class: "row-main" },
-                    h("span", { class: "row-title" }, `${dateTime(c.created_at)} · ${c.status === "missed" ? "Missed" : c.status === "ended" ? "Ended" : "Open"}`),
-                    h("span", { class: "row-sub" }, c.operator ? `With ${c.operator.name}` : "No operator"),
-                  )))),
+                p.chats.map((c) => h("li", null,
+                  h("button", { type: "button", class: "row", "data-fk": `earlier-${c.id}`, "aria-expanded": String(this.reading?.chatId === c.id),
+                    onclick: () => this.read(c.id) },
+                    h("span", { class: "row-main" },
+                      h("span", { class: "row-title" }, `${dateTime(c.created_at)} · ${c.status === "missed" ? "Missed" : c.status === "ended" ? "Ended" : c.status === "invited" ? "Invited" : "Open"}`),
+                      h("span", { class: "row-sub" }, c.operator ? `With ${c.operator.name}` : "No operator"),
+                    )),
+                  this.transcriptOf(c.id),
+                ))),
         ),
     );
     if (focused) this.profilePart.querySelector<HTMLElement>(`[data-fk="${focused}"]`)?.focus();

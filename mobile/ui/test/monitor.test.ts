@@ -146,6 +146,15 @@ for (const vp of VIEWPORTS.filter((v) => v.name !== "tablet")) {
         await page.getByRole("list", { name: "Pages seen, most recent first" }).getByText("Your cart").waitFor();
         assert.deepEqual((await fake(page, (f) => f.callsOf("visitor_profile")))[0], { visitorId: 11 });
         assert.equal(await page.getByRole("form", { name: "Invite" }).count(), 0, "no Invite for a visitor who is chatting");
+        // An earlier chat opens its transcript under it (and closes again).
+        await fake(page, (f) => { f.addEnded({ id: 7, visitor_id: 11, visitor_name: "Anna Kovacs" }, ["Is the red one in stock?", "Yes, two left"]); });
+        const earlier = page.getByRole("list", { name: "Earlier chats" }).getByRole("button").first();
+        await earlier.click();
+        await page.getByRole("log", { name: "Transcript" }).getByText("Is the red one in stock?").waitFor();
+        assert.equal(await earlier.getAttribute("aria-expanded"), "true");
+        await shot(page, vp, "profile-transcript");
+        await earlier.click();
+        assert.equal(await page.getByRole("log", { name: "Transcript" }).count(), 0);
         await shot(page, vp, "profile");
         await page.getByRole("button", { name: "Visitors List" }).first().click();
         await page.getByRole("button", { name: "Anna Kovacs" }).waitFor();
