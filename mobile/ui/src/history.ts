@@ -2,10 +2,11 @@
 // (from the server online, from this device offline); each opens its read-only transcript with
 // its events (accepted, hold, resume, who ended it).
 import { api, errorMessage } from "./api";
-import type { ChatEvent, ChatSummary, EndReason, Transcript } from "./bindings";
+import type { ChatSummary } from "./bindings";
 import type { Controller } from "./controller";
 import { avatar, empty, fill, h, icon } from "./dom";
-import { clock, dateTime, modeLabel, pageLabel, visitorName } from "./format";
+import { dateTime, modeLabel, pageLabel, visitorName } from "./format";
+import { transcriptLines } from "./transcript";
 
 type HistoryController = Pick<Controller, "s" | "render">;
 
@@ -135,64 +136,5 @@ export class HistorySection {
       t.from_cache && h("p", { class: "hint small", role: "status" }, icon("wifiOff", "icon sm"), h("span", null, "Offline — the transcript as saved on this device.")),
       h("div", { class: "log transcript", role: "log", "aria-label": `Transcript of the chat with ${name}`, tabindex: "0" }, transcriptLines(t)),
     );
-  }
-}
-
-/** The transcript's lines: messages as bubbles, everything else as a line of its own. */
-export function transcriptLines(t: Transcript): HTMLElement[] {
-  const lines: HTMLElement[] = [];
-  for (const e of t.events) {
-    const line = eventLine(e, t.chat);
-    if (line) lines.push(line);
-  }
-  return lines.length ? lines : [h("p", { class: "log-empty" }, "Nothing was said in this chat.")];
-}
-
-function eventLine(e: ChatEvent, chat: ChatSummary): HTMLElement | null {
-  const k = e.kind;
-  const at = h("time", { datetime: new Date(e.at).toISOString() }, clock(e.at));
-  const system = (text: string) => h("div", { class: "msg system" }, h("span", { class: "bubble" }, text, " · ", at));
-  switch (k.type) {
-    case "message": {
-      const who = k.author.kind === "visitor" ? "visitor" : k.author.kind === "system" ? "system" : "colleague";
-      if (who === "system") return system(k.text);
-      return h("div", { class: `msg ${who}` },
-        h("div", { class: "bubble" }, k.text),
-        h("div", { class: "msg-meta" }, k.author.kind === "operator" ? `${k.author.name} · ` : `${visitorName(chat)} · `, at),
-      );
-    }
-    case "invited":
-      return system(`${k.operator.name} invited the visitor: ${k.text}`);
-    case "requested":
-      return system(`${visitorName(chat)} asked for a ${k.mode === "voice" ? "voice" : "text"} chat`);
-    case "accepted":
-      return system(`${k.operator.name} accepted the chat`);
-    case "queued":
-      return system(`${k.operator.name} put the chat in the Communication Queue`);
-    case "on_hold":
-      return system(`${k.operator.name} put the chat on hold`);
-    case "resumed":
-      return system(`${k.operator.name} resumed the chat`);
-    case "ended":
-      return system(endedBy(k.reason, chat));
-    case "call_started":
-      return system("Voice call started");
-    case "call_ended":
-      return system("Voice call ended");
-    default:
-      return null;
-  }
-}
-
-function endedBy(reason: EndReason, chat: ChatSummary): string {
-  switch (reason) {
-    case "visitor":
-      return `${visitorName(chat)} ended the chat`;
-    case "operator":
-      return `${chat.operator?.name ?? "The operator"} ended the chat`;
-    case "no_operator":
-      return "No operator answered";
-    case "declined":
-      return `${visitorName(chat)} declined the invitation`;
   }
 }

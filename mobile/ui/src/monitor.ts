@@ -15,7 +15,7 @@ import type { Controller } from "./controller";
 import type { MonitorFilter, MonitorSort, MonitorState } from "./state";
 import { avatar, empty, fill, h, icon, since } from "./dom";
 import { dateTime, pageLabel, shortUrl } from "./format";
-import { transcriptLines } from "./history";
+import { transcriptLines } from "./transcript";
 
 type MonitorController = Pick<Controller, "s">;
 
