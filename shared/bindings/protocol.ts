@@ -1507,3 +1507,9 @@ returning_only: boolean,
  * The invitation (`%name%` allowed); the default invitation when absent.
  */
 text: string | null, };
+
+export type SetNameRequest = { 
+/**
+ * The new name (trimmed; 1 to 100 characters).
+ */
+name: string, };

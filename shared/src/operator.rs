@@ -106,6 +106,15 @@ pub struct UpdateOperatorRequest {
     pub ring_group: Option<u32>,
 }
 
+/// An operator changes their own display name (`PUT /api/operator/me`): what visitors and
+/// colleagues see, in chats and invitations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SetNameRequest {
+    /// The new name (trimmed; 1 to 100 characters).
+    pub name: String,
+}
+
 /// Admin-editable settings (`GET`/`PUT /api/admin/settings`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -26,7 +26,7 @@ fn generate() -> String {
         PushActionRequest, PushActionResponse, CallParty, CallEndReason, IceCandidate, IceServer,
         CallSignal, CallState, VoiceSettingsUpdate, TurnRestInput, VoiceSettingsView,
         IceServerView, TurnRestView, ClientInfo, VisitorChat, SiteVisitor, MonitorChange, MonitorDelta,
-        AutoInvitations, AutoInvitationRule,
+        AutoInvitations, AutoInvitationRule, SetNameRequest,
     );
     format!(
         "// Generated from shared/src/lib.rs by shared/tests/bindings.rs. Do not edit.\n\

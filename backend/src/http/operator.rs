@@ -7,21 +7,21 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use switchboard_shared::{
     CannedId, CannedMessage, ChatEvent, ChatId, ErrorCode, HistoryPage, MAX_HISTORY_PAGE,
-    OfflineMessage, OperatorProfile, SaveCannedRequest, SetStatusRequest, VisitorId,
-    VisitorProfile,
+    MAX_NAME_CHARS, OfflineMessage, OperatorProfile, SaveCannedRequest, SetNameRequest,
+    SetStatusRequest, VisitorId, VisitorProfile,
 };
 
 use super::{Body, Operator, field};
 use crate::chat::audience;
 use crate::error::Error;
 use crate::state::AppState;
-use crate::store::{canned, chats, now_ms, visitors};
+use crate::store::{canned, chats, now_ms, operators as operator_rows, visitors};
 use crate::validate::clean;
 
 /// `/api/operator/*`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/operator/me", get(me))
+        .route("/api/operator/me", get(me).put(set_name))
         .route("/api/operator/status", put(set_status))
         .route("/api/operator/chats/{id}/events", get(events))
         .route("/api/operator/offline-messages", get(offline_messages))
@@ -36,6 +36,25 @@ pub fn router() -> Router<AppState> {
 
 async fn me(op: Operator) -> Json<OperatorProfile> {
     Json(op.profile)
+}
+
+/// The operator's own display name; a name that breaks the rules changes nothing.
+async fn set_name(
+    State(state): State<AppState>,
+    op: Operator,
+    Body(req): Body<SetNameRequest>,
+) -> Result<Json<OperatorProfile>, Error> {
+    let name = field(&req.name, "name", MAX_NAME_CHARS)?;
+    let changes = operator_rows::Changes {
+        name: Some(&name),
+        password_hash: None,
+        is_admin: None,
+        ring_group: None,
+    };
+    let updated = operator_rows::update(&state.store.write, op.profile.id, changes)
+        .await?
+        .ok_or_else(|| Error::not_found("operator"))?;
+    Ok(Json(updated.profile))
 }
 
 async fn set_status(

@@ -157,7 +157,10 @@ impl Session for OperatorSession {
     }
 
     async fn check(&mut self, frame: &Frame<OperatorRequest>) -> Result<(), Refused<Self::Out>> {
-        self.signed_in(frame.as_ref().ok().map(|r| r.req)).await
+        let profile = self.signed_in(frame.as_ref().ok().map(|r| r.req)).await?;
+        // A new display name counts from the next action (accepted, invited, messages).
+        self.operator.name = profile.name;
+        Ok(())
     }
 
     async fn handle(&mut self, msg: OperatorRequest) -> Option<OperatorServerMsg> {
@@ -202,7 +205,7 @@ impl Session for OperatorSession {
             // sign-in is among those that ended, it ends now, not at the next frame.
             HubEvent::SignInsEnded { operator } if *operator == self.operator.id => {
                 return match self.signed_in(None).await {
-                    Ok(()) => Forward::Skip,
+                    Ok(_) => Forward::Skip,
                     Err(refused) => Forward::End(refused),
                 };
             }
@@ -283,9 +286,12 @@ impl OperatorSession {
 
     /// Whether the sign-in this session started with still holds; if not, the error (for
     /// the request `req`, if any) and the close.
-    async fn signed_in(&self, req: Option<u64>) -> Result<(), Refused<OperatorServerMsg>> {
+    async fn signed_in(
+        &self,
+        req: Option<u64>,
+    ) -> Result<OperatorProfile, Refused<OperatorServerMsg>> {
         match operator_for_token(&self.state.store, &self.token).await {
-            Ok(_) => Ok(()),
+            Ok((profile, _)) => Ok(profile),
             Err(e) => Err(Refused {
                 frame: error(req, e.to_api()),
                 close: Close::SessionEnded,

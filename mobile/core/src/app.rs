@@ -926,6 +926,23 @@ impl App {
         self.session()?.visitor_profile(id).await.map_err(core_err)
     }
 
+    /// Changes this operator's display name (what visitors and colleagues see from the next
+    /// chat action on); needs the server.
+    pub async fn set_display_name(&self, name: &str) -> Result<(), CommandError> {
+        let profile = self.session()?.set_name(name).await.map_err(core_err)?;
+        {
+            let mut d = self.data();
+            if let Some(session) = d.session.as_mut() {
+                session.operator.name = profile.name.clone();
+            }
+            if let Some(state) = d.state.as_mut() {
+                state.operator.name = profile.name;
+            }
+        }
+        self.emit_snapshot();
+        Ok(())
+    }
+
     /// The Site Monitor is on screen: subscribe over the live connection (resuming from the
     /// last `seq` applied, so only what was missed comes), now and after every reconnect.
     /// Returns what is known now; changes follow as [`AppEvent::Monitor`].

@@ -12,8 +12,8 @@ use switchboard_shared::{
     ApiError, CannedId, CannedMessage, ChatEvent, ChatId, CreateOperatorRequest, DeviceId,
     HistoryPage, LoginRequest, LoginResponse, OfflineMessage, OperatorId, OperatorProfile,
     PushAction, PushActionRequest, PushActionResponse, PushAttempt, PushDevice, PushSettingsUpdate,
-    PushSettingsView, RegisterDeviceRequest, SaveCannedRequest, SetStatusRequest, Settings,
-    UpdateOperatorRequest, VisitorId, VisitorProfile, WidgetStatus,
+    PushSettingsView, RegisterDeviceRequest, SaveCannedRequest, SetNameRequest, SetStatusRequest,
+    Settings, UpdateOperatorRequest, VisitorId, VisitorProfile, WidgetStatus,
 };
 
 use crate::{Connection, CoreError, OperatorState, Result};
@@ -181,6 +181,15 @@ impl Session {
     /// The signed-in operator's profile, fresh from the server.
     pub async fn me(&self) -> Result<OperatorProfile> {
         self.get("/api/operator/me").await
+    }
+
+    /// Changes this operator's display name (what visitors and colleagues see).
+    pub async fn set_name(&self, name: &str) -> Result<OperatorProfile> {
+        let body = SetNameRequest {
+            name: name.to_owned(),
+        };
+        self.send(reqwest::Method::PUT, "/api/operator/me", Some(&body))
+            .await
     }
 
     /// Live Help Available / Not Available.

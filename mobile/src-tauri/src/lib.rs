@@ -125,6 +125,12 @@ async fn transcript(app: State<'_, App>, chat_id: i64) -> Res<Transcript> {
     app.transcript(ChatId(chat_id)).await
 }
 
+/// Changes the operator's display name (Account).
+#[tauri::command]
+async fn set_display_name(app: State<'_, App>, name: String) -> Res<()> {
+    app.set_display_name(&name).await
+}
+
 /// Invites a visitor on the site to chat (Site Monitor, Invite).
 #[tauri::command]
 async fn invite_visitor(app: State<'_, App>, visitor_id: i64, text: String) -> Res<()> {
@@ -255,6 +261,7 @@ pub fn run() {
             transcript,
             call_invite,
             invite_visitor,
+            set_display_name,
             call_end,
             call_mute,
             painted,

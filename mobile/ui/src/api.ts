@@ -43,6 +43,7 @@ export const api = {
   transcript: (chatId: number) => invoke<Transcript>("transcript", { chatId }),
   /** Voice: invite the chat's visitor to talk; end the call (the chat goes on as text). */
   callInvite: (chatId: number) => invoke<void>("call_invite", { chatId }),
+  setDisplayName: (name: string) => invoke<void>("set_display_name", { name }),
   inviteVisitor: (visitorId: number, text: string) => invoke<void>("invite_visitor", { visitorId, text }),
   callEnd: (chatId: number) => invoke<void>("call_end", { chatId }),
   /** Mutes or unmutes the operator's microphone in the chat's call. */

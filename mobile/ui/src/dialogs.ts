@@ -112,8 +112,35 @@ export class Dialogs {
     show(this.confirm);
   }
 
+  /** The display-name form, built when the sheet opens and kept while it is open (so what
+   *  is typed survives new snapshots). */
+  private nameForm: HTMLFormElement | null = null;
+
+  private displayName(current: string): HTMLFormElement {
+    if (this.nameForm) return this.nameForm;
+    const input = h("input", { id: "display-name", type: "text", value: current, maxlength: 100, autocomplete: "name", "data-fk": "display-name" }) as HTMLInputElement;
+    const note = h("p", { class: "muted small", role: "status" });
+    const save = h("button", { type: "submit", class: "btn" }, "Save") as HTMLButtonElement;
+    const form = h("form", { class: "display-name", "aria-label": "Display name",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        save.disabled = true;
+        api.setDisplayName(input.value).then(
+          () => { note.textContent = "Saved: visitors and colleagues see this name from now on."; },
+          (err) => { note.textContent = errorMessage(err); },
+        ).finally(() => { save.disabled = false; });
+      } },
+      h("label", { for: "display-name" }, "Display name"),
+      h("div", { class: "invite-row" }, input, save),
+      note,
+    ) as HTMLFormElement;
+    this.nameForm = form;
+    return form;
+  }
+
   private renderAccount(open: boolean): void {
     if (!open) {
+      this.nameForm = null;
       hide(this.account);
       return;
     }
@@ -128,6 +155,7 @@ export class Dialogs {
       h("div", { class: "account-who" }, avatar(si.operator.name, "avatar lg"),
         h("div", null, h("strong", null, si.operator.name), h("span", { class: "muted" }, si.operator.email))),
       h("dl", { class: "facts" }, h("div", { class: "wide" }, h("dt", null, "Server"), h("dd", null, si.server))),
+      this.displayName(si.operator.name),
       h("div", { class: "actions stack" },
         h("button", { type: "button", class: "btn big", onclick: () => { app.s.accountOpen = false; app.openCanned({ kind: "manage" }); } }, icon("canned", "icon sm"), "Canned messages"),
         h("button", { type: "button", class: "btn big subtle-danger", onclick: () => void app.signOut() }, "Sign out"),

@@ -56,6 +56,21 @@ for (const vp of VIEWPORTS) {
         await page.getByRole("button", { name: "Sign in" }).waitFor();
       }, { signedIn: false, available: false }));
 
+    test("the account sheet changes the display name (what visitors and colleagues see)", () =>
+      withApp(vp, async ({ page }) => {
+        await page.getByRole("button", { name: "Account" }).click();
+        const form = page.getByRole("dialog", { name: "Account" }).getByRole("form", { name: "Display name" });
+        const input = form.getByRole("textbox", { name: "Display name" });
+        await input.fill("   ");
+        await form.getByRole("button", { name: "Save" }).click();
+        await form.getByText("Name is required.").waitFor();
+        await input.fill("Olga from Support");
+        await form.getByRole("button", { name: "Save" }).click();
+        await form.getByText(/^Saved/).waitFor();
+        assert.deepEqual((await fake(page, (f) => f.callsOf("set_display_name"))).at(-1), { name: "Olga from Support" });
+        await page.getByRole("dialog", { name: "Account" }).getByText("Olga from Support", { exact: true }).first().waitFor();
+      }));
+
     test("Live Help toggle switches between Available and Not Available", () =>
       withApp(vp, async ({ page }) => {
         const toggle = page.getByRole("button", { name: /^Live Help/ });

@@ -148,6 +148,12 @@ export class FakeBackend {
         return this.monitorView();
       case "invite_visitor":
         return null;
+      case "set_display_name": {
+        const name = String(args.name).trim();
+        if (!name) return Promise.reject({ code: "invalid_input", message: "Name is required." });
+        s.signed_in!.operator.name = name;
+        return this.done();
+      }
       case "monitor_close":
         this.monitorOpen = false;
         return null;
