@@ -175,7 +175,8 @@ async fn the_site_monitor_sees_the_visitors_browser() {
 
 /// An operator's invitation in the widget: an incoming chat request with the operator's words
 /// as text (markup stays text); Start Chat by keyboard leads to "Open chat with operator" and
-/// the chat opens with the inviting operator; the close control declines the next one.
+/// the chat opens with the inviting operator; the close control (by keyboard) declines the next
+/// one, and the operator is told.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invitation_shows_with_start_chat_and_close() {
     let server = TestServer::start(Db::Sqlite).await;
@@ -234,7 +235,9 @@ async fn an_invitation_shows_with_start_chat_and_close() {
     .await
     .unwrap();
     b.see("Anything else?").await;
-    b.click("Close").await;
+    // The close control by keyboard: it declines.
+    let close = b.control("button", "Close").await;
+    b.type_text(&close, "\u{E007}").await;
     op.wait_for(|m| matches!(m, OperatorServerMsg::Event { event, .. } if event.kind == switchboard_shared::ChatEventKind::Ended { reason: switchboard_shared::EndReason::Declined }))
         .await
         .unwrap();
