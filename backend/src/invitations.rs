@@ -57,13 +57,7 @@ async fn round(state: &AppState) -> Result<(), Error> {
     let now = now_ms();
     let due: Vec<(SiteVisitor, &AutoInvitationRule)> = state
         .monitor
-        .auto_candidates()
-        .into_iter()
-        .filter_map(|v| {
-            let rule = auto.rules.iter().find(|r| matches(r, &v, now))?;
-            Some((v, rule))
-        })
-        .collect();
+        .auto_candidates(|v| auto.rules.iter().find(|r| matches(r, v, now)));
     if due.is_empty() {
         return Ok(());
     }

@@ -221,9 +221,13 @@ impl Monitor {
         self.live().visitors.get(&id).map(|p| p.view.page.clone())
     }
 
-    /// Visitors an automatic invitation may go to now: on the site, with no chat or invitation
-    /// open, and none sent automatically in this visit.
-    pub fn auto_candidates(&self) -> Vec<SiteVisitor> {
+    /// Visitors an automatic invitation may go to now (on the site, with no chat or invitation
+    /// open, and none sent automatically in this visit), each with what `pick` makes of them;
+    /// those it picks nothing for are skipped without a copy.
+    pub fn auto_candidates<T>(
+        &self,
+        mut pick: impl FnMut(&SiteVisitor) -> Option<T>,
+    ) -> Vec<(SiteVisitor, T)> {
         self.live()
             .visitors
             .values()
@@ -232,7 +236,7 @@ impl Monitor {
                     && p.connections > 0
                     && matches!(p.view.chat, VisitorChat::None | VisitorChat::Ended { .. })
             })
-            .map(|p| p.view.clone())
+            .filter_map(|p| pick(&p.view).map(|t| (p.view.clone(), t)))
             .collect()
     }
 

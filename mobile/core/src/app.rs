@@ -135,8 +135,8 @@ struct Flush {
     wait: Option<(i64, oneshot::Sender<Result<(), CommandError>>)>,
     /// The app moved to the background or registered its device: tell the server.
     app_state: Option<AppStateChange>,
-    /// Something about a call to tell the server (calls are live only: never kept offline).
-    call: Option<CallCmd>,
+    /// A live-only frame to send (a call's or an invitation; never kept offline).
+    call: Option<LiveCmd>,
     /// The Site Monitor opened or closed: (un)subscribe to match `Data::monitor_open`.
     monitor: bool,
 }
@@ -144,8 +144,9 @@ struct Flush {
 /// A reply to a command that needs the live connection.
 type Reply = oneshot::Sender<Result<(), CommandError>>;
 
-/// A call frame for the server.
-enum CallCmd {
+/// A frame only the live connection can carry (calls, invitations): sent at once, never queued
+/// in the outbox.
+enum LiveCmd {
     /// From the voice engine.
     Output(CallOutput),
     /// The operator invites the visitor to talk.
@@ -515,14 +516,14 @@ impl App {
     /// connection).
     pub async fn invite(&self, visitor: VisitorId, text: &str) -> Result<(), CommandError> {
         let (tx, rx) = oneshot::channel();
-        self.live(CallCmd::InviteVisitor(visitor, text.to_owned(), tx), rx)
+        self.live(LiveCmd::InviteVisitor(visitor, text.to_owned(), tx), rx)
             .await
     }
 
     /// Invites the chat's visitor to talk (needs the connection).
     pub async fn call_invite(&self, chat_id: ChatId) -> Result<(), CommandError> {
         let (tx, rx) = oneshot::channel();
-        self.live(CallCmd::Invite(chat_id, tx), rx).await
+        self.live(LiveCmd::Invite(chat_id, tx), rx).await
     }
 
     /// Ends the chat's call, or takes back the invitation; the chat goes on as text.
@@ -535,7 +536,7 @@ impl App {
             chat_id,
             call_id: call.call_id,
         };
-        self.live(CallCmd::End(key, tx), rx).await
+        self.live(LiveCmd::End(key, tx), rx).await
     }
 
     /// Mutes (or unmutes) the operator's microphone in the chat's call; the visitor is told.
@@ -571,7 +572,7 @@ impl App {
     /// Sends a call command over the live connection and waits for the server's answer.
     async fn live(
         &self,
-        cmd: CallCmd,
+        cmd: LiveCmd,
         rx: oneshot::Receiver<Result<(), CommandError>>,
     ) -> Result<(), CommandError> {
         self.session()?;
@@ -1253,9 +1254,9 @@ impl App {
     }
 
     /// Sends a call frame; Err only when the connection failed.
-    async fn call_frame(&self, conn: &mut Connection, cmd: CallCmd) -> Result<(), ()> {
+    async fn call_frame(&self, conn: &mut Connection, cmd: LiveCmd) -> Result<(), ()> {
         let (result, reply) = match cmd {
-            CallCmd::Output(out) => {
+            LiveCmd::Output(out) => {
                 let result = match out {
                     CallOutput::Signal(k, signal) => {
                         conn.call_signal(k.chat_id, k.call_id, signal).await
@@ -1265,9 +1266,9 @@ impl App {
                 };
                 (result, None)
             }
-            CallCmd::Invite(chat, reply) => (conn.call_invite(chat).await, Some(reply)),
-            CallCmd::End(k, reply) => (conn.call_end(k.chat_id, k.call_id).await, Some(reply)),
-            CallCmd::InviteVisitor(visitor_id, text, reply) => {
+            LiveCmd::Invite(chat, reply) => (conn.call_invite(chat).await, Some(reply)),
+            LiveCmd::End(k, reply) => (conn.call_end(k.chat_id, k.call_id).await, Some(reply)),
+            LiveCmd::InviteVisitor(visitor_id, text, reply) => {
                 let action = OperatorAction::Invite { visitor_id, text };
                 (conn.request(action).await, Some(reply))
             }
@@ -1595,14 +1596,14 @@ impl App {
     }
 }
 
-impl CallCmd {
+impl LiveCmd {
     /// Answers a call command that arrived while offline.
     fn offline(self) {
         let reply = match self {
-            CallCmd::Output(_) => return, // a call cannot outlive the connection's absence
-            CallCmd::Invite(_, reply)
-            | CallCmd::End(_, reply)
-            | CallCmd::InviteVisitor(_, _, reply) => reply,
+            LiveCmd::Output(_) => return, // a call cannot outlive the connection's absence
+            LiveCmd::Invite(_, reply)
+            | LiveCmd::End(_, reply)
+            | LiveCmd::InviteVisitor(_, _, reply) => reply,
         };
         let _ = reply.send(Err(CommandError::new(
             "offline",
@@ -1619,7 +1620,7 @@ async fn forward_calls(inner: std::sync::Weak<Inner>, mut rx: mpsc::UnboundedRec
         if let Some(link) = link {
             let _ = link
                 .send(Flush {
-                    call: Some(CallCmd::Output(out)),
+                    call: Some(LiveCmd::Output(out)),
                     ..Flush::default()
                 })
                 .await;

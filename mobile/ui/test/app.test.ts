@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { fake, launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport } from "./harness";
+import { fake, launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport, withOpenApp } from "./harness";
+import type { Seed } from "./fake-backend";
 
 let browser: Browser;
 let site: Site;
@@ -20,15 +21,8 @@ after(async () => {
   await site?.close();
 });
 
-async function withApp(vp: Viewport, fn: (a: AppPage) => Promise<void>, seed = { signedIn: true, available: true }): Promise<void> {
-  const app = await openApp(browser, site, vp, seed);
-  try {
-    await fn(app);
-    assert.deepEqual(app.errors, [], "no errors in the page");
-  } finally {
-    await app.close();
-  }
-}
+const withApp = (vp: Viewport, fn: (a: AppPage) => Promise<void>, seed?: Seed): Promise<void> =>
+  withOpenApp(browser, site, vp, fn, seed);
 
 const incomingDialog = (page: Page) => page.getByRole("dialog", { name: "Incoming chat request" });
 

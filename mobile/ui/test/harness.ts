@@ -1,4 +1,5 @@
 // Test plumbing: serve dist-test/ on 127.0.0.1, drive headless Chromium with playwright-core.
+import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
@@ -93,6 +94,18 @@ export async function openApp(browser: Browser, site: Site, vp: Viewport, seed: 
 }
 
 /** The navigation button of a section (bottom bar on phones, rail on larger screens). */
+/** Opens the app, runs `fn` on it, checks the page logged no errors, and closes it. */
+export async function withOpenApp(browser: Browser, site: Site, vp: Viewport, fn: (a: AppPage) => Promise<void>,
+  seed: Seed = { signedIn: true, available: true }): Promise<void> {
+  const app = await openApp(browser, site, vp, seed);
+  try {
+    await fn(app);
+    assert.deepEqual(app.errors, [], "no errors in the page");
+  } finally {
+    await app.close();
+  }
+}
+
 export function navTo(page: Page, name: string | RegExp) {
   return page.getByRole("navigation", { name: "Sections" }).getByRole("button", { name });
 }

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { fake, launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport } from "./harness";
+import { fake, launch, navTo, serve, VIEWPORTS, type AppPage, type Site, type Viewport, withOpenApp } from "./harness";
 
 let browser: Browser;
 let site: Site;
@@ -28,15 +28,7 @@ after(async () => {
   await site?.close();
 });
 
-async function withApp(vp: Viewport, fn: (a: AppPage) => Promise<void>): Promise<void> {
-  const app = await openApp(browser, site, vp, { signedIn: true, available: true });
-  try {
-    await fn(app);
-    assert.deepEqual(app.errors, [], "no errors in the page");
-  } finally {
-    await app.close();
-  }
-}
+const withApp = (vp: Viewport, fn: (a: AppPage) => Promise<void>): Promise<void> => withOpenApp(browser, site, vp, fn);
 
 async function shot(page: Page, vp: Viewport, what: string): Promise<void> {
   await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
