@@ -88,6 +88,14 @@ pub struct Config {
     /// client's address there (`SWITCHBOARD_TRUST_X_FORWARDED_FOR=true`). Off by default, as
     /// anyone can send the header.
     pub trust_forwarded_for: bool,
+    /// A certificate authority (PEM file) trusted for the SMTP server's certificate besides
+    /// the public ones (`SWITCHBOARD_SMTP_CA_FILE`): a company's own CA, or a test one.
+    pub smtp_ca_file: Option<std::path::PathBuf>,
+    /// Longest wait for each SMTP command, in seconds (`SWITCHBOARD_SMTP_TIMEOUT_SECS`).
+    pub smtp_timeout_secs: f64,
+    /// First retry of a deferred mail after this many seconds, doubled each time up to an
+    /// hour (`SWITCHBOARD_MAIL_RETRY_SECS`).
+    pub mail_retry_secs: f64,
 }
 
 impl Default for Config {
@@ -112,6 +120,9 @@ impl Default for Config {
             max_connections: 0,
             max_connections_per_address: 256,
             trust_forwarded_for: false,
+            smtp_ca_file: None,
+            smtp_timeout_secs: 30.0,
+            mail_retry_secs: 5.0,
         }
     }
 }
@@ -150,6 +161,9 @@ impl std::fmt::Debug for Config {
                 &self.max_connections_per_address,
             )
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("smtp_ca_file", &self.smtp_ca_file)
+            .field("smtp_timeout_secs", &self.smtp_timeout_secs)
+            .field("mail_retry_secs", &self.mail_retry_secs)
             .finish()
     }
 }
@@ -193,9 +207,14 @@ impl Config {
             &mut c.operator_grace_secs,
             "SWITCHBOARD_OPERATOR_GRACE_SECS",
         )?;
+        parse_some(&mut c.smtp_ca_file, "SWITCHBOARD_SMTP_CA_FILE")?;
+        parse(&mut c.smtp_timeout_secs, "SWITCHBOARD_SMTP_TIMEOUT_SECS")?;
+        parse(&mut c.mail_retry_secs, "SWITCHBOARD_MAIL_RETRY_SECS")?;
         for (name, v) in [
             ("SWITCHBOARD_VISITOR_GRACE_SECS", c.visitor_grace_secs),
             ("SWITCHBOARD_OPERATOR_GRACE_SECS", c.operator_grace_secs),
+            ("SWITCHBOARD_SMTP_TIMEOUT_SECS", c.smtp_timeout_secs),
+            ("SWITCHBOARD_MAIL_RETRY_SECS", c.mail_retry_secs),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(Error::Config(format!("{name}={v}")));

@@ -122,6 +122,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | ErrorCode::NoOperatorAvailable
         | ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::MailUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

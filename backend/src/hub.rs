@@ -43,6 +43,8 @@ pub enum HubEvent {
         /// The chat after the event.
         chat: Box<ChatSummary>,
     },
+    /// A visitor left a message (for every operator).
+    OfflineMessage(Box<switchboard_shared::OfflineMessage>),
     /// An operator's Live Help status changed.
     OperatorAvailability {
         /// Who.

@@ -12,6 +12,7 @@
 //! | [`settings`] | the admin-editable settings: validated, saved, published |
 //! | [`voice`] | the STUN and TURN servers calls use, sealed; short-lived TURN credentials |
 //! | [`push`] | who to notify (`notify.rs`) and how to deliver (`outbox.rs`, APNs, FCM) |
+//! | [`mail`] | transcripts, offline messages and replies by e-mail: rendered, kept in an outbox, sent over SMTP |
 //! | [`hub`] | in-process fan-out of committed events to live connections |
 //! | [`store`] | reads and the non-chat writes over sqlx, SQLite or PostgreSQL |
 //! | [`limits`] | rate limits by visitor, address, account, connection |
@@ -30,6 +31,7 @@ pub mod http;
 pub mod hub;
 pub mod invitations;
 pub mod limits;
+pub mod mail;
 pub mod monitor;
 pub mod push;
 pub mod secret;
@@ -81,7 +83,7 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     let sealer = Arc::new(secret::Sealer::from_config(&config)?);
     let voice = voice::Voice::load(store.clone(), sealer.clone()).await?;
     let push_config = push::PushConfig {
-        sealer,
+        sealer: sealer.clone(),
         apns_base_url: config.apns_url.clone(),
         fcm_base_url: config.fcm_url.clone(),
         action_ttl: std::time::Duration::from_secs(config.push_action_ttl_secs),
@@ -96,6 +98,26 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     );
     chats.refresh_availability().await?;
     let closing = shutdown::Closing::default();
+    let extra_ca_pem = match &config.smtp_ca_file {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            Error::Config(format!("SWITCHBOARD_SMTP_CA_FILE {}: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    let mail_config = mail::MailConfig {
+        sealer,
+        extra_ca_pem,
+        timeout: std::time::Duration::from_secs_f64(config.smtp_timeout_secs.max(0.1)),
+        retry_base: std::time::Duration::from_secs_f64(config.mail_retry_secs.max(0.01)),
+    };
+    let mail = mail::Mail::start(
+        store.clone(),
+        chats.clone(),
+        settings.clone(),
+        mail_config,
+        closing.clone(),
+    )
+    .await?;
     let limits = limits::RateLimits::start(&settings);
     let monitor = monitor::Monitor::new(std::time::Duration::from_secs_f64(
         config.visitor_grace_secs.max(0.0),
@@ -104,6 +126,7 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
     let observer = monitor.clone();
     hub.observe_chats(move |chat| observer.chat_changed(chat));
     let state = AppState {
+        mail,
         limits,
         monitor,
         voice,

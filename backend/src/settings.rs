@@ -131,6 +131,8 @@ pub fn validate(new: Settings) -> Result<Settings, Error> {
             "logins_per_address_per_minute",
             l.logins_per_address_per_minute,
         ),
+        ("transcripts_per_chat", l.transcripts_per_chat),
+        ("mails_per_address_per_hour", l.mails_per_address_per_hour),
     ] {
         if !(1..=1_000_000).contains(&n) {
             return Err(Error::invalid(format!(

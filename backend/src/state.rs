@@ -20,6 +20,8 @@ pub struct AppState {
     pub chats: chat::Chats,
     /// Push notifications.
     pub push: push::Push,
+    /// Mail: transcripts, offline messages, replies.
+    pub mail: crate::mail::Mail,
     /// Rate limits, keyed by visitor, address, account.
     pub limits: crate::limits::RateLimits,
     /// The STUN and TURN servers for voice calls.

@@ -145,7 +145,27 @@ by: CallParty, } | { "type": "call_connected",
 /**
  * The call (its `call_started` event's `seq`).
  */
-call_id: number, } | { "type": "call_ended", 
+call_id: number, } | { "type": "transcript_mail", 
+/**
+ * The mail (one outbox entry).
+ */
+mail_id: number, 
+/**
+ * Who asked: the visitor or an operator.
+ */
+by: Author, 
+/**
+ * Where it goes.
+ */
+to: string, 
+/**
+ * Where it stands.
+ */
+state: MailState, 
+/**
+ * The SMTP server's answer, or why it failed.
+ */
+detail: string | null, } | { "type": "call_ended", 
 /**
  * The call (its `call_started` event's `seq`; 0 for a refused invitation).
  */
@@ -209,7 +229,7 @@ ended_at: number | null,
  */
 last_seq: number, };
 
-export type ErrorCode = "unauthorized" | "token_expired" | "forbidden" | "not_found" | "invalid_input" | "malformed_frame" | "unknown_type" | "too_large" | "illegal_transition" | "already_taken" | "chat_limit_reached" | "no_operator_available" | "conflict" | "hello_required" | "unsupported_protocol" | "rate_limited" | "internal";
+export type ErrorCode = "unauthorized" | "token_expired" | "forbidden" | "not_found" | "invalid_input" | "malformed_frame" | "unknown_type" | "too_large" | "illegal_transition" | "already_taken" | "chat_limit_reached" | "no_operator_available" | "conflict" | "hello_required" | "unsupported_protocol" | "rate_limited" | "mail_unavailable" | "internal";
 
 export type ApiError = { 
 /**
@@ -286,7 +306,19 @@ call_id: number, } | { "type": "call_end",
 /**
  * The call.
  */
-call_id: number, };
+call_id: number, } | { "type": "mail_transcript", 
+/**
+ * Idempotency key (a retry mails nothing more).
+ */
+client_id: string, 
+/**
+ * The visitor's chat.
+ */
+chat_id: ChatId, 
+/**
+ * Where to send it.
+ */
+email: string, };
 
 export type VisitorServerMsg = { "type": "welcome", 
 /**
@@ -308,7 +340,16 @@ available: boolean,
 /**
  * The visitor's open (or last, if ended) chat.
  */
-chat: ChatSummary | null, } | { "type": "availability", 
+chat: ChatSummary | null, 
+/**
+ * Whether transcripts can be mailed (mail is configured): "Mail me this chat
+ * transcript" is shown only then.
+ */
+mail: boolean, } | { "type": "mail", 
+/**
+ * Whether transcripts can be mailed.
+ */
+enabled: boolean, } | { "type": "availability", 
 /**
  * Whether any operator is available.
  */
@@ -370,7 +411,11 @@ export type WidgetStatus = {
 /**
  * Whether any operator has Live Help Available.
  */
-available: boolean, };
+available: boolean, 
+/**
+ * Whether transcripts can be mailed.
+ */
+mail: boolean, };
 
 export type LeaveMessageRequest = { 
 /**
@@ -418,7 +463,15 @@ text: string,
 /**
  * When it was left (unix ms).
  */
-created_at: number, };
+created_at: number, 
+/**
+ * When an operator last answered it by e-mail from the app.
+ */
+replied_at: number | null, 
+/**
+ * Who answered it.
+ */
+replied_by: string | null, };
 
 export type LoginRequest = { 
 /**
@@ -576,7 +629,16 @@ logins_per_account_per_minute: number,
 /**
  * Sign-in attempts from one address per minute.
  */
-logins_per_address_per_minute: number, };
+logins_per_address_per_minute: number, 
+/**
+ * Transcripts a visitor may have mailed of one chat.
+ */
+transcripts_per_chat: number, 
+/**
+ * Mails that may go to one address per hour (the team's own addresses are not
+ * limited).
+ */
+mails_per_address_per_hour: number, };
 
 export type HistoryPage = { 
 /**
@@ -724,7 +786,19 @@ text: string, } | { "type": "monitor_subscribe",
 /**
  * The last monitor `seq` this client applied, when it resumes.
  */
-last_seq: number | null, } | { "type": "monitor_unsubscribe" });
+last_seq: number | null, } | { "type": "monitor_unsubscribe" } | { "type": "mail_transcript", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * Idempotency key (a retry mails nothing more).
+ */
+client_id: string, 
+/**
+ * Where to send it.
+ */
+email: string, });
 
 export type OperatorAction = { "type": "hello", 
 /**
@@ -848,7 +922,19 @@ text: string, } | { "type": "monitor_subscribe",
 /**
  * The last monitor `seq` this client applied, when it resumes.
  */
-last_seq: number | null, } | { "type": "monitor_unsubscribe" };
+last_seq: number | null, } | { "type": "monitor_unsubscribe" } | { "type": "mail_transcript", 
+/**
+ * The chat.
+ */
+chat_id: ChatId, 
+/**
+ * Idempotency key (a retry mails nothing more).
+ */
+client_id: string, 
+/**
+ * Where to send it.
+ */
+email: string, };
 
 export type OperatorServerMsg = { "type": "ready", 
 /**
@@ -874,7 +960,23 @@ chats: Array<ChatSummary>,
 /**
  * The settings that shape the operator's work.
  */
-settings: Settings, } | { "type": "event", 
+settings: Settings, 
+/**
+ * Mail, when configured ("Send chat transcript" is shown only then).
+ */
+mail: MailInfo | null, 
+/**
+ * Offline messages this operator has not seen yet.
+ */
+offline_unread: number, } | { "type": "mail", 
+/**
+ * Mail, when configured.
+ */
+mail: MailInfo | null, } | { "type": "offline_message", 
+/**
+ * The message.
+ */
+message: OfflineMessage, } | { "type": "event", 
 /**
  * The event.
  */
@@ -1513,3 +1615,115 @@ export type SetNameRequest = {
  * The new name (trimmed; 1 to 100 characters).
  */
 name: string, };
+
+export type SmtpSecurity = "starttls" | "tls" | "none";
+
+export type MailSettingsInput = { 
+/**
+ * The SMTP server's host name.
+ */
+host: string, 
+/**
+ * Its port (587 for STARTTLS, 465 for TLS, 25 for a local relay).
+ */
+port: number, 
+/**
+ * How the connection is secured.
+ */
+security: SmtpSecurity, 
+/**
+ * The user to log in as (no login when absent).
+ */
+username: string | null, 
+/**
+ * The password (absent: keep the stored one; empty: none).
+ */
+password?: string, 
+/**
+ * The sender address, optionally with a name: `Acme Support <support@acme.example>`.
+ */
+from: string, 
+/**
+ * Where replies go, when not to `from`.
+ */
+reply_to: string | null, 
+/**
+ * Who receives offline messages ("Leave a message"); also offered in the operator's
+ * "Send chat transcript" list.
+ */
+offline_recipients: Array<string>, };
+
+export type MailSettingsView = { 
+/**
+ * The SMTP server's host name.
+ */
+host: string, 
+/**
+ * Its port.
+ */
+port: number, 
+/**
+ * How the connection is secured.
+ */
+security: SmtpSecurity, 
+/**
+ * The user it logs in as.
+ */
+username: string | null, 
+/**
+ * Whether a password is stored.
+ */
+has_password: boolean, 
+/**
+ * The sender.
+ */
+from: string, 
+/**
+ * Where replies go.
+ */
+reply_to: string | null, 
+/**
+ * Who receives offline messages.
+ */
+offline_recipients: Array<string>, };
+
+export type MailTestRequest = { 
+/**
+ * Where to send it.
+ */
+to: string, };
+
+export type MailTestResult = { 
+/**
+ * The server accepted the mail.
+ */
+sent: boolean, 
+/**
+ * Its answer ("250 2.0.0 Ok: queued as …"), or why it could not be reached.
+ */
+answer: string, };
+
+export type MailInfo = { 
+/**
+ * The team's addresses (the offline-message recipients), offered in "Send chat
+ * transcript".
+ */
+addresses: Array<string>, };
+
+export type MailState = "queued" | "sent" | "failed";
+
+export type OfflineReplyRequest = { 
+/**
+ * Idempotency key: a retry with the same key sends nothing more.
+ */
+client_id: string, 
+/**
+ * The answer.
+ */
+text: string, };
+
+export type OfflineReadRequest = { 
+/**
+ * The newest offline message seen.
+ */
+up_to: OfflineMessageId, };

@@ -260,6 +260,20 @@ pub enum ChatEventKind {
         /// The call (its `call_started` event's `seq`).
         call_id: i64,
     },
+    /// A transcript of the chat was asked for by e-mail (`queued`), then sent or given up
+    /// (a second event with the same `mail_id`). The visitor sees only the ones they asked for.
+    TranscriptMail {
+        /// The mail (one outbox entry).
+        mail_id: i64,
+        /// Who asked: the visitor or an operator.
+        by: Author,
+        /// Where it goes.
+        to: String,
+        /// Where it stands.
+        state: crate::MailState,
+        /// The SMTP server's answer, or why it failed.
+        detail: Option<String>,
+    },
     /// The call is over; the chat goes on as text unless it ended too.
     CallEnded {
         /// The call (its `call_started` event's `seq`; 0 for a refused invitation).

@@ -41,6 +41,8 @@ pub enum ErrorCode {
     /// Too many requests of this kind from this visitor, address, account or connection:
     /// nothing was done; try again after `retry_after_secs`.
     RateLimited,
+    /// Mail is not configured on this server (no transcripts or replies by e-mail).
+    MailUnavailable,
     /// Something failed on the server; details are in its log.
     Internal,
 }

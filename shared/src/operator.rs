@@ -8,8 +8,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ApiError, CallSignal, CannedId, ChatEvent, ChatId, ChatSummary, DeviceId, IceServer,
-    MonitorDelta, OperatorId, Page, SiteVisitor, VisitorId,
+    ApiError, CallSignal, CannedId, ChatEvent, ChatId, ChatSummary, DeviceId, IceServer, MailInfo,
+    MonitorDelta, OfflineMessage, OperatorId, Page, SiteVisitor, VisitorId,
 };
 #[cfg(doc)]
 use crate::{MONITOR_FRAME_VISITORS, PROTOCOL_VERSION};
@@ -194,6 +194,11 @@ pub struct Limits {
     pub logins_per_account_per_minute: u32,
     /// Sign-in attempts from one address per minute.
     pub logins_per_address_per_minute: u32,
+    /// Transcripts a visitor may have mailed of one chat.
+    pub transcripts_per_chat: u32,
+    /// Mails that may go to one address per hour (the team's own addresses are not
+    /// limited).
+    pub mails_per_address_per_hour: u32,
 }
 
 impl Default for Limits {
@@ -206,6 +211,8 @@ impl Default for Limits {
             frames_per_connection_per_second: 20,
             logins_per_account_per_minute: 10,
             logins_per_address_per_minute: 30,
+            transcripts_per_chat: 3,
+            mails_per_address_per_hour: 10,
         }
     }
 }
@@ -434,6 +441,17 @@ pub enum OperatorAction {
     },
     /// The Site Monitor left the screen: stop the stream.
     MonitorUnsubscribe,
+    /// "Send chat transcript": mail the chat (running or ended, one this operator may read)
+    /// to an address. Acknowledged with the `seq` of its `transcript_mail` event (queued);
+    /// the result follows as another event.
+    MailTranscript {
+        /// The chat.
+        chat_id: ChatId,
+        /// Idempotency key (a retry mails nothing more).
+        client_id: String,
+        /// Where to send it.
+        email: String,
+    },
 }
 
 /// A frame the backend sends to the operator app.
@@ -456,6 +474,22 @@ pub enum OperatorServerMsg {
         chats: Vec<ChatSummary>,
         /// The settings that shape the operator's work.
         settings: Settings,
+        /// Mail, when configured ("Send chat transcript" is shown only then).
+        #[serde(default)]
+        mail: Option<MailInfo>,
+        /// Offline messages this operator has not seen yet.
+        #[serde(default)]
+        offline_unread: u32,
+    },
+    /// Mail was configured, changed or removed.
+    Mail {
+        /// Mail, when configured.
+        mail: Option<MailInfo>,
+    },
+    /// A visitor left a message ("Leave a message").
+    OfflineMessage {
+        /// The message.
+        message: OfflineMessage,
     },
     /// A change to a chat this operator may see.
     Event {

@@ -83,6 +83,16 @@ pub enum VisitorClientMsg {
         /// The call.
         call_id: i64,
     },
+    /// "Mail me this chat transcript": answered by `ack` with the `seq` of the chat's
+    /// `transcript_mail` event (queued); its result follows as another event.
+    MailTranscript {
+        /// Idempotency key (a retry mails nothing more).
+        client_id: String,
+        /// The visitor's chat.
+        chat_id: ChatId,
+        /// Where to send it.
+        email: String,
+    },
 }
 
 /// A frame the backend sends to the widget.
@@ -102,6 +112,15 @@ pub enum VisitorServerMsg {
         available: bool,
         /// The visitor's open (or last, if ended) chat.
         chat: Option<ChatSummary>,
+        /// Whether transcripts can be mailed (mail is configured): "Mail me this chat
+        /// transcript" is shown only then.
+        #[serde(default)]
+        mail: bool,
+    },
+    /// Mail was configured or removed: show or hide "Mail me this chat transcript".
+    Mail {
+        /// Whether transcripts can be mailed.
+        enabled: bool,
     },
     /// Live Help Available changed.
     Availability {
@@ -163,6 +182,9 @@ pub enum VisitorServerMsg {
 pub struct WidgetStatus {
     /// Whether any operator has Live Help Available.
     pub available: bool,
+    /// Whether transcripts can be mailed.
+    #[serde(default)]
+    pub mail: bool,
 }
 
 /// Widget HTTP `POST /api/widget/offline-messages`: "Leave a message".
@@ -198,6 +220,12 @@ pub struct OfflineMessage {
     pub text: String,
     /// When it was left (unix ms).
     pub created_at: i64,
+    /// When an operator last answered it by e-mail from the app.
+    #[serde(default)]
+    pub replied_at: Option<i64>,
+    /// Who answered it.
+    #[serde(default)]
+    pub replied_by: Option<String>,
 }
 
 #[cfg(test)]

@@ -26,7 +26,9 @@ fn generate() -> String {
         PushActionRequest, PushActionResponse, CallParty, CallEndReason, IceCandidate, IceServer,
         CallSignal, CallState, VoiceSettingsUpdate, TurnRestInput, VoiceSettingsView,
         IceServerView, TurnRestView, ClientInfo, VisitorChat, SiteVisitor, MonitorChange, MonitorDelta,
-        AutoInvitations, AutoInvitationRule, SetNameRequest,
+        AutoInvitations, AutoInvitationRule, SetNameRequest, SmtpSecurity, MailSettingsInput,
+        MailSettingsView, MailTestRequest, MailTestResult, MailInfo, MailState, OfflineReplyRequest,
+        OfflineReadRequest,
     );
     format!(
         "// Generated from shared/src/lib.rs by shared/tests/bindings.rs. Do not edit.\n\

@@ -55,5 +55,7 @@ pub fn unlimited() -> Limits {
         frames_per_connection_per_second: n,
         logins_per_account_per_minute: n,
         logins_per_address_per_minute: n,
+        transcripts_per_chat: n,
+        mails_per_address_per_hour: n,
     }
 }

@@ -12,6 +12,7 @@ pub mod media;
 pub mod operator;
 pub mod operator_app;
 pub mod push_servers;
+pub mod smtp;
 pub mod visitor;
 pub mod wait;
 pub mod webdriver;
@@ -303,6 +304,8 @@ impl TestServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        // As a SIGTERM would: sessions close, background workers stop.
+        self.state.closing.fire();
         if let Some(task) = self.task.take() {
             task.abort();
             let _ = task.await;

@@ -15,7 +15,7 @@ import { Voice, clock, connectTimeout, inCall, needsMic } from "./call";
 import { charCount, offlineMessagesUrl, serverBase, wsUrl } from "./config";
 import { checkLeave, refusedField, sentence } from "./leave";
 import { TICK_MS, beat } from "./link";
-import { TEXT, reduce, restore, saved, unread, unsent, type Action, type State } from "./state";
+import { TEXT, mailFrame, reduce, restore, saved, unread, unsent, type Action, type State } from "./state";
 import { UI } from "./ui";
 
 const TOKEN_KEY = "switchboard.visitor_token";
@@ -197,6 +197,8 @@ function start(script: HTMLScriptElement | null): void {
     delay = MIN_DELAY;
     if (state.relinked) setTimeout(() => dispatch({ type: "ui_link_settled" }), SETTLED_MS);
     for (const e of unsent(state)) raw({ type: "send", client_id: e.clientId!, text: e.text });
+    const mail = mailFrame(state); // unanswered: again, with the same client_id
+    if (mail) raw(mail);
     for (const f of queue.splice(0)) raw(f);
   };
 
@@ -395,6 +397,13 @@ function start(script: HTMLScriptElement | null): void {
       dispatch({ type: "ui_notice", text: notice });
     },
     editLeave: (field) => dispatch({ type: "ui_leave_edit", field }),
+    mail: (to: string) => {
+      const clientId = newClientId();
+      dispatch({ type: "ui_mail", clientId, to });
+      // Sent now if the form let it through; after the next welcome if the connection is down.
+      const frame = mailFrame(state);
+      if (frame && frame.client_id === clientId && ready) raw(frame);
+    },
   });
 
   const pageChanged = () => {

@@ -6,10 +6,14 @@ import type {
   ChatEvent,
   ChatStatus,
   EndReason,
+  VisitorClientMsg,
   VisitorServerMsg,
 } from "../../shared/bindings/protocol";
 import { CALL_TEXT, NO_CALL, endedLine, inCall, type Call } from "./call";
 import type { Field, FieldErrors } from "./leave";
+import {
+  asked, awaitingAck, checkAddress, mailError, mailView, refused, seeMail, type MailAsk, type MailSeen, type MailView,
+} from "./mail";
 
 export const TEXT = {
   launcher: "Click for Live Help",
@@ -98,6 +102,12 @@ export interface State {
   call: Call;
   /** An operator's invitation not answered yet (the chat is `invited`). */
   invite: Invite | null;
+  /** Transcripts can be mailed (mail is configured on the server). */
+  mail: boolean;
+  /** The visitor's latest "Mail me this chat transcript" (see mail.ts). */
+  mailAsk: MailAsk | null;
+  /** The visitor's transcript mails, as the chats' events report them. */
+  mails: MailSeen[];
 }
 
 export function initialState(token: string | null): State {
@@ -127,6 +137,9 @@ export function initialState(token: string | null): State {
     unreadFrom: null,
     call: NO_CALL,
     invite: null,
+    mail: false,
+    mailAsk: null,
+    mails: [],
   };
 }
 
@@ -213,6 +226,8 @@ export type LocalAction =
   | { type: "ui_leave" }
   | { type: "ui_left" }
   | { type: "ui_send"; clientId: string; text: string }
+  /** Send under "Mail me this chat transcript", with a fresh idempotency key. */
+  | { type: "ui_mail"; clientId: string; to: string }
   | { type: "ui_notice"; text: string | null }
   | { type: "ui_leave_errors"; errors: FieldErrors }
   | { type: "ui_leave_edit"; field: Field }
@@ -256,6 +271,25 @@ export function chatView(s: State): "routing" | "chat" {
   return s.status === "active" || s.status === "on_hold" || isFinal(s.status)
     ? "chat"
     : "routing";
+}
+
+/** "Mail me this chat transcript" shows: mail is on and the ended chat is in view. */
+export function mailShown(s: State): boolean {
+  return s.mail && isFinal(s.status) && s.chatId !== s.ignoreChat && chatView(s) === "chat";
+}
+
+/** What "Mail me this chat transcript" says about the shown chat. */
+export function mailNow(s: State): MailView {
+  return mailView(s.mailAsk, s.mails, s.chatId);
+}
+
+/**
+ * The `mail_transcript` frame of the request the server has not answered (null: none); the
+ * same client_id each time, so a retry after a drop mails nothing more.
+ */
+export function mailFrame(s: State): Extract<VisitorClientMsg, { type: "mail_transcript" }> | null {
+  const a = s.mailAsk;
+  return awaitingAck(a) ? { type: "mail_transcript", client_id: a.clientId, chat_id: a.chatId, email: a.to } : null;
 }
 
 /** The operator and system lines the visitor has not seen yet (the chat was minimized). */
@@ -384,6 +418,11 @@ function applyEvent(s: State, ev: ChatEvent): State {
     case "call_started":
       s = { ...s, call: { ...NO_CALL, phase: "connecting", id: ev.seq } };
       break;
+    case "transcript_mail":
+      // A mail of the visitor's changes nothing else about the chat.
+      return k.by.kind === "visitor"
+        ? { ...s, mails: seeMail(s.mails, ev.chat_id, ev.seq, k.mail_id, k.state, k.detail) }
+        : s;
     case "call_ended": {
       s = { ...s, call: NO_CALL };
       const text = endedLine(k.reason, k.by);
@@ -451,6 +490,7 @@ function step(s: State, a: Action): State {
         available: a.available,
         token: a.visitor_token,
         resync: false,
+        mail: a.mail,
       };
       const c = a.chat;
       const mine = s.chatId !== null && s.chatId !== s.ignoreChat;
@@ -485,11 +525,15 @@ function step(s: State, a: Action): State {
     }
     case "availability":
       return { ...s, available: a.available };
+    case "mail":
+      return { ...s, mail: a.enabled };
     case "event":
       return unseen(applyEvent(s, a.event), s.nextKey);
     case "queue_position":
       return a.chat_id === s.chatId ? { ...s, position: a.position } : s;
     case "ack": {
+      const m = s.mailAsk;
+      if (awaitingAck(m) && m.clientId === a.client_id) return { ...s, mailAsk: { ...m, seq: a.seq } };
       const i = s.entries.findIndex((e) => e.clientId === a.client_id);
       if (i < 0) return s;
       const entries = s.entries.slice();
@@ -497,6 +541,8 @@ function step(s: State, a: Action): State {
       return { ...s, entries };
     }
     case "error": {
+      const m = s.mailAsk;
+      if (awaitingAck(m) && m.clientId === a.client_id) return { ...s, mailAsk: mailError(m, a.error) };
       const limited = a.error.code === "rate_limited";
       const msg = limited ? TEXT.pleaseWait : a.error.message;
       if (a.client_id !== null && limited) {
@@ -576,6 +622,13 @@ function step(s: State, a: Action): State {
         ...line(s, "visitor", a.text, { clientId: a.clientId, state: "pending" }),
         notice: null,
       };
+    case "ui_mail": {
+      // One request at a time, for the ended chat in view.
+      if (!mailShown(s) || mailNow(s).busy) return s;
+      const to = a.to.trim();
+      const wrong = checkAddress(to);
+      return { ...s, mailAsk: wrong ? refused(s.chatId!, to, wrong) : asked(s.chatId!, a.clientId, to) };
+    }
     case "ui_notice":
       return { ...s, notice: a.text };
     case "ui_disconnected":

@@ -63,6 +63,13 @@ progress{width:100%;height:10px;accent-color:#1d4ed8}
 .compose{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e2e8f0}
 .compose input{flex:1}
 .foot{padding:0 12px 12px}
+.mail{padding:10px 12px;border-top:1px solid #e2e8f0}
+.mail label{display:block;margin:0 0 6px}
+.mr{display:flex;gap:8px}
+.mr input{flex:1;min-width:0}
+.mst{margin:0;font-size:13px;overflow-wrap:anywhere}
+.mst:not(:empty){margin-top:6px}
+.mst.bad{color:#b91c1c}
 .badge{background:#f59e0b;color:#111;border-radius:10px;padding:2px 8px;font-size:11px;font-weight:700;flex:none}
 .call{padding:8px 12px;display:flex;flex-direction:column;gap:6px;background:#eff6ff;border-bottom:1px solid #bfdbfe}
 .ci{display:flex;align-items:center;gap:8px;font-weight:600}

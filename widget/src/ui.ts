@@ -5,8 +5,11 @@ import type { Mode } from "../../shared/bindings/protocol";
 import { CALL_TEXT, inCall } from "./call";
 import type { Field } from "./leave";
 import { linkify } from "./linkify";
+import { MAIL_TEXT } from "./mail";
 import { CSS } from "./styles";
-import { TEXT, chatView, firstLine, isFinal, linkText, unread, type Entry, type State } from "./state";
+import {
+  TEXT, chatView, firstLine, isFinal, linkText, mailNow, mailShown, unread, type Entry, type State,
+} from "./state";
 
 export interface Handlers {
   launcher(): void;
@@ -30,6 +33,8 @@ export interface Handlers {
   /** An operator's invitation: Start Chat, or close it (declined). */
   startInvite(): void;
   closeInvite(): void;
+  /** "Mail me this chat transcript": Send, with the address as typed. */
+  mail(to: string): void;
 }
 
 type Kid = Node | string | null | false;
@@ -115,9 +120,17 @@ export class UI {
     log: HTMLElement;
     notice: HTMLElement;
     input: HTMLInputElement;
+    form: HTMLFormElement;
     send: HTMLButtonElement;
     end: HTMLButtonElement;
     close: HTMLButtonElement;
+  };
+  /** "Mail me this chat transcript", under the ended chat. */
+  private readonly mail: {
+    form: HTMLFormElement;
+    to: HTMLInputElement;
+    send: HTMLButtonElement;
+    result: HTMLElement;
   };
   /** The call bar above the text chat. */
   private readonly call: {
@@ -291,6 +304,32 @@ export class UI {
       const bar = h("div", { class: "call", role: "group", "aria-label": "Voice chat" },
         h("div", { class: "ci" }, meter, text, clock), live, invite);
       this.call = { bar, text, clock, meter, mute, live, invite };
+      // "Mail me this chat transcript": the address, Send, and what became of it.
+      const to = h("input", {
+        id: "sb-mail-to",
+        type: "email",
+        autocomplete: "email",
+        inputmode: "email",
+        autocapitalize: "off",
+        spellcheck: "false",
+        maxlength: "254",
+        "aria-describedby": "sb-mail-st",
+      });
+      const mailSend = btn(MAIL_TEXT.send, "btn", null, { id: "sb-mail-send" });
+      const result = h("p", { id: "sb-mail-st", class: "mst", role: "status" });
+      const mail = h(
+        "form",
+        { id: "sb-mail", class: "mail", novalidate: true },
+        h("label", { for: "sb-mail-to" }, MAIL_TEXT.label),
+        h("div", { class: "mr" }, to, mailSend),
+        result,
+      );
+      mail.addEventListener("submit", (e) => {
+        e.preventDefault();
+        this.acted = true;
+        on.mail(to.value);
+      });
+      this.mail = { form: mail, to, send: mailSend, result };
       const el = dialog(
         TEXT.chatTitle,
         "chat",
@@ -299,9 +338,10 @@ export class UI {
         log,
         notice,
         form,
+        mail,
         h("div", { class: "row foot" }, end, close),
       );
-      this.chat = { el, operator, badge, log, notice, input, send, end, close };
+      this.chat = { el, operator, badge, log, notice, input, form, send, end, close };
     }
 
     // "Leave a message".
@@ -459,6 +499,19 @@ export class UI {
     this.chat.close.hidden = !over;
     this.chat.notice.textContent = view === this.chat.el ? s.notice || "" : "";
 
+    // Mail me this chat transcript: in place of the message box once the chat ended.
+    const mailOn = mailShown(s);
+    const m = mailNow(s);
+    this.mail.form.hidden = !mailOn;
+    this.chat.form.hidden = mailOn;
+    // Send is disabled while the server answers: the address keeps the focus meanwhile.
+    const onSend = this.root.activeElement === this.mail.send;
+    this.mail.send.disabled = m.busy;
+    if (this.mail.result.textContent !== m.text) this.mail.result.textContent = m.text; // spoken once
+    this.mail.result.classList.toggle("bad", m.failed);
+    if (m.badAddress) this.mail.to.setAttribute("aria-invalid", "true");
+    else this.mail.to.removeAttribute("aria-invalid");
+
     // Leave a message.
     this.leave.intro.textContent = s.leaveIntro || "";
     this.leave.intro.hidden = !s.leaveIntro;
@@ -508,7 +561,10 @@ export class UI {
     }
     // A call control the visitor used went away (Accept, End voice): the message box next.
     const active = this.root.activeElement as HTMLElement | null;
-    if (!target && view === this.chat.el && active && active.closest("[hidden]")) target = this.chat.input;
+    if (!target && view === this.chat.el && active && active.closest("[hidden]")) {
+      target = over ? this.chat.close : this.chat.input;
+    }
+    if (!target && onSend && m.busy) target = this.mail.to;
     this.wasOver = over;
     this.wasSent = s.leaveSent;
     if (focused && target) target.focus({ preventScroll: true });

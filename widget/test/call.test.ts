@@ -14,7 +14,7 @@ function ev(seq: number, status: ChatStatus, kind: ChatEventKind): VisitorServer
   return { type: "event", event };
 }
 const welcome: VisitorServerMsg = {
-  type: "welcome", protocol: 1, visitor_id: 1, visitor_token: "tok", available: true, chat: null,
+  type: "welcome", protocol: 1, visitor_id: 1, visitor_token: "tok", available: true, chat: null, mail: false,
 };
 const run = (actions: Action[], s: State = initialState(null)): State => actions.reduce(reduce, s);
 const texts = (s: State) => s.entries.map((e) => e.text);

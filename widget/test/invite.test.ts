@@ -13,7 +13,7 @@ function ev(seq: number, status: ChatStatus, kind: ChatEventKind): VisitorServer
   return { type: "event", event };
 }
 const welcome = (chat: ChatSummary | null = null): VisitorServerMsg => ({
-  type: "welcome", protocol: 1, visitor_id: 1, visitor_token: "tok", available: true, chat,
+  type: "welcome", protocol: 1, visitor_id: 1, visitor_token: "tok", available: true, chat, mail: false,
 });
 const run = (actions: Action[], s: State = initialState(null)): State => actions.reduce(reduce, s);
 const invited = ev(1, "invited", { type: "invited", operator: op, text: "Hello! I'm Anna." });

@@ -29,7 +29,7 @@ function summary(id: number, status: ChatStatus, last_seq: number): ChatSummary 
   };
 }
 function welcome(chat: ChatSummary | null, available = true): VisitorServerMsg {
-  return { type: "welcome", protocol: 1, visitor_id: 1, visitor_token: "tok", available, chat };
+  return { type: "welcome", protocol: 1, visitor_id: 1, visitor_token: "tok", available, chat, mail: false };
 }
 const run = (actions: Action[], s: State = initialState(null)): State => actions.reduce(reduce, s);
 

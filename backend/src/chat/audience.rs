@@ -2,7 +2,9 @@
 //! the visitor's and the operator's replays on reconnect, and the operator's history over HTTP
 //! all ask here, so a resumed client sees exactly what a connected one saw.
 
-use switchboard_shared::{ChatEvent, ChatEventKind, ChatStatus, ChatSummary, OperatorProfile};
+use switchboard_shared::{
+    Author, ChatEvent, ChatEventKind, ChatStatus, ChatSummary, OperatorProfile,
+};
 
 use crate::hub::Topic;
 
@@ -12,6 +14,20 @@ pub fn topics(event: &ChatEvent, chat: &ChatSummary) -> Vec<Topic> {
     match &event.kind {
         // A decline matters only to the decliner's devices.
         ChatEventKind::Declined { operator } => topics.push(Topic::Operator(operator.id)),
+        // A transcript mailed: the visitor hears of the ones they asked for; the operator who
+        // asked hears of theirs even when the chat is not theirs (an admin's, from history).
+        ChatEventKind::TranscriptMail { by, .. } => {
+            match by {
+                Author::Visitor => topics.push(Topic::Visitor(chat.visitor_id)),
+                Author::Operator { id, .. } => topics.push(Topic::Operator(*id)),
+                Author::System => {}
+            }
+            if let Some(op) = &chat.operator
+                && !matches!(by, Author::Operator { id, .. } if *id == op.id)
+            {
+                topics.push(Topic::Operator(op.id));
+            }
+        }
         kind => {
             topics.push(Topic::Visitor(chat.visitor_id));
             if let Some(op) = &chat.operator {
@@ -33,6 +49,7 @@ pub fn changes_the_line(kind: &ChatEventKind) -> bool {
     !matches!(
         kind,
         ChatEventKind::Message { .. }
+            | ChatEventKind::TranscriptMail { .. }
             | ChatEventKind::CallInvited { .. }
             | ChatEventKind::CallStarted { .. }
             | ChatEventKind::CallConnected { .. }
@@ -42,7 +59,12 @@ pub fn changes_the_line(kind: &ChatEventKind) -> bool {
 
 /// Whether the chat's visitor sees this event (declines are the operators' bookkeeping).
 pub fn visitor_sees(event: &ChatEvent) -> bool {
-    !matches!(event.kind, ChatEventKind::Declined { .. })
+    match &event.kind {
+        ChatEventKind::Declined { .. } => false,
+        // Only the transcripts they asked for themselves (an operator's address stays theirs).
+        ChatEventKind::TranscriptMail { by, .. } => matches!(by, Author::Visitor),
+        _ => true,
+    }
 }
 
 /// Whether an operator sees this event of a chat they may follow: everything but another

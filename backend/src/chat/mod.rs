@@ -26,8 +26,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchboard_shared::{
-    ChatId, ChatStatus, ErrorCode, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, Mode, OperatorProfile,
-    OperatorRef, Page, Settings, VisitorId,
+    ChatEventKind, ChatId, ChatStatus, ErrorCode, MAX_MESSAGE_CHARS, MAX_NAME_CHARS, Mode,
+    OperatorProfile, OperatorRef, Page, Settings, VisitorId,
 };
 use tokio::sync::Notify;
 
@@ -307,6 +307,11 @@ impl Chats {
     /// Asks for the queue positions to be sent again (a visitor just connected).
     pub fn refresh_line(&self) {
         self.line_changed.notify_one();
+    }
+
+    /// Records bookkeeping in a chat's timeline (a transcript mailed), whatever its status.
+    pub async fn note(&self, chat: ChatId, kind: ChatEventKind) -> Result<Done, Error> {
+        self.apply(Op::Note { chat, kind }).await
     }
 }
 

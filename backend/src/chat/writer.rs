@@ -89,6 +89,14 @@ pub enum Op {
         /// What happened.
         kind: ChatEventKind,
     },
+    /// Bookkeeping that changes nothing in the lifecycle and may come at any time, also after
+    /// the chat ended (a transcript mailed): recorded with the chat's current status.
+    Note {
+        /// The chat.
+        chat: ChatId,
+        /// What happened.
+        kind: ChatEventKind,
+    },
     /// A message.
     Message {
         /// The chat.
@@ -111,6 +119,7 @@ impl Op {
             Op::Join { chat, .. } => format!("the visitor joins chat {chat}"),
             Op::Act { chat, action, .. } => format!("{action:?} on chat {chat}"),
             Op::Record { chat, .. } => format!("a call's milestone in chat {chat}"),
+            Op::Note { chat, .. } => format!("a note in chat {chat}"),
             Op::Message { chat, .. } => format!("message in chat {chat}"),
         }
     }
@@ -178,6 +187,7 @@ impl Writer {
             Op::Join { chat, .. }
             | Op::Act { chat, .. }
             | Op::Record { chat, .. }
+            | Op::Note { chat, .. }
             | Op::Message { chat, .. } => chat.0,
         };
         let shard = &self.shards[key.rem_euclid(self.shards.len() as i64) as usize];
@@ -339,6 +349,12 @@ impl Shard {
             Op::Record { chat, actor, kind } => {
                 let mut chat = self.load(conn, *chat).await?;
                 let (status, _) = lifecycle::decide_message(&chat, actor)?;
+                let events = vec![next_event(&mut chat, now, status, kind.clone())];
+                self.save(conn, &chat, &events).await
+            }
+            Op::Note { chat, kind } => {
+                let mut chat = self.load(conn, *chat).await?;
+                let status = chat.status;
                 let events = vec![next_event(&mut chat, now, status, kind.clone())];
                 self.save(conn, &chat, &events).await
             }

@@ -2,11 +2,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use switchboard_shared::{
-    CreateOperatorRequest, MAX_NAME_CHARS, MAX_RING_GROUP, OperatorId, OperatorProfile, Settings,
-    UpdateOperatorRequest, VoiceSettingsUpdate, VoiceSettingsView,
+    CreateOperatorRequest, MAX_NAME_CHARS, MAX_RING_GROUP, MailSettingsInput, MailSettingsView,
+    MailTestRequest, MailTestResult, OperatorId, OperatorProfile, Settings, UpdateOperatorRequest,
+    VoiceSettingsUpdate, VoiceSettingsView,
 };
 
 use super::{Admin, Body, email, field};
@@ -22,6 +23,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/operators/{id}", patch(update).delete(remove))
         .route("/api/admin/settings", get(get_settings).put(put_settings))
         .route("/api/admin/voice", get(get_voice).put(put_voice))
+        .route(
+            "/api/admin/mail",
+            get(get_mail).put(put_mail).delete(delete_mail),
+        )
+        .route("/api/admin/mail/test", post(test_mail))
 }
 
 async fn list(
@@ -126,4 +132,31 @@ async fn put_voice(
     Body(update): Body<VoiceSettingsUpdate>,
 ) -> Result<Json<VoiceSettingsView>, Error> {
     Ok(Json(state.voice.change(update).await?))
+}
+
+/// The mail parameters without the password (`null`: mail is not configured).
+async fn get_mail(State(state): State<AppState>, _: Admin) -> Json<Option<MailSettingsView>> {
+    Json(state.mail.view())
+}
+
+async fn put_mail(
+    State(state): State<AppState>,
+    _: Admin,
+    Body(input): Body<MailSettingsInput>,
+) -> Result<Json<MailSettingsView>, Error> {
+    Ok(Json(state.mail.update(input).await?))
+}
+
+async fn delete_mail(State(state): State<AppState>, _: Admin) -> Result<StatusCode, Error> {
+    state.mail.remove().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends a test mail with the saved parameters and says what the SMTP server answered.
+async fn test_mail(
+    State(state): State<AppState>,
+    _: Admin,
+    Body(req): Body<MailTestRequest>,
+) -> Result<Json<MailTestResult>, Error> {
+    Ok(Json(state.mail.test(&req.to).await?))
 }

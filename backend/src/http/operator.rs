@@ -2,13 +2,14 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use switchboard_shared::{
     CannedId, CannedMessage, ChatEvent, ChatId, ErrorCode, HistoryPage, MAX_HISTORY_PAGE,
-    MAX_NAME_CHARS, OfflineMessage, OperatorProfile, SaveCannedRequest, SetNameRequest,
-    SetStatusRequest, VisitorId, VisitorProfile,
+    MAX_NAME_CHARS, OfflineMessage, OfflineMessageId, OfflineReadRequest, OfflineReplyRequest,
+    OperatorProfile, SaveCannedRequest, SetNameRequest, SetStatusRequest, VisitorId,
+    VisitorProfile,
 };
 
 use super::{Body, Operator, field};
@@ -25,6 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/operator/status", put(set_status))
         .route("/api/operator/chats/{id}/events", get(events))
         .route("/api/operator/offline-messages", get(offline_messages))
+        .route(
+            "/api/operator/offline-messages/read",
+            post(offline_messages_read),
+        )
+        .route(
+            "/api/operator/offline-messages/{id}/reply",
+            post(offline_reply),
+        )
         .route("/api/operator/canned", get(list_canned).post(create_canned))
         .route(
             "/api/operator/canned/{id}",
@@ -137,6 +146,30 @@ async fn offline_messages(
     Ok(Json(
         visitors::offline_messages(&state.store.read, 500).await?,
     ))
+}
+
+/// The operator has seen the offline messages up to one (the app's unread count).
+async fn offline_messages_read(
+    State(state): State<AppState>,
+    op: Operator,
+    Body(req): Body<OfflineReadRequest>,
+) -> Result<StatusCode, Error> {
+    crate::store::mail::offline_read(&state.store.write, op.profile.id, req.up_to).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// "Reply by mail": the answer goes to the visitor's address through the outbox.
+async fn offline_reply(
+    State(state): State<AppState>,
+    op: Operator,
+    Path(id): Path<i64>,
+    Body(req): Body<OfflineReplyRequest>,
+) -> Result<Json<OfflineMessage>, Error> {
+    let message = state
+        .mail
+        .reply(&op.profile, OfflineMessageId(id), &req.client_id, &req.text)
+        .await?;
+    Ok(Json(message))
 }
 
 async fn list_canned(

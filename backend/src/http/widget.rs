@@ -16,6 +16,7 @@ use tower_http::cors::{Any, CorsLayer};
 use super::{Body, Peer, email, field};
 use crate::auth::token_hash;
 use crate::error::Error;
+use crate::hub::{HubEvent, Topic};
 use crate::state::AppState;
 use crate::store::{chats, now_ms, visitors};
 
@@ -126,6 +127,7 @@ async fn demo_page(headers: HeaderMap) -> Response {
 async fn status(State(state): State<AppState>) -> Json<WidgetStatus> {
     Json(WidgetStatus {
         available: state.hub.is_available(),
+        mail: state.mail.info().is_some(),
     })
 }
 
@@ -160,6 +162,14 @@ async fn leave_message(
     )
     .await?;
     tracing::info!(offline_message = %msg.id, "offline message left");
+    // Stored: the operators see it at once; mailing it may fail later without losing it.
+    state.hub.publish(
+        &[Topic::Lobby],
+        HubEvent::OfflineMessage(Box::new(msg.clone())),
+    );
+    if let Err(e) = state.mail.offline_message(&msg).await {
+        tracing::error!(error = %e, offline_message = %msg.id, "queueing the offline message's mails failed");
+    }
     Ok((StatusCode::CREATED, Json(msg)))
 }
 

@@ -11,6 +11,7 @@
 
 pub mod canned;
 pub mod chats;
+pub mod mail;
 pub mod operators;
 pub mod push;
 pub mod visitors;
@@ -217,6 +218,15 @@ pub mod settings {
         .bind(json)
         .execute(pool)
         .await?;
+        Ok(())
+    }
+
+    /// Removes a settings section.
+    pub async fn delete_key(pool: &AnyPool, key: &str) -> Result<(), Error> {
+        sqlx::query("delete from settings where key = $1")
+            .bind(key)
+            .execute(pool)
+            .await?;
         Ok(())
     }
 

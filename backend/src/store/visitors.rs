@@ -72,7 +72,7 @@ pub async fn leave_message(
     let row = sqlx::query(
         "insert into offline_messages (visitor_id, chat_id, name, email, text, created_at) \
          values ($1, $2, $3, $4, $5, $6) \
-         returning id, visitor_id, chat_id, name, email, text, created_at",
+         returning id, visitor_id, chat_id, name, email, text, created_at, replied_at, replied_by",
     )
     .bind(visitor.map(|v| v.0))
     .bind(chat.map(|c| c.0))
@@ -88,13 +88,28 @@ pub async fn leave_message(
 /// Offline messages, newest first.
 pub async fn offline_messages(pool: &AnyPool, limit: i64) -> Result<Vec<OfflineMessage>, Error> {
     let rows = sqlx::query(
-        "select id, visitor_id, chat_id, name, email, text, created_at from offline_messages \
-         order by id desc limit $1",
+        "select id, visitor_id, chat_id, name, email, text, created_at, replied_at, replied_by \
+         from offline_messages order by id desc limit $1",
     )
     .bind(limit)
     .fetch_all(pool)
     .await?;
     rows.iter().map(offline_message).collect()
+}
+
+/// One offline message.
+pub async fn offline_message_by_id(
+    pool: &AnyPool,
+    id: OfflineMessageId,
+) -> Result<Option<OfflineMessage>, Error> {
+    let row = sqlx::query(
+        "select id, visitor_id, chat_id, name, email, text, created_at, replied_at, replied_by \
+         from offline_messages where id = $1",
+    )
+    .bind(id.0)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(offline_message).transpose()
 }
 
 fn offline_message(row: &AnyRow) -> Result<OfflineMessage, Error> {
@@ -106,6 +121,8 @@ fn offline_message(row: &AnyRow) -> Result<OfflineMessage, Error> {
         email: row.try_get("email")?,
         text: row.try_get("text")?,
         created_at: row.try_get("created_at")?,
+        replied_at: row.try_get("replied_at")?,
+        replied_by: row.try_get("replied_by")?,
     })
 }
 

@@ -47,6 +47,8 @@ pub struct OperatorSession {
     ringing: bool,
     /// The Site Monitor's stream, while the app shows it.
     monitor: Option<monitor::Subscription>,
+    /// Whether mail is configured ("Send chat transcript" follows it).
+    mail: tokio::sync::watch::Receiver<Option<switchboard_shared::MailInfo>>,
 }
 
 fn error(req: Option<u64>, error: ApiError) -> OperatorServerMsg {
@@ -101,6 +103,7 @@ impl Session for OperatorSession {
             state: state.clone(),
             ringing: operator.available,
             monitor: None,
+            mail: state.mail.watch(),
             operator,
             token,
             resume,
@@ -137,6 +140,8 @@ impl Session for OperatorSession {
                 None => replay.push((r.chat_id, r.last_seq)),
             }
         }
+        let offline_unread = crate::store::mail::offline_unread(read, me).await?;
+        let mail = self.mail.borrow_and_update().clone();
         let ready = OperatorServerMsg::Ready {
             protocol: PROTOCOL_VERSION,
             operator: self.operator.clone(),
@@ -144,6 +149,8 @@ impl Session for OperatorSession {
             queue,
             chats: mine,
             settings: self.state.settings.get(),
+            mail,
+            offline_unread,
         };
         if !conn.send(&ready).await {
             return Ok(false);
@@ -229,6 +236,9 @@ impl Session for OperatorSession {
                 call_id: *call_id,
                 signal: signal.clone(),
             }),
+            HubEvent::OfflineMessage(message) => Some(OperatorServerMsg::OfflineMessage {
+                message: (**message).clone(),
+            }),
             HubEvent::CallReady { .. }
             | HubEvent::CallSignal { .. }
             | HubEvent::OperatorAvailability { .. }
@@ -239,9 +249,21 @@ impl Session for OperatorSession {
     }
 
     async fn wake(&mut self) -> OperatorServerMsg {
-        match self.monitor.as_mut() {
-            Some(stream) => stream.next(&self.state.monitor).await,
-            None => std::future::pending().await,
+        let monitor = async {
+            match self.monitor.as_mut() {
+                Some(stream) => stream.next(&self.state.monitor).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            frame = monitor => frame,
+            changed = self.mail.changed() => {
+                if changed.is_err() {
+                    // Gone with the server: nothing more will change.
+                    std::future::pending::<()>().await;
+                }
+                OperatorServerMsg::Mail { mail: self.mail.borrow_and_update().clone() }
+            }
         }
     }
 
@@ -358,6 +380,16 @@ impl OperatorSession {
             OperatorAction::MonitorSubscribe { last_seq } => {
                 self.monitor = Some(self.state.monitor.subscribe(last_seq));
                 return Ok(Reply::Ack(None));
+            }
+            OperatorAction::MailTranscript {
+                chat_id,
+                client_id,
+                email,
+            } => {
+                let who = crate::mail::Requester::Operator(self.operator.clone());
+                let mail = &self.state.mail;
+                let seq = mail.transcript(who, chat_id, &client_id, &email).await?;
+                return Ok(Reply::Ack(Some(seq)));
             }
             OperatorAction::MonitorUnsubscribe => {
                 self.monitor = None;

@@ -20,6 +20,7 @@ use crate::chat::{Actor, Move, audience};
 use crate::error::Error;
 use crate::http::Peer;
 use crate::hub::{HubEvent, Topic};
+use crate::mail::Requester;
 use crate::monitor::{Arrival, Presence};
 use crate::state::AppState;
 use crate::store::{chats, now_ms, visitors};
@@ -50,6 +51,10 @@ pub struct VisitorSession {
     sent: Sent,
     /// Whether any operator can answer; the widget's button follows it.
     available: watch::Receiver<bool>,
+    /// Whether mail is configured ("Mail me this chat transcript" follows it).
+    mail: watch::Receiver<Option<switchboard_shared::MailInfo>>,
+    /// What the widget was last told of it.
+    mail_shown: bool,
 }
 
 impl Session for VisitorSession {
@@ -65,7 +70,8 @@ impl Session for VisitorSession {
 
     fn refuse(frame: &VisitorClientMsg, error: ApiError) -> VisitorServerMsg {
         let client_id = match frame {
-            VisitorClientMsg::Send { client_id, .. } => Some(client_id.clone()),
+            VisitorClientMsg::Send { client_id, .. }
+            | VisitorClientMsg::MailTranscript { client_id, .. } => Some(client_id.clone()),
             _ => None,
         };
         VisitorServerMsg::Error { client_id, error }
@@ -113,6 +119,8 @@ impl Session for VisitorSession {
             presence: None,
             sent: Sent::default(),
             available: state.hub.availability(),
+            mail: state.mail.watch(),
+            mail_shown: false,
         })
     }
 
@@ -134,6 +142,7 @@ impl Session for VisitorSession {
             chat: latest.clone(),
         };
         self.presence = Some(self.state.monitor.arrive(arrival, now_ms()));
+        self.mail_shown = self.mail.borrow_and_update().is_some();
         // A fresh page shows the open chat only; a reconnect also learns how its chat ended.
         let chat = latest.filter(|c| !c.status.is_final() || self.last_seq.is_some());
         let welcome = VisitorServerMsg::Welcome {
@@ -142,6 +151,7 @@ impl Session for VisitorSession {
             visitor_token: self.token.clone(),
             available: *self.available.borrow_and_update(),
             chat: chat.clone(),
+            mail: self.mail_shown,
         };
         if !conn.send(&welcome).await {
             return Ok(false);
@@ -211,6 +221,25 @@ impl Session for VisitorSession {
                     },
                 });
             }
+            VisitorClientMsg::MailTranscript {
+                client_id,
+                chat_id,
+                email,
+            } => {
+                let who = Requester::Visitor(self.visitor);
+                let result = self
+                    .state
+                    .mail
+                    .transcript(who, chat_id, &client_id, &email)
+                    .await;
+                return Some(match result {
+                    Ok(seq) => VisitorServerMsg::Ack { client_id, seq },
+                    Err(e) => VisitorServerMsg::Error {
+                        client_id: Some(client_id),
+                        error: e.to_api(),
+                    },
+                });
+            }
             call => self.call(call).await,
         };
         result.err().map(|e| Self::error(e.to_api()))
@@ -252,18 +281,36 @@ impl Session for VisitorSession {
             HubEvent::CallReady { .. }
             | HubEvent::CallSignal { .. }
             | HubEvent::OperatorAvailability { .. }
+            | HubEvent::OfflineMessage(_)
             | HubEvent::SignInsEnded { .. } => None,
         };
         frame.into()
     }
 
     async fn wake(&mut self) -> VisitorServerMsg {
-        if self.available.changed().await.is_err() {
-            // The hub is gone with the server: nothing more will change.
-            std::future::pending::<()>().await;
-        }
-        VisitorServerMsg::Availability {
-            available: *self.available.borrow_and_update(),
+        loop {
+            tokio::select! {
+                changed = self.available.changed() => {
+                    if changed.is_err() {
+                        // The hub is gone with the server: nothing more will change.
+                        std::future::pending::<()>().await;
+                    }
+                    return VisitorServerMsg::Availability {
+                        available: *self.available.borrow_and_update(),
+                    };
+                }
+                changed = self.mail.changed() => {
+                    if changed.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                    let enabled = self.mail.borrow_and_update().is_some();
+                    // Only a change of on/off matters to the widget.
+                    if enabled != self.mail_shown {
+                        self.mail_shown = enabled;
+                        return VisitorServerMsg::Mail { enabled };
+                    }
+                }
+            }
         }
     }
 

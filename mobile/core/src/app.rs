@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use switchboard_shared::{
     CannedId, CannedMessage, ChatId, ChatStatus, ChatSummary, DeviceId, ErrorCode, OfflineMessage,
-    OperatorAction, OperatorProfile, OperatorServerMsg, PushAction, PushActionResponse, PushDevice,
-    PushPlatform, RegisterDeviceRequest, VisitorId, VisitorProfile,
+    OfflineMessageId, OperatorAction, OperatorProfile, OperatorServerMsg, PushAction,
+    PushActionResponse, PushDevice, PushPlatform, RegisterDeviceRequest, VisitorId, VisitorProfile,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -36,7 +36,7 @@ use crate::{Client, Connection, CoreError, OperatorState, Session, new_client_id
 #[derive(Debug, Clone)]
 pub enum AppEvent {
     /// Everything changed (or something did): render this.
-    Snapshot(UiSnapshot),
+    Snapshot(Box<UiSnapshot>),
     /// A new chat request arrived: ring (and notify when the window is in the background).
     IncomingRequest(ChatSummary),
     /// A visitor wrote in one of the operator's chats (live, not a replay of the cache): the
@@ -155,6 +155,8 @@ enum LiveCmd {
     End(CallKey, Reply),
     /// The operator invites a visitor on the site to chat (not a call, but as live).
     InviteVisitor(VisitorId, String, Reply),
+    /// "Send chat transcript" (chat, client id, address).
+    MailTranscript(ChatId, String, String, Reply),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -291,7 +293,7 @@ impl App {
     }
 
     fn emit_snapshot(&self) {
-        (self.inner.emit)(AppEvent::Snapshot(self.snapshot()));
+        (self.inner.emit)(AppEvent::Snapshot(Box::new(self.snapshot())));
     }
 
     /// Everything the UI shows, now.
@@ -520,6 +522,15 @@ impl App {
             .await
     }
 
+    /// "Send chat transcript": mails the chat (running, or ended from History) to `email`;
+    /// its progress shows as the chat's transcript mails (needs the connection).
+    pub async fn mail_transcript(&self, chat_id: ChatId, email: &str) -> Result<(), CommandError> {
+        let (tx, rx) = oneshot::channel();
+        let client_id = new_client_id();
+        let cmd = LiveCmd::MailTranscript(chat_id, client_id, email.to_owned(), tx);
+        self.live(cmd, rx).await
+    }
+
     /// Invites the chat's visitor to talk (needs the connection).
     pub async fn call_invite(&self, chat_id: ChatId) -> Result<(), CommandError> {
         let (tx, rx) = oneshot::channel();
@@ -669,11 +680,7 @@ impl App {
                     Some(c) => c,
                     None => return Err(CommandError::new("not_found", "chat not found")),
                 };
-                Ok(Transcript {
-                    chat,
-                    events,
-                    from_cache: false,
-                })
+                Ok(Transcript::new(chat, events, false))
             }
             Err(CoreError::Api(e)) => Err(e.into()),
             Err(_) => {
@@ -683,11 +690,8 @@ impl App {
                         "this chat is not kept on this device; try again when online",
                     )
                 })?;
-                Ok(Transcript {
-                    chat,
-                    events: cache.events(chat_id).map_err(cache_err)?,
-                    from_cache: true,
-                })
+                let events = cache.events(chat_id).map_err(cache_err)?;
+                Ok(Transcript::new(chat, events, true))
             }
         }
     }
@@ -1054,6 +1058,45 @@ impl App {
         self.session()?.offline_messages().await.map_err(core_err)
     }
 
+    /// The operator has seen the offline messages up to `up_to`: the unread count drops.
+    pub async fn offline_messages_read(&self, up_to: OfflineMessageId) -> Result<(), CommandError> {
+        self.session()?
+            .offline_messages_read(up_to)
+            .await
+            .map_err(core_err)?;
+        let changed = {
+            let mut d = self.data();
+            match d.state.as_mut() {
+                Some(state) => {
+                    state.offline_new.retain(|m| m.id > up_to);
+                    let left = state.offline_new.len() as u32;
+                    let changed = state.offline_unread != left;
+                    state.offline_unread = left;
+                    changed
+                }
+                None => false,
+            }
+        };
+        if changed {
+            self.emit_snapshot();
+        }
+        Ok(())
+    }
+
+    /// "Reply by mail" to an offline message (needs the network); the message, marked
+    /// answered.
+    pub async fn reply_offline(
+        &self,
+        id: OfflineMessageId,
+        text: &str,
+    ) -> Result<OfflineMessage, CommandError> {
+        let client_id = new_client_id();
+        self.session()?
+            .reply_offline(id, &client_id, text)
+            .await
+            .map_err(core_err)
+    }
+
     fn session(&self) -> Result<Session, CommandError> {
         self.data()
             .session
@@ -1271,6 +1314,10 @@ impl App {
             LiveCmd::InviteVisitor(visitor_id, text, reply) => {
                 let action = OperatorAction::Invite { visitor_id, text };
                 (conn.request(action).await, Some(reply))
+            }
+            LiveCmd::MailTranscript(chat, client_id, email, reply) => {
+                let result = conn.mail_transcript(chat, &client_id, &email).await;
+                (result, Some(reply))
             }
         };
         let lost = matches!(result, Err(ref e) if !matches!(e, CoreError::Api(_)));
@@ -1603,7 +1650,8 @@ impl LiveCmd {
             LiveCmd::Output(_) => return, // a call cannot outlive the connection's absence
             LiveCmd::Invite(_, reply)
             | LiveCmd::End(_, reply)
-            | LiveCmd::InviteVisitor(_, _, reply) => reply,
+            | LiveCmd::InviteVisitor(_, _, reply)
+            | LiveCmd::MailTranscript(_, _, _, reply) => reply,
         };
         let _ = reply.send(Err(CommandError::new(
             "offline",

@@ -10,10 +10,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_shared::{
     ApiError, CannedId, CannedMessage, ChatEvent, ChatId, CreateOperatorRequest, DeviceId,
-    HistoryPage, LoginRequest, LoginResponse, OfflineMessage, OperatorId, OperatorProfile,
-    PushAction, PushActionRequest, PushActionResponse, PushAttempt, PushDevice, PushSettingsUpdate,
-    PushSettingsView, RegisterDeviceRequest, SaveCannedRequest, SetNameRequest, SetStatusRequest,
-    Settings, UpdateOperatorRequest, VisitorId, VisitorProfile, WidgetStatus,
+    HistoryPage, LoginRequest, LoginResponse, MailSettingsInput, MailSettingsView, MailTestRequest,
+    MailTestResult, OfflineMessage, OfflineMessageId, OfflineReadRequest, OfflineReplyRequest,
+    OperatorId, OperatorProfile, PushAction, PushActionRequest, PushActionResponse, PushAttempt,
+    PushDevice, PushSettingsUpdate, PushSettingsView, RegisterDeviceRequest, SaveCannedRequest,
+    SetNameRequest, SetStatusRequest, Settings, UpdateOperatorRequest, VisitorId, VisitorProfile,
+    WidgetStatus,
 };
 
 use crate::{Connection, CoreError, OperatorState, Result};
@@ -202,6 +204,55 @@ impl Session {
     /// Messages visitors left when nobody could answer, newest first.
     pub async fn offline_messages(&self) -> Result<Vec<OfflineMessage>> {
         self.get("/api/operator/offline-messages").await
+    }
+
+    /// The operator has seen the offline messages up to `up_to` (the unread count).
+    pub async fn offline_messages_read(&self, up_to: OfflineMessageId) -> Result<()> {
+        let body = OfflineReadRequest { up_to };
+        let path = "/api/operator/offline-messages/read";
+        self.send::<_, serde_json::Value>(reqwest::Method::POST, path, Some(&body))
+            .await?;
+        Ok(())
+    }
+
+    /// "Reply by mail" to an offline message; `client_id` makes a retry safe.
+    pub async fn reply_offline(
+        &self,
+        id: OfflineMessageId,
+        client_id: &str,
+        text: &str,
+    ) -> Result<OfflineMessage> {
+        let body = OfflineReplyRequest {
+            client_id: client_id.to_owned(),
+            text: text.to_owned(),
+        };
+        let path = format!("/api/operator/offline-messages/{id}/reply");
+        self.send(reqwest::Method::POST, &path, Some(&body)).await
+    }
+
+    /// Admin: the mail parameters (`None`: not configured).
+    pub async fn mail_settings(&self) -> Result<Option<MailSettingsView>> {
+        self.get("/api/admin/mail").await
+    }
+
+    /// Admin: sets the mail parameters.
+    pub async fn put_mail_settings(&self, input: &MailSettingsInput) -> Result<MailSettingsView> {
+        self.send(reqwest::Method::PUT, "/api/admin/mail", Some(input))
+            .await
+    }
+
+    /// Admin: removes the mail parameters (mail off).
+    pub async fn delete_mail_settings(&self) -> Result<()> {
+        self.send::<(), serde_json::Value>(reqwest::Method::DELETE, "/api/admin/mail", None)
+            .await?;
+        Ok(())
+    }
+
+    /// Admin: sends a test mail now and returns the SMTP server's answer.
+    pub async fn test_mail(&self, to: &str) -> Result<MailTestResult> {
+        let body = MailTestRequest { to: to.to_owned() };
+        self.send(reqwest::Method::POST, "/api/admin/mail/test", Some(&body))
+            .await
     }
 
     /// A chat's history after `after`.

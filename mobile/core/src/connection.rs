@@ -193,6 +193,22 @@ impl Connection {
         self.ws.is_some()
     }
 
+    /// "Send chat transcript": mails the chat to `email`; the `seq` of its queued event.
+    /// `client_id` makes a retry safe.
+    pub async fn mail_transcript(
+        &mut self,
+        chat_id: ChatId,
+        client_id: &str,
+        email: &str,
+    ) -> Result<Option<i64>> {
+        self.request(OperatorAction::MailTranscript {
+            chat_id,
+            client_id: client_id.to_owned(),
+            email: email.to_owned(),
+        })
+        .await
+    }
+
     /// Accept a chat request (or take a chat from the queue).
     pub async fn accept(&mut self, chat_id: ChatId) -> Result<Option<i64>> {
         self.request(OperatorAction::Accept { chat_id }).await

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use switchboard_shared::{
-    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, OperatorProfile, OperatorServerMsg,
-    ResumeFrom, Settings,
+    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, MailInfo, OfflineMessage,
+    OperatorProfile, OperatorServerMsg, ResumeFrom, Settings,
 };
 
 /// The operator's view of the world.
@@ -27,6 +27,12 @@ pub struct OperatorState {
     pub last_seq: BTreeMap<ChatId, i64>,
     /// Settings from the last `ready`.
     pub settings: Option<Settings>,
+    /// Mail, when configured ("Send chat transcript" is offered only then).
+    pub mail: Option<MailInfo>,
+    /// Offline messages this operator has not seen.
+    pub offline_unread: u32,
+    /// Offline messages left since the last `ready`, newest last.
+    pub offline_new: Vec<OfflineMessage>,
 }
 
 impl OperatorState {
@@ -40,6 +46,9 @@ impl OperatorState {
             history: BTreeMap::new(),
             last_seq: BTreeMap::new(),
             settings: None,
+            mail: None,
+            offline_unread: 0,
+            offline_new: Vec::new(),
         }
     }
 
@@ -60,8 +69,13 @@ impl OperatorState {
                 queue,
                 chats,
                 settings,
+                mail,
+                offline_unread,
                 ..
             } => {
+                self.mail = mail.clone();
+                self.offline_unread = *offline_unread;
+                self.offline_new.clear();
                 self.operator = operator.clone();
                 self.requests = requests.iter().map(|c| (c.id, c.clone())).collect();
                 self.queue = queue.iter().map(|c| (c.id, c.clone())).collect();
@@ -70,6 +84,13 @@ impl OperatorState {
             }
             OperatorServerMsg::Event { event, chat } => self.apply_event(event, chat),
             OperatorServerMsg::Availability { available } => self.operator.available = *available,
+            OperatorServerMsg::Mail { mail } => self.mail = mail.clone(),
+            OperatorServerMsg::OfflineMessage { message } => {
+                if !self.offline_new.iter().any(|m| m.id == message.id) {
+                    self.offline_unread += 1;
+                    self.offline_new.push(message.clone());
+                }
+            }
             // Calls are the voice peer's business; their milestones arrive as events.
             OperatorServerMsg::Ack { .. }
             | OperatorServerMsg::Error { .. }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use switchboard_shared::{
     ApiError, Author, CannedMessage, ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary,
-    ErrorCode, OperatorProfile, Settings,
+    ErrorCode, MailInfo, MailState, OperatorProfile, Settings,
 };
 
 pub use crate::cache::ChatAction;
@@ -47,6 +47,69 @@ pub struct UiSnapshot {
     /// The operator leads as many active chats as the settings allow (chats on hold do not
     /// count): Accept and Take would be refused until one is held or ended.
     pub at_cap: bool,
+    /// Mail, when the server has it configured: "Send chat transcript" is shown only then,
+    /// offering these team addresses.
+    pub mail: Option<MailInfo>,
+    /// Offline messages this operator has not seen yet.
+    pub offline_unread: u32,
+}
+
+/// A transcript mailed from a chat, as it stands now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TranscriptMailView {
+    /// The mail.
+    pub mail_id: i64,
+    /// Where it goes.
+    pub to: String,
+    /// Who asked ("Visitor", or the operator's name).
+    pub by: String,
+    /// Queued, sent or failed.
+    pub state: MailState,
+    /// The SMTP server's answer, or why it failed.
+    pub detail: Option<String>,
+    /// When it last changed (unix ms).
+    pub at: i64,
+}
+
+/// The transcripts mailed from a chat (each at its latest state, oldest first) and the
+/// address the visitor gave, if any: what "Send chat transcript" shows.
+pub fn transcript_mails(events: &[ChatEvent]) -> (Vec<TranscriptMailView>, Option<String>) {
+    let mut mails: Vec<TranscriptMailView> = Vec::new();
+    let mut visitor_email = None;
+    for e in events {
+        let ChatEventKind::TranscriptMail {
+            mail_id,
+            by,
+            to,
+            state,
+            detail,
+        } = &e.kind
+        else {
+            continue;
+        };
+        if *by == Author::Visitor {
+            visitor_email = Some(to.clone());
+        }
+        let by = match by {
+            Author::Visitor => "Visitor".to_owned(),
+            Author::Operator { name, .. } => name.clone(),
+            Author::System => "Switchboard".to_owned(),
+        };
+        let view = TranscriptMailView {
+            mail_id: *mail_id,
+            to: to.clone(),
+            by,
+            state: *state,
+            detail: detail.clone(),
+            at: e.at,
+        };
+        match mails.iter_mut().find(|m| m.mail_id == *mail_id) {
+            Some(m) => *m = view,
+            None => mails.push(view),
+        }
+    }
+    (mails, visitor_email)
 }
 
 /// The signed-in operator.
@@ -132,6 +195,24 @@ pub struct Transcript {
     pub events: Vec<ChatEvent>,
     /// True when the server could not be reached and this is what the device kept.
     pub from_cache: bool,
+    /// Transcripts mailed from it.
+    pub mails: Vec<TranscriptMailView>,
+    /// The address the visitor gave, if any.
+    pub visitor_email: Option<String>,
+}
+
+impl Transcript {
+    /// A transcript of `events`, with its mails.
+    pub fn new(chat: ChatSummary, events: Vec<ChatEvent>, from_cache: bool) -> Transcript {
+        let (mails, visitor_email) = transcript_mails(&events);
+        Transcript {
+            chat,
+            events,
+            from_cache,
+            mails,
+            visitor_email,
+        }
+    }
 }
 
 /// One Live Communication tab.
@@ -153,6 +234,10 @@ pub struct ChatView {
     /// What to say about the last call when it just ended ("The voice call could not connect.
     /// The chat goes on as text.").
     pub call_note: Option<String>,
+    /// Transcripts mailed from this chat.
+    pub mails: Vec<TranscriptMailView>,
+    /// The address the visitor gave, if any (offered first in "Send chat transcript").
+    pub visitor_email: Option<String>,
 }
 
 /// One message in a tab.
@@ -335,6 +420,8 @@ pub(crate) fn snapshot(input: &SnapshotInput<'_>) -> UiSnapshot {
         canned: input.canned.to_vec(),
         settings,
         at_cap,
+        mail: state.and_then(|s| s.mail.clone()),
+        offline_unread: state.map_or(0, |s| s.offline_unread),
     }
 }
 
@@ -396,6 +483,7 @@ fn chat_view(chat: &ChatSummary, state: &OperatorState, input: &SnapshotInput<'_
         }),
         _ => None,
     }));
+    let (mails, visitor_email) = transcript_mails(history);
     let ending = outbox.iter().any(|(_, item)| {
         matches!(item, OutboxItem::Act { chat_id, action: ChatAction::End } if *chat_id == chat.id)
     });
@@ -411,6 +499,8 @@ fn chat_view(chat: &ChatSummary, state: &OperatorState, input: &SnapshotInput<'_
             ..c
         }),
         call_note: last_call_note(history),
+        mails,
+        visitor_email,
     }
 }
 

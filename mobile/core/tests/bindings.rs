@@ -22,6 +22,7 @@ fn ui_bindings_are_up_to_date() {
         CallView::decl(&cfg),
         CallPhase::decl(&cfg),
         MessageView::decl(&cfg),
+        TranscriptMailView::decl(&cfg),
         CommandError::decl(&cfg),
         ChatAction::decl(&cfg),
         MonitorView::decl(&cfg),
@@ -29,7 +30,7 @@ fn ui_bindings_are_up_to_date() {
     let fresh = format!(
         "// Generated from mobile/core/src/ui.rs by mobile/core/tests/bindings.rs. Do not edit.\n\
          // Regenerate: UPDATE_BINDINGS=1 cargo test -p switchboard-core --features ts --test bindings\n\n\
-         import type {{ Author, CannedMessage, ChatEvent, ChatId, ChatSummary, OperatorProfile, Settings, SiteVisitor }} from \"../../../shared/bindings/protocol\";\n\
+         import type {{ Author, CannedMessage, ChatEvent, ChatId, ChatSummary, MailInfo, MailState, OperatorProfile, Settings, SiteVisitor }} from \"../../../shared/bindings/protocol\";\n\
          export * from \"../../../shared/bindings/protocol\";\n\n{body}"
     );
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings.ts");

@@ -12,8 +12,8 @@ use switchboard_core::app::{App, AppEvent, Emit};
 use switchboard_core::cache::ChatAction;
 use switchboard_core::ui::{CommandError, HistoryView, MonitorView, Transcript, UiSnapshot};
 use switchboard_shared::{
-    CannedId, ChatId, OfflineMessage, PushAction, PushActionResponse, PushDevice, PushPlatform,
-    VisitorId, VisitorProfile,
+    CannedId, ChatId, OfflineMessage, OfflineMessageId, PushAction, PushActionResponse, PushDevice,
+    PushPlatform, VisitorId, VisitorProfile,
 };
 use tauri::{Emitter, Manager, State};
 
@@ -91,6 +91,24 @@ async fn monitor_close(app: State<'_, App>) -> Res<()> {
 #[tauri::command]
 async fn offline_messages(app: State<'_, App>) -> Res<Vec<OfflineMessage>> {
     app.offline_messages().await
+}
+
+/// The operator has seen the offline messages up to `up_to` (the unread count drops).
+#[tauri::command]
+async fn offline_messages_read(app: State<'_, App>, up_to: i64) -> Res<()> {
+    app.offline_messages_read(OfflineMessageId(up_to)).await
+}
+
+/// "Reply by mail" to an offline message.
+#[tauri::command]
+async fn reply_offline(app: State<'_, App>, id: i64, text: String) -> Res<OfflineMessage> {
+    app.reply_offline(OfflineMessageId(id), &text).await
+}
+
+/// "Send chat transcript": its progress shows in the chat's (or the transcript's) `mails`.
+#[tauri::command]
+async fn mail_transcript(app: State<'_, App>, chat_id: i64, email: String) -> Res<()> {
+    app.mail_transcript(ChatId(chat_id), &email).await
 }
 
 #[tauri::command]
@@ -253,6 +271,9 @@ pub fn run() {
             monitor_open,
             monitor_close,
             offline_messages,
+            offline_messages_read,
+            reply_offline,
+            mail_transcript,
             set_draft,
             dismiss_refused,
             retry_refused,

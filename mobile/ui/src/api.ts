@@ -24,7 +24,14 @@ export const api = {
   saveCanned: (id: number | null, title: string, text: string) => invoke<void>("save_canned", { id, title, text }),
   deleteCanned: (id: number) => invoke<void>("delete_canned", { id }),
   visitorProfile: (visitorId: number) => invoke<VisitorProfile>("visitor_profile", { visitorId }),
+  /** Offline messages ("Leave a message"), newest first. */
   offlineMessages: () => invoke<OfflineMessage[]>("offline_messages"),
+  /** The operator has seen the offline messages up to `upTo` (the unread count drops). */
+  offlineMessagesRead: (upTo: number) => invoke<void>("offline_messages_read", { upTo }),
+  /** "Reply by mail" to an offline message; the message comes back marked replied. */
+  replyOffline: (id: number, text: string) => invoke<OfflineMessage>("reply_offline", { id, text }),
+  /** "Send chat transcript": queues the mail; where it stands shows in the chat's `mails`. */
+  mailTranscript: (chatId: number, email: string) => invoke<void>("mail_transcript", { chatId, email }),
   /** The Site Monitor is on screen: subscribe (changes follow as `monitor` events). */
   monitorOpen: () => invoke<MonitorView>("monitor_open"),
   /** The Site Monitor left the screen, or the app went to the background: unsubscribe. */

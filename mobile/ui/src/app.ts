@@ -1,10 +1,11 @@
 // The app, the one `Controller`: holds the state, runs commands, and renders the shell. The
 // screens are pure renders of the latest snapshot plus local view state.
 //
-// Dependencies point one way: main → app → the views (signin, overview, live, sections, dialogs)
-// → controller/state, with dom, format, api, bindings and sound as leaves. A view gets the app
-// as a `Controller` (controller.ts) and imports neither app.ts nor another view;
-// test/imports.test.ts fails on any import circle.
+// Dependencies point one way: main → app → the views (signin, overview, live, sections, history,
+// monitor, reports, dialogs) → controller/state, with dom, format, api, bindings, sound and the
+// pieces views share (transcript, mail) as leaves. A view gets the app as a `Controller`
+// (controller.ts) and imports neither app.ts nor another view; test/imports.test.ts fails on any
+// import circle.
 import { api, errorMessage, onIncomingRequest, onMonitor, onOpenChat, onSnapshot, onVisitorMessage } from "./api";
 import type { UiSnapshot } from "./bindings";
 import type { Controller } from "./controller";
@@ -15,7 +16,8 @@ import { SECTIONS, findChat, initialState, type CannedView, type Notice, type Se
 import { SignIn } from "./signin";
 import { renderOverview } from "./overview";
 import { LiveView } from "./live";
-import { renderQueue, renderReports } from "./sections";
+import { renderQueue } from "./sections";
+import { ReportsSection } from "./reports";
 import { MonitorSection } from "./monitor";
 import { Dialogs } from "./dialogs";
 import { HistorySection } from "./history";
@@ -40,6 +42,9 @@ export class App implements Controller {
   private live: LiveView;
   private history: HistorySection;
   private monitor: MonitorSection;
+  private reports: ReportsSection;
+  /** The offline messages changed while they were being fetched: fetch them once more. */
+  private offlineAgain = false;
   private dialogs: Dialogs;
   private painted = false;
   private scheduled = false;
@@ -84,12 +89,14 @@ export class App implements Controller {
     }
     this.history = new HistorySection(this, this.sectionEls.get("history")!);
     this.monitor = new MonitorSection(this, this.sectionEls.get("visitors")!);
+    this.reports = new ReportsSection(this, this.sectionEls.get("reports")!);
 
     this.shell = h("div", { class: "shell", hidden: true }, topbar, this.banner, content, nav);
     this.root.append(this.signIn.el, this.shell, this.noticesEl, ...this.dialogs.elements());
 
     document.addEventListener("visibilitychange", () => {
       this.watchMonitor();
+      this.markOfflineRead();
       this.render();
     });
     // A network change (or the network coming back): reconnect now, not after the backoff, and
@@ -121,6 +128,7 @@ export class App implements Controller {
     const s = this.s;
     const wasSignedIn = !!s.snap?.signed_in;
     const before = s.snap?.chats ?? [];
+    const unreadBefore = s.snap?.offline_unread ?? 0;
     s.snap = snap;
     // A chat that ended without us (the visitor left) gets a word, so its tab does not just
     // vanish; the open one stays on screen, read-only, until the operator closes it: the app
@@ -152,6 +160,8 @@ export class App implements Controller {
     if (s.dialogRequest === null) this.showNextRequest();
     if (s.awaitingChat !== null && findChat(s, s.awaitingChat)) s.awaitingChat = null;
     if (s.confirmEnd !== null && !findChat(s, s.confirmEnd)) s.confirmEnd = null;
+    // a visitor left a message while the list is on screen: show it
+    if (s.section === "reports" && snap.offline_unread > unreadBefore) this.loadOfflineMessages();
     this.render();
   }
 
@@ -164,6 +174,7 @@ export class App implements Controller {
   go(section: Section, chatId?: number): void {
     const s = this.s;
     if (section !== s.section && section === "live") s.profileFetchedFor = null;
+    if (section !== "reports") s.offlineNew.clear();
     s.section = section;
     if (chatId !== undefined) this.openChat(chatId);
     if (section === "reports") this.loadOfflineMessages();
@@ -374,18 +385,49 @@ export class App implements Controller {
   }
 
   loadOfflineMessages(): void {
-    if (this.s.offlineMessages === "loading") return;
-    this.s.offlineMessages = "loading";
+    const s = this.s;
+    if (s.offlineLoading) {
+      this.offlineAgain = true;
+      return;
+    }
+    s.offlineLoading = true;
+    this.render();
     api.offlineMessages().then(
       (list) => {
-        this.s.offlineMessages = list;
-        this.render();
+        s.offlineMessages = list;
+        s.offlineError = null;
+        this.markOfflineRead();
       },
-      () => {
-        this.s.offlineMessages = "error";
-        this.render();
+      (e) => {
+        s.offlineError = errorMessage(e);
       },
-    );
+    ).finally(() => {
+      s.offlineLoading = false;
+      if (this.offlineAgain) {
+        this.offlineAgain = false;
+        this.loadOfflineMessages();
+      }
+      this.render();
+    });
+  }
+
+  /** The offline messages are on screen: tell the core they are seen, up to the newest (the
+   *  unread count drops). Not while the app is in the background: nobody is looking. */
+  private markOfflineRead(): void {
+    const s = this.s;
+    const list = s.offlineMessages;
+    if (!s.snap?.signed_in || s.section !== "reports" || document.visibilityState !== "visible" || !list?.length) return;
+    const newest = Math.max(...list.map((m) => m.id));
+    const before = s.offlineReadUpTo;
+    if (newest <= before) return;
+    // the unread ones are the newest: they say "New" while the operator stays here
+    const fresh = list.filter((m) => m.id > before).sort((a, b) => b.id - a.id);
+    for (const m of fresh.slice(0, s.snap.offline_unread)) s.offlineNew.add(m.id);
+    s.offlineReadUpTo = newest;
+    api.offlineMessagesRead(newest).catch(() => {
+      if (s.offlineReadUpTo === newest) s.offlineReadUpTo = before;
+    });
+    this.render();
   }
 
   // ---- rendering ----------------------------------------------------------------------------
@@ -428,7 +470,7 @@ export class App implements Controller {
 
     // Navigation
     const unread = snap.chats.reduce((n, c) => n + c.unread, 0);
-    const badges: Record<Section, number> = { overview: snap.requests.length, live: unread, queue: snap.queue.length, history: 0, visitors: 0, reports: 0 };
+    const badges: Record<Section, number> = { overview: snap.requests.length, live: unread, queue: snap.queue.length, history: 0, visitors: 0, reports: snap.offline_unread };
     for (const sec of SECTIONS) {
       const b = this.navButtons.get(sec.id)!;
       const current = sec.id === s.section;
@@ -465,7 +507,7 @@ export class App implements Controller {
         this.monitor.render();
         break;
       case "reports":
-        renderReports(this, el);
+        this.reports.render();
         break;
     }
     if (focusKey && !el.contains(document.activeElement)) {

@@ -1,7 +1,7 @@
 // Generated from mobile/core/src/ui.rs by mobile/core/tests/bindings.rs. Do not edit.
 // Regenerate: UPDATE_BINDINGS=1 cargo test -p switchboard-core --features ts --test bindings
 
-import type { Author, CannedMessage, ChatEvent, ChatId, ChatSummary, OperatorProfile, Settings, SiteVisitor } from "../../../shared/bindings/protocol";
+import type { Author, CannedMessage, ChatEvent, ChatId, ChatSummary, MailInfo, MailState, OperatorProfile, Settings, SiteVisitor } from "../../../shared/bindings/protocol";
 export * from "../../../shared/bindings/protocol";
 
 export type UiSnapshot = { 
@@ -45,7 +45,16 @@ settings: Settings | null,
  * The operator leads as many active chats as the settings allow (chats on hold do not
  * count): Accept and Take would be refused until one is held or ended.
  */
-at_cap: boolean, };
+at_cap: boolean, 
+/**
+ * Mail, when the server has it configured: "Send chat transcript" is shown only then,
+ * offering these team addresses.
+ */
+mail: MailInfo | null, 
+/**
+ * Offline messages this operator has not seen yet.
+ */
+offline_unread: number, };
 
 export type SignedIn = { 
 /**
@@ -137,7 +146,15 @@ events: Array<ChatEvent>,
 /**
  * True when the server could not be reached and this is what the device kept.
  */
-from_cache: boolean, };
+from_cache: boolean, 
+/**
+ * Transcripts mailed from it.
+ */
+mails: Array<TranscriptMailView>, 
+/**
+ * The address the visitor gave, if any.
+ */
+visitor_email: string | null, };
 
 export type ChatView = { 
 /**
@@ -168,7 +185,15 @@ call: CallView | null,
  * What to say about the last call when it just ended ("The voice call could not connect.
  * The chat goes on as text.").
  */
-call_note: string | null, };
+call_note: string | null, 
+/**
+ * Transcripts mailed from this chat.
+ */
+mails: Array<TranscriptMailView>, 
+/**
+ * The address the visitor gave, if any (offered first in "Send chat transcript").
+ */
+visitor_email: string | null, };
 
 export type CallView = { 
 /**
@@ -215,6 +240,32 @@ text: string,
  * True while it waits in the outbox.
  */
 pending: boolean, };
+
+export type TranscriptMailView = { 
+/**
+ * The mail.
+ */
+mail_id: number, 
+/**
+ * Where it goes.
+ */
+to: string, 
+/**
+ * Who asked ("Visitor", or the operator's name).
+ */
+by: string, 
+/**
+ * Queued, sent or failed.
+ */
+state: MailState, 
+/**
+ * The SMTP server's answer, or why it failed.
+ */
+detail: string | null, 
+/**
+ * When it last changed (unix ms).
+ */
+at: number, };
 
 export type CommandError = { 
 /**

@@ -51,6 +51,6 @@ export interface Controller {
 
   openCanned(view?: CannedView): void;
   signOut(): Promise<void>;
-  /** Fetches the offline messages for Reports (again). */
+  /** Fetches the offline messages for Reports (again); once shown, they are marked seen. */
   loadOfflineMessages(): void;
 }

@@ -55,6 +55,18 @@ export function dateTime(at: number): string {
   return d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" }) + " " + clock(at);
 }
 
+/** When, after a verb: "at 10:02" today, "on 3 Mar 2025 at 10:02" another day. */
+export function atTime(at: number, now = Date.now()): string {
+  const d = new Date(at);
+  if (d.toDateString() === new Date(now).toDateString()) return `at ${clock(at)}`;
+  return `on ${d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" })} at ${clock(at)}`;
+}
+
+/** A string that looks like an e-mail address (the server checks it properly). */
+export function looksLikeEmail(s: string): boolean {
+  return /^[^\s@]+@[^\s@]+$/.test(s);
+}
+
 /** Length in Unicode code points, as the server counts it. */
 export function charCount(s: string): number {
   return Array.from(s).length;

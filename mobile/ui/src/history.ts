@@ -1,17 +1,23 @@
 // History: ended chats, most recent first, searchable by visitor name or text, a page at a time
 // (from the server online, from this device offline); each opens its read-only transcript with
-// its events (accepted, hold, resume, who ended it).
+// its events (accepted, hold, resume, who ended it) and, when the server has mail, "Send chat
+// transcript".
 import { api, errorMessage } from "./api";
-import type { ChatSummary } from "./bindings";
+import type { ChatSummary, Transcript } from "./bindings";
 import type { Controller } from "./controller";
 import { avatar, empty, fill, h, icon } from "./dom";
 import { dateTime, modeLabel, pageLabel, visitorName } from "./format";
+import { TranscriptMailer } from "./mail";
 import { transcriptLines } from "./transcript";
 
 type HistoryController = Pick<Controller, "s" | "render">;
 
 export class HistorySection {
   private searchTimer: number | undefined;
+  /** The open transcript's "Send chat transcript" form, kept while it is open. */
+  private mailer: TranscriptMailer | null = null;
+  /** The transcript on screen: a new snapshot only updates its form, the lines stay. */
+  private onScreen: Transcript | null = null;
 
   constructor(private app: HistoryController, readonly el: HTMLElement) {}
 
@@ -90,6 +96,7 @@ export class HistorySection {
 
   private async open(chatId: number): Promise<void> {
     const hs = this.app.s.history;
+    this.forgetTranscript();
     hs.open = chatId;
     hs.transcript = "loading";
     this.app.render();
@@ -109,8 +116,25 @@ export class HistorySection {
     hs.open = null;
     hs.transcript = null;
     hs.error = null;
+    this.forgetTranscript();
     this.app.render();
     queueMicrotask(() => this.el.querySelector<HTMLElement>(`[data-fk="history-${id}"]`)?.focus());
+  }
+
+  private forgetTranscript(): void {
+    this.mailer?.close();
+    this.mailer = null;
+    this.onScreen = null;
+  }
+
+  /** The transcript fetched again by its form (a mail on its way): its mails move on. */
+  private refreshed(t: Transcript): void {
+    const open = this.app.s.history.transcript;
+    if (open && typeof open === "object" && open.chat.id === t.chat.id) {
+      open.mails = t.mails;
+      open.visitor_email = t.visitor_email;
+      this.app.render();
+    }
   }
 
   private renderTranscript(): void {
@@ -118,10 +142,19 @@ export class HistorySection {
     const t = hs.transcript;
     const back = h("button", { type: "button", class: "btn ghost", "data-fk": "history-back", onclick: () => this.close() }, icon("back", "icon sm"), h("span", null, "History"));
     if (t === null || t === "loading" || t === "error") {
+      this.onScreen = null;
       fill(this.el, h("div", { class: "section-head" }, back),
         h("p", { class: "empty", role: t === "error" ? "alert" : "status" }, t === "error" ? (hs.error ?? "This transcript cannot be loaded right now.") : "Loading transcript…"));
       return;
     }
+    const snap = this.app.s.snap;
+    if (!this.mailer || this.mailer.chatId !== t.chat.id) {
+      this.mailer?.close();
+      this.mailer = new TranscriptMailer(t.chat.id, "history", (nt) => this.refreshed(nt), "card");
+    }
+    this.mailer.update({ mail: snap?.mail ?? null, me: snap?.signed_in?.operator.email ?? null, visitorEmail: t.visitor_email, mails: t.mails, ended: true });
+    if (this.onScreen === t && this.el.contains(this.mailer.el)) return;
+    this.onScreen = t;
     const name = visitorName(t.chat);
     fill(
       this.el,
@@ -134,6 +167,7 @@ export class HistorySection {
         ),
       ),
       t.from_cache && h("p", { class: "hint small", role: "status" }, icon("wifiOff", "icon sm"), h("span", null, "Offline — the transcript as saved on this device.")),
+      this.mailer.el,
       h("div", { class: "log transcript", role: "log", "aria-label": `Transcript of the chat with ${name}`, tabindex: "0" }, transcriptLines(t)),
     );
   }

@@ -1,10 +1,12 @@
-// Live Communication: one tab per own chat, the visitor profile, the messages and the composer.
+// Live Communication: one tab per own chat, the visitor profile (with "Send chat transcript"
+// when the server has mail), the messages and the composer.
 import { api } from "./api";
-import type { ChatView, MessageView, VisitorProfile } from "./bindings";
+import type { ChatView, MessageView, Transcript, VisitorProfile } from "./bindings";
 import { MAX_MESSAGE_CHARS } from "./bindings";
 import type { Controller } from "./controller";
 import { avatar, callClock, fill, h, icon } from "./dom";
 import { charCount, clock, dateTime, modeLabel, pageLabel, shortUrl, visitorName } from "./format";
+import { TranscriptMailer } from "./mail";
 import { findChat } from "./state";
 
 /** What Live Communication asks of the app. */
@@ -19,6 +21,10 @@ export class LiveView {
   private holdNote: HTMLElement;
   private profileToggle: HTMLButtonElement;
   private profile: HTMLElement;
+  private profileBody: HTMLElement;
+  /** Holds the open chat's "Send chat transcript" form (kept per chat, never rebuilt). */
+  private mailSlot: HTMLElement;
+  private mailers = new Map<number, TranscriptMailer>();
   private log: HTMLElement;
   private composer: HTMLFormElement;
   private input: HTMLTextAreaElement;
@@ -43,8 +49,19 @@ export class LiveView {
     // messages (a drawer); wider, it is a column of its own and the toggle is not shown.
     this.profileToggle = h("button", { type: "button", class: "profile-toggle", "aria-expanded": "false", "aria-controls": "visitor-profile",
       onclick: () => this.setProfileOpen(!this.app.s.profileExpanded) });
+    // The transcript form sits at the top of the profile: a drawer on phones and tablets, out of
+    // the composer's way; a column from 1280 px. Only the profile's body is rebuilt on a render.
+    this.mailSlot = h("div", { class: "mail-slot" });
+    this.profileBody = h("div", { class: "profile-body" });
     this.profile = h("section", { class: "profile", id: "visitor-profile", "aria-label": "Visitor profile", tabindex: "-1",
-      onkeydown: (e: KeyboardEvent) => { if (e.key === "Escape" && this.app.s.profileExpanded) { e.stopPropagation(); this.setProfileOpen(false); } } });
+      onkeydown: (e: KeyboardEvent) => { if (e.key === "Escape" && this.app.s.profileExpanded) { e.stopPropagation(); this.setProfileOpen(false); } } },
+      h("div", { class: "profile-head" },
+        h("h2", { class: "profile-title" }, "Visitor profile"),
+        h("button", { type: "button", class: "icon-btn profile-close", "aria-label": "Close", onclick: () => this.setProfileOpen(false) }, icon("x")),
+      ),
+      this.mailSlot,
+      this.profileBody,
+    );
     this.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
     this.input = h("textarea", { class: "message-input", "aria-label": "Message", rows: 1, placeholder: "Type a message…", enterkeyhint: "send",
       oninput: () => this.onInput(), onkeydown: (e: KeyboardEvent) => this.onKey(e) });
@@ -119,6 +136,7 @@ export class LiveView {
     this.renderCall(chat, closed !== null);
     this.holdNote.hidden = !!closed || chat.chat.status !== "on_hold";
     this.renderProfile(chat);
+    this.renderMail(chat, closed !== null);
     this.renderLog(chat);
     this.syncComposer(id, chat.draft);
     this.endedNote.hidden = !closed && !chat.ending;
@@ -308,7 +326,7 @@ export class LiveView {
     this.profileToggle.setAttribute("aria-expanded", String(expanded));
     fill(this.profileToggle,
       icon("user", "icon sm"),
-      h("span", { class: "profile-summary" }, h("strong", null, "Visitor profile"), h("span", { class: "muted" }, " · ", pageLabel(page))),
+      h("span", { class: "profile-summary" }, h("strong", null, "Visitor profile"), mailNote(c, !!s.snap?.mail) ?? h("span", { class: "muted" }, " · ", pageLabel(page))),
       icon("chevronDown", "icon sm chevron"),
     );
     let body: HTMLElement;
@@ -324,13 +342,38 @@ export class LiveView {
     }
     this.profile.classList.toggle("expanded", expanded);
     this.panel.classList.toggle("profile-open", expanded);
-    fill(this.profile,
-      h("div", { class: "profile-head" },
-        h("h2", { class: "profile-title" }, "Visitor profile"),
-        h("button", { type: "button", class: "icon-btn profile-close", "aria-label": "Close", onclick: () => this.setProfileOpen(false) }, icon("x")),
-      ),
-      h("div", { class: "profile-body" }, body),
-    );
+    fill(this.profileBody, body);
+  }
+
+  /** "Send chat transcript" for the open chat (shown only while the server has mail). A chat
+   *  that ended on screen no longer comes with snapshots: its form fetches the transcript. */
+  private renderMail(c: ChatView, ended: boolean): void {
+    const snap = this.app.s.snap!;
+    const id = c.chat.id;
+    let m = this.mailers.get(id);
+    if (!m) {
+      m = new TranscriptMailer(id, "live", (t) => this.refreshedEnded(t));
+      this.mailers.set(id, m);
+    }
+    m.update({ mail: snap.mail, me: snap.signed_in?.operator.email ?? null, visitorEmail: c.visitor_email, mails: c.mails, ended });
+    if (this.mailSlot.firstChild !== m.el) fill(this.mailSlot, m.el);
+    // forget the forms of chats that are gone (what was typed there goes with them)
+    for (const [other, form] of this.mailers) {
+      if (other !== id && !snap.chats.some((v) => v.chat.id === other)) {
+        form.close();
+        this.mailers.delete(other);
+      }
+    }
+  }
+
+  /** The ended chat on screen: its transcript fetched again, with its mails' progress. */
+  private refreshedEnded(t: Transcript): void {
+    const closed = this.app.s.closedChat;
+    if (closed && closed.view.chat.id === t.chat.id) {
+      closed.view.mails = t.mails;
+      closed.view.visitor_email = closed.view.visitor_email ?? t.visitor_email;
+      this.app.render();
+    }
   }
 
   // ---- messages -----------------------------------------------------------------------------
@@ -468,6 +511,15 @@ function profileBody(p: VisitorProfile, chatId: number, name: string): HTMLEleme
             h("span", { class: "muted" }, ` · ${statusLabel(c.status)}${c.operator ? " · " + c.operator.name : ""}`))))
       : h("p", { class: "muted" }, "First chat with this visitor."),
   );
+}
+
+/** The drawer is closed on phones and tablets: its toggle says when the latest transcript mailed
+ *  from the chat is on its way or was not sent (the form in the drawer says more). */
+function mailNote(c: ChatView, mail: boolean): HTMLElement | null {
+  if (!mail || c.mails.length === 0) return null;
+  const latest = c.mails.reduce((a, m) => (m.mail_id > a.mail_id ? m : a));
+  if (latest.state === "sent") return null;
+  return h("span", { class: `mail-note ${latest.state}` }, " · ", latest.state === "queued" ? "Sending transcript…" : "Transcript not sent");
 }
 
 function statusLabel(s: string): string {

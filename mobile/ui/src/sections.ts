@@ -1,7 +1,7 @@
-// Communication Queue and Reports (the Visitors List is monitor.ts).
+// Communication Queue (the Visitors List is monitor.ts, Reports reports.ts).
 import type { Controller } from "./controller";
-import { avatar, empty, fill, h, icon, requestTitle, since } from "./dom";
-import { capText, dateTime, visitorName } from "./format";
+import { empty, fill, h, icon, requestTitle, since } from "./dom";
+import { capText, visitorName } from "./format";
 
 export function renderQueue(app: Pick<Controller, "s" | "isBusy" | "accept">, el: HTMLElement): void {
   const queue = [...app.s.snap!.queue].sort((a, b) => a.created_at - b.created_at);
@@ -28,45 +28,5 @@ export function renderQueue(app: Pick<Controller, "s" | "isBusy" | "accept">, el
             );
           }))
       : empty("The Communication Queue is empty."),
-  );
-}
-
-export function renderReports(app: Pick<Controller, "s" | "loadOfflineMessages">, el: HTMLElement): void {
-  const list = app.s.offlineMessages;
-  fill(
-    el,
-    h("div", { class: "section-head" }, h("h1", null, "Reports")),
-    h("div", { class: "placeholder card compact" },
-      h("p", null, "Charts and CSV reports arrive with a later update."),
-      h("p", { class: "muted" }, "Chats requested, accepted, declined, queued and missed, wait and chat times, per operator and per day."),
-    ),
-    h("section", { class: "group" },
-      h("div", { class: "group-head" },
-        h("h2", null, "Offline messages"),
-        h("button", { type: "button", class: "btn small", "data-fk": "refresh", disabled: list === "loading", onclick: () => app.loadOfflineMessages() }, "Refresh"),
-      ),
-      h("p", { class: "muted small" }, "Messages visitors left when nobody could answer."),
-      list === null || list === "loading"
-        ? h("p", { class: "empty" }, "Loading offline messages…")
-        : list === "error"
-          ? h("p", { class: "empty" }, "Offline messages cannot be loaded right now.")
-          : list.length === 0
-            ? empty("No offline messages.")
-            : h("ul", { class: "cards", "aria-label": "Offline messages" },
-                [...list].sort((a, b) => b.created_at - a.created_at).map((m) =>
-                  h("li", { class: "card offline-msg" },
-                    h("div", { class: "card-head" },
-                      avatar(m.name || "?"),
-                      h("div", { class: "card-title" },
-                        h("strong", null, m.name || "Visitor"),
-                        h("span", { class: "meta" }, icon("mail", "icon sm"), h("span", null, m.email)),
-                      ),
-                      h("time", { class: "muted small", datetime: new Date(m.created_at).toISOString() }, dateTime(m.created_at)),
-                    ),
-                    h("p", { class: "offline-text" }, m.text),
-                  ),
-                ),
-              ),
-    ),
   );
 }

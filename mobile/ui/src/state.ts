@@ -84,7 +84,16 @@ export interface State {
   dialogRequest: number | null;
   /** Commands running, by key ("accept:12"), to disable their buttons. */
   busy: Set<string>;
-  offlineMessages: OfflineMessage[] | "loading" | "error" | null;
+  /** Offline messages ("Leave a message"), newest first; null until loaded. */
+  offlineMessages: OfflineMessage[] | null;
+  /** They are being fetched (again: a list already shown stays). */
+  offlineLoading: boolean;
+  /** Why the last fetch failed, until one works. */
+  offlineError: string | null;
+  /** The newest offline message this window told the core the operator has seen. */
+  offlineReadUpTo: number;
+  /** Messages that were unread when Reports showed them ("New", until the section is left). */
+  offlineNew: Set<number>;
   /** Chat id → message count when mark_read was last sent. */
   markedAt: Map<number, number>;
   canned: CannedView | null;
@@ -115,6 +124,10 @@ export function initialState(): State {
     dialogRequest: null,
     busy: new Set(),
     offlineMessages: null,
+    offlineLoading: false,
+    offlineError: null,
+    offlineReadUpTo: 0,
+    offlineNew: new Set(),
     markedAt: new Map(),
     canned: null,
     cannedSearch: "",

@@ -11,6 +11,8 @@ import type {
   CommandError,
   ConnectionState,
   HistoryView,
+  MailInfo,
+  MailState,
   MonitorView,
   OfflineMessage,
   SiteVisitor,
@@ -50,8 +52,14 @@ export class FakeBackend {
   calls: Call[] = [];
   failures = new Map<string, CommandError>();
   offlineMessages: OfflineMessage[] = [
-    { id: 1, visitor_id: 40, chat_id: null, name: "Pia Lund", email: "pia@example.org", text: "Please call me back about my order <b>#4411</b>.", created_at: Date.now() - 3600_000 },
+    { id: 1, visitor_id: 40, chat_id: null, name: "Pia Lund", email: "pia@example.org", text: "Please call me back about my order <b>#4411</b>.", created_at: Date.now() - 3600_000,
+      replied_at: null, replied_by: null },
   ];
+  /** The newest offline message the operator has seen (offline_messages_read). */
+  offlineReadUpTo = 1;
+  /** How long a queued transcript takes to be sent (ms); null: it waits for `settleMail`. */
+  mailDelayMs: number | null = 1500;
+  private nextMail = 900;
   private nextChat = 100;
   private nextSeq = 1000;
   private nextCanned = 10;
@@ -63,7 +71,8 @@ export class FakeBackend {
   }
 
   static signedOut(): UiSnapshot {
-    return { signed_in: null, connection: "online", pending: [], refused: [], requests: [], queue: [], chats: [], canned: [], settings: null, at_cap: false };
+    return { signed_in: null, connection: "online", pending: [], refused: [], requests: [], queue: [], chats: [], canned: [], settings: null, at_cap: false,
+      mail: null, offline_unread: 0 };
   }
 
   /** Ended chats History lists (newest first), and their transcripts' events. */
@@ -78,7 +87,7 @@ export class FakeBackend {
     this.snap.settings = { operator_name: ME.name, default_invitation: "Hello! I'm %name%.", max_chats_per_operator: 5, ring_timeout_secs: 60, widget_origins: [],
       limits: { chats_per_visitor_per_minute: 3, chats_per_address_per_minute: 20, new_visitors_per_address_per_minute: 60,
         offline_messages_per_address_per_minute: 5, frames_per_connection_per_second: 20, logins_per_account_per_minute: 10,
-        logins_per_address_per_minute: 30 } };
+        logins_per_address_per_minute: 30, transcripts_per_chat: 5, mails_per_address_per_hour: 10 } };
     this.snap.canned = [
       { id: 1, title: "Greeting", text: "Hello! How can I help you today?", updated_at: 1 },
       { id: 2, title: "Shipping times", text: "Orders ship within 2 working days.", updated_at: 1 },
@@ -143,6 +152,24 @@ export class FakeBackend {
         return clone(this.profile(args.visitorId as number));
       case "offline_messages":
         return clone(this.offlineMessages);
+      case "offline_messages_read": {
+        const upTo = Number(args.upTo);
+        this.offlineReadUpTo = Math.max(this.offlineReadUpTo, upTo);
+        this.countUnread();
+        return this.done();
+      }
+      case "reply_offline": {
+        if (!s.mail) return Promise.reject({ code: "mail_unavailable", message: "Mail is not set up on the server." });
+        if (offline) return Promise.reject({ code: "offline", message: "You are offline: reply when the connection is back." });
+        if (!String(args.text ?? "").trim()) return Promise.reject({ code: "invalid_input", message: "The reply is empty." });
+        const m = this.offlineMessages.find((x) => x.id === args.id);
+        if (!m) return Promise.reject({ code: "not_found", message: "Offline message not found." });
+        m.replied_at = Date.now();
+        m.replied_by = s.signed_in!.operator.name;
+        return clone(m);
+      }
+      case "mail_transcript":
+        return this.mailTranscript(chatId, String(args.email ?? ""), offline);
       case "monitor_open":
         this.monitorOpen = true;
         return this.monitorView();
@@ -223,7 +250,7 @@ export class FakeBackend {
         c.status = "active";
         c.operator = { id: ME.id, name: ME.name };
         c.accepted_at = Date.now();
-        s.chats.push({ chat: c, messages: [], unread: 0, ending: false, draft: "", call: null, call_note: null });
+        s.chats.push({ chat: c, messages: [], unread: 0, ending: false, draft: "", call: null, call_note: null, mails: [], visitor_email: null });
         return this.done();
       }
       case "decline":
@@ -399,6 +426,8 @@ export class FakeBackend {
       draft: "",
       call: null,
       call_note: null,
+      mails: [],
+      visitor_email: null,
     });
     this.changed();
     return c.id;
@@ -441,6 +470,8 @@ export class FakeBackend {
     this.ended.push({
       chat: c,
       from_cache: false,
+      mails: [],
+      visitor_email: null,
       events: [
         ev(0, { type: "requested", visitor_id: c.visitor_id, name: c.visitor_name, mode: c.mode, page: c.page }, "waiting"),
         ev(5_000, { type: "accepted", operator: op }, "active"),
@@ -472,9 +503,12 @@ export class FakeBackend {
     this.changed();
   }
 
-  /** The visitor ends the chat: it leaves the operator's chats. */
+  /** The visitor ends the chat: it leaves the operator's chats (and is in History). */
   visitorEnds(chatId: number): void {
+    const v = this.chat(chatId);
     this.snap.chats = this.snap.chats.filter((c) => c.chat.id !== chatId);
+    const chat = { ...v.chat, status: "ended" as const, ended_at: Date.now() };
+    this.ended.push({ chat, from_cache: false, events: [], mails: v.mails, visitor_email: v.visitor_email });
     this.changed();
   }
 
@@ -485,6 +519,73 @@ export class FakeBackend {
       for (const v of this.snap.chats) for (const m of v.messages) if (m.pending) { m.pending = false; m.seq = ++this.nextSeq; }
     }
     this.changed();
+  }
+
+  // ---- mail ---------------------------------------------------------------------------------
+
+  /** "Send chat transcript": a queued mail in the chat's (or the ended chat's) `mails`, sent
+   *  after `mailDelayMs` (or when a test settles it). Refused like the core does. */
+  private mailTranscript(chatId: number, to: string, offline: boolean): unknown {
+    const s = this.snap;
+    if (!s.mail) return Promise.reject({ code: "mail_unavailable", message: "Mail is not set up on the server." });
+    if (offline) return Promise.reject({ code: "offline", message: "You are offline: send the transcript when the connection is back." });
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(to.trim())) return Promise.reject({ code: "invalid_input", message: "That is not an e-mail address." });
+    const mails = this.mailsOf(chatId);
+    if (!mails) return Promise.reject({ code: "not_found", message: "Chat not found." });
+    if (mails.length >= (s.settings?.limits.transcripts_per_chat ?? 5)) {
+      return Promise.reject({ code: "rate_limited", message: "This chat's transcript has been mailed too often. Try again later." });
+    }
+    const mailId = ++this.nextMail;
+    mails.push({ mail_id: mailId, to: to.trim(), by: s.signed_in!.operator.name, state: "queued", detail: null, at: Date.now() });
+    if (this.mailDelayMs !== null) window.setTimeout(() => this.settleMail(mailId, "sent", "250 2.0.0 Ok: queued as 4F1A2B"), this.mailDelayMs);
+    return this.done();
+  }
+
+  /** The mails of a running chat, or of an ended one. */
+  mailsOf(chatId: number): ChatView["mails"] | undefined {
+    return this.snap.chats.find((c) => c.chat.id === chatId)?.mails ?? this.ended.find((t) => t.chat.id === chatId)?.mails;
+  }
+
+  /** A queued transcript is sent, or fails, with the mail server's answer. */
+  settleMail(mailId: number, state: MailState, detail: string | null): void {
+    for (const mails of [...this.snap.chats.map((c) => c.mails), ...this.ended.map((t) => t.mails)]) {
+      const m = mails.find((x) => x.mail_id === mailId);
+      if (m) {
+        m.state = state;
+        m.detail = detail;
+        m.at = Date.now();
+      }
+    }
+    this.changed();
+  }
+
+  /** Mail is configured on the server (with the team's addresses), or not (null). */
+  setMail(info: MailInfo | null): void {
+    this.snap.mail = info;
+    this.changed();
+  }
+
+  /** The address the visitor gave in a running or ended chat. */
+  setVisitorEmail(chatId: number, email: string | null): void {
+    const v = this.snap.chats.find((c) => c.chat.id === chatId);
+    if (v) v.visitor_email = email;
+    const t = this.ended.find((x) => x.chat.id === chatId);
+    if (t) t.visitor_email = email;
+    this.changed();
+  }
+
+  /** A visitor leaves a message ("Leave a message"): it is unread. */
+  leaveOfflineMessage(p: Partial<OfflineMessage> = {}): number {
+    const id = Math.max(0, ...this.offlineMessages.map((m) => m.id)) + 1;
+    this.offlineMessages.unshift({ id, visitor_id: null, chat_id: null, name: "Visitor", email: "visitor@example.org", text: "Please get back to me.",
+      created_at: Date.now(), replied_at: null, replied_by: null, ...p });
+    this.countUnread();
+    this.changed();
+    return id;
+  }
+
+  private countUnread(): void {
+    this.snap.offline_unread = this.offlineMessages.filter((m) => m.id > this.offlineReadUpTo).length;
   }
 
   failNext(cmd: string, code: string, message: string): void {

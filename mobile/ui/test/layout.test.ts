@@ -64,6 +64,15 @@ const DATA = {
     email: "konstantinos.papadopoulos-christodoulopoulos@very-long-subdomain.example-company.co.uk",
     text: `Please call me back about ${LONG_URL} — my order ACME-00000000000000000000000000000000000000000042.`,
   },
+  mail: {
+    team: [
+      "customer-support-and-returns-department@very-long-subdomain.acme-bikes.example-company.co.uk",
+      "sales@acme-bikes.example.com",
+    ],
+    visitor: "maximilian.alexander.featherstonehaugh-worthington@extremely-long-mail-provider-name.example.org",
+    other: "bartholomew.christopherson-montgomery-fitzwilliam-smythe@another-very-long-domain.example.net",
+    detail: "550 5.1.1 <bartholomew.christopherson-montgomery-fitzwilliam-smythe@another-very-long-domain.example.net>: Recipient address rejected: User unknown in virtual mailbox table",
+  },
 };
 
 /** Seeds the fake backend: two requests, two queued chats, two own chats (one on hold) with
@@ -79,7 +88,7 @@ function seed(page: Page): Promise<{ live: number; held: number }> {
     f.visitorSays(held, "Are you still there? " + d.page.url);
     f.addEnded({ visitor_name: d.names.ended, page: d.page, created_at: now - 2 * 86400_000 }, [d.messages[1], d.reply]);
     f.addEnded({ visitor_name: d.names.queued, page: d.page, created_at: now - 3 * 86400_000 });
-    f.offlineMessages.push({ id: 2, visitor_id: 41, chat_id: null, name: d.offline.name, email: d.offline.email, text: d.offline.text, created_at: now - 7200_000 });
+    f.offlineMessages.push({ id: 2, visitor_id: 41, chat_id: null, name: d.offline.name, email: d.offline.email, text: d.offline.text, created_at: now - 7200_000, replied_at: null, replied_by: null });
     f.incoming({ visitor_name: d.names.request, page: d.page, created_at: now - 42_000 });
     f.incoming({ visitor_name: d.names.request2, page: d.page, mode: "voice", created_at: now - 5_000 });
     return { live, held };
@@ -457,6 +466,86 @@ for (const vp of SIZES) {
       await page.keyboard.press("Escape");
       await d.waitFor({ state: "hidden" });
       assert.ok(ids.live && ids.held);
+    });
+
+    // ---- mail: from here on the server has it (long addresses, a mail server's long answer) ----
+
+    test("Send chat transcript in a live chat", async () => {
+      await closeDialogs(page);
+      await fake(page, (f, a) => {
+        f.mailDelayMs = null;
+        f.setMail({ addresses: a.d.mail.team });
+        f.setVisitorEmail(a.id, a.d.mail.visitor);
+        const now = Date.now();
+        f.mailsOf(a.id)!.push(
+          { mail_id: 1, to: a.d.mail.team[0], by: a.d.names.held, state: "sent", detail: "250 2.0.0 Ok", at: now - 120_000 },
+          { mail_id: 2, to: a.d.mail.other, by: "Olga Berg", state: "failed", detail: a.d.mail.detail, at: now - 60_000 },
+          { mail_id: 3, to: a.d.mail.visitor, by: "Visitor", state: "queued", detail: null, at: now },
+        );
+        f.changed();
+      }, { id: ids.live, d: DATA });
+      await navTo(page, /^Live Communication/).click();
+      await page.getByRole("tab", { name: new RegExp(DATA.names.live) }).click();
+      const toggle = page.getByRole("button", { name: /Visitor profile/ });
+      if (await toggle.isVisible()) await toggle.click();
+      const form = page.getByRole("form", { name: "Send chat transcript" });
+      await form.getByRole("combobox", { name: "Send chat transcript" }).selectOption({ label: "Other address…" });
+      await form.getByRole("textbox", { name: "E-mail address" }).fill(DATA.mail.other);
+      await form.getByText(`Sending to ${DATA.mail.visitor}…`).waitFor();
+      await shot(page, vp, "16-live-send-transcript");
+      await check(page, vp);
+      assert.deepEqual(await page.evaluate(liveProblems), []);
+      if (await toggle.isVisible()) {
+        await toggle.click();
+        await form.waitFor({ state: "hidden" });
+      }
+      // phones and tablets: the drawer closed, the conversation and the composer are as before
+      await shot(page, vp, "16-live-after-transcript");
+      await check(page, vp);
+    });
+
+    test("Send chat transcript in an ended chat's transcript", async () => {
+      await closeDialogs(page);
+      await fake(page, (f, d: typeof DATA) => {
+        const t = f.ended.find((x) => x.chat.visitor_name === d.names.ended)!;
+        t.visitor_email = d.mail.visitor;
+        t.mails.push({ mail_id: 4, to: d.mail.other, by: "Olga Berg", state: "failed", detail: d.mail.detail, at: Date.now() - 86400_000 });
+      }, DATA);
+      await navTo(page, /^History/).click();
+      const list = page.getByRole("list", { name: "Ended chats, most recent first" });
+      const back = page.getByRole("button", { name: "History", exact: true }).and(page.locator("[data-fk=history-back]"));
+      if (await back.isVisible()) await back.click();
+      await list.getByRole("button", { name: new RegExp(DATA.names.ended) }).click();
+      const form = page.getByRole("form", { name: "Send chat transcript" }).and(page.locator(".section-history form"));
+      await form.getByText(`Not sent to ${DATA.mail.other}: ${DATA.mail.detail}`).waitFor();
+      await shot(page, vp, "17-transcript-send-transcript");
+      await check(page, vp);
+    });
+
+    test("Reports: the unread badge and Reply by mail", async () => {
+      await closeDialogs(page);
+      await navTo(page, /^Communication Overview/).click();
+      await fake(page, (f, d: typeof DATA) => f.leaveOfflineMessage({ name: d.offline.name, email: d.mail.visitor, text: d.offline.text }), DATA);
+      await page.locator("nav [aria-label='Reports, 1 new'] .nav-badge").waitFor();
+      await shot(page, vp, "18-offline-badge");
+      await check(page, vp);
+      await navTo(page, /^Reports/).click();
+      const card = page.getByRole("listitem", { name: `Offline message from ${DATA.offline.name}` }).first();
+      await card.getByText("New", { exact: true }).waitFor();
+      await shot(page, vp, "19-offline-new");
+      await check(page, vp);
+      await card.getByRole("button", { name: "Reply by mail" }).click();
+      await card.getByRole("textbox", { name: "Your reply" }).fill(`Thank you, ${DATA.offline.name}. ${DATA.reply}`);
+      await fake(page, (f, d: typeof DATA) => { f.offlineMessages[1].replied_at = Date.now() - 86400_000; f.offlineMessages[1].replied_by = d.names.held; }, DATA);
+      await navTo(page, /^Communication Overview/).click();
+      await navTo(page, /^Reports/).click();
+      await card.getByRole("textbox", { name: "Your reply" }).waitFor();
+      await card.getByRole("button", { name: "Send" }).scrollIntoViewIfNeeded();
+      await shot(page, vp, "19-offline-reply");
+      await check(page, vp);
+      await page.getByRole("listitem", { name: "Offline message from Pia Lund" }).getByText(/^Replied by /).scrollIntoViewIfNeeded();
+      await shot(page, vp, "19-offline-replied");
+      await check(page, vp);
     });
   });
 }
