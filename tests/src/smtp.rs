@@ -3,14 +3,13 @@
 //! test certificate authority made here, with or without AUTH. What it received is read back
 //! as decoded JSON (headers, text and HTML parts).
 
+use std::io::BufRead;
 use std::path::PathBuf;
-use std::process::Stdio;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde::Deserialize;
 use switchboard_shared::{MailSettingsInput, SmtpSecurity};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
 use crate::TempDir;
 
@@ -108,6 +107,15 @@ pub struct SmtpSink {
     child: Option<Child>,
 }
 
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// The Python with aiosmtpd: `SWITCHBOARD_TEST_PYTHON`, else Debian's, else `python3`.
 fn python() -> String {
     if let Ok(p) = std::env::var("SWITCHBOARD_TEST_PYTHON") {
@@ -163,8 +171,7 @@ impl SmtpSink {
         }
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true);
+            .stderr(Stdio::inherit());
         let mut child = cmd.spawn().unwrap_or_else(|e| {
             panic!(
                 "starting the SMTP sink ({} with aiosmtpd: apt-get install python3-aiosmtpd): {e}",
@@ -172,10 +179,13 @@ impl SmtpSink {
             )
         });
         let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        let first_line = tokio::task::spawn_blocking(move || {
+            std::io::BufReader::new(stdout).lines().next().transpose()
+        });
+        let ready = tokio::time::timeout(Duration::from_secs(20), first_line)
             .await
             .expect("the SMTP sink starts within 20 s")
+            .unwrap()
             .unwrap();
         assert_eq!(
             ready.as_deref(),
@@ -189,8 +199,8 @@ impl SmtpSink {
     /// [`SmtpSink::start_again`].
     pub async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.kill().await;
-            let _ = child.wait().await;
+            let _ = child.kill();
+            let _ = tokio::task::spawn_blocking(move || child.wait()).await;
         }
     }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use switchboard_e2e::operator::{connect_available, message_texts, next_request, wait_message};
+use switchboard_e2e::smtp::{Security, SmtpSink};
 use switchboard_e2e::webdriver::{Browser, FIND_CONTROL};
 use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{MonitorChange, OperatorAction, OperatorServerMsg};
@@ -622,6 +623,17 @@ async fn every_state_fits(width: u32, height: u32, phone: bool) {
     op.end(chat).await.unwrap();
     b.see("The operator has ended the chat.").await;
     look.look("ended").await;
+    // With mail configured: "Mail me this chat transcript", with a long address.
+    let sink = SmtpSink::start(Security::None, false).await;
+    let mail = sink.settings("Acme <support@acme.example>", &[]);
+    server.admin.put_mail_settings(&mail).await.unwrap();
+    b.see("Mail me this chat transcript").await;
+    let address = format!("{}@example.test", "a.very.long.mailbox.name".repeat(4));
+    b.fill("Mail me this chat transcript", &address).await;
+    b.click("Send").await;
+    b.see(&format!("The transcript was sent to {address}."))
+        .await;
+    look.look("transcript-sent").await;
     b.click("Close").await;
 
     op.set_available(false).await.unwrap();
@@ -641,6 +653,65 @@ async fn every_state_fits(width: u32, height: u32, phone: bool) {
     look.look("thanks").await;
 
     look.assert_none();
+    b.quit().await;
+}
+
+/// "Mail me this chat transcript": absent until mail is configured, then shown at the end of
+/// the chat (live, without a reload); Send mails it, and the visitor is told where it went.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_visitor_mails_the_transcript_in_chromium() {
+    let server = TestServer::start(Db::Sqlite).await;
+    let session = server.operator("Olivia").await;
+    let mut op = connect_available(&session).await;
+    let sink = SmtpSink::start(Security::None, false).await;
+    let b = Browser::launch(1280, 900).await;
+    b.goto(&format!("{}/", server.base)).await;
+    b.click("Click for Live Help").await;
+    b.click("Text chat").await;
+    let chat = next_request(&mut op).await;
+    op.accept(chat).await.unwrap();
+    b.fill("Message", "Where is <b>my</b> order?").await;
+    b.click("Send").await;
+    wait_message(&mut op, chat, "Where is <b>my</b> order?").await;
+    op.end(chat).await.unwrap();
+    b.see("The operator has ended the chat.").await;
+    let field_shown = "return !!document.querySelector('#switchboard-widget').shadowRoot.querySelector('#sb-mail-to')";
+    assert_eq!(
+        b.js(field_shown, json!([])).await,
+        json!(false),
+        "no mail: no field"
+    );
+
+    // The admin sets the mail parameters: the field appears on the open page.
+    let mail = sink.settings("Acme Support <support@acme.example>", &[]);
+    server.admin.put_mail_settings(&mail).await.unwrap();
+    b.see("Mail me this chat transcript").await;
+    b.fill("Mail me this chat transcript", "not an address")
+        .await;
+    b.click("Send").await;
+    b.see("Please enter a valid e-mail address.").await;
+    b.fill("Mail me this chat transcript", "brenda@example.test")
+        .await;
+    b.click("Send").await;
+    b.see("The transcript was sent to brenda@example.test.")
+        .await;
+    let got = sink.wait_for(1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpt_tos, ["brenda@example.test"]);
+    let text = got[0].text.as_deref().unwrap();
+    assert!(text.contains(": Where is <b>my</b> order?"), "{text}");
+    assert!(
+        got[0]
+            .html
+            .as_deref()
+            .unwrap()
+            .contains("Where is &lt;b&gt;my&lt;/b&gt; order?")
+    );
+
+    // Mail removed: the field goes away.
+    server.admin.delete_mail_settings().await.unwrap();
+    let field_gone = field_shown.replace("return !!", "return !");
+    b.wait("the field to go", &field_gone, json!([])).await;
     b.quit().await;
 }
 
