@@ -506,7 +506,10 @@ export class UI {
     this.chat.form.hidden = mailOn;
     // Send is disabled while the server answers: the address keeps the focus meanwhile.
     const onSend = this.root.activeElement === this.mail.send;
+    const wasBusy = this.mail.send.disabled;
     this.mail.send.disabled = m.busy;
+    // Sent: the address is in the result line; the field is ready for another one.
+    if (wasBusy && !m.busy && !m.failed) this.mail.to.value = "";
     if (this.mail.result.textContent !== m.text) this.mail.result.textContent = m.text; // spoken once
     this.mail.result.classList.toggle("bad", m.failed);
     if (m.badAddress) this.mail.to.setAttribute("aria-invalid", "true");
