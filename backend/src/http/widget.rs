@@ -151,25 +151,18 @@ async fn leave_message(
             .map(|c| c.id),
         None => None,
     };
-    let msg = visitors::leave_message(
-        &state.store.write,
-        visitor,
-        chat,
-        &name,
-        &email,
-        &text,
-        now_ms(),
-    )
-    .await?;
+    // The message and its mails are stored together: neither is kept without the other.
+    let mut tx = state.store.write.begin().await?;
+    let msg =
+        visitors::leave_message(&mut tx, visitor, chat, &name, &email, &text, now_ms()).await?;
+    state.mail.queue_offline(&mut tx, &msg).await?;
+    tx.commit().await?;
+    state.mail.wake();
     tracing::info!(offline_message = %msg.id, "offline message left");
-    // Stored: the operators see it at once; mailing it may fail later without losing it.
     state.hub.publish(
         &[Topic::Lobby],
         HubEvent::OfflineMessage(Box::new(msg.clone())),
     );
-    if let Err(e) = state.mail.offline_message(&msg).await {
-        tracing::error!(error = %e, offline_message = %msg.id, "queueing the offline message's mails failed");
-    }
     Ok((StatusCode::CREATED, Json(msg)))
 }
 

@@ -144,6 +144,11 @@ impl Mail {
         Ok(mail)
     }
 
+    /// Sends what was just queued without waiting for the worker's next look.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
     /// Follows whether mail is configured (and the team's addresses).
     pub fn watch(&self) -> watch::Receiver<Option<MailInfo>> {
         self.inner.info.subscribe()
@@ -281,7 +286,9 @@ impl Mail {
             message: &serde_json::to_string(&rendered)?,
             now: now_ms(),
         };
-        let (mail, _) = db::insert(&self.inner.store.write, &stored).await?;
+        let mut conn = self.inner.store.write.acquire().await?;
+        let (mail, _) = db::insert(&mut conn, &stored).await?;
+        drop(conn);
         tracing::info!(mail = mail.id, %chat, by = %who.stored(), "transcript queued");
         let seq = self.queued_event(&mail, &who).await?;
         self.inner.wake.notify_one();
@@ -309,14 +316,19 @@ impl Mail {
         Ok(seq)
     }
 
-    /// A visitor left a message: it goes to each of the team's addresses (Reply-To the
-    /// visitor) and a copy to the visitor. Nothing is sent when mail is not configured.
-    pub async fn offline_message(&self, m: &OfflineMessage) -> Result<(), Error> {
+    /// A visitor left a message: its mails go to each of the team's addresses (Reply-To the
+    /// visitor) and a copy to the visitor, stored in the caller's transaction (the one that
+    /// stores the message, so neither is kept without the other); [`Mail::wake`] after the
+    /// commit sends them at once. Nothing is queued when mail is not configured.
+    pub async fn queue_offline(
+        &self,
+        write: &mut sqlx::AnyConnection,
+        m: &OfflineMessage,
+    ) -> Result<(), Error> {
         let Some(current) = self.current() else {
             return Ok(());
         };
         let now = now_ms();
-        let write = &self.inner.store.write;
         for to in &current.stored.offline_recipients {
             let rendered = render::offline_to_team(m, message_id(&current));
             let key = format!("o:{}:{to}", m.id);
@@ -331,7 +343,7 @@ impl Mail {
                 message: &serde_json::to_string(&rendered)?,
                 now,
             };
-            db::insert(write, &mail).await?;
+            db::insert(&mut *write, &mail).await?;
         }
         // The visitor's copy counts towards the address's limit: "Leave a message" must not
         // become a way to mail strangers.
@@ -350,13 +362,12 @@ impl Mail {
                     message: &serde_json::to_string(&rendered)?,
                     now,
                 };
-                db::insert(write, &mail).await?;
+                db::insert(&mut *write, &mail).await?;
             }
             Err(_) => {
                 tracing::info!(offline_message = %m.id, "no copy to the visitor: the address had its mails this hour")
             }
         }
-        self.inner.wake.notify_one();
         Ok(())
     }
 
@@ -392,7 +403,9 @@ impl Mail {
                 message: &serde_json::to_string(&rendered)?,
                 now,
             };
-            let (mail, new) = db::insert(&self.inner.store.write, &mail).await?;
+            let mut conn = self.inner.store.write.acquire().await?;
+            let (mail, new) = db::insert(&mut conn, &mail).await?;
+            drop(conn);
             if new {
                 db::mark_replied(&self.inner.store.write, id, now, &op.name).await?;
                 tracing::info!(mail = mail.id, offline_message = %id, operator = %op.id, "reply queued");

@@ -23,6 +23,19 @@ pub struct Rendered {
     pub message_id: String,
 }
 
+impl Rendered {
+    /// A mail whose replies go where the settings say.
+    fn new(subject: String, text: String, html: String, message_id: String) -> Rendered {
+        Rendered {
+            subject,
+            text,
+            html,
+            reply_to: None,
+            message_id,
+        }
+    }
+}
+
 /// One line of a transcript.
 struct Line {
     at: i64,
@@ -105,13 +118,7 @@ pub fn transcript(chat: &ChatSummary, events: &[ChatEvent], message_id: String) 
         ));
     }
     html.push_str(HTML_FOOT);
-    Rendered {
-        subject,
-        text,
-        html,
-        reply_to: None,
-        message_id,
-    }
+    Rendered::new(subject, text, html, message_id)
 }
 
 /// The transcript line an event makes, if any (mail bookkeeping and declines make none).
@@ -219,13 +226,7 @@ pub fn offline_copy(m: &OfflineMessage, message_id: String) -> Rendered {
         escape(&m.name),
         linkify(&m.text)
     );
-    Rendered {
-        subject,
-        text,
-        html,
-        reply_to: None,
-        message_id,
-    }
+    Rendered::new(subject, text, html, message_id)
 }
 
 /// An operator's answer to an offline message.
@@ -249,26 +250,18 @@ pub fn offline_reply(
         date_time(m.created_at),
         linkify(&m.text)
     );
-    Rendered {
-        subject,
-        text,
-        html,
-        reply_to: None,
-        message_id,
-    }
+    Rendered::new(subject, text, html, message_id)
 }
 
 /// A test mail from the admin.
 pub fn test_mail(message_id: String) -> Rendered {
-    Rendered {
-        subject: "Switchboard test mail".into(),
-        text: "The mail parameters work: this mail came through them.\n".into(),
-        html: format!(
-            "{HTML_HEAD}<p>The mail parameters work: this mail came through them.</p>\n{HTML_FOOT}"
-        ),
-        reply_to: None,
+    let words = "The mail parameters work: this mail came through them.";
+    Rendered::new(
+        "Switchboard test mail".into(),
+        format!("{words}\n"),
+        format!("{HTML_HEAD}<p>{words}</p>\n{HTML_FOOT}"),
         message_id,
-    }
+    )
 }
 
 const HTML_HEAD: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n\

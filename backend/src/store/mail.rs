@@ -2,7 +2,7 @@
 //! offline messages (read, answered).
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
 use switchboard_shared::{ChatId, OfflineMessageId, OperatorId};
 
 use crate::error::Error;
@@ -73,9 +73,9 @@ fn mail(row: &AnyRow) -> Result<Mail, Error> {
     })
 }
 
-/// Stores a mail, due now. With a request key already used, stores nothing and returns the
-/// mail stored under it (`false`: not new).
-pub async fn insert(pool: &AnyPool, m: &NewMail<'_>) -> Result<(Mail, bool), Error> {
+/// Stores a mail, due now (in the caller's transaction, when it has one). With a request key
+/// already used, stores nothing and returns the mail stored under it (`false`: not new).
+pub async fn insert(conn: &mut AnyConnection, m: &NewMail<'_>) -> Result<(Mail, bool), Error> {
     let sql = format!(
         "insert into mail_outbox (kind, chat_id, offline_message_id, requested_by, request_key, \
          to_address, limited, message, next_attempt_at, created_at) \
@@ -92,24 +92,27 @@ pub async fn insert(pool: &AnyPool, m: &NewMail<'_>) -> Result<(Mail, bool), Err
         .bind(i64::from(m.limited))
         .bind(m.message)
         .bind(m.now)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await?;
     if let Some(row) = row {
         return Ok((mail(&row)?, true));
     }
     let key = m.request_key.unwrap_or_default();
-    let earlier = by_request_key(pool, key)
+    let earlier = by_request_key(&mut *conn, key)
         .await?
         .ok_or_else(|| Error::Internal("mail request key conflict without a row".into()))?;
     Ok((earlier, false))
 }
 
 /// The mail stored under a request key.
-pub async fn by_request_key(pool: &AnyPool, key: &str) -> Result<Option<Mail>, Error> {
+pub async fn by_request_key<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    key: &str,
+) -> Result<Option<Mail>, Error> {
     let sql = format!("select {COLUMNS} from mail_outbox where request_key = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(key)
-        .fetch_optional(pool)
+        .fetch_optional(exec)
         .await?;
     row.as_ref().map(mail).transpose()
 }

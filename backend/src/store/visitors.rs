@@ -61,7 +61,7 @@ pub async fn touch(
 
 /// Stores a message left when nobody could answer.
 pub async fn leave_message(
-    pool: &AnyPool,
+    conn: &mut sqlx::AnyConnection,
     visitor: Option<VisitorId>,
     chat: Option<ChatId>,
     name: &str,
@@ -80,7 +80,7 @@ pub async fn leave_message(
     .bind(email)
     .bind(text)
     .bind(now)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     offline_message(&row)
 }
