@@ -34,6 +34,7 @@ pub mod limits;
 pub mod mail;
 pub mod monitor;
 pub mod push;
+pub mod reports;
 pub mod secret;
 pub mod serve;
 pub mod settings;
@@ -65,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(http::operator::router())
         .merge(http::admin::router())
         .merge(http::push::router())
+        .merge(http::reports::router())
         .route("/api/operator/ws", get(ws::operator::upgrade))
         .fallback(|| async { Error::not_found("route") })
         .layer(DefaultBodyLimit::max(MAX_FRAME_BYTES))

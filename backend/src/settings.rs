@@ -82,6 +82,7 @@ pub fn defaults() -> Settings {
         widget_origins: Vec::new(),
         limits: Limits::default(),
         auto_invitations: None,
+        time_zone: "UTC".into(),
     }
 }
 
@@ -93,6 +94,7 @@ pub fn validate(new: Settings) -> Result<Settings, Error> {
         operator_name: field(&new.operator_name, "operator_name", 100)?,
         default_invitation: field(&new.default_invitation, "default_invitation", 1000)?,
         widget_origins,
+        time_zone: time_zone(&new.time_zone)?,
         ..new
     };
     if !(1..=50).contains(&new.max_chats_per_operator) {
@@ -145,6 +147,22 @@ pub fn validate(new: Settings) -> Result<Settings, Error> {
         auto_invitations,
         ..new
     })
+}
+
+/// The site's time zone: a name from the time zone database (`Europe/Paris`, `UTC`).
+fn time_zone(name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 64 {
+        return Err(Error::invalid(
+            "time_zone must be a time zone name such as Europe/Paris",
+        ));
+    }
+    crate::reports::zone(name).map_err(|_| {
+        Error::invalid(format!(
+            "time_zone: {name:?} is not a known time zone (e.g. Europe/Paris)"
+        ))
+    })?;
+    Ok(name.to_owned())
 }
 
 /// Checks automatic invitations: at most [`MAX_AUTO_INVITATION_RULES`] rules, each with an

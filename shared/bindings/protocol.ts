@@ -4,6 +4,7 @@
 export const PROTOCOL_VERSION = 1;
 export const MAX_MESSAGE_CHARS = 4000;
 export const MAX_FRAME_BYTES = 65536;
+export const MAX_REPORT_DAYS = 366;
 
 export type ChatId = number;
 
@@ -598,7 +599,12 @@ limits: Limits,
 /**
  * Invitations the server sends by itself (off unless enabled).
  */
-auto_invitations?: AutoInvitations, };
+auto_invitations?: AutoInvitations, 
+/**
+ * The site's time zone (IANA name, e.g. `Europe/Paris`): the days and hours of reports
+ * and the times in mails. `UTC` when not set.
+ */
+time_zone: string, };
 
 export type Limits = { 
 /**
@@ -1727,3 +1733,355 @@ export type OfflineReadRequest = {
  * The newest offline message seen.
  */
 up_to: OfflineMessageId, };
+
+export type ReportPeriod = "today" | "yesterday" | "last7_days" | "last30_days";
+
+export type ReportQuery = { 
+/**
+ * Today, yesterday, the last 7 or 30 days.
+ */
+period?: ReportPeriod, 
+/**
+ * First day of a custom range (`YYYY-MM-DD`, in the site's time zone).
+ */
+from?: string, 
+/**
+ * Last day of a custom range, included (`YYYY-MM-DD`).
+ */
+to?: string, 
+/**
+ * One operator's figures; absent: the whole team (an operator who is not an admin may
+ * ask only for their own).
+ */
+operator?: OperatorId, };
+
+export type ReportChatsQuery = { 
+/**
+ * As in [`ReportQuery`].
+ */
+period?: ReportPeriod, 
+/**
+ * As in [`ReportQuery`].
+ */
+from?: string, 
+/**
+ * As in [`ReportQuery`].
+ */
+to?: string, 
+/**
+ * As in [`ReportQuery`].
+ */
+operator?: OperatorId, 
+/**
+ * The figure whose chats to list; absent: every chat of the period.
+ */
+figure?: ReportFigure, 
+/**
+ * Only this day of the period (`YYYY-MM-DD`).
+ */
+day?: string, 
+/**
+ * Only this hour of the day (0–23), on every day of the period (or of `day`).
+ */
+hour?: number, 
+/**
+ * The `next_after` of the previous page.
+ */
+after?: ChatId, 
+/**
+ * Page size (default 50, at most [`MAX_REPORT_CHATS_PAGE`]).
+ */
+limit?: number, };
+
+export type ReportCounts = { 
+/**
+ * Chats visitors asked for (Click for Live Help, and invitations they took).
+ */
+requested: number, 
+/**
+ * Of those, the ones an operator took (Accept, from the queue, or the inviter).
+ */
+accepted: number, 
+/**
+ * Declines (one per operator who passed on a request).
+ */
+declined: number, 
+/**
+ * Requests moved to the Communication Queue.
+ */
+queued: number, 
+/**
+ * Requests the visitor gave up on before anyone took them.
+ */
+missed: number, 
+/**
+ * Requests nobody answered (nobody available, all declined, or the ring timed out).
+ */
+unanswered: number, 
+/**
+ * Offline messages left ("Leave a message").
+ */
+left_message: number, 
+/**
+ * Invitations operators sent.
+ */
+invitations_sent: number, 
+/**
+ * Invitations visitors took with Start Chat.
+ */
+invitations_accepted: number, 
+/**
+ * Voice calls that started (voice chats and calls inside text chats).
+ */
+voice_calls: number, 
+/**
+ * Messages visitors wrote.
+ */
+visitor_messages: number, 
+/**
+ * Messages operators wrote.
+ */
+operator_messages: number, };
+
+export type ReportFigure = "all" | "requested" | "accepted" | "declined" | "queued" | "missed" | "unanswered" | "invitations_sent" | "invitations_accepted" | "voice_calls";
+
+export type ReportBucket = { 
+/**
+ * `YYYY-MM-DD` for a day, `00`…`23` for an hour of the day.
+ */
+label: string, 
+/**
+ * What happened in it.
+ */
+counts: ReportCounts, };
+
+export type Durations = { 
+/**
+ * How many chats were measured.
+ */
+count: number, 
+/**
+ * Median (nearest rank), ms.
+ */
+p50_ms: number | null, 
+/**
+ * 90th percentile (nearest rank), ms.
+ */
+p90_ms: number | null, 
+/**
+ * Mean, ms.
+ */
+avg_ms: number | null, };
+
+export type OperatorFigures = { 
+/**
+ * Who.
+ */
+operator: OperatorRef, 
+/**
+ * Chats they took (requests accepted and invitations taken).
+ */
+chats: number, 
+/**
+ * Messages they wrote.
+ */
+messages: number, 
+/**
+ * Requests they declined.
+ */
+declined: number, 
+/**
+ * Mean time from request to their Accept (invitations not counted), ms.
+ */
+avg_answer_ms: number | null, 
+/**
+ * How long they had Live Help Available during the period, ms.
+ */
+available_ms: number, };
+
+export type Report = { 
+/**
+ * First day.
+ */
+from: string, 
+/**
+ * Last day (included).
+ */
+to: string, 
+/**
+ * The site's time zone the days are in (IANA name).
+ */
+time_zone: string, 
+/**
+ * The period as unix ms: `[start, end)`.
+ */
+start: number, 
+/**
+ * End of the period (exclusive), unix ms.
+ */
+end: number, 
+/**
+ * The operator the figures are for; absent: the team.
+ */
+operator: OperatorRef | null, 
+/**
+ * The period's figures (for `operator` where a figure has one: accepted, declined,
+ * queued, invitations, voice calls and messages in their chats; requests, missed,
+ * unanswered and offline messages are the team's).
+ */
+totals: ReportCounts, 
+/**
+ * One bucket per day of the period, in order.
+ */
+days: Array<ReportBucket>, 
+/**
+ * 24 buckets, one per hour of the day (the period's days added up): the busiest hours.
+ */
+hours: Array<ReportBucket>, 
+/**
+ * Time from request to Accept, for the requests taken.
+ */
+answer: Durations, 
+/**
+ * How long the accepted chats lasted (Accept to end), for those that ended.
+ */
+length: Durations, 
+/**
+ * Per operator (an operator who is not an admin sees only their own line).
+ */
+operators: Array<OperatorFigures>, };
+
+export type ReportChat = { 
+/**
+ * The chat.
+ */
+id: ChatId, 
+/**
+ * When it was requested (or the invitation sent), unix ms.
+ */
+started_at: number, 
+/**
+ * When an operator took it, unix ms.
+ */
+answered_at: number | null, 
+/**
+ * When it ended, unix ms.
+ */
+ended_at: number | null, 
+/**
+ * Where it stands.
+ */
+status: ChatStatus, 
+/**
+ * Why it ended.
+ */
+end_reason: EndReason | null, 
+/**
+ * Who led it (the inviter, for an invitation).
+ */
+operator: OperatorRef | null, 
+/**
+ * Whether it began as an operator's invitation.
+ */
+invited: boolean, 
+/**
+ * How long the visitor waited for an answer (to the Accept, or to the end when nobody
+ * took it), ms.
+ */
+wait_ms: number | null, 
+/**
+ * From Accept to the end, ms.
+ */
+duration_ms: number | null, 
+/**
+ * Messages the visitor wrote.
+ */
+visitor_messages: number, 
+/**
+ * Messages operators wrote.
+ */
+operator_messages: number, 
+/**
+ * Declines before it was taken.
+ */
+declines: number, 
+/**
+ * Voice calls in it.
+ */
+voice_calls: number, 
+/**
+ * The page it was asked from.
+ */
+page_url: string | null, 
+/**
+ * The chat name the visitor gave.
+ */
+visitor_name: string | null, 
+/**
+ * Text or voice.
+ */
+mode: Mode, };
+
+export type ReportChatsPage = { 
+/**
+ * The chats.
+ */
+chats: Array<ReportChat>, 
+/**
+ * Pass as `after` for the next page; `null` on the last page.
+ */
+next_after: ChatId | null, };
+
+export type PushDelivery = { 
+/**
+ * Whose phone.
+ */
+operator: OperatorRef, 
+/**
+ * `apns` or `fcm`.
+ */
+platform: string, 
+/**
+ * The device's name, when the app gave one.
+ */
+device_name: string | null, 
+/**
+ * `ring` (the request) or `clear` (it was taken or ended).
+ */
+kind: string, 
+/**
+ * When the push was queued, unix ms.
+ */
+queued_at: number, 
+/**
+ * When it was settled, unix ms (absent while still being tried).
+ */
+done_at: number | null, 
+/**
+ * How it ended: `delivered`, `unregistered`, `rejected: …`, `given up`, `cancelled`…
+ */
+result: string | null, 
+/**
+ * Each attempt, oldest first.
+ */
+attempts: Array<PushDeliveryAttempt>, };
+
+export type PushDeliveryAttempt = { 
+/**
+ * When it started, unix ms.
+ */
+at: number, 
+/**
+ * How long the provider took to answer, ms.
+ */
+latency_ms: number, 
+/**
+ * The provider's HTTP status (0: no answer).
+ */
+status: number, 
+/**
+ * What it said.
+ */
+result: string, };
+
+export type ReportTable = "chats" | "days" | "hours" | "operators";

@@ -21,6 +21,7 @@ mod mail;
 mod monitor;
 mod operator;
 mod push;
+mod report;
 mod visitor;
 
 pub use call::*;
@@ -31,6 +32,7 @@ pub use mail::*;
 pub use monitor::*;
 pub use operator::*;
 pub use push::*;
+pub use report::*;
 pub use visitor::*;
 
 /// Version of the protocol spoken by this build; sent in every `hello` and `welcome`/`ready`.

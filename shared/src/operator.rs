@@ -138,6 +138,14 @@ pub struct Settings {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub auto_invitations: Option<AutoInvitations>,
+    /// The site's time zone (IANA name, e.g. `Europe/Paris`): the days and hours of reports
+    /// and the times in mails. `UTC` when not set.
+    #[serde(default = "utc")]
+    pub time_zone: String,
+}
+
+fn utc() -> String {
+    "UTC".into()
 }
 
 /// Most rules automatic invitations may have.

@@ -28,14 +28,17 @@ fn generate() -> String {
         IceServerView, TurnRestView, ClientInfo, VisitorChat, SiteVisitor, MonitorChange, MonitorDelta,
         AutoInvitations, AutoInvitationRule, SetNameRequest, SmtpSecurity, MailSettingsInput,
         MailSettingsView, MailTestRequest, MailTestResult, MailInfo, MailState, OfflineReplyRequest,
-        OfflineReadRequest,
+        OfflineReadRequest, ReportPeriod, ReportQuery, ReportChatsQuery, ReportCounts, ReportFigure, ReportBucket, Durations,
+        OperatorFigures, Report, ReportChat, ReportChatsPage, PushDelivery, PushDeliveryAttempt,
+        ReportTable,
     );
     format!(
         "// Generated from shared/src/lib.rs by shared/tests/bindings.rs. Do not edit.\n\
          // Regenerate: UPDATE_BINDINGS=1 cargo test -p switchboard-shared --features ts --test bindings\n\n\
          export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n\
          export const MAX_MESSAGE_CHARS = {MAX_MESSAGE_CHARS};\n\
-         export const MAX_FRAME_BYTES = {MAX_FRAME_BYTES};\n\n{body}"
+         export const MAX_FRAME_BYTES = {MAX_FRAME_BYTES};\n\
+         export const MAX_REPORT_DAYS = {MAX_REPORT_DAYS};\n\n{body}"
     )
 }
 

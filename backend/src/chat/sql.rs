@@ -4,7 +4,8 @@
 
 use sqlx::AnyConnection;
 use switchboard_shared::{
-    ChatEvent, ChatId, ChatSummary, EndReason, Mode, OperatorId, OperatorRef, Page, VisitorId,
+    Author, ChatEvent, ChatEventKind, ChatId, ChatSummary, EndReason, Mode, OperatorId,
+    OperatorRef, Page, VisitorId,
 };
 
 use crate::error::Error;
@@ -127,9 +128,10 @@ pub(super) async fn append(
     client_id: Option<&str>,
 ) -> Result<(), Error> {
     let body = serde_json::to_string(&event.kind)?;
+    let (kind, author, operator) = columns(&event.kind);
     sqlx::query(
-        "insert into chat_events (chat_id, seq, at, status, body, client_id) \
-         values ($1, $2, $3, $4, $5, $6)",
+        "insert into chat_events (chat_id, seq, at, status, body, client_id, kind, author, \
+         operator_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(event.chat_id.0)
     .bind(event.seq)
@@ -137,9 +139,40 @@ pub(super) async fn append(
     .bind(event.status.as_str())
     .bind(body)
     .bind(client_id)
+    .bind(kind)
+    .bind(author)
+    .bind(operator)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// What reports count an event by (the `kind`, `author` and `operator_id` columns): its
+/// type as tagged in the JSON, a message's author kind, and the operator it names. Migration
+/// 0006 fills the same columns from the JSON of older events.
+pub(crate) fn columns(kind: &ChatEventKind) -> (&'static str, Option<&'static str>, Option<i64>) {
+    use ChatEventKind as K;
+    let op = |o: &OperatorRef| Some(o.id.0);
+    match kind {
+        K::Invited { operator, .. } => ("invited", None, op(operator)),
+        K::Requested { .. } => ("requested", None, None),
+        K::Message { author, .. } => match author {
+            Author::Visitor => ("message", Some("visitor"), None),
+            Author::Operator { id, .. } => ("message", Some("operator"), Some(id.0)),
+            Author::System => ("message", Some("system"), None),
+        },
+        K::Accepted { operator } => ("accepted", None, op(operator)),
+        K::Declined { operator } => ("declined", None, op(operator)),
+        K::Queued { operator } => ("queued", None, op(operator)),
+        K::OnHold { operator } => ("on_hold", None, op(operator)),
+        K::Resumed { operator } => ("resumed", None, op(operator)),
+        K::Ended { .. } => ("ended", None, None),
+        K::CallInvited { operator } => ("call_invited", None, op(operator)),
+        K::CallStarted { .. } => ("call_started", None, None),
+        K::CallConnected { .. } => ("call_connected", None, None),
+        K::TranscriptMail { .. } => ("transcript_mail", None, None),
+        K::CallEnded { .. } => ("call_ended", None, None),
+    }
 }
 
 /// Appends a message event unless its client id is stored already (a retry); true when it
@@ -150,9 +183,10 @@ pub(super) async fn append_new(
     client_key: &str,
 ) -> Result<bool, Error> {
     let body = serde_json::to_string(&event.kind)?;
+    let (kind, author, operator) = columns(&event.kind);
     let n = sqlx::query(
-        "insert into chat_events (chat_id, seq, at, status, body, client_id) \
-         values ($1, $2, $3, $4, $5, $6) \
+        "insert into chat_events (chat_id, seq, at, status, body, client_id, kind, author, \
+         operator_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          on conflict (chat_id, client_id) where client_id is not null do nothing",
     )
     .bind(event.chat_id.0)
@@ -161,6 +195,9 @@ pub(super) async fn append_new(
     .bind(event.status.as_str())
     .bind(body)
     .bind(client_key)
+    .bind(kind)
+    .bind(author)
+    .bind(operator)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -202,4 +239,95 @@ pub(super) async fn forget_operator(
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_shared::{CallEndReason, CallParty, MailState};
+
+    /// The columns must say what the JSON says, as migration 0006 reads it from the JSON.
+    #[test]
+    fn columns_match_the_json() {
+        let op = OperatorRef {
+            id: OperatorId(7),
+            name: "Olga".into(),
+        };
+        let kinds = [
+            ChatEventKind::Invited {
+                operator: op.clone(),
+                text: "Hi".into(),
+            },
+            ChatEventKind::Requested {
+                visitor_id: VisitorId(1),
+                name: None,
+                mode: Mode::Text,
+                page: None,
+            },
+            ChatEventKind::Message {
+                author: Author::Visitor,
+                text: "a".into(),
+                client_id: None,
+            },
+            ChatEventKind::Message {
+                author: Author::Operator {
+                    id: OperatorId(7),
+                    name: "Olga".into(),
+                },
+                text: "b".into(),
+                client_id: None,
+            },
+            ChatEventKind::Message {
+                author: Author::System,
+                text: "c".into(),
+                client_id: None,
+            },
+            ChatEventKind::Accepted {
+                operator: op.clone(),
+            },
+            ChatEventKind::Declined {
+                operator: op.clone(),
+            },
+            ChatEventKind::Queued {
+                operator: op.clone(),
+            },
+            ChatEventKind::OnHold {
+                operator: op.clone(),
+            },
+            ChatEventKind::Resumed {
+                operator: op.clone(),
+            },
+            ChatEventKind::Ended {
+                reason: EndReason::Visitor,
+            },
+            ChatEventKind::CallInvited {
+                operator: op.clone(),
+            },
+            ChatEventKind::CallStarted {
+                by: CallParty::Visitor,
+            },
+            ChatEventKind::CallConnected { call_id: 3 },
+            ChatEventKind::TranscriptMail {
+                mail_id: 1,
+                by: Author::Visitor,
+                to: "a@b.c".into(),
+                state: MailState::Queued,
+                detail: None,
+            },
+            ChatEventKind::CallEnded {
+                call_id: 3,
+                reason: CallEndReason::Hangup,
+                by: None,
+                duration_ms: None,
+            },
+        ];
+        for kind in kinds {
+            let v = serde_json::to_value(&kind).unwrap();
+            let (k, author, operator) = columns(&kind);
+            assert_eq!(v["type"], k, "{v}");
+            assert_eq!(v["author"]["kind"].as_str(), author, "{v}");
+            let from_json = v["operator"]["id"].as_i64().or(v["author"]["id"].as_i64());
+            assert_eq!(from_json, operator, "{v}");
+        }
+    }
 }

@@ -112,3 +112,18 @@ impl FromRequestParts<AppState> for Admin {
         Ok(Admin(op.profile))
     }
 }
+
+/// A query string whose failures are typed errors (`invalid_input` naming the field) instead of
+/// axum's plain-text rejections.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Params(q.0))
+            .map_err(|r| Error::invalid(r.body_text()))
+    }
+}

@@ -5,7 +5,8 @@ pub mod auth;
 pub mod extract;
 pub mod operator;
 pub mod push;
+pub mod reports;
 pub mod widget;
 
 pub use crate::validate::{email, field};
-pub use extract::{Admin, Body, Operator, Peer};
+pub use extract::{Admin, Body, Operator, Params, Peer};

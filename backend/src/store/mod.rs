@@ -14,6 +14,7 @@ pub mod chats;
 pub mod mail;
 pub mod operators;
 pub mod push;
+pub mod reports;
 pub mod visitors;
 
 use std::time::Duration;

@@ -189,20 +189,32 @@ pub async fn delete(conn: &mut AnyConnection, id: OperatorId) -> Result<bool, Er
     Ok(done > 0)
 }
 
-/// Sets Live Help Available / Not Available.
+/// Sets Live Help Available / Not Available; a change is logged in the same transaction
+/// (`operator_presence`: reports add up the time each operator was available).
 pub async fn set_available(
     pool: &AnyPool,
     id: OperatorId,
     available: bool,
 ) -> Result<Option<OperatorProfile>, Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "insert into operator_presence (operator_id, at, available) \
+         select id, $3, $2 from operators where id = $1 and available <> $2",
+    )
+    .bind(id.0)
+    .bind(i64::from(available))
+    .bind(super::now_ms())
+    .execute(&mut *tx)
+    .await?;
     let row = sqlx::query(
         "update operators set available = $2 where id = $1 \
          returning id, email, name, is_admin, available, ring_group",
     )
     .bind(id.0)
     .bind(i64::from(available))
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
+    tx.commit().await?;
     row.as_ref().map(profile).transpose()
 }
 

@@ -19,7 +19,8 @@ use std::time::Duration;
 use switchboard_shared::{
     CannedId, CannedMessage, ChatId, ChatStatus, ChatSummary, DeviceId, ErrorCode, OfflineMessage,
     OfflineMessageId, OperatorAction, OperatorProfile, OperatorServerMsg, PushAction,
-    PushActionResponse, PushDevice, PushPlatform, RegisterDeviceRequest, VisitorId, VisitorProfile,
+    PushActionResponse, PushDelivery, PushDevice, PushPlatform, RegisterDeviceRequest, Report,
+    ReportChatsPage, ReportChatsQuery, ReportQuery, ReportTable, VisitorId, VisitorProfile,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -187,6 +188,7 @@ fn core_err(e: CoreError) -> CommandError {
             )
         }
         CoreError::Protocol(m) => CommandError::new("internal", m),
+        CoreError::File(e) => CommandError::new("internal", format!("cannot write the file: {e}")),
     }
 }
 
@@ -1095,6 +1097,57 @@ impl App {
             .reply_offline(id, &client_id, text)
             .await
             .map_err(core_err)
+    }
+
+    /// Reports: the figures of a period (needs the network).
+    pub async fn report(&self, query: &ReportQuery) -> Result<Report, CommandError> {
+        self.session()?.report(query).await.map_err(core_err)
+    }
+
+    /// Reports: the chats behind a figure, a page at a time.
+    pub async fn report_chats(
+        &self,
+        query: &ReportChatsQuery,
+    ) -> Result<ReportChatsPage, CommandError> {
+        self.session()?.report_chats(query).await.map_err(core_err)
+    }
+
+    /// Reports: which phones were rung about a chat, and how each push went.
+    pub async fn report_pushes(&self, chat: ChatId) -> Result<Vec<PushDelivery>, CommandError> {
+        self.session()?.report_pushes(chat).await.map_err(core_err)
+    }
+
+    /// Reports: saves a table as CSV in `dir` (the device's downloads) under a name that
+    /// says what it holds; the file's path.
+    pub async fn export_report(
+        &self,
+        table: ReportTable,
+        query: &ReportQuery,
+        bom: bool,
+        dir: &Path,
+    ) -> Result<String, CommandError> {
+        let session = self.session()?;
+        let when = match (query.period, &query.from, &query.to) {
+            (Some(p), _, _) => serde_json::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            (None, Some(from), Some(to)) => format!("{from}-to-{to}"),
+            _ => String::new(),
+        };
+        // Only safe characters in the name: the dates come from what the user typed.
+        let when: String = when
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        let file = dir.join(format!("switchboard-{}-{when}.csv", table.as_str()));
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CommandError::new("internal", format!("cannot save here: {e}")))?;
+        session
+            .export_report(table, query, bom, &file)
+            .await
+            .map_err(core_err)?;
+        Ok(file.display().to_string())
     }
 
     fn session(&self) -> Result<Session, CommandError> {

@@ -13,9 +13,9 @@ use switchboard_shared::{
     HistoryPage, LoginRequest, LoginResponse, MailSettingsInput, MailSettingsView, MailTestRequest,
     MailTestResult, OfflineMessage, OfflineMessageId, OfflineReadRequest, OfflineReplyRequest,
     OperatorId, OperatorProfile, PushAction, PushActionRequest, PushActionResponse, PushAttempt,
-    PushDevice, PushSettingsUpdate, PushSettingsView, RegisterDeviceRequest, SaveCannedRequest,
-    SetNameRequest, SetStatusRequest, Settings, UpdateOperatorRequest, VisitorId, VisitorProfile,
-    WidgetStatus,
+    PushDelivery, PushDevice, PushSettingsUpdate, PushSettingsView, RegisterDeviceRequest, Report,
+    ReportChatsPage, ReportChatsQuery, ReportQuery, ReportTable, SaveCannedRequest, SetNameRequest,
+    SetStatusRequest, Settings, UpdateOperatorRequest, VisitorId, VisitorProfile, WidgetStatus,
 };
 
 use crate::{Connection, CoreError, OperatorState, Result};
@@ -131,6 +131,51 @@ async fn answer<T: DeserializeOwned>(req: reqwest::RequestBuilder) -> Result<T> 
     }
 }
 
+/// An unsuccessful answer as the server's error.
+async fn answer_error<T>(res: reqwest::Response) -> Result<T> {
+    let status = res.status();
+    let bytes = res.bytes().await?;
+    match serde_json::from_slice::<ApiError>(&bytes) {
+        Ok(e) => Err(CoreError::Api(e)),
+        Err(_) => Err(CoreError::Protocol(format!(
+            "HTTP {status} without an error body"
+        ))),
+    }
+}
+
+/// A report's query string (`?period=today&operator=3…`), with `extra` pairs after it.
+fn report_query(q: &ReportQuery, extra: &[(&str, Option<String>)]) -> String {
+    let period = q
+        .period
+        .map(|p| serde_json::to_value(p).unwrap_or_default());
+    let pairs = [
+        (
+            "period",
+            period.as_ref().and_then(|p| p.as_str()).map(str::to_owned),
+        ),
+        ("from", q.from.clone()),
+        ("to", q.to.clone()),
+        ("operator", q.operator.map(|o| o.to_string())),
+    ];
+    let mut out = String::new();
+    for (key, value) in pairs.iter().chain(extra) {
+        if let Some(value) = value {
+            out.push(if out.is_empty() { '?' } else { '&' });
+            out.push_str(key);
+            out.push('=');
+            for b in value.bytes() {
+                match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        out.push(char::from(b))
+                    }
+                    _ => out.push_str(&format!("%{b:02X}")),
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A signed-in operator.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -204,6 +249,78 @@ impl Session {
     /// Messages visitors left when nobody could answer, newest first.
     pub async fn offline_messages(&self) -> Result<Vec<OfflineMessage>> {
         self.get("/api/operator/offline-messages").await
+    }
+
+    /// The figures of a period (`GET /api/operator/reports`).
+    pub async fn report(&self, q: &ReportQuery) -> Result<Report> {
+        self.get(&format!("/api/operator/reports{}", report_query(q, &[])))
+            .await
+    }
+
+    /// The chats behind a figure, a page at a time.
+    pub async fn report_chats(&self, q: &ReportChatsQuery) -> Result<ReportChatsPage> {
+        let figure = q
+            .figure
+            .map(|f| serde_json::to_value(f).unwrap_or_default());
+        let extra = [
+            (
+                "figure",
+                figure.as_ref().and_then(|f| f.as_str()).map(str::to_owned),
+            ),
+            ("day", q.day.clone()),
+            ("hour", q.hour.map(|h| h.to_string())),
+            ("after", q.after.map(|c| c.to_string())),
+            ("limit", q.limit.map(|l| l.to_string())),
+        ];
+        let path = format!(
+            "/api/operator/reports/chats{}",
+            report_query(&q.report(), &extra)
+        );
+        self.get(&path).await
+    }
+
+    /// The pushes sent about a chat and how each was delivered.
+    pub async fn report_pushes(&self, chat: ChatId) -> Result<Vec<PushDelivery>> {
+        self.get(&format!("/api/operator/reports/chats/{chat}/pushes"))
+            .await
+    }
+
+    /// Downloads a report table as CSV into `file`, a chunk at a time (the row-per-chat export
+    /// can be large); the bytes written.
+    pub async fn export_report(
+        &self,
+        table: ReportTable,
+        q: &ReportQuery,
+        bom: bool,
+        file: &std::path::Path,
+    ) -> Result<u64> {
+        use std::io::Write;
+        let extra = [("bom", Some(bom.to_string()))];
+        let path = format!(
+            "/api/operator/reports/export/{}{}",
+            table.as_str(),
+            report_query(q, &extra)
+        );
+        let mut res = self
+            .client
+            .http
+            .get(self.client.url(&path))
+            .bearer_auth(&self.token)
+            // a year of chats takes longer than an ordinary request
+            .timeout(Duration::from_secs(600))
+            .send()
+            .await?;
+        if !res.status().is_success() {
+            return answer_error(res).await;
+        }
+        let mut out = std::io::BufWriter::new(std::fs::File::create(file)?);
+        let mut written = 0u64;
+        while let Some(chunk) = res.chunk().await? {
+            out.write_all(&chunk)?;
+            written += chunk.len() as u64;
+        }
+        out.flush()?;
+        Ok(written)
     }
 
     /// The operator has seen the offline messages up to `up_to` (the unread count).

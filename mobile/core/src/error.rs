@@ -24,6 +24,9 @@ pub enum CoreError {
     /// Nothing arrived in time.
     #[error("timed out waiting for the server")]
     Timeout,
+    /// A file on this device could not be written (a downloaded report).
+    #[error("file: {0}")]
+    File(#[from] std::io::Error),
 }
 
 impl CoreError {

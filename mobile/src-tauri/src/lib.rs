@@ -12,8 +12,9 @@ use switchboard_core::app::{App, AppEvent, Emit};
 use switchboard_core::cache::ChatAction;
 use switchboard_core::ui::{CommandError, HistoryView, MonitorView, Transcript, UiSnapshot};
 use switchboard_shared::{
-    CannedId, ChatId, OfflineMessage, OfflineMessageId, PushAction, PushActionResponse, PushDevice,
-    PushPlatform, VisitorId, VisitorProfile,
+    CannedId, ChatId, OfflineMessage, OfflineMessageId, PushAction, PushActionResponse,
+    PushDelivery, PushDevice, PushPlatform, Report, ReportChatsPage, ReportChatsQuery, ReportQuery,
+    ReportTable, VisitorId, VisitorProfile,
 };
 use tauri::{Emitter, Manager, State};
 
@@ -131,6 +132,44 @@ async fn retry_refused(app: State<'_, App>, id: i64) -> Res<()> {
 #[tauri::command]
 fn network_changed(app: State<'_, App>) {
     app.network_changed();
+}
+
+/// Reports: the figures of a period.
+#[tauri::command]
+async fn report(app: State<'_, App>, query: ReportQuery) -> Res<Report> {
+    app.report(&query).await
+}
+
+/// Reports: the chats behind a figure.
+#[tauri::command]
+async fn report_chats(app: State<'_, App>, query: ReportChatsQuery) -> Res<ReportChatsPage> {
+    app.report_chats(&query).await
+}
+
+/// Reports: which phones were rung about a chat, and how each push went.
+#[tauri::command]
+async fn report_pushes(app: State<'_, App>, chat_id: i64) -> Res<Vec<PushDelivery>> {
+    app.report_pushes(ChatId(chat_id)).await
+}
+
+/// Reports: a CSV saved to the device's downloads (`SWITCHBOARD_DOWNLOADS` moves them); its
+/// path.
+#[tauri::command]
+async fn export_report(
+    handle: tauri::AppHandle,
+    app: State<'_, App>,
+    table: ReportTable,
+    query: ReportQuery,
+    bom: bool,
+) -> Res<String> {
+    let dir = match std::env::var_os("SWITCHBOARD_DOWNLOADS") {
+        Some(dir) => dir.into(),
+        None => handle
+            .path()
+            .download_dir()
+            .map_err(|e| CommandError::new("internal", format!("no downloads folder: {e}")))?,
+    };
+    app.export_report(table, &query, bom, &dir).await
 }
 
 #[tauri::command]
@@ -280,6 +319,10 @@ pub fn run() {
             network_changed,
             history,
             transcript,
+            report,
+            report_chats,
+            report_pushes,
+            export_report,
             call_invite,
             invite_visitor,
             set_display_name,
