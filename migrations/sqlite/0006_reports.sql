@@ -24,5 +24,6 @@ create index operator_presence_operator on operator_presence (operator_id, at);
 insert into operator_presence (operator_id, at, available)
     select id, cast(strftime('%s', 'now') as integer) * 1000, 1 from operators where available = 1;
 
-create index chats_created on chats (created_at);
+-- reports read chats by creation time, page by page (created_at, id)
+create index chats_created on chats (created_at, id);
 create index offline_messages_created on offline_messages (created_at);

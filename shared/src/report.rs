@@ -283,7 +283,8 @@ pub struct ReportChat {
     pub mode: Mode,
 }
 
-/// `GET /api/operator/reports/chats`: a page of the chats behind a figure, oldest first.
+/// `GET /api/operator/reports/chats`: a page of the chats behind a figure, oldest first (by
+/// when they were created, then by id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReportChatsPage {

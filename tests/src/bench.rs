@@ -2,9 +2,74 @@
 //! a process's CPU time and memory from /proc, and rate limits out of the way of a load from
 //! one address.
 
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use switchboard_backend::AppState;
 use switchboard_shared::Limits;
+
+use crate::ADMIN_PASSWORD;
+
+/// The benchmark's server, run as its own child process (this binary again, with `serve` and
+/// `args`), so its CPU and memory are its own: the child, its pid and its base URL. The
+/// child runs [`serve`]; it stops when its stdin closes (when the child is dropped or killed).
+pub fn spawn_server(args: &[&str]) -> (Child, u32, String) {
+    let exe = std::env::current_exe().expect("this binary");
+    let mut child = Command::new(exe)
+        .arg("serve")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let pid = child.id();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("its stdout"))
+        .read_line(&mut line)
+        .expect("its address");
+    (child, pid, format!("http://{}", line.trim()))
+}
+
+/// The child's side of [`spawn_server`]: the backend on SQLite in `dir` (admin
+/// `admin@example.test` / [`ADMIN_PASSWORD`]); `prepare` runs on its state before the address
+/// is printed (to seed data). Serves until stdin closes.
+pub fn serve(dir: &Path, prepare: impl AsyncFnOnce(&AppState)) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async move {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let config = switchboard_backend::config::Config {
+            listen: listener.local_addr().unwrap(),
+            database_url: format!("sqlite://{}", dir.join("bench.db").display()),
+            admin_email: "admin@example.test".into(),
+            admin_password: Some(ADMIN_PASSWORD.into()),
+            secret_key_file: dir.join("switchboard.key"),
+            max_connections_per_address: 1_000_000,
+            log: "warn".into(),
+            ..Default::default()
+        };
+        let addr = config.listen;
+        let state = switchboard_backend::init(config)
+            .await
+            .expect("backend starts");
+        prepare(&state).await;
+        println!("{addr}");
+        std::io::stdout().flush().unwrap();
+        let stdin_closed = async {
+            tokio::task::spawn_blocking(|| {
+                let mut line = String::new();
+                while std::io::stdin().read_line(&mut line).unwrap_or(0) > 0 {}
+            })
+            .await
+            .ok();
+        };
+        switchboard_backend::serve(state, listener, stdin_closed)
+            .await
+            .expect("serve");
+    });
+}
 
 /// The `p`th percentile of sorted values (nearest rank); NaN when there are none.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -270,7 +270,9 @@ pub struct ChatFilter<'a> {
     pub viewer: Option<OperatorId>,
 }
 
-/// The chats behind a figure, by id, after `after`, at most `limit`.
+/// The chats behind a figure, oldest first (by creation, then id), after the chat `after`, at
+/// most `limit`: a keyset page, read along the `chats_created` index, so the last page of a
+/// long export costs what the first did.
 ///
 /// The figure's rules: declines and queueing are the acting operator's; requests, missed and
 /// unanswered chats are the team's (nobody leads them); the others are the leading operator's.
@@ -286,7 +288,8 @@ const CHATS_PAGE: &str = "select c.id, c.created_at, c.accepted_at, c.ended_at, 
        (select count(*) from chat_events e where e.chat_id = c.id and e.kind = 'call_started') \
           as voice_calls \
      from chats c join chat_events f on f.chat_id = c.id and f.seq = 1 \
-     where c.created_at >= $1 and c.created_at < $2 and c.id > $3 \
+     where c.created_at >= $1 and c.created_at < $2 \
+       and (c.created_at, c.id) > (coalesce((select a.created_at from chats a where a.id = $3), -1), $3) \
        and ($6 = 0 or c.operator_id = $6 or c.operator_id is null) \
        and ( \
          ($4 = 'all' and ($5 = 0 or c.operator_id = $5)) \
@@ -301,7 +304,7 @@ const CHATS_PAGE: &str = "select c.id, c.created_at, c.accepted_at, c.ended_at, 
                and ($5 = 0 or c.operator_id = $5)) \
          or ($4 = 'voice_calls' and ($5 = 0 or c.operator_id = $5) and exists (select 1 \
                from chat_events e where e.chat_id = c.id and e.kind = 'call_started'))) \
-     order by c.id limit $7";
+     order by c.created_at, c.id limit $7";
 
 /// A page of [`CHATS_PAGE`].
 pub async fn chats_page(

@@ -12,14 +12,13 @@
 //! `cargo run --release -p switchboard-e2e --bin monitor_bench -- [visitors] [operators] [secs]`
 //! (defaults 10000 10 60)
 
-use std::io::{BufRead, BufReader, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use switchboard_core::{Client, Connection};
-use switchboard_e2e::bench::{report, unlimited, usage};
+use switchboard_e2e::bench::{report, spawn_server, unlimited, usage};
 use switchboard_e2e::visitor::ws_url;
 use switchboard_e2e::{ADMIN_PASSWORD, OPERATOR_PASSWORD, TempDir};
 use switchboard_shared::{
@@ -35,49 +34,12 @@ const SHOP: &str = "https://shop.example.test/p/";
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("serve") {
-        return serve(&args[1..]);
+        return switchboard_e2e::bench::serve(std::path::Path::new(&args[1]), async |_| {});
     }
     let arg = |i: usize, default: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (visitors, operators, secs) = (arg(0, 10_000), arg(1, 10), arg(2, 60));
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(bench(visitors as usize, operators as usize, secs));
-}
-
-/// `serve <dir>`: the backend on SQLite in `dir`; prints its address, stops when stdin closes.
-fn serve(args: &[String]) {
-    let dir = std::path::PathBuf::from(&args[0]);
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    runtime.block_on(async move {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let config = switchboard_backend::config::Config {
-            listen: listener.local_addr().unwrap(),
-            database_url: format!("sqlite://{}", dir.join("bench.db").display()),
-            admin_email: "admin@example.test".into(),
-            admin_password: Some(ADMIN_PASSWORD.into()),
-            secret_key_file: dir.join("switchboard.key"),
-            max_connections_per_address: 1_000_000,
-            log: "warn".into(),
-            ..Default::default()
-        };
-        let addr = config.listen;
-        let state = switchboard_backend::init(config)
-            .await
-            .expect("backend starts");
-        println!("{addr}");
-        std::io::stdout().flush().unwrap();
-        let stdin_closed = async {
-            tokio::task::spawn_blocking(|| {
-                let mut line = String::new();
-                while std::io::stdin().read_line(&mut line).unwrap_or(0) > 0 {}
-            })
-            .await
-            .ok();
-        };
-        switchboard_backend::serve(state, listener, stdin_closed)
-            .await
-            .expect("serve");
-    });
 }
 
 /// Microseconds since `start`, carried in page addresses so each operator can tell how old a
@@ -111,20 +73,7 @@ struct Seen {
 
 async fn bench(visitors: usize, operators: usize, secs: u64) {
     let dir = TempDir::new("switchboard-monitor-bench");
-    let exe = std::env::current_exe().expect("this binary");
-    let mut child = std::process::Command::new(exe)
-        .arg("serve")
-        .arg(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let server_pid = child.id();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("its stdout"))
-        .read_line(&mut line)
-        .expect("its address");
-    let base = format!("http://{}", line.trim());
+    let (mut child, server_pid, base) = spawn_server(&[&dir.path().display().to_string()]);
     println!(
         "site monitor benchmark: {visitors} visitors (a page every {MEAN_PAGE_SECS} s on average), {operators} operators watching, {secs} s; server pid {server_pid} at {base} (SQLite)"
     );
