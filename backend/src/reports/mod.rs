@@ -248,7 +248,7 @@ pub async fn report(
     let mut operators = Vec::new();
     for o in operators::list(pool).await? {
         let id = o.id;
-        if !viewer.is_admin && id != viewer.id || operator.is_some_and(|f| f != id) {
+        if (!viewer.is_admin && id != viewer.id) || operator.is_some_and(|f| f != id) {
             continue;
         }
         let (chats, messages, declined, answered, waits) =

@@ -776,6 +776,7 @@ mod tests {
             widget_origins: Vec::new(),
             limits: switchboard_shared::Limits::default(),
             auto_invitations: None,
+            time_zone: "UTC".into(),
         }
     }
 
