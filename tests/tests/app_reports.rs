@@ -36,7 +36,14 @@ async fn the_app_reads_reports_and_saves_csv(db: Db) {
         ..ReportQuery::default()
     };
     let report = h.app.report(&today).await.unwrap();
-    assert_eq!((report.totals.requested, report.totals.accepted, report.totals.missed), (2, 1, 1));
+    assert_eq!(
+        (
+            report.totals.requested,
+            report.totals.accepted,
+            report.totals.missed
+        ),
+        (2, 1, 1)
+    );
     assert_eq!(report.operators.len(), 1, "an operator sees their own line");
     assert_eq!(report.operators[0].operator.name, "Olga");
     let page = h
@@ -48,7 +55,10 @@ async fn the_app_reads_reports_and_saves_csv(db: Db) {
         })
         .await
         .unwrap();
-    assert_eq!(page.chats.iter().map(|c| c.id).collect::<Vec<_>>(), [missed]);
+    assert_eq!(
+        page.chats.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [missed]
+    );
     // No phones registered: nothing was pushed.
     assert!(h.app.report_pushes(missed).await.unwrap().is_empty());
     // Another operator's figures are not Olga's to see.
@@ -66,7 +76,10 @@ async fn the_app_reads_reports_and_saves_csv(db: Db) {
         .unwrap();
     assert_eq!(
         path,
-        downloads.join("switchboard-chats-today.csv").display().to_string()
+        downloads
+            .join("switchboard-chats-today.csv")
+            .display()
+            .to_string()
     );
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.starts_with("\u{feff}id,started,"), "{text}");
@@ -82,8 +95,14 @@ async fn the_app_reads_reports_and_saves_csv(db: Db) {
         .export_report(ReportTable::Days, &range, false, downloads.path())
         .await
         .unwrap();
-    assert!(path.ends_with("switchboard-days-2026-01-01-to-2026-01-31.csv"), "{path}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1 + 31);
+    assert!(
+        path.ends_with("switchboard-days-2026-01-01-to-2026-01-31.csv"),
+        "{path}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap().lines().count(),
+        1 + 31
+    );
     let bad = ReportQuery {
         from: Some("2026-02-01".into()),
         to: Some("2026-01-01".into()),
@@ -95,5 +114,9 @@ async fn the_app_reads_reports_and_saves_csv(db: Db) {
         .await
         .unwrap_err();
     assert_eq!(err.code, "invalid_input");
-    assert!(!downloads.join("switchboard-days-2026-02-01-to-2026-01-01.csv").exists());
+    assert!(
+        !downloads
+            .join("switchboard-days-2026-02-01-to-2026-01-01.csv")
+            .exists()
+    );
 }

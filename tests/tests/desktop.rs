@@ -35,9 +35,16 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
         bin.display()
     );
     let data = TempDir::new("sb-desktop");
+    let downloads = TempDir::new("sb-desktop-downloads");
     let app = Browser::tauri_app(
         &bin,
-        &[("SWITCHBOARD_APP_DATA", data.path().display().to_string())],
+        &[
+            ("SWITCHBOARD_APP_DATA", data.path().display().to_string()),
+            (
+                "SWITCHBOARD_DOWNLOADS",
+                downloads.path().display().to_string(),
+            ),
+        ],
     )
     .await;
 
@@ -147,6 +154,28 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
     )
     .await;
     caller.quit().await;
+
+    // Reports, through the real commands: this week's two chats, and the CSV saved to
+    // downloads.
+    app.wait(
+        "Reports in the navigation",
+        "const b = [...document.querySelectorAll('nav button')].find((b) => (b.getAttribute('aria-label') || '').startsWith('Reports')); if (b) b.click(); return !!b;",
+        json!([]),
+    )
+    .await;
+    app.click("Last 7 days").await;
+    app.wait(
+        "the Requested tile counting the two chats",
+        "const v = document.querySelector('.section-reports .tile.requested .tile-value'); return !!v && v.textContent === '2';",
+        json!([]),
+    )
+    .await;
+    app.click("Download chats (CSV)").await;
+    app.see("Saved to").await;
+    let csv = std::fs::read_to_string(downloads.join("switchboard-chats-last_7_days.csv"))
+        .expect("the CSV in the downloads folder");
+    assert!(csv.starts_with("id,started,"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "a header and the two chats: {csv}");
 
     tokio::time::sleep(std::time::Duration::from_millis(500)).await; // let the dialog close
     let shot = std::env::temp_dir().join("switchboard-desktop-app.png");

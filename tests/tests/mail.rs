@@ -149,6 +149,11 @@ fn check_transcript(m: &Received, to: &str) {
         .expect(text);
     assert!(hello < answer);
     assert!(text.contains("Page: https://shop.example/bikes"), "{text}");
+    let started = text
+        .lines()
+        .find(|l| l.starts_with("Started:"))
+        .expect(text);
+    assert!(started.ends_with(" IST"), "the site's time zone: {started}");
     assert!(text.contains("Olga joined the chat"), "{text}");
     assert!(
         text.lines()
@@ -174,6 +179,10 @@ fn check_transcript(m: &Received, to: &str) {
 async fn transcripts_by_operator_and_visitor(db: Db) {
     let sink = SmtpSink::start(Security::Starttls, true).await;
     let server = configured(db, &sink).await;
+    // Times in mails are the site's: India has a half-hour offset, and no summer time.
+    let mut settings = server.admin.settings().await.unwrap();
+    settings.time_zone = "Asia/Kolkata".into();
+    server.admin.put_settings(&settings).await.unwrap();
     let mut olga = available_operator(&server, "Olga").await;
     let page = Page {
         url: "https://shop.example/bikes".into(),

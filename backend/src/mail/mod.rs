@@ -159,6 +159,12 @@ impl Mail {
         self.inner.info.borrow().clone()
     }
 
+    /// The site's time zone, for the times in mails (UTC if the setting is unusable).
+    fn zone(&self) -> jiff::tz::TimeZone {
+        let name = self.inner.settings.with(|s| s.time_zone.clone());
+        crate::reports::zone(&name).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
     fn current(&self) -> Option<Arc<Current>> {
         self.inner.current.borrow().clone()
     }
@@ -274,7 +280,7 @@ impl Mail {
         let limited = !self.is_team_address(&current, &to).await?;
         self.within_address_limit(&to, limited).await?;
         let events = chats::events_after(read, chat, 0, 100_000).await?;
-        let rendered = render::transcript(&summary, &events, message_id(&current));
+        let rendered = render::transcript(&summary, &events, &self.zone(), message_id(&current));
         let stored = db::NewMail {
             kind: "transcript",
             chat: Some(chat),
@@ -329,8 +335,9 @@ impl Mail {
             return Ok(());
         };
         let now = now_ms();
+        let zone = self.zone();
         for to in &current.stored.offline_recipients {
-            let rendered = render::offline_to_team(m, message_id(&current));
+            let rendered = render::offline_to_team(m, &zone, message_id(&current));
             let key = format!("o:{}:{to}", m.id);
             let mail = db::NewMail {
                 kind: "offline",
@@ -390,7 +397,13 @@ impl Mail {
         if db::by_request_key(read, &key).await?.is_none() {
             let limited = !self.is_team_address(&current, &message.email).await?;
             self.within_address_limit(&message.email, limited).await?;
-            let rendered = render::offline_reply(&message, &op.name, &text, message_id(&current));
+            let rendered = render::offline_reply(
+                &message,
+                &op.name,
+                &text,
+                &self.zone(),
+                message_id(&current),
+            );
             let now = now_ms();
             let mail = db::NewMail {
                 kind: "reply",

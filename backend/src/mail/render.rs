@@ -3,6 +3,7 @@
 //! same lines; everything a visitor or operator typed is escaped in the HTML, and only
 //! `http(s)://` addresses become links.
 
+use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use switchboard_shared::{
     Author, CallEndReason, ChatEvent, ChatEventKind, ChatSummary, Mode, OfflineMessage,
@@ -44,7 +45,12 @@ struct Line {
 }
 
 /// The transcript of a chat from its stored events.
-pub fn transcript(chat: &ChatSummary, events: &[ChatEvent], message_id: String) -> Rendered {
+pub fn transcript(
+    chat: &ChatSummary,
+    events: &[ChatEvent],
+    zone: &TimeZone,
+    message_id: String,
+) -> Rendered {
     let visitor = chat
         .visitor_name
         .clone()
@@ -57,19 +63,19 @@ pub fn transcript(chat: &ChatSummary, events: &[ChatEvent], message_id: String) 
     let mut head = vec![
         ("Chat", format!("#{}", chat.id)),
         ("Visitor", visitor.clone()),
-        ("Started", format!("{} UTC", date_time(chat.created_at))),
+        ("Started", date_time(chat.created_at, zone)),
         ("Type", mode.into()),
     ];
     if let Some(op) = &chat.operator {
         head.push(("Operator", op.name.clone()));
     }
     if let Some(end) = chat.ended_at {
-        head.push(("Ended", format!("{} UTC", date_time(end))));
+        head.push(("Ended", date_time(end, zone)));
     }
     let page = chat.page.as_ref();
     let subject = format!(
         "Chat transcript: {visitor}, {}",
-        &date_time(chat.created_at)[..10]
+        &date_time(chat.created_at, zone)[..10]
     );
 
     let mut text = String::from("Chat transcript\n\n");
@@ -86,7 +92,7 @@ pub fn transcript(chat: &ChatSummary, events: &[ChatEvent], message_id: String) 
             .as_deref()
             .map(|w| format!("{w}: "))
             .unwrap_or_default();
-        text.push_str(&format!("[{}] {who}{}\n", time(l.at), l.text));
+        text.push_str(&format!("[{}] {who}{}\n", time(l.at, zone), l.text));
     }
 
     let mut html = String::from(HTML_HEAD);
@@ -113,7 +119,7 @@ pub fn transcript(chat: &ChatSummary, events: &[ChatEvent], message_id: String) 
             .unwrap_or_default();
         html.push_str(&format!(
             "<p style=\"margin:4px 0\"><span style=\"color:#666\">{}</span> {who}{}</p>\n",
-            time(l.at),
+            time(l.at, zone),
             linkify(&l.text)
         ));
     }
@@ -180,14 +186,14 @@ fn system(at: i64, text: String) -> Line {
 }
 
 /// An offline message, to the team: Reply-To the visitor.
-pub fn offline_to_team(m: &OfflineMessage, message_id: String) -> Rendered {
+pub fn offline_to_team(m: &OfflineMessage, zone: &TimeZone, message_id: String) -> Rendered {
     let subject = format!("Message from {} (Leave a message)", m.name);
     let text = format!(
-        "A visitor left a message.\n\nName: {}\nE-mail: {}\nLeft: {} UTC\n\n{}\n\n\
+        "A visitor left a message.\n\nName: {}\nE-mail: {}\nLeft: {}\n\n{}\n\n\
          Reply to this mail to answer {}.\n",
         m.name,
         m.email,
-        date_time(m.created_at),
+        date_time(m.created_at, zone),
         m.text,
         m.name
     );
@@ -195,11 +201,11 @@ pub fn offline_to_team(m: &OfflineMessage, message_id: String) -> Rendered {
         "{HTML_HEAD}<p>A visitor left a message.</p>\n<table>\n\
          <tr><th align=\"left\">Name</th><td>{}</td></tr>\n\
          <tr><th align=\"left\">E-mail</th><td>{}</td></tr>\n\
-         <tr><th align=\"left\">Left</th><td>{} UTC</td></tr>\n</table>\n\
+         <tr><th align=\"left\">Left</th><td>{}</td></tr>\n</table>\n\
          <blockquote>{}</blockquote>\n<p>Reply to this mail to answer {}.</p>\n{HTML_FOOT}",
         escape(&m.name),
         escape(&m.email),
-        date_time(m.created_at),
+        date_time(m.created_at, zone),
         linkify(&m.text),
         escape(&m.name)
     );
@@ -234,20 +240,21 @@ pub fn offline_reply(
     m: &OfflineMessage,
     operator: &str,
     answer: &str,
+    zone: &TimeZone,
     message_id: String,
 ) -> Rendered {
     let subject = "Re: your message".to_owned();
     let quoted: String = m.text.lines().map(|l| format!("> {l}\n")).collect();
     let text = format!(
-        "{answer}\n\n{operator}\n\nOn {} UTC you wrote:\n{quoted}",
-        date_time(m.created_at)
+        "{answer}\n\n{operator}\n\nOn {} you wrote:\n{quoted}",
+        date_time(m.created_at, zone)
     );
     let html = format!(
-        "{HTML_HEAD}<p>{}</p>\n<p>{}</p>\n<p style=\"color:#666\">On {} UTC you wrote:</p>\n\
+        "{HTML_HEAD}<p>{}</p>\n<p>{}</p>\n<p style=\"color:#666\">On {} you wrote:</p>\n\
          <blockquote style=\"color:#666\">{}</blockquote>\n{HTML_FOOT}",
         linkify(answer),
         escape(operator),
-        date_time(m.created_at),
+        date_time(m.created_at, zone),
         linkify(&m.text)
     );
     Rendered::new(subject, text, html, message_id)
@@ -329,36 +336,21 @@ fn duration(ms: i64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-/// `HH:MM:SS` (UTC) of a unix-ms time.
-fn time(ms: i64) -> String {
-    date_time(ms)[11..].to_owned()
+/// `HH:MM:SS` of a unix-ms time in the site's time zone.
+fn time(ms: i64, zone: &TimeZone) -> String {
+    zoned(ms, zone).strftime("%H:%M:%S").to_string()
 }
 
-/// `YYYY-MM-DD HH:MM:SS` (UTC) of a unix-ms time.
-pub fn date_time(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+/// `YYYY-MM-DD HH:MM:SS CET` of a unix-ms time in the site's time zone (its abbreviation
+/// after it, or its offset where the zone has none).
+pub fn date_time(ms: i64, zone: &TimeZone) -> String {
+    zoned(ms, zone).strftime("%Y-%m-%d %H:%M:%S %Z").to_string()
 }
 
-/// The proleptic Gregorian date of a day count since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+fn zoned(ms: i64, zone: &TimeZone) -> jiff::Zoned {
+    jiff::Timestamp::from_millisecond(ms)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .to_zoned(zone.clone())
 }
 
 #[cfg(test)]
@@ -366,12 +358,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_are_utc_calendar_dates() {
-        assert_eq!(date_time(0), "1970-01-01 00:00:00");
+    fn dates_are_in_the_site_time_zone() {
+        let utc = TimeZone::UTC;
+        assert_eq!(date_time(0, &utc), "1970-01-01 00:00:00 UTC");
         // 2026-12-01 05:54:03 UTC
-        assert_eq!(date_time(1_796_104_443_000), "2026-12-01 05:54:03");
+        assert_eq!(
+            date_time(1_796_104_443_000, &utc),
+            "2026-12-01 05:54:03 UTC"
+        );
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        assert_eq!(
+            date_time(1_796_104_443_000, &paris),
+            "2026-12-01 06:54:03 CET"
+        );
+        assert_eq!(time(1_796_104_443_000, &paris), "06:54:03");
         // a leap day
-        assert_eq!(date_time(951_782_400_000), "2000-02-29 00:00:00");
+        assert_eq!(date_time(951_782_400_000, &utc), "2000-02-29 00:00:00 UTC");
         assert_eq!(duration(125_400), "2:05");
     }
 
