@@ -1,7 +1,10 @@
 // The app's commands and events (the Tauri side implements exactly these).
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import type { ChatAction, ChatSummary, CommandError, HistoryView, MonitorView, OfflineMessage, Transcript, UiSnapshot, VisitorProfile } from "./bindings";
+import type {
+  ChatAction, ChatSummary, CommandError, HistoryView, MonitorView, OfflineMessage, PushDelivery, Report, ReportChatsPage, ReportChatsQuery, ReportQuery, ReportTable,
+  Transcript, UiSnapshot, VisitorProfile,
+} from "./bindings";
 
 /** Accept, Decline, Queue, Hold, Resume or End chat: one command with the action named. */
 const act = (chatId: number, action: ChatAction) => invoke<void>("act", { chatId, action });
@@ -55,6 +58,14 @@ export const api = {
   callEnd: (chatId: number) => invoke<void>("call_end", { chatId }),
   /** Mutes or unmutes the operator's microphone in the chat's call. */
   callMute: (chatId: number, muted: boolean) => invoke<void>("call_mute", { chatId, muted }),
+  /** Reports: the figures of a period (needs the network). */
+  report: (query: ReportQuery) => invoke<Report>("report", { query }),
+  /** Reports: a page of the chats behind a figure (a day, an hour), oldest first. */
+  reportChats: (query: ReportChatsQuery) => invoke<ReportChatsPage>("report_chats", { query }),
+  /** Reports: the pushes sent about a chat request (whose phones rang), and how each went. */
+  reportPushes: (chatId: number) => invoke<PushDelivery[]>("report_pushes", { chatId }),
+  /** Reports: saves a table as CSV in the device's downloads; resolves to the file's path. */
+  exportReport: (table: ReportTable, query: ReportQuery, bom: boolean) => invoke<string>("export_report", { table, query, bom }),
   /** The first snapshot is on screen (the shell logs the time since launch). */
   painted: (chats: number) => invoke<void>("painted", { chats }),
 };

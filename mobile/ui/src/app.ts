@@ -177,7 +177,10 @@ export class App implements Controller {
     if (section !== "reports") s.offlineNew.clear();
     s.section = section;
     if (chatId !== undefined) this.openChat(chatId);
-    if (section === "reports") this.loadOfflineMessages();
+    if (section === "reports") {
+      this.reports.shown();
+      this.loadOfflineMessages();
+    }
     if (section === "history") this.history.shown();
     this.watchMonitor();
     this.render();

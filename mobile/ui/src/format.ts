@@ -83,3 +83,15 @@ export function capText(snap: { at_cap: boolean; settings: { max_chats_per_opera
   const max = snap.settings?.max_chats_per_operator ?? 0;
   return `You have ${max} active ${max === 1 ? "chat" : "chats"}, the most allowed. Put one on hold or end one to accept another.`;
 }
+
+/** A length of time as reports show it: "45 s", "3 min 20 s", "1 h 5 min"; "—" for none. */
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";
+  if (ms > 0 && ms < 1000) return "< 1 s";
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
+  const hours = Math.floor(m / 60);
+  return m % 60 ? `${hours} h ${m % 60} min` : `${hours} h`;
+}

@@ -1,14 +1,17 @@
-// Reports: for now the offline messages visitors left ("Leave a message"), newest first, each
-// with "Reply by mail" while the server has mail, and who replied when. The app loads the list
-// and tells the core what the operator has seen; this view answers.
+// Reports: the help desk's figures for a period (figures.ts: tiles, charts, the chats behind
+// them, CSV), and under them the offline messages visitors left ("Leave a message"), newest
+// first, each with "Reply by mail" while the server has mail, and who replied when. The app loads
+// the offline messages and tells the core what the operator has seen; this view answers.
 //
 // The list is rebuilt only when what it shows changes, and a reply being written is kept in its
-// own form (built once per message), so a snapshot arriving mid-sentence loses nothing.
+// own form (built once per message), so a snapshot arriving mid-sentence loses nothing. The
+// figures repaint only on their own changes, for the same reason.
 import { api, errorMessage } from "./api";
 import type { OfflineMessage } from "./bindings";
 import { MAX_MESSAGE_CHARS } from "./bindings";
 import type { Controller } from "./controller";
 import { avatar, empty, fill, h, icon } from "./dom";
+import { ReportPanel } from "./figures";
 import { atTime, charCount, dateTime } from "./format";
 
 type ReportsController = Pick<Controller, "s" | "render" | "loadOfflineMessages">;
@@ -29,6 +32,11 @@ export function repliedText(m: OfflineMessage): string | null {
 }
 
 export class ReportsSection {
+  private panel: ReportPanel;
+  private head: HTMLElement;
+  private jump: HTMLButtonElement;
+  private jumpCount = -1;
+  private offline: HTMLElement;
   private refresh: HTMLButtonElement;
   private note: HTMLElement;
   private listHost: HTMLElement;
@@ -39,26 +47,49 @@ export class ReportsSection {
     this.refresh = h("button", { type: "button", class: "btn small", "data-fk": "refresh", onclick: () => app.loadOfflineMessages() }, "Refresh");
     this.note = h("p", { class: "form-error", role: "alert", hidden: true });
     this.listHost = h("div", { class: "offline-host" });
-    fill(el,
-      h("div", { class: "section-head" }, h("h1", null, "Reports")),
-      h("div", { class: "placeholder card compact" },
-        h("p", null, "Charts and CSV reports arrive with a later update."),
-        h("p", { class: "muted" }, "Chats requested, accepted, declined, queued and missed, wait and chat times, per operator and per day."),
+    this.panel = new ReportPanel(() => this.placeParts());
+    // the offline messages are under the figures: a phone gets there in one tap
+    this.jump = h("button", { type: "button", class: "btn small ghost jump", "data-fk": "jump-offline", onclick: () => this.toOffline() });
+    this.head = h("div", { class: "section-head reports-head" }, h("h1", null, "Reports"), this.jump);
+    this.offline = h("section", { class: "group offline-group", "aria-labelledby": "offline-title" },
+      h("div", { class: "group-head" },
+        h("h2", { id: "offline-title", tabindex: "-1" }, "Offline messages"),
+        this.refresh,
       ),
-      h("section", { class: "group", "aria-labelledby": "offline-title" },
-        h("div", { class: "group-head" },
-          h("h2", { id: "offline-title" }, "Offline messages"),
-          this.refresh,
-        ),
-        h("p", { class: "muted small" }, "Messages visitors left when nobody could answer."),
-        this.note,
-        this.listHost,
-      ),
+      h("p", { class: "muted small" }, "Messages visitors left when nobody could answer."),
+      this.note,
+      this.listHost,
     );
+    fill(el, this.head, this.panel.el, this.offline);
+  }
+
+  /** Reports was opened (from the navigation). */
+  shown(): void {
+    this.panel.shown();
+  }
+
+  /** A list of chats or a transcript takes the whole section; the report shares it. */
+  private placeParts(): void {
+    const report = this.panel.mode === "report";
+    this.head.hidden = !report;
+    this.offline.hidden = !report;
+  }
+
+  private toOffline(): void {
+    this.offline.scrollIntoView({ block: "start" });
+    this.offline.querySelector<HTMLElement>("#offline-title")?.focus({ preventScroll: true });
   }
 
   render(): void {
     const s = this.app.s;
+    const op = s.snap?.signed_in?.operator;
+    this.panel.sync(op ? { key: `${s.snap!.signed_in!.server} ${op.id} ${op.is_admin}`, id: op.id, name: op.name, isAdmin: op.is_admin, online: s.snap!.connection === "online" } : null);
+    const unread = s.snap?.offline_unread ?? 0;
+    if (this.jumpCount !== unread) {
+      this.jumpCount = unread;
+      fill(this.jump, icon("mail", "icon sm"), h("span", null, "Offline messages"), unread > 0 && h("span", { class: "count", "aria-hidden": "true" }, String(unread)));
+      this.jump.setAttribute("aria-label", unread ? `Offline messages, ${unread} new` : "Offline messages");
+    }
     const list = s.offlineMessages;
     const mail = !!s.snap?.mail;
     this.refresh.disabled = s.offlineLoading;

@@ -1,28 +1,15 @@
 // The operator app's UI in headless Chromium, with Tauri's IPC mocked at its boundary by a fake
 // backend (test/fake-backend.ts). Every scenario runs at a phone and at a desktop viewport.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { fake, launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport, withOpenApp } from "./harness";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
+import { fake, navTo, openApp, VIEWPORTS, type AppPage, type Viewport, withOpenApp, testBed } from "./harness";
 import type { Seed } from "./fake-backend";
 
-let browser: Browser;
-let site: Site;
-
-before(async () => {
-  const root = process.env.SWITCHBOARD_UI_SITE;
-  if (!root) throw new Error("run the tests with npm test (it builds dist-test/ and sets SWITCHBOARD_UI_SITE)");
-  site = await serve(root);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
+const bed = testBed();
 
 const withApp = (vp: Viewport, fn: (a: AppPage) => Promise<void>, seed?: Seed): Promise<void> =>
-  withOpenApp(browser, site, vp, fn, seed);
+  withOpenApp(bed.browser, bed.site, vp, fn, seed);
 
 const incomingDialog = (page: Page) => page.getByRole("dialog", { name: "Incoming chat request" });
 
@@ -392,7 +379,7 @@ for (const vp of VIEWPORTS) {
       }));
 
     test(`screenshot (${vp.name})`, async () => {
-      const app = await openApp(browser, site, vp, { signedIn: true, available: true }, vp.mobile ? 2 : 1);
+      const app = await openApp(bed.browser, bed.site, vp, { signedIn: true, available: true }, vp.mobile ? 2 : 1);
       try {
         const { page } = app;
         await fake(page, (f) => {

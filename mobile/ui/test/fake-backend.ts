@@ -15,15 +15,21 @@ import type {
   MailState,
   MonitorView,
   OfflineMessage,
+  ReportChatsQuery,
+  ReportQuery,
+  ReportTable,
   SiteVisitor,
   Transcript,
   UiSnapshot,
   VisitorProfile,
 } from "../src/bindings";
+import { FakeReports, REPORT_TZ } from "./fake-reports";
 
 export interface Seed {
   signedIn?: boolean;
   available?: boolean;
+  /** The operator signed in is an admin (Reports: every operator's figures). */
+  admin?: boolean;
 }
 
 export interface Call {
@@ -65,8 +71,13 @@ export class FakeBackend {
   private nextCanned = 10;
   private nextPending = 1;
 
+  /** Reports: scripted figures, the chats behind them, pushes, CSV paths. */
+  reports = new FakeReports();
+  private admin: boolean;
+
   constructor(seed: Seed) {
     this.snap = FakeBackend.signedOut();
+    this.admin = seed.admin ?? false;
     if (seed.signedIn) this.signIn("http://127.0.0.1:8080", ME.email, seed.available ?? true);
   }
 
@@ -82,12 +93,12 @@ export class FakeBackend {
   private nextRefused = 500;
 
   private signIn(server: string, email: string, available: boolean): void {
-    this.snap.signed_in = { server, operator: { ...ME, email, available } };
+    this.snap.signed_in = { server, operator: { ...ME, email, available, is_admin: this.admin } };
     this.snap.connection = "online";
     this.snap.settings = { operator_name: ME.name, default_invitation: "Hello! I'm %name%.", max_chats_per_operator: 5, ring_timeout_secs: 60, widget_origins: [],
       limits: { chats_per_visitor_per_minute: 3, chats_per_address_per_minute: 20, new_visitors_per_address_per_minute: 60,
         offline_messages_per_address_per_minute: 5, frames_per_connection_per_second: 20, logins_per_account_per_minute: 10,
-        logins_per_address_per_minute: 30, transcripts_per_chat: 5, mails_per_address_per_hour: 10 } };
+        logins_per_address_per_minute: 30, transcripts_per_chat: 5, mails_per_address_per_hour: 10 }, time_zone: REPORT_TZ };
     this.snap.canned = [
       { id: 1, title: "Greeting", text: "Hello! How can I help you today?", updated_at: 1 },
       { id: 2, title: "Shipping times", text: "Orders ship within 2 working days.", updated_at: 1 },
@@ -221,8 +232,20 @@ export class FakeBackend {
       case "history":
         return clone(this.historyPage_(String(args.search ?? ""), (args.before as number | null) ?? null));
       case "transcript": {
-        const t = this.ended.find((x) => x.chat.id === args.chatId);
+        const t = this.ended.find((x) => x.chat.id === args.chatId) ?? this.reports.transcript(chatId);
         return t ? clone(t) : Promise.reject({ code: "not_found", message: "Chat not found." });
+      }
+      case "report":
+      case "report_chats":
+      case "report_pushes":
+      case "export_report": {
+        // Reports are asked of the server: offline they fail like the core's
+        if (offline) return Promise.reject({ code: "offline", message: "You are offline." });
+        const me = { id: s.signed_in!.operator.id, isAdmin: s.signed_in!.operator.is_admin };
+        if (cmd === "report") return this.reports.report(args.query as ReportQuery, me);
+        if (cmd === "report_chats") return this.reports.chats(args.query as ReportChatsQuery);
+        if (cmd === "report_pushes") return this.reports.pushesOf(chatId);
+        return this.reports.exportPath(args.table as ReportTable, args.query as ReportQuery, Boolean(args.bom));
       }
       default:
         return Promise.reject({ code: "internal", message: `unknown command ${cmd}` });

@@ -4,6 +4,9 @@ import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
 import type { AddressInfo } from "node:net";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { after, before } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { FakeBackend, Seed } from "./fake-backend";
 
@@ -117,4 +120,41 @@ export function fake<T>(page: Page, fn: (f: FakeBackend, arg: any) => T, arg?: u
     const f = new Function("f", "arg", `return (${src})(f, arg);`);
     return f(window.__fake, arg);
   }, { src: fn.toString(), arg }) as Promise<T>;
+}
+
+/** What a test file runs on: the built app served on 127.0.0.1, one headless Chromium, and
+ *  the folder screenshots go to. */
+export interface TestBed {
+  readonly browser: Browser;
+  readonly site: Site;
+  readonly outDir: string;
+}
+
+/** Starts the test bed before the file's tests and stops it after them (call at the top of a
+ *  test file; read its fields inside tests). */
+export function testBed(): TestBed {
+  let browser: Browser | undefined;
+  let site: Site | undefined;
+  let outDir = "";
+  before(async () => {
+    const root = process.env.SWITCHBOARD_UI_SITE;
+    if (!root) throw new Error("run the tests with npm test (it builds dist-test/ and sets SWITCHBOARD_UI_SITE)");
+    outDir = join(dirname(root), "test-output");
+    mkdirSync(outDir, { recursive: true });
+    site = await serve(root);
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await site?.close();
+  });
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error("the test bed starts before the tests");
+    return v;
+  };
+  return {
+    get browser() { return started(browser); },
+    get site() { return started(site); },
+    get outDir() { return outDir; },
+  };
 }

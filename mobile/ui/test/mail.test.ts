@@ -4,26 +4,13 @@
 // offline messages' unread badge, marking them seen, and "Reply by mail". Whatever a visitor or a
 // mail server wrote shows as text.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { fake, launch, navTo, serve, VIEWPORTS, type AppPage, type Site, type Viewport, withOpenApp } from "./harness";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
+import { fake, navTo, VIEWPORTS, type AppPage, type Viewport, withOpenApp, testBed } from "./harness";
 
-let browser: Browser;
-let site: Site;
+const bed = testBed();
 
-before(async () => {
-  const root = process.env.SWITCHBOARD_UI_SITE;
-  if (!root) throw new Error("run the tests with npm test (it builds dist-test/ and sets SWITCHBOARD_UI_SITE)");
-  site = await serve(root);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
-
-const withApp = (vp: Viewport, fn: (a: AppPage) => Promise<void>): Promise<void> => withOpenApp(browser, site, vp, fn);
+const withApp = (vp: Viewport, fn: (a: AppPage) => Promise<void>): Promise<void> => withOpenApp(bed.browser, bed.site, vp, fn);
 
 const TEAM = { addresses: ["support@example.com", "sales@example.com"] };
 const EVIL = '<img src=x onerror="window.__pwned=1">';

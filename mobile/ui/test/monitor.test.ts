@@ -4,35 +4,18 @@
 // with the pages seen; visitor-controlled text stays text; 10,000 visitors keep a few dozen
 // rows in the DOM and scroll to the last one (the frame times are printed, not asserted).
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { fake, launch, navTo, serve, VIEWPORTS, type AppPage, type Site, type Viewport, withOpenApp } from "./harness";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
+import { fake, navTo, VIEWPORTS, type AppPage, type Viewport, withOpenApp, testBed } from "./harness";
 
-let browser: Browser;
-let site: Site;
-let outDir: string;
+const bed = testBed();
 
-before(async () => {
-  const root = process.env.SWITCHBOARD_UI_SITE;
-  if (!root) throw new Error("run the tests with npm test (it builds dist-test/ and sets SWITCHBOARD_UI_SITE)");
-  outDir = join(dirname(root), "test-output");
-  mkdirSync(outDir, { recursive: true });
-  site = await serve(root);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
-
-const withApp = (vp: Viewport, fn: (a: AppPage) => Promise<void>): Promise<void> => withOpenApp(browser, site, vp, fn);
+const withApp = (vp: Viewport, fn: (a: AppPage) => Promise<void>): Promise<void> => withOpenApp(bed.browser, bed.site, vp, fn);
 
 async function shot(page: Page, vp: Viewport, what: string): Promise<void> {
   await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
-  await page.screenshot({ path: join(outDir, `monitor-${vp.name}-${what}.png`) });
+  await page.screenshot({ path: join(bed.outDir, `monitor-${vp.name}-${what}.png`) });
 }
 
 /** A few visitors in every chat state (one with markup for a name). */

@@ -3,26 +3,13 @@
 // their chat, History lists ended chats and opens transcripts, Accept is not offered at the
 // cap, a visitor's message in another chat is heard, the network coming back reconnects.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
-import { fake, launch, navTo, openApp, serve, VIEWPORTS, type AppPage, type Site, type Viewport, withOpenApp } from "./harness";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
+import { fake, navTo, openApp, VIEWPORTS, type AppPage, type Viewport, withOpenApp, testBed } from "./harness";
 
-let browser: Browser;
-let site: Site;
+const bed = testBed();
 
-before(async () => {
-  const root = process.env.SWITCHBOARD_UI_SITE;
-  if (!root) throw new Error("run the tests with npm test (it builds dist-test/ and sets SWITCHBOARD_UI_SITE)");
-  site = await serve(root);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
-
-const withApp = (vp: Viewport, fn: (a: AppPage) => Promise<void>): Promise<void> => withOpenApp(browser, site, vp, fn);
+const withApp = (vp: Viewport, fn: (a: AppPage) => Promise<void>): Promise<void> => withOpenApp(bed.browser, bed.site, vp, fn);
 
 const sounds = (page: Page) => page.evaluate(() => window.__switchboardSounds ?? []);
 
@@ -81,7 +68,7 @@ for (const vp of VIEWPORTS) {
       }));
 
     test("a draft kept by the core comes back in its chat", async () => {
-      const app = await openApp(browser, site, vp, { signedIn: true, available: true });
+      const app = await openApp(bed.browser, bed.site, vp, { signedIn: true, available: true });
       try {
         await fake(app.page, (f) => {
           const id = f.addChat({ visitor_name: "Eva" }, ["hi"]);
