@@ -1734,7 +1734,7 @@ export type OfflineReadRequest = {
  */
 up_to: OfflineMessageId, };
 
-export type ReportPeriod = "today" | "yesterday" | "last7_days" | "last30_days";
+export type ReportPeriod = "today" | "yesterday" | "last_7_days" | "last_30_days";
 
 export type ReportQuery = { 
 /**

@@ -26,8 +26,10 @@ pub enum ReportPeriod {
     /// Yesterday.
     Yesterday,
     /// The last 7 days, today included.
+    #[serde(rename = "last_7_days")]
     Last7Days,
     /// The last 30 days, today included.
+    #[serde(rename = "last_30_days")]
     Last30Days,
 }
 
