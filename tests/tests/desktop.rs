@@ -98,6 +98,10 @@ async fn operator_answers_a_visitor_from_the_desktop_app() {
         &[
             ("SWITCHBOARD_APP_DATA", data.path().display().to_string()),
             ("SWITCHBOARD_APP_LOG", log.display().to_string()),
+            (
+                "SWITCHBOARD_DOWNLOADS",
+                downloads.path().display().to_string(),
+            ),
             // the in-memory tone for a microphone: Xvfb has no sound card
             ("SWITCHBOARD_VOICE_AUDIO", "tone".to_owned()),
         ],

@@ -153,7 +153,7 @@ async fn report_pushes(app: State<'_, App>, chat_id: i64) -> Res<Vec<PushDeliver
 }
 
 /// Reports: a CSV saved to the device's downloads (`SWITCHBOARD_DOWNLOADS` moves them); its
-/// path.
+/// path. The core creates the folder when it is missing.
 #[tauri::command]
 async fn export_report(
     handle: tauri::AppHandle,
@@ -162,12 +162,16 @@ async fn export_report(
     query: ReportQuery,
     bom: bool,
 ) -> Res<String> {
+    // The system's downloads folder; where it names none (a Linux desktop without XDG user
+    // folders), `Downloads` in the home folder, else beside the app's data.
+    let path = handle.path();
     let dir = match std::env::var_os("SWITCHBOARD_DOWNLOADS") {
         Some(dir) => dir.into(),
-        None => handle
-            .path()
+        None => path
             .download_dir()
-            .map_err(|e| CommandError::new("internal", format!("no downloads folder: {e}")))?,
+            .or_else(|_| path.home_dir().map(|home| home.join("Downloads")))
+            .or_else(|_| path.app_data_dir().map(|data| data.join("downloads")))
+            .map_err(|e| CommandError::new("internal", format!("no folder to save in: {e}")))?,
     };
     app.export_report(table, &query, bom, &dir).await
 }
