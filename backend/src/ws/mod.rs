@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchboard_shared::{
@@ -276,13 +276,17 @@ async fn run_loop<S: Session>(
                     (Ok(msg), Ok(())) => session.handle(msg).await,
                     (Err(error), Ok(())) => Some(S::error(error)),
                 };
-                // The events the frame caused are queued already: they go first.
+                // The events the frame caused are queued already: they go first, then the
+                // reply, all in one flush (the echo of a message and its ack leave together).
                 while let Ok(event) = sub.rx.try_recv() {
                     if let Some(close) = forward(conn, session, &event).await {
                         return close;
                     }
                 }
-                if let Some(reply) = reply && !conn.send(&reply).await {
+                if let Some(reply) = reply && !conn.feed(&reply).await {
+                    return Close::Bye;
+                }
+                if !conn.flush().await {
                     return Close::Bye;
                 }
             }
@@ -290,6 +294,15 @@ async fn run_loop<S: Session>(
                 let Some(event) = event else { return Close::TooSlow };
                 if let Some(close) = forward(conn, session, &event).await {
                     return close;
+                }
+                // Whatever else is queued by now goes in the same flush.
+                while let Ok(event) = sub.rx.try_recv() {
+                    if let Some(close) = forward(conn, session, &event).await {
+                        return close;
+                    }
+                }
+                if !conn.flush().await {
+                    return Close::Bye;
                 }
             }
             frame = session.wake() => if !conn.send(&frame).await {
@@ -301,12 +314,13 @@ async fn run_loop<S: Session>(
     }
 }
 
-/// Sends what a hub event becomes for this session; how to close when it ends the session.
+/// Queues what a hub event becomes for this session (the caller flushes); how to close when it
+/// ends the session.
 async fn forward<S: Session>(conn: &mut Conn, session: &mut S, event: &HubEvent) -> Option<Close> {
     match session.forward(event).await {
         Forward::Send(frames) => {
             for frame in frames {
-                if !conn.send(&frame).await {
+                if !conn.feed(&frame).await {
                     return Some(Close::Bye);
                 }
             }
@@ -403,15 +417,26 @@ impl Conn {
         Conn { socket }
     }
 
-    /// Sends one frame; false when the connection is gone.
+    /// Sends one frame now; false when the connection is gone.
     pub async fn send<T: Serialize>(&mut self, msg: &T) -> bool {
+        self.feed(msg).await && self.flush().await
+    }
+
+    /// Queues one frame to go with the next [`Conn::flush`] (frames written together leave in
+    /// one write); false when the connection is gone.
+    pub async fn feed<T: Serialize>(&mut self, msg: &T) -> bool {
         match serde_json::to_string(msg) {
-            Ok(text) => self.socket.send(Message::Text(text.into())).await.is_ok(),
+            Ok(text) => self.socket.feed(Message::Text(text.into())).await.is_ok(),
             Err(e) => {
                 tracing::error!(error = %e, "cannot encode frame");
                 false
             }
         }
+    }
+
+    /// Writes out what [`Conn::feed`] queued; false when the connection is gone.
+    pub async fn flush(&mut self) -> bool {
+        self.socket.flush().await.is_ok()
     }
 
     /// Reads the next frame, skipping control frames; `None` when the peer closed or the
