@@ -11,13 +11,13 @@
 //! PostgreSQL) plugs in behind `publish`: it relays what this node commits and feeds what other
 //! nodes commit into the same local delivery.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use dashmap::DashMap;
 use switchboard_shared::{ChatEvent, ChatId, ChatSummary, DeviceId, OperatorId, VisitorId};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, watch};
 
 /// How many undelivered events a connection may hold before it is cut off.
 const QUEUE: usize = 1024;
@@ -89,7 +89,44 @@ pub enum HubEvent {
     },
 }
 
-type Subscribers = HashMap<u64, mpsc::Sender<Arc<HubEvent>>>;
+/// One connection's queue of events, filled by [`Hub::publish`] and read by the connection.
+///
+/// Every idle connection has one, so it is small: a lock around a queue that starts empty,
+/// and a wake-up (a bounded `tokio::sync::mpsc` channel takes ~800 bytes before its first
+/// event, cache-line padding and its first block of slots).
+#[derive(Default)]
+struct Queue {
+    events: Mutex<VecDeque<Arc<HubEvent>>>,
+    /// Wakes the reader for a new event or the cut-off.
+    ready: Notify,
+    /// Cut off: no more events come (the queued ones are still read).
+    cut_off: AtomicBool,
+}
+
+impl Queue {
+    fn events(&self) -> std::sync::MutexGuard<'_, VecDeque<Arc<HubEvent>>> {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `event`; false (and nothing queued) when [`QUEUE`] events wait already.
+    fn push(&self, event: Arc<HubEvent>) -> bool {
+        let mut events = self.events();
+        if events.len() >= QUEUE {
+            return false;
+        }
+        events.push_back(event);
+        drop(events);
+        self.ready.notify_one();
+        true
+    }
+
+    fn cut_off(&self) {
+        self.cut_off.store(true, Ordering::Release);
+        self.ready.notify_one();
+    }
+}
+
+type Subscribers = HashMap<u64, Arc<Queue>>;
 
 struct Inner {
     topics: DashMap<Topic, Subscribers>,
@@ -115,7 +152,30 @@ pub struct Subscription {
     topics: Vec<Topic>,
     hub: Hub,
     /// The connection's queue of events.
-    pub rx: mpsc::Receiver<Arc<HubEvent>>,
+    queue: Arc<Queue>,
+}
+
+impl Subscription {
+    /// The next event, waiting for one; `None` once the connection was cut off (too slow) and
+    /// what was queued before has been read.
+    pub async fn recv(&mut self) -> Option<Arc<HubEvent>> {
+        loop {
+            if let Some(event) = self.try_recv() {
+                return Some(event);
+            }
+            if self.queue.cut_off.load(Ordering::Acquire) {
+                return None;
+            }
+            // `notify_one` keeps its wake-up for a reader not waiting yet: none is lost
+            // between the look above and this wait.
+            self.queue.ready.notified().await;
+        }
+    }
+
+    /// The next event if one is queued.
+    pub fn try_recv(&mut self) -> Option<Arc<HubEvent>> {
+        self.queue.events().pop_front()
+    }
 }
 
 impl Drop for Subscription {
@@ -161,19 +221,19 @@ impl Hub {
     /// Subscribes a new connection to `topics`.
     pub fn subscribe(&self, topics: Vec<Topic>) -> Subscription {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(QUEUE);
+        let queue = Arc::new(Queue::default());
         for topic in &topics {
             self.inner
                 .topics
                 .entry(*topic)
                 .or_default()
-                .insert(id, tx.clone());
+                .insert(id, queue.clone());
         }
         Subscription {
             id,
             topics,
             hub: self.clone(),
-            rx,
+            queue,
         }
     }
 
@@ -202,23 +262,24 @@ impl Hub {
             observer(chat);
         }
         let event = Arc::new(event);
-        let mut targets: Vec<(u64, mpsc::Sender<Arc<HubEvent>>)> = Vec::new();
+        let mut targets: Vec<(u64, Arc<Queue>)> = Vec::new();
         for topic in topics {
             if let Some(subs) = self.inner.topics.get(topic) {
-                for (id, tx) in subs.iter() {
+                for (id, queue) in subs.iter() {
                     if !targets.iter().any(|(t, _)| t == id) {
-                        targets.push((*id, tx.clone()));
+                        targets.push((*id, queue.clone()));
                     }
                 }
             }
         }
-        for (id, tx) in targets {
-            if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(event.clone()) {
+        for (id, queue) in targets {
+            if !queue.push(event.clone()) {
                 // Too slow: cut it off everywhere; its client resumes from its last seq.
                 tracing::warn!(connection = id, "connection lagging; disconnecting");
                 self.inner.topics.iter_mut().for_each(|mut subs| {
                     subs.remove(&id);
                 });
+                queue.cut_off();
             }
         }
     }
@@ -276,9 +337,9 @@ mod tests {
                 available: true,
             },
         );
-        assert!(a.rx.try_recv().is_ok());
-        assert!(a.rx.try_recv().is_err(), "delivered twice");
-        assert!(b.rx.try_recv().is_ok());
+        assert!(a.try_recv().is_some());
+        assert!(a.try_recv().is_none(), "delivered twice");
+        assert!(b.try_recv().is_some());
         drop(b);
         assert_eq!(hub.subscribers(Topic::Lobby), 1);
     }
@@ -298,7 +359,7 @@ mod tests {
         }
         assert_eq!(hub.subscribers(Topic::Lobby), 0);
         let mut n = 0;
-        while slow.rx.recv().await.is_some() {
+        while slow.recv().await.is_some() {
             n += 1;
         }
         assert_eq!(

@@ -51,13 +51,18 @@ struct Shared {
 
 #[derive(Default)]
 struct Live {
-    visitors: HashMap<VisitorId, Present>,
+    /// Boxed: a visitor is ~300 bytes, and a table that doubles holds room for as many again.
+    visitors: HashMap<VisitorId, Box<Present>>,
     /// Visitors whose last connection closed, with when they leave (set by the first tick
     /// after they went).
     leaving: HashMap<VisitorId, Option<i64>>,
     seq: i64,
-    /// The last deltas sent, for resumes.
-    recent: VecDeque<MonitorDelta>,
+    /// The last batches sent, for resumes: at least [`RECENT`] deltas when there were as
+    /// many. The batches themselves, shared with the subscribers: copies of their deltas
+    /// would hold every visitor who arrived lately twice (`joined` carries the whole visitor).
+    recent: VecDeque<Batch>,
+    /// How many deltas `recent` holds.
+    recent_deltas: usize,
     /// Changes not sent yet.
     pending: Vec<MonitorDelta>,
 }
@@ -157,11 +162,11 @@ impl Monitor {
                 let view = site_visitor(&arrival, now);
                 live.visitors.insert(
                     arrival.id,
-                    Present {
+                    Box::new(Present {
                         view: view.clone(),
                         connections: 1,
                         auto_invited: false,
-                    },
+                    }),
                 );
                 Some(MonitorChange::Joined { visitor: view })
             }
@@ -280,12 +285,20 @@ impl Monitor {
         if live.pending.is_empty() {
             return;
         }
-        let batch = std::mem::take(&mut live.pending);
-        live.recent.extend(batch.iter().cloned());
-        let over = live.recent.len().saturating_sub(RECENT);
-        live.recent.drain(..over);
+        let mut batch = std::mem::take(&mut live.pending);
+        batch.shrink_to_fit();
+        let batch = Arc::new(batch);
+        live.recent_deltas += batch.len();
+        live.recent.push_back(batch.clone());
+        // The oldest batch goes once the others hold enough.
+        while let Some(oldest) = live.recent.front()
+            && live.recent_deltas - oldest.len() >= RECENT
+        {
+            live.recent_deltas -= oldest.len();
+            live.recent.pop_front();
+        }
         // No subscriber is not an error: the batch is kept in `recent` all the same.
-        let _ = self.inner.batches.send(Arc::new(batch));
+        let _ = self.inner.batches.send(batch);
     }
 
     /// Starts the ticks; they stop when the monitor is dropped with the server's state.
@@ -309,8 +322,9 @@ impl Monitor {
         // Subscribed under the lock: no batch is sent between the snapshot and the receiver.
         let batches = self.inner.batches.subscribe();
         let sent = live.seq - i64::try_from(live.pending.len()).unwrap_or(0);
+        let oldest = live.recent.front().and_then(|b| b.first()).map(|d| d.seq);
         let resumable = last_seq.filter(|&last| {
-            last <= sent && (last == sent || live.recent.front().is_some_and(|d| d.seq <= last + 1))
+            last <= sent && (last == sent || oldest.is_some_and(|seq| seq <= last + 1))
         });
         let mut queue = VecDeque::new();
         let seq = match resumable {
@@ -318,6 +332,7 @@ impl Monitor {
                 let missed: Vec<MonitorDelta> = live
                     .recent
                     .iter()
+                    .flat_map(|batch| batch.iter())
                     .filter(|d| d.seq > last)
                     .cloned()
                     .collect();
@@ -697,6 +712,41 @@ mod tests {
                 OperatorServerMsg::MonitorSnapshot { .. }
             ));
         }
+    }
+
+    #[tokio::test]
+    async fn a_resume_reaches_back_at_least_recent_deltas() {
+        let m = Monitor::new(Duration::from_secs(1));
+        let _a = m.arrive(arrival(1, "https://s/0"), 1);
+        m.tick(1);
+        let OperatorServerMsg::MonitorSnapshot { seq: start, .. } =
+            m.subscribe(None).next(&m).await
+        else {
+            panic!("snapshot");
+        };
+        // RECENT + 1,001 page views, in batches of 1,000 and a last one of 1.
+        let views = RECENT + 1_001;
+        for i in 1..=views {
+            m.page(VisitorId(1), page(&format!("https://s/{i}")).unwrap(), 2);
+            if i % 1_000 == 0 {
+                m.tick(2);
+            }
+        }
+        m.tick(2);
+        // The oldest batch went once the others held RECENT; whole batches are kept.
+        assert_eq!(m.live().recent_deltas, RECENT + 1);
+        assert!(
+            matches!(
+                m.subscribe(Some(start)).next(&m).await,
+                OperatorServerMsg::MonitorSnapshot { .. }
+            ),
+            "the first 1,000 are gone"
+        );
+        let mut resumed = m.subscribe(Some(start + 1_000));
+        let OperatorServerMsg::MonitorDeltas { deltas } = resumed.next(&m).await else {
+            panic!("the missed deltas");
+        };
+        assert_eq!(deltas.first().map(|d| d.seq), Some(start + 1_001));
     }
 
     #[tokio::test]

@@ -528,6 +528,16 @@ async fn bad_input_gets_typed_errors_and_stores_nothing(db: Db) {
         "only the valid message was stored"
     );
 
+    // A frame just under the limit is still read (a connection's read buffer starts at 1 KiB
+    // and grows to the frame's length): refused for its text, not for its size.
+    let near = format!(
+        r#"{{"type":"send","client_id":"near","text":"{}"}}"#,
+        "z".repeat(switchboard_shared::MAX_FRAME_BYTES - 100)
+    );
+    visitor.send_raw(&near).await;
+    assert_eq!(visitor.wait_error().await.error.code, ErrorCode::TooLarge);
+    visitor.ping().await;
+
     // A frame over the 64 KiB limit closes the socket (WebSocket close 1009), nothing stored.
     let huge = format!(
         r#"{{"type":"send","client_id":"huge","text":"{}"}}"#,

@@ -19,6 +19,7 @@ pub mod visitor;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -45,8 +46,14 @@ pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// Events read from the database per page of a replay.
 const REPLAY_PAGE: i64 = 500;
-/// A connection's read and write buffers (tungstenite's default is 128 KiB, zero-filled).
-const BUFFER_BYTES: usize = 4 * 1024;
+/// A connection's read buffer: every connection has one from the start (zero-filled), so it
+/// is sized for chat frames, not for the longest. A longer frame grows it to the frame's length
+/// (up to [`MAX_FRAME_BYTES`]; the connection keeps it), read this much at a time.
+/// Tungstenite's default is 128 KiB.
+const READ_BUFFER_BYTES: usize = 1024;
+/// Frames queued on a connection are written once they pass this, or at a flush. The write
+/// buffer starts empty and grows as needed.
+const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Why a session ends, as its close frame says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +161,9 @@ pub trait Session: Sized + Send {
         peer: IpAddr,
     ) -> impl Future<Output = Result<Self, Refused<Self::Out>>> + Send;
 
+    /// The server's state (each session keeps its own handle).
+    fn state(&self) -> &AppState;
+
     /// A span for everything the session logs.
     fn span(&self) -> tracing::Span;
 
@@ -184,7 +194,7 @@ pub trait Session: Sized + Send {
 
     /// After the close: what the end of the session means (the visitor may have left, the
     /// operator's phone takes over ringing).
-    fn finish(self, state: AppState) -> impl Future<Output = ()> + Send;
+    fn finish(self) -> impl Future<Output = ()> + Send;
 }
 
 /// Upgrades to a WebSocket carrying session `S`, with the protocol's frame limits and small
@@ -194,45 +204,78 @@ pub fn upgrade<S: Session + 'static>(
     state: AppState,
     peer: Peer,
 ) -> Response {
+    // Boxed: axum's task keeps room for the callback as long as the connection lives, and so
+    // does `serve` for its arguments (see there).
+    let state = Box::new(state);
     ws.max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .read_buffer_size(BUFFER_BYTES)
-        .write_buffer_size(BUFFER_BYTES)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| serve::<S>(state, Conn::new(socket), peer.0))
 }
 
 /// A whole session: hello, greeting, the loop, the close.
-pub async fn serve<S: Session>(state: AppState, mut conn: Conn, peer: IpAddr) {
+///
+/// Every open connection holds this future for as long as it lives, so its size is much of
+/// what an idle connection costs (issue 14: at most 8 KB in all). What runs only now and then
+/// and needs a big future (opening the session, greeting, handling a frame, finishing) is
+/// boxed, gone once done. Room for the arguments is kept to the end: the state comes boxed
+/// and goes once the session is open (the session has its own), and the body is an `async`
+/// block because an `async fn` keeps its arguments twice. `tests::sessions_are_small` holds
+/// the futures to their size.
+#[allow(clippy::manual_async_fn)] // an `async fn` would take 376 bytes more a connection
+pub fn serve<S: Session>(
+    state: Box<AppState>,
+    mut conn: Conn,
+    peer: IpAddr,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let Some(mut session) = Box::pin(open::<S>(&state, &mut conn, peer)).await else {
+            return;
+        };
+        drop(state);
+        let span = session.span();
+        let close = live(&mut conn, &mut session).instrument(span).await;
+        conn.close(close).await;
+        // The socket is closed before the session's end is dealt with.
+        drop(conn);
+        Box::pin(session.finish()).await;
+    }
+}
+
+/// Waits for `hello` and opens the session; `None` when there is none (gone, silent, or
+/// refused: then the refusal is sent and the connection closed).
+async fn open<S: Session>(state: &AppState, conn: &mut Conn, peer: IpAddr) -> Option<S> {
     let first = match tokio::time::timeout(HELLO_TIMEOUT, conn.recv::<S::In>()).await {
         Ok(Some(first)) => first,
         // Gone, or silent: dropped without a close frame.
-        Ok(None) | Err(_) => return,
+        Ok(None) | Err(_) => return None,
     };
     let opened = match first {
-        Ok(msg) => S::open(&state, msg, peer).await,
+        Ok(msg) => S::open(state, msg, peer).await,
         Err(error) => Err(Refused {
             frame: S::error(error),
             close: Close::HelloRequired,
         }),
     };
-    let mut session = match opened {
-        Ok(session) => session,
+    match opened {
+        Ok(session) => Some(session),
         Err(refused) => {
             conn.send(&refused.frame).await;
-            return conn.close(refused.close).await;
+            conn.close(refused.close).await;
+            None
         }
-    };
-    let span = session.span();
-    let close = live(&state, &mut conn, &mut session).instrument(span).await;
-    conn.close(close).await;
-    session.finish(state).await;
+    }
 }
 
 /// Subscribes, greets, then runs the loop until one side stops.
-async fn live<S: Session>(state: &AppState, conn: &mut Conn, session: &mut S) -> Close {
+async fn live<S: Session>(conn: &mut Conn, session: &mut S) -> Close {
+    let state = session.state();
     // Subscribed before the snapshot is read: nothing committed meanwhile is missed.
     let mut sub = state.hub.subscribe(session.topics());
-    match session.greet(conn).await {
+    let frames = state.limits.frames();
+    let mut shutdown = state.closing.listen();
+    match Box::pin(session.greet(conn)).await {
         Ok(true) => {}
         Ok(false) => return Close::Bye,
         Err(e) => {
@@ -241,15 +284,17 @@ async fn live<S: Session>(state: &AppState, conn: &mut Conn, session: &mut S) ->
             return Close::Internal;
         }
     }
-    let frames = state.limits.frames();
-    run_loop(
-        conn,
-        session,
-        &mut sub,
-        &mut state.closing.listen(),
-        &frames,
-    )
-    .await
+    run_loop(conn, session, &mut sub, &mut shutdown, &frames).await
+}
+
+/// What woke a session's loop.
+enum Woke<S: Session> {
+    /// A frame from the client.
+    Frame(Frame<S::In>),
+    /// An event from the hub.
+    Event(Arc<HubEvent>),
+    /// A frame the session sends of its own accord ([`Session::wake`]).
+    Wake(S::Out),
 }
 
 async fn run_loop<S: Session>(
@@ -261,57 +306,72 @@ async fn run_loop<S: Session>(
 ) -> Close {
     let mut idle = Box::pin(tokio::time::sleep(IDLE_TIMEOUT));
     loop {
-        tokio::select! {
+        // Only the wait lives in this future, which every idle connection holds (see
+        // `serve`); what a wake-up does runs in a boxed future, freed when done.
+        let woke = tokio::select! {
             frame = conn.recv::<S::In>() => {
                 idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
                 let Some(frame) = frame else { return Close::Bye };
-                if let Err(refused) = session.check(&frame).await {
-                    conn.send(&refused.frame).await;
-                    return refused.close;
-                }
-                let reply = match (frame, frames.check()) {
-                    // Over the connection's frame budget: refused, not handled.
-                    (Ok(msg), Err(limited)) => Some(S::refuse(&msg, limited.to_api())),
-                    (Err(_), Err(limited)) => Some(S::error(limited.to_api())),
-                    (Ok(msg), Ok(())) => session.handle(msg).await,
-                    (Err(error), Ok(())) => Some(S::error(error)),
-                };
-                // The events the frame caused are queued already: they go first, then the
-                // reply, all in one flush (the echo of a message and its ack leave together).
-                while let Ok(event) = sub.rx.try_recv() {
-                    if let Some(close) = forward(conn, session, &event).await {
-                        return close;
-                    }
-                }
-                if let Some(reply) = reply && !conn.feed(&reply).await {
-                    return Close::Bye;
-                }
-                if !conn.flush().await {
-                    return Close::Bye;
-                }
+                Woke::Frame(frame)
             }
-            event = sub.rx.recv() => {
+            event = sub.recv() => {
                 let Some(event) = event else { return Close::TooSlow };
-                if let Some(close) = forward(conn, session, &event).await {
-                    return close;
-                }
-                // Whatever else is queued by now goes in the same flush.
-                while let Ok(event) = sub.rx.try_recv() {
-                    if let Some(close) = forward(conn, session, &event).await {
-                        return close;
-                    }
-                }
-                if !conn.flush().await {
-                    return Close::Bye;
-                }
+                Woke::Event(event)
             }
-            frame = session.wake() => if !conn.send(&frame).await {
-                return Close::Bye;
-            },
+            frame = session.wake() => Woke::Wake(frame),
             () = shutdown.recv() => return Close::Restarting,
             () = &mut idle => return Close::Idle,
+        };
+        if let Some(close) = Box::pin(turn(conn, session, sub, frames, woke)).await {
+            return close;
         }
     }
+}
+
+/// Answers what woke the loop, and writes it all in one flush; how to close when the session
+/// cannot go on.
+async fn turn<S: Session>(
+    conn: &mut Conn,
+    session: &mut S,
+    sub: &mut Subscription,
+    frames: &Frames,
+    woke: Woke<S>,
+) -> Option<Close> {
+    let reply = match woke {
+        Woke::Frame(frame) => {
+            if let Err(refused) = session.check(&frame).await {
+                conn.send(&refused.frame).await;
+                return Some(refused.close);
+            }
+            match (frame, frames.check()) {
+                // Over the connection's frame budget: refused, not handled.
+                (Ok(msg), Err(limited)) => Some(S::refuse(&msg, limited.to_api())),
+                (Err(_), Err(limited)) => Some(S::error(limited.to_api())),
+                (Ok(msg), Ok(())) => session.handle(msg).await,
+                (Err(error), Ok(())) => Some(S::error(error)),
+            }
+        }
+        Woke::Event(event) => {
+            if let Some(close) = forward(conn, session, &event).await {
+                return Some(close);
+            }
+            None
+        }
+        Woke::Wake(frame) => Some(frame),
+    };
+    // The events queued by now go first (those a frame caused are queued already), then the
+    // reply, all in one flush: the echo of a message and its ack leave together.
+    while let Some(event) = sub.try_recv() {
+        if let Some(close) = forward(conn, session, &event).await {
+            return Some(close);
+        }
+    }
+    if let Some(reply) = reply
+        && !conn.feed(&reply).await
+    {
+        return Some(Close::Bye);
+    }
+    (!conn.flush().await).then_some(Close::Bye)
 }
 
 /// Queues what a hub event becomes for this session (the caller flushes); how to close when it
@@ -461,8 +521,9 @@ impl Conn {
         }
     }
 
-    /// Closes with the code and reason of `close`.
-    pub async fn close(mut self, close: Close) {
+    /// Sends the close frame with the code and reason of `close` (the socket closes when
+    /// dropped).
+    pub async fn close(&mut self, close: Close) {
         let frame = CloseFrame {
             code: close.code(),
             reason: close.reason().into(),
@@ -560,6 +621,25 @@ mod tests {
         assert!(sent.first_time(&event(2, 1)), "chats count apart");
         assert!(!sent.first_time(&event(1, 1)), "out of order");
         assert_eq!(sent.newest_chat(), Some(ChatId(2)));
+    }
+
+    /// Issue 14 (an idle connection in 8 KB): a session's future lives as long as its
+    /// connection, so it holds only what waiting needs (it was 8.9 KB for a visitor before).
+    #[test]
+    fn sessions_are_small() {
+        fn size<A, B, C, F: Future>(_: impl FnOnce(A, B, C) -> F) -> usize {
+            size_of::<F>()
+        }
+        let sessions = [
+            ("visitor", size(serve::<visitor::VisitorSession>)),
+            ("operator", size(serve::<operator::OperatorSession>)),
+        ];
+        for (session, bytes) in sessions {
+            assert!(
+                bytes <= 3 * 1024,
+                "a {session}'s session takes {bytes} bytes"
+            );
+        }
     }
 
     #[test]

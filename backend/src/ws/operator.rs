@@ -113,6 +113,10 @@ impl Session for OperatorSession {
         })
     }
 
+    fn state(&self) -> &AppState {
+        &self.state
+    }
+
     fn span(&self) -> tracing::Span {
         tracing::info_span!("operator", operator = %self.operator.id)
     }
@@ -267,11 +271,12 @@ impl Session for OperatorSession {
         }
     }
 
-    async fn finish(mut self, state: AppState) {
+    async fn finish(mut self) {
         // The app is gone from this device: what rings now reaches it by push. (Not when the
         // server is shutting down: every app reconnects to the next one in seconds.)
-        if !state.closing.is_closing() {
+        if !self.state.closing.is_closing() {
             self.leave_foreground().await;
+            let state = self.state.clone();
             let grace = state.config.operator_grace_secs;
             tokio::spawn(unavailable_if_unreachable(state, self.operator.id, grace));
         }

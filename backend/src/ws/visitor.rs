@@ -124,6 +124,10 @@ impl Session for VisitorSession {
         })
     }
 
+    fn state(&self) -> &AppState {
+        &self.state
+    }
+
     fn span(&self) -> tracing::Span {
         tracing::info_span!("visitor", visitor = %self.visitor)
     }
@@ -314,9 +318,9 @@ impl Session for VisitorSession {
         }
     }
 
-    async fn finish(self, state: AppState) {
-        let grace = state.config.visitor_grace_secs;
-        tokio::spawn(miss_if_gone(state, self.visitor, grace));
+    async fn finish(self) {
+        let grace = self.state.config.visitor_grace_secs;
+        tokio::spawn(miss_if_gone(self.state, self.visitor, grace));
     }
 }
 
