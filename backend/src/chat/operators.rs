@@ -95,6 +95,7 @@ impl Chats {
             return Err(Error::not_found("operator")); // rolled back as `tx` drops
         }
         tx.commit().await?;
+        self.writer.forget_cached_chats();
         self.signed_out(operator);
         Ok(())
     }
