@@ -265,6 +265,13 @@ async fn run_loop<S: Session>(
             frame = conn.recv::<S::In>() => {
                 idle.as_mut().reset(tokio::time::Instant::now() + IDLE_TIMEOUT);
                 let Some(frame) = frame else { return Close::Bye };
+                // Events queued before the frame was read apply first (a sign-out, a new
+                // name): the session checks the frame against them.
+                while let Ok(event) = sub.rx.try_recv() {
+                    if let Some(close) = forward(conn, session, &event).await {
+                        return close;
+                    }
+                }
                 if let Err(refused) = session.check(&frame).await {
                     conn.send(&refused.frame).await;
                     return refused.close;
