@@ -74,9 +74,10 @@ pub enum HubEvent {
         /// The signal.
         signal: switchboard_shared::CallSignal,
     },
-    /// Some of the operator's sign-ins ended (sign-out, new password or rights, removal): their
-    /// live sessions check their own and close if it is gone.
-    SignInsEnded {
+    /// The operator's account changed (name, rights, password, removal) or some of their
+    /// sign-ins ended (sign-out): their live sessions re-read their own sign-in, and close if
+    /// it is gone. (Between such events a session checks only its expiry, against the clock.)
+    OperatorChanged {
         /// Whose.
         operator: OperatorId,
     },

@@ -16,8 +16,17 @@ use crate::ADMIN_PASSWORD;
 /// `args`), so its CPU and memory are its own: the child, its pid and its base URL. The
 /// child runs [`serve`]; it stops when its stdin closes (when the child is dropped or killed).
 pub fn spawn_server(args: &[&str]) -> (Child, u32, String) {
+    spawn_server_on(None, args)
+}
+
+/// [`spawn_server`], the child (every thread of it) kept to core `cpu` when given.
+pub fn spawn_server_on(cpu: Option<usize>, args: &[&str]) -> (Child, u32, String) {
     let exe = std::env::current_exe().expect("this binary");
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    if let Some(cpu) = cpu {
+        pin_command(&mut command, cpu);
+    }
+    let mut child = command
         .arg("serve")
         .args(args)
         .stdin(Stdio::piped())
@@ -36,13 +45,21 @@ pub fn spawn_server(args: &[&str]) -> (Child, u32, String) {
 /// `admin@example.test` / [`ADMIN_PASSWORD`]); `prepare` runs on its state before the address
 /// is printed (to seed data). Serves until stdin closes.
 pub fn serve(dir: &Path, prepare: impl AsyncFnOnce(&AppState)) {
+    serve_on(dir, None, prepare)
+}
+
+/// [`serve`] on the database at `database_url` (else SQLite in `dir`).
+pub fn serve_on(dir: &Path, database_url: Option<&str>, prepare: impl AsyncFnOnce(&AppState)) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async move {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let config = switchboard_backend::config::Config {
             listen: listener.local_addr().unwrap(),
-            database_url: format!("sqlite://{}", dir.join("bench.db").display()),
+            database_url: database_url.map_or_else(
+                || format!("sqlite://{}", dir.join("bench.db").display()),
+                str::to_owned,
+            ),
             admin_email: "admin@example.test".into(),
             admin_password: Some(ADMIN_PASSWORD.into()),
             secret_key_file: dir.join("switchboard.key"),
@@ -69,6 +86,36 @@ pub fn serve(dir: &Path, prepare: impl AsyncFnOnce(&AppState)) {
             .await
             .expect("serve");
     });
+}
+
+/// Keeps this process's threads (the calling one, and every one it starts from now on) to
+/// core `cpu`. False when the system refuses.
+pub fn pin_self(cpu: usize) -> bool {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; the calls only read and write it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+    }
+}
+
+/// Makes the program `command` starts run on core `cpu` only (the affinity is set in the
+/// child before it runs the program, and its threads inherit it).
+pub fn pin_command(command: &mut Command, cpu: usize) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec the closure only calls sched_setaffinity (async-signal
+    // safe) on a set on its own stack.
+    unsafe {
+        command.pre_exec(move || {
+            pin_self(cpu);
+            Ok(())
+        });
+    }
+}
+
+/// The number of cores this process may run on.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The `p`th percentile of sorted values (nearest rank); NaN when there are none.

@@ -138,7 +138,9 @@ fn nanos() -> u128 {
         % 1_000_000_000
 }
 
-async fn fresh_postgres() -> String {
+/// A new, empty database on the PostgreSQL at `SWITCHBOARD_TEST_PG` (default
+/// `postgres://postgres@127.0.0.1:5432/test`): its URL.
+pub async fn fresh_postgres() -> String {
     use sqlx::Connection;
     let admin_url = std::env::var("SWITCHBOARD_TEST_PG")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());

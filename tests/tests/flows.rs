@@ -28,6 +28,7 @@ switchboard_e2e::on_both_databases!(
     reloaded_widget_gets_its_chat_back,
     bad_input_gets_typed_errors_and_stores_nothing,
     tokens_are_checked_everywhere,
+    an_open_connection_ends_when_its_sign_in_expires,
     cached_state_plus_events_equals_a_fresh_snapshot,
     a_server_restart_loses_nothing,
     a_visitor_who_leaves_before_an_answer_is_missed,
@@ -626,6 +627,24 @@ async fn tokens_are_checked_everywhere(db: Db) {
     assert_eq!(
         fresh.me().await.unwrap_err().code(),
         Some(ErrorCode::Unauthorized)
+    );
+}
+
+/// An open app's connection checks its sign-in's expiry at every frame against the clock (no
+/// database read per frame): past it, the frame is refused with `token_expired` and the
+/// connection ends.
+async fn an_open_connection_ends_when_its_sign_in_expires(db: Db) {
+    let server = TestServer::start_with(db, |c| c.token_ttl_secs = 2).await;
+    let session = server.operator("Eve").await;
+    let mut conn = session.connect().await.unwrap();
+    conn.set_available(true).await.unwrap();
+    conn.ping().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let err = conn.set_available(false).await.unwrap_err();
+    assert!(
+        matches!(&err, CoreError::Api(e) if e.code == ErrorCode::TokenExpired)
+            || matches!(err, CoreError::Closed),
+        "{err}"
     );
 }
 

@@ -95,12 +95,15 @@ impl Chats {
             return Err(Error::not_found("operator")); // rolled back as `tx` drops
         }
         tx.commit().await?;
+        self.writer.forget_cached_chats();
         self.signed_out(operator);
         Ok(())
     }
 
-    /// An admin changes an operator's name, password, rights or ring group. A new password or
-    /// other rights end the operator's sign-ins, and their open apps are closed at once.
+    /// An admin (or the operator, their own name) changes an operator's name, password, rights
+    /// or ring group. A new password or
+    /// other rights end the operator's sign-ins, and their open apps are closed at once; a new
+    /// name counts in their open apps from their next action.
     pub async fn change_operator(
         &self,
         operator: OperatorId,
@@ -109,17 +112,16 @@ impl Chats {
         let updated = operators::update(&self.store.write, operator, changes)
             .await?
             .ok_or_else(|| Error::not_found("operator"))?;
-        if updated.signed_out {
-            self.signed_out(operator);
-        }
+        self.signed_out(operator);
         Ok(updated.profile)
     }
 
-    /// Tells the operator's live sessions that sign-ins ended: each checks its own.
+    /// Tells the operator's live sessions that their account or sign-ins changed: each
+    /// re-reads its own.
     fn signed_out(&self, operator: OperatorId) {
         self.hub.publish(
             &[Topic::Operator(operator)],
-            HubEvent::SignInsEnded { operator },
+            HubEvent::OperatorChanged { operator },
         );
     }
 

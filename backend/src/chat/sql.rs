@@ -9,25 +9,30 @@ use switchboard_shared::{
 };
 
 use crate::error::Error;
+use crate::store::Backend;
 use crate::store::chats::summary;
 
-/// One chat. `lock` takes a row lock on PostgreSQL (another node may act on the same chat);
-/// SQLite has a single writer already.
-pub(super) async fn get(
+/// The chats of `ids` (sorted) that exist, in one statement. On PostgreSQL their rows are
+/// locked (`for update`, in id order): another node may act on the same chats. SQLite has a
+/// single writer already.
+pub(super) async fn get_all(
     conn: &mut AnyConnection,
-    id: ChatId,
-    lock: bool,
-) -> Result<Option<ChatSummary>, Error> {
-    let sql = if lock {
-        "select * from chats where id = $1 for update"
-    } else {
-        "select * from chats where id = $1"
+    backend: Backend,
+    ids: &[ChatId],
+) -> Result<Vec<ChatSummary>, Error> {
+    let sql = match backend {
+        Backend::Sqlite => "select * from chats where id in (select value from json_each($1))",
+        Backend::Postgres => {
+            "select * from chats where id in \
+             (select json_array_elements_text($1::json)::bigint) order by id for update"
+        }
     };
-    let row = sqlx::query(sql)
-        .bind(id.0)
-        .fetch_optional(&mut *conn)
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    let rows = sqlx::query(sql)
+        .bind(serde_json::to_string(&ids)?)
+        .fetch_all(&mut *conn)
         .await?;
-    row.as_ref().map(summary).transpose()
+    rows.iter().map(summary).collect()
 }
 
 /// Inserts a new waiting chat (with `last_seq` 0: the caller appends `requested`).
@@ -78,73 +83,107 @@ pub(super) async fn insert_invited(
     summary(&row)
 }
 
-/// Sets the name and mode the visitor chose when answering an invitation.
-pub(super) async fn set_name_and_mode(
+/// Writes the chats' current state back, each with the end reason of an ending, in one
+/// statement.
+pub(super) async fn update_all(
     conn: &mut AnyConnection,
-    chat: &ChatSummary,
+    backend: Backend,
+    chats: &[(&ChatSummary, Option<EndReason>)],
 ) -> Result<(), Error> {
-    sqlx::query("update chats set visitor_name = $2, mode = $3 where id = $1")
-        .bind(chat.id.0)
-        .bind(chat.visitor_name.clone())
-        .bind(chat.mode.as_str())
+    let sql = match backend {
+        Backend::Sqlite => {
+            "update chats set status = u.value ->> 1, operator_id = u.value ->> 2, \
+             operator_name = u.value ->> 3, accepted_at = u.value ->> 4, \
+             ended_at = u.value ->> 5, end_reason = coalesce(u.value ->> 6, chats.end_reason), \
+             last_seq = u.value ->> 7, visitor_name = u.value ->> 8, mode = u.value ->> 9 \
+             from json_each($1) as u where chats.id = u.value ->> 0"
+        }
+        Backend::Postgres => {
+            "update chats as c set status = u ->> 1, operator_id = (u ->> 2)::bigint, \
+             operator_name = u ->> 3, accepted_at = (u ->> 4)::bigint, \
+             ended_at = (u ->> 5)::bigint, end_reason = coalesce(u ->> 6, c.end_reason), \
+             last_seq = (u ->> 7)::bigint, visitor_name = u ->> 8, mode = u ->> 9 \
+             from json_array_elements($1::json) as u where c.id = (u ->> 0)::bigint"
+        }
+    };
+    let rows: Vec<_> = chats
+        .iter()
+        .map(|(chat, end_reason)| {
+            (
+                chat.id.0,
+                chat.status.as_str(),
+                chat.operator.as_ref().map(|o| o.id.0),
+                chat.operator.as_ref().map(|o| o.name.as_str()),
+                chat.accepted_at,
+                chat.ended_at,
+                end_reason.map(end_reason_str),
+                chat.last_seq,
+                chat.visitor_name.as_deref(),
+                chat.mode.as_str(),
+            )
+        })
+        .collect();
+    sqlx::query(sql)
+        .bind(serde_json::to_string(&rows)?)
         .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
-/// Writes the chat's current state back (after a transition).
-pub(super) async fn update(
-    conn: &mut AnyConnection,
-    chat: &ChatSummary,
-    end_reason: Option<EndReason>,
-) -> Result<(), Error> {
-    let end_reason = end_reason.map(|reason| match reason {
+fn end_reason_str(reason: EndReason) -> &'static str {
+    match reason {
         EndReason::Visitor => "visitor",
         EndReason::Operator => "operator",
         EndReason::NoOperator => "no_operator",
         EndReason::Declined => "declined",
-    });
-    sqlx::query(
-        "update chats set status = $2, operator_id = $3, operator_name = $4, accepted_at = $5, \
-         ended_at = $6, end_reason = coalesce($7, end_reason), last_seq = $8 where id = $1",
-    )
-    .bind(chat.id.0)
-    .bind(chat.status.as_str())
-    .bind(chat.operator.as_ref().map(|o| o.id.0))
-    .bind(chat.operator.as_ref().map(|o| o.name.clone()))
-    .bind(chat.accepted_at)
-    .bind(chat.ended_at)
-    .bind(end_reason)
-    .bind(chat.last_seq)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    }
 }
 
-/// Appends one event to a chat's log.
-pub(super) async fn append(
+/// Appends events to the chats' logs in one statement, each with a message's client key; a
+/// client key stored before is skipped. Returns how many were stored: fewer than given means a
+/// message was a retry.
+pub(super) async fn append_all(
     conn: &mut AnyConnection,
-    event: &ChatEvent,
-    client_id: Option<&str>,
-) -> Result<(), Error> {
-    let body = serde_json::to_string(&event.kind)?;
-    let (kind, author, operator) = columns(&event.kind);
-    sqlx::query(
-        "insert into chat_events (chat_id, seq, at, status, body, client_id, kind, author, \
-         operator_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(event.chat_id.0)
-    .bind(event.seq)
-    .bind(event.at)
-    .bind(event.status.as_str())
-    .bind(body)
-    .bind(client_id)
-    .bind(kind)
-    .bind(author)
-    .bind(operator)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    backend: Backend,
+    events: &[(ChatEvent, Option<String>)],
+) -> Result<usize, Error> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "insert into chat_events (chat_id, seq, at, status, body, client_id, kind, author, \
+             operator_id) select value ->> 0, value ->> 1, value ->> 2, value ->> 3, \
+             value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8 \
+             from json_each($1) where true \
+             on conflict (chat_id, client_id) where client_id is not null do nothing"
+        }
+        Backend::Postgres => {
+            "insert into chat_events (chat_id, seq, at, status, body, client_id, kind, author, \
+             operator_id) select (e ->> 0)::bigint, (e ->> 1)::bigint, (e ->> 2)::bigint, \
+             e ->> 3, e ->> 4, e ->> 5, e ->> 6, e ->> 7, (e ->> 8)::bigint \
+             from json_array_elements($1::json) as e \
+             on conflict (chat_id, client_id) where client_id is not null do nothing"
+        }
+    };
+    let mut rows = Vec::with_capacity(events.len());
+    for (event, client_key) in events {
+        let (kind, author, operator) = columns(&event.kind);
+        rows.push((
+            event.chat_id.0,
+            event.seq,
+            event.at,
+            event.status.as_str(),
+            serde_json::to_string(&event.kind)?,
+            client_key.as_deref(),
+            kind,
+            author,
+            operator,
+        ));
+    }
+    let n = sqlx::query(sql)
+        .bind(serde_json::to_string(&rows)?)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n as usize)
 }
 
 /// What reports count an event by (the `kind`, `author` and `operator_id` columns): its

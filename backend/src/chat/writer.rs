@@ -7,18 +7,27 @@
 //!   (`for update`) so another node's writer waits its turn.
 //! - A batch is one transaction. Nobody is answered and nothing is published until it commits:
 //!   what a client has seen acknowledged is stored.
-//! - A refused operation (illegal move, foreign chat…) writes nothing. An operation the
-//!   database fails gets `internal` and its batch is applied again without it, so it fails no
-//!   one else's; only a failing transaction (begin, commit) fails the whole batch (clients
-//!   retry; client ids de-duplicate).
+//! - A batch reads its chats once (on SQLite the shard keeps the open ones in memory between
+//!   batches: it is their only writer) and writes all its events in one statement and each
+//!   chat it changed in one more, before anything that must read them (a chat cap count) and
+//!   at its end.
+//! - A refused operation (illegal move, foreign chat…) writes nothing. When the batch's shared
+//!   writes fail (a message's client id was stored before: a retry; or the database refuses a
+//!   row) the batch is applied again carefully, each operation written on its own; there an
+//!   operation the database fails gets `internal` and its batch is applied again without it,
+//!   so it fails no one else's. Only a failing transaction (begin, commit) fails the whole
+//!   batch (clients retry; client ids de-duplicate).
 //! - What is legal, and what it records, is [`super::lifecycle`]'s decision; each operation
 //!   below only reads the facts that decision needs and stores its outcome.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::AnyConnection;
 use switchboard_shared::{
-    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, Mode, OperatorRef, Page, VisitorId,
+    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, EndReason, Mode, OperatorRef, Page,
+    VisitorId,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -111,6 +120,18 @@ pub enum Op {
 }
 
 impl Op {
+    /// The chat it acts on (none for one that creates a chat).
+    fn chat(&self) -> Option<ChatId> {
+        match self {
+            Op::Start { .. } | Op::Invite { .. } => None,
+            Op::Join { chat, .. }
+            | Op::Act { chat, .. }
+            | Op::Record { chat, .. }
+            | Op::Note { chat, .. }
+            | Op::Message { chat, .. } => Some(*chat),
+        }
+    }
+
     /// What the operation is, for the log (no message text, no names).
     fn describe(&self) -> String {
         match self {
@@ -144,6 +165,9 @@ enum Attempt {
     OneFailed(usize, Error),
     /// The transaction itself failed.
     AllFailed(Error),
+    /// The batch's shared writes failed (a message was a retry, or the database refused a
+    /// row): go again carefully, each operation written on its own.
+    Retry,
 }
 
 struct Job {
@@ -155,11 +179,14 @@ struct Job {
 #[derive(Clone)]
 pub struct Writer {
     shards: Arc<Vec<mpsc::Sender<Job>>>,
+    /// Bumped when chats were changed outside the writer: the shards drop their cache.
+    epoch: Arc<AtomicU64>,
 }
 
 impl Writer {
     /// Starts the shards.
     pub fn start(store: Store, hub: Hub, settings: LiveSettings) -> Writer {
+        let epoch = Arc::new(AtomicU64::new(0));
         let shards = (0..store.write_shards())
             .map(|i| {
                 let (tx, rx) = mpsc::channel(4096);
@@ -167,6 +194,7 @@ impl Writer {
                     store: store.clone(),
                     hub: hub.clone(),
                     settings: settings.clone(),
+                    epoch: epoch.clone(),
                 };
                 tokio::spawn(async move {
                     shard.run(rx).await;
@@ -177,7 +205,14 @@ impl Writer {
             .collect();
         Writer {
             shards: Arc::new(shards),
+            epoch,
         }
+    }
+
+    /// Chats were changed outside the writer (an operator removed from the ones they led, in
+    /// its own transaction): the shards read them afresh from their next batch on.
+    pub fn forget_cached_chats(&self) {
+        self.epoch.fetch_add(1, Ordering::Release);
     }
 
     /// Applies `op` and returns what it did, once it is committed and published.
@@ -205,13 +240,26 @@ struct Shard {
     store: Store,
     hub: Hub,
     settings: LiveSettings,
+    epoch: Arc<AtomicU64>,
 }
+
+/// The chats a SQLite shard keeps between batches (it is their only writer, so its copy is
+/// the truth): open chats only, and past this many it starts over.
+type Cache = HashMap<ChatId, ChatSummary>;
+const MAX_CACHED_CHATS: usize = 20_000;
 
 impl Shard {
     async fn run(self, mut rx: mpsc::Receiver<Job>) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
+        let mut cache = Cache::new();
+        let mut epoch = self.epoch.load(Ordering::Acquire);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            let results = self.apply_batch(&batch).await;
+            let now = self.epoch.load(Ordering::Acquire);
+            if now != epoch {
+                cache.clear();
+                epoch = now;
+            }
+            let results = self.apply_batch(&mut cache, &batch).await;
             for (job, result) in batch.drain(..).zip(results) {
                 if let Ok(done) = &result {
                     for event in &done.events {
@@ -229,11 +277,12 @@ impl Shard {
     /// One transaction for the whole batch. An operation the database fails is taken out and
     /// the rest applied again, so one bad operation never fails another client's; only a
     /// failure of the transaction itself fails everyone.
-    async fn apply_batch(&self, batch: &[Job]) -> Vec<Result<Done, Error>> {
+    async fn apply_batch(&self, cache: &mut Cache, batch: &[Job]) -> Vec<Result<Done, Error>> {
         let mut failed: Vec<Option<Error>> = batch.iter().map(|_| None).collect();
-        // Each round either commits or takes one more operation out: it ends.
+        let mut careful = false;
+        // Each round commits, turns careful (once), or takes one more operation out: it ends.
         loop {
-            match self.try_batch(batch, &failed).await {
+            match self.try_batch(cache, batch, &failed, careful).await {
                 Attempt::Committed(results) => {
                     return results
                         .into_iter()
@@ -245,6 +294,7 @@ impl Shard {
                         })
                         .collect();
                 }
+                Attempt::Retry => careful = true,
                 Attempt::OneFailed(i, e) => {
                     let op = batch[i].op.describe();
                     tracing::error!(error = %e, %op, "chat operation failed; its batch goes on without it");
@@ -252,6 +302,8 @@ impl Shard {
                 }
                 Attempt::AllFailed(e) => {
                     tracing::error!(error = %e, jobs = batch.len(), "chat batch failed");
+                    // Whether it committed is unknown: read the chats afresh.
+                    cache.clear();
                     return batch
                         .iter()
                         .map(|_| Err(Error::Internal(e.to_string())))
@@ -261,11 +313,31 @@ impl Shard {
         }
     }
 
-    /// Applies the jobs not yet failed, in one transaction.
-    async fn try_batch(&self, batch: &[Job], failed: &[Option<Error>]) -> Attempt {
+    /// Applies the jobs not yet failed, in one transaction: their chats read once, their
+    /// events written in one statement and each chat they changed in one more.
+    async fn try_batch(
+        &self,
+        cache: &mut Cache,
+        batch: &[Job],
+        failed: &[Option<Error>],
+        careful: bool,
+    ) -> Attempt {
         let mut tx = match self.store.write.begin().await {
             Ok(tx) => tx,
             Err(e) => return Attempt::AllFailed(e.into()),
+        };
+        let ids: Vec<ChatId> = batch
+            .iter()
+            .zip(failed)
+            .filter(|(_, f)| f.is_none())
+            .filter_map(|(job, _)| job.op.chat())
+            .collect();
+        let mut work = match self.load(&mut tx, cache, ids).await {
+            Ok(chats) => Work::new(chats, self.store.backend, careful),
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Attempt::AllFailed(e);
+            }
         };
         let mut results = Vec::with_capacity(batch.len());
         for (i, job) in batch.iter().enumerate() {
@@ -273,21 +345,74 @@ impl Shard {
                 results.push(None);
                 continue;
             }
-            match self.apply_one(&mut tx, &job.op).await {
+            let mut result = self.apply_one(&mut tx, &mut work, &job.op).await;
+            if careful && let Ok(done) = result {
+                // Careful: each operation's writes go at once, so a failure is its own.
+                result = work.flush(&mut tx).await.map(|()| done);
+            }
+            match result {
                 Err(e @ (Error::Database(_) | Error::Internal(_) | Error::Config(_))) => {
                     let _ = tx.rollback().await;
-                    return Attempt::OneFailed(i, e);
+                    return match careful {
+                        true => Attempt::OneFailed(i, e),
+                        // The batch's writes are shared: find whose fault it is, carefully.
+                        false => Attempt::Retry,
+                    };
                 }
                 other => results.push(Some(other)),
             }
         }
+        if let Err(e) = work.flush(&mut tx).await {
+            let _ = tx.rollback().await;
+            return match careful {
+                true => Attempt::AllFailed(e),
+                false => Attempt::Retry,
+            };
+        }
         match tx.commit().await {
-            Ok(()) => Attempt::Committed(results),
+            Ok(()) => {
+                work.keep(cache, self.store.backend);
+                Attempt::Committed(results)
+            }
             Err(e) => Attempt::AllFailed(e.into()),
         }
     }
 
-    async fn apply_one(&self, conn: &mut AnyConnection, op: &Op) -> Result<Done, Error> {
+    /// The chats a batch acts on: from the cache on SQLite (reading only the ones it lacks),
+    /// and on PostgreSQL read and locked in one statement (another node may act on them).
+    async fn load(
+        &self,
+        conn: &mut AnyConnection,
+        cache: &Cache,
+        mut ids: Vec<ChatId>,
+    ) -> Result<HashMap<ChatId, ChatSummary>, Error> {
+        ids.sort_unstable();
+        ids.dedup();
+        let mut chats = HashMap::with_capacity(ids.len());
+        let backend = self.store.backend;
+        if backend == Backend::Sqlite {
+            ids.retain(|id| match cache.get(id) {
+                Some(chat) => {
+                    chats.insert(*id, chat.clone());
+                    false
+                }
+                None => true,
+            });
+        }
+        if !ids.is_empty() {
+            for chat in sql::get_all(conn, backend, &ids).await? {
+                chats.insert(chat.id, chat);
+            }
+        }
+        Ok(chats)
+    }
+
+    async fn apply_one(
+        &self,
+        conn: &mut AnyConnection,
+        work: &mut Work,
+        op: &Op,
+    ) -> Result<Done, Error> {
         let now = now_ms();
         match op {
             Op::Start {
@@ -298,7 +423,7 @@ impl Shard {
                 available,
             } => {
                 let request = (*visitor, name.as_deref(), *mode, page.as_ref());
-                self.start(conn, now, request, *available).await
+                self.start(conn, work, now, request, *available).await
             }
             Op::Invite {
                 visitor,
@@ -314,7 +439,7 @@ impl Shard {
                 };
                 // An invited chat starts out invited: this is its first event, not a move.
                 let events = vec![next_event(&mut chat, now, ChatStatus::Invited, kind)];
-                self.save(conn, &chat, &events).await
+                Ok(work.save(chat, events))
             }
             Op::Join {
                 chat,
@@ -322,7 +447,7 @@ impl Shard {
                 name,
                 mode,
             } => {
-                let mut chat = self.load(conn, *chat).await?;
+                let mut chat = work.chat(*chat)?;
                 let Decision::Apply(step) =
                     lifecycle::decide(&chat, &Actor::Visitor(*visitor), Move::Join)?
                 else {
@@ -330,40 +455,42 @@ impl Shard {
                 };
                 chat.visitor_name = name.clone();
                 chat.mode = *mode;
-                sql::set_name_and_mode(conn, &chat).await?;
                 let events = vec![record(&mut chat, now, step)];
-                self.save(conn, &chat, &events).await
+                Ok(work.save(chat, events))
             }
             Op::Act {
                 chat,
                 actor,
                 action,
             } => {
-                let chat = self.load(conn, *chat).await?;
+                let chat = work.chat(*chat)?;
                 match action {
-                    Move::Accept => self.accept(conn, now, chat, actor).await,
-                    Move::Decline => self.decline(conn, now, chat, actor).await,
-                    other => self.simple_move(conn, now, chat, actor, *other).await,
+                    Move::Accept => self.accept(conn, work, now, chat, actor).await,
+                    Move::Decline => self.decline(conn, work, now, chat, actor).await,
+                    other => self.simple_move(conn, work, now, chat, actor, *other).await,
                 }
             }
             Op::Record { chat, actor, kind } => {
-                let mut chat = self.load(conn, *chat).await?;
+                let mut chat = work.chat(*chat)?;
                 let (status, _) = lifecycle::decide_message(&chat, actor)?;
                 let events = vec![next_event(&mut chat, now, status, kind.clone())];
-                self.save(conn, &chat, &events).await
+                Ok(work.save(chat, events))
             }
             Op::Note { chat, kind } => {
-                let mut chat = self.load(conn, *chat).await?;
+                let mut chat = work.chat(*chat)?;
                 let status = chat.status;
                 let events = vec![next_event(&mut chat, now, status, kind.clone())];
-                self.save(conn, &chat, &events).await
+                Ok(work.save(chat, events))
             }
             Op::Message {
                 chat,
                 actor,
                 client_id,
                 text,
-            } => self.message(conn, now, *chat, actor, client_id, text).await,
+            } => {
+                self.message(conn, work, now, *chat, actor, client_id, text)
+                    .await
+            }
         }
     }
 
@@ -372,6 +499,7 @@ impl Shard {
     async fn start(
         &self,
         conn: &mut AnyConnection,
+        work: &mut Work,
         now: i64,
         (visitor, name, mode, page): (VisitorId, Option<&str>, Mode, Option<&Page>),
         available: bool,
@@ -389,13 +517,14 @@ impl Shard {
         if !available {
             unanswered(&mut chat, now, &mut events)?;
         }
-        self.save(conn, &chat, &events).await
+        Ok(work.save(chat, events))
     }
 
     /// An operator takes a ringing or queued chat, within their chat cap.
     async fn accept(
         &self,
         conn: &mut AnyConnection,
+        work: &mut Work,
         now: i64,
         mut chat: ChatSummary,
         actor: &Actor,
@@ -408,15 +537,22 @@ impl Shard {
             }
             Decision::Apply(step) => step,
         };
-        self.within_limit(conn, &step).await?;
+        self.within_limit(conn, work, &step).await?;
         let events = vec![record(&mut chat, now, step)];
-        self.save(conn, &chat, &events).await
+        Ok(work.save(chat, events))
     }
 
     /// Taking a chat or coming back to a held one needs a free slot: the operator leads fewer
-    /// active chats than the settings allow.
-    async fn within_limit(&self, conn: &mut AnyConnection, step: &Step) -> Result<(), Error> {
+    /// active chats than the settings allow (counted in the database, with the batch so far
+    /// written first).
+    async fn within_limit(
+        &self,
+        conn: &mut AnyConnection,
+        work: &mut Work,
+        step: &Step,
+    ) -> Result<(), Error> {
         if let Change::Accepted(me) | Change::Resumed(me) = &step.change {
+            work.flush(conn).await?;
             let active = chats::count_active_for_operator(&mut *conn, me.id).await?;
             let max = self.settings.with(|s| s.max_chats_per_operator);
             lifecycle::within_limit(active, max)?;
@@ -428,6 +564,7 @@ impl Shard {
     async fn decline(
         &self,
         conn: &mut AnyConnection,
+        work: &mut Work,
         now: i64,
         mut chat: ChatSummary,
         actor: &Actor,
@@ -452,7 +589,7 @@ impl Shard {
                 unanswered(&mut chat, now, &mut events)?;
             }
         }
-        self.save(conn, &chat, &events).await
+        Ok(work.save(chat, events))
     }
 
     /// Queue, hold, resume and every ending: the table says it all (a resume also needs a
@@ -460,6 +597,7 @@ impl Shard {
     async fn simple_move(
         &self,
         conn: &mut AnyConnection,
+        work: &mut Work,
         now: i64,
         mut chat: ChatSummary,
         actor: &Actor,
@@ -467,24 +605,31 @@ impl Shard {
     ) -> Result<Done, Error> {
         let mut events = Vec::new();
         if let Decision::Apply(step) = lifecycle::decide(&chat, actor, m)? {
-            self.within_limit(conn, &step).await?;
+            self.within_limit(conn, work, &step).await?;
             events.push(record(&mut chat, now, step));
         }
-        self.save(conn, &chat, &events).await
+        Ok(work.save(chat, events))
     }
 
     /// A message, stored once per client id (a retry is acknowledged with the first `seq`).
+    /// It is written with the rest of the batch; a batch that meets a client id stored before
+    /// goes again carefully, each message then written (or found a retry) on its own.
+    #[allow(clippy::too_many_arguments)]
     async fn message(
         &self,
         conn: &mut AnyConnection,
+        work: &mut Work,
         now: i64,
         id: ChatId,
         actor: &Actor,
         client_id: &str,
         text: &str,
     ) -> Result<Done, Error> {
-        let mut chat = self.load(conn, id).await?;
+        let mut chat = work.chat(id)?;
         let key = client_key(actor, client_id);
+        if let Some(seq) = work.seq_of(id, &key) {
+            return Ok(Done::repeat(chat, seq));
+        }
         let (status, author) = match lifecycle::decide_message(&chat, actor) {
             Ok(decided) => decided,
             // A retry of a message stored before the chat ended is still acknowledged.
@@ -504,47 +649,128 @@ impl Shard {
         };
         let event = next_event(&mut chat, now, status, kind);
         // One statement stores it or finds it a retry (the client id is taken).
-        if !sql::append_new(conn, &event, &key).await? {
+        if work.careful && !sql::append_new(conn, &event, &key).await? {
             let earlier = chats::by_client_id(&mut *conn, before.id, &key)
                 .await?
                 .ok_or_else(|| Error::Internal("client id conflict without a row".into()))?;
             return Ok(Done::repeat(before, earlier.seq));
         }
-        sql::update(conn, &chat, None).await?;
-        Ok(Done {
-            chat,
-            seq: Some(event.seq),
-            events: vec![event],
-        })
+        Ok(work.save_message(chat, event, key))
+    }
+}
+
+/// What one try at a batch reads and changes: the chats its operations touch, loaded once
+/// and changed here; the events to insert and the chats to update, written together by
+/// [`Work::flush`] (at the end of the batch, or before a read that must see them).
+struct Work {
+    backend: Backend,
+    chats: HashMap<ChatId, ChatSummary>,
+    /// Events not yet written, with a message's client key.
+    events: Vec<(ChatEvent, Option<String>)>,
+    /// The `seq` each client key of this batch was given.
+    keys: HashMap<(ChatId, String), i64>,
+    /// Chats changed and not yet written, with the end reason of an ending.
+    changed: HashMap<ChatId, Option<EndReason>>,
+    /// Each operation is written on its own, a message finding its retry by its client key
+    /// (the batch failed once together).
+    careful: bool,
+}
+
+impl Work {
+    fn new(chats: HashMap<ChatId, ChatSummary>, backend: Backend, careful: bool) -> Work {
+        Work {
+            backend,
+            chats,
+            events: Vec::new(),
+            keys: HashMap::new(),
+            changed: HashMap::new(),
+            careful,
+        }
     }
 
-    async fn load(&self, conn: &mut AnyConnection, id: ChatId) -> Result<ChatSummary, Error> {
-        let lock = self.store.backend == Backend::Postgres;
-        sql::get(conn, id, lock)
-            .await?
+    /// The chat as this batch has it so far.
+    fn chat(&self, id: ChatId) -> Result<ChatSummary, Error> {
+        self.chats
+            .get(&id)
+            .cloned()
             .ok_or_else(|| Error::not_found("chat"))
     }
 
-    /// Stores the events and the chat's new state.
-    async fn save(
-        &self,
-        conn: &mut AnyConnection,
-        chat: &ChatSummary,
-        events: &[ChatEvent],
-    ) -> Result<Done, Error> {
-        let mut end_reason = None;
-        for event in events {
-            sql::append(conn, event, None).await?;
-            if let ChatEventKind::Ended { reason } = &event.kind {
-                end_reason = Some(*reason);
-            }
+    /// The `seq` a message of this batch with the same client key was given.
+    fn seq_of(&self, chat: ChatId, key: &str) -> Option<i64> {
+        self.keys.get(&(chat, key.to_owned())).copied()
+    }
+
+    /// Takes the chat's new state and its events, to be written with the batch.
+    fn save(&mut self, chat: ChatSummary, events: Vec<ChatEvent>) -> Done {
+        let ended = events.iter().find_map(|e| match &e.kind {
+            ChatEventKind::Ended { reason } => Some(*reason),
+            _ => None,
+        });
+        if !events.is_empty() {
+            let reason = self.changed.entry(chat.id).or_default();
+            *reason = ended.or(*reason);
+            self.events.extend(events.iter().map(|e| (e.clone(), None)));
         }
-        sql::update(conn, chat, end_reason).await?;
-        Ok(Done {
-            chat: chat.clone(),
-            events: events.to_vec(),
+        self.chats.insert(chat.id, chat.clone());
+        Done {
             seq: events.last().map(|e| e.seq),
-        })
+            chat,
+            events,
+        }
+    }
+
+    /// Takes a message (already written when careful).
+    fn save_message(&mut self, chat: ChatSummary, event: ChatEvent, key: String) -> Done {
+        self.changed.entry(chat.id).or_default();
+        self.keys.insert((chat.id, key.clone()), event.seq);
+        if !self.careful {
+            self.events.push((event.clone(), Some(key)));
+        }
+        self.chats.insert(chat.id, chat.clone());
+        Done {
+            seq: Some(event.seq),
+            chat,
+            events: vec![event],
+        }
+    }
+
+    /// Writes what the batch changed so far: its events in one statement, its chats in one
+    /// more. A message whose client key was stored before (a retry) fails it: the batch goes
+    /// again carefully, and finds it.
+    async fn flush(&mut self, conn: &mut AnyConnection) -> Result<(), Error> {
+        if !self.events.is_empty() {
+            let stored = sql::append_all(conn, self.backend, &self.events).await?;
+            if stored < self.events.len() {
+                return Err(Error::Internal("a message of the batch is a retry".into()));
+            }
+            self.events.clear();
+        }
+        if !self.changed.is_empty() {
+            let chats: Vec<_> = self
+                .changed
+                .drain()
+                .map(|(id, reason)| (&self.chats[&id], reason))
+                .collect();
+            sql::update_all(conn, self.backend, &chats).await?;
+        }
+        Ok(())
+    }
+
+    /// After the commit, a SQLite shard keeps the open chats for the next batch.
+    fn keep(self, cache: &mut Cache, backend: Backend) {
+        if backend != Backend::Sqlite {
+            return;
+        }
+        if cache.len() + self.chats.len() > MAX_CACHED_CHATS {
+            cache.clear();
+        }
+        for (id, chat) in self.chats {
+            match chat.status.is_final() {
+                true => cache.remove(&id),
+                false => cache.insert(id, chat),
+            };
+        }
     }
 }
 

@@ -60,10 +60,11 @@ async fn set_name(
         is_admin: None,
         ring_group: None,
     };
-    let updated = operator_rows::update(&state.store.write, op.profile.id, changes)
-        .await?
-        .ok_or_else(|| Error::not_found("operator"))?;
-    Ok(Json(updated.profile))
+    // Through the chat domain: the operator's open apps are told (the name counts from their
+    // next action).
+    Ok(Json(
+        state.chats.change_operator(op.profile.id, changes).await?,
+    ))
 }
 
 async fn set_status(

@@ -98,8 +98,11 @@ impl Store {
 }
 
 async fn pool(url: &str, backend: Backend, max: u32) -> Result<AnyPool, Error> {
+    // Every connection is opened at start and kept (`min_connections`): the first requests
+    // after a start or a quiet night do not wait for PostgreSQL's connection set-up.
     let mut opts = AnyPoolOptions::new()
         .max_connections(max)
+        .min_connections(max)
         .acquire_timeout(Duration::from_secs(10));
     if backend == Backend::Sqlite {
         opts = opts.after_connect(|conn, _meta| {
@@ -127,7 +130,13 @@ async fn pool(url: &str, backend: Backend, max: u32) -> Result<AnyPool, Error> {
     } else {
         url.to_owned()
     };
-    opts.connect(&url).await.map_err(Error::from)
+    let pool = opts.connect(&url).await?;
+    let mut open = Vec::with_capacity(max as usize);
+    for _ in 0..max {
+        open.push(pool.acquire());
+    }
+    futures_util::future::try_join_all(open).await?;
+    Ok(pool)
 }
 
 /// Makes the SQLite file (and its `-wal` and `-shm`, which SQLite creates with the file's

@@ -339,6 +339,13 @@ async fn turn<S: Session>(
 ) -> Option<Close> {
     let reply = match woke {
         Woke::Frame(frame) => {
+            // Events queued before the frame was read apply first (a sign-out, a new name):
+            // the session checks the frame against them.
+            while let Some(event) = sub.try_recv() {
+                if let Some(close) = forward(conn, session, &event).await {
+                    return Some(close);
+                }
+            }
             if let Err(refused) = session.check(&frame).await {
                 conn.send(&refused.frame).await;
                 return Some(refused.close);

@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use switchboard_shared::{
-    ApiError, CallParty, ChatId, ChatStatus, DeviceId, OperatorAction, OperatorId, OperatorProfile,
-    OperatorRef, OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
+    ApiError, CallParty, ChatId, ChatStatus, DeviceId, ErrorCode, OperatorAction, OperatorId,
+    OperatorProfile, OperatorRef, OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
 };
 
 use super::{Close, Conn, Forward, Frame, Refused, Sent, Session};
@@ -23,7 +23,7 @@ use crate::http::Peer;
 use crate::hub::{DeviceOnline, HubEvent, Topic};
 use crate::monitor;
 use crate::state::AppState;
-use crate::store::chats;
+use crate::store::{chats, now_ms};
 
 /// `GET /api/operator/ws`.
 pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>, peer: Peer) -> Response {
@@ -34,8 +34,15 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>, peer: 
 pub struct OperatorSession {
     state: AppState,
     operator: OperatorProfile,
-    /// Re-checked at every frame, so logout, password changes and expiry take effect at once.
+    /// The sign-in. Read from the database at the first frame after the hub subscription (a
+    /// sign-out just before it would go unseen otherwise) and at every `OperatorChanged`
+    /// event (sign-out, new password, rights or name, removal), so those take effect at once;
+    /// between them a frame costs no database read, only the expiry check against the clock.
     token: String,
+    /// When the sign-in expires.
+    expires_at: i64,
+    /// The sign-in was read since the hub subscription began.
+    checked: bool,
     /// The chats the app asked to resume, with the last `seq` it has of each.
     resume: Vec<ResumeFrom>,
     sent: Sent,
@@ -88,7 +95,7 @@ impl Session for OperatorSession {
             return Err(refuse(super::hello_required()));
         };
         super::same_protocol(protocol).map_err(refuse)?;
-        let (operator, _) = operator_for_token(&state.store, &token)
+        let (operator, expires_at) = operator_for_token(&state.store, &token)
             .await
             .map_err(|e| refuse((e.to_api(), Close::Unauthorized)))?;
         // While this connection is up and the app in the foreground, its device rings here
@@ -106,6 +113,8 @@ impl Session for OperatorSession {
             mail: state.mail.watch(),
             operator,
             token,
+            expires_at,
+            checked: false,
             resume,
             sent: Sent::default(),
             device,
@@ -168,9 +177,20 @@ impl Session for OperatorSession {
     }
 
     async fn check(&mut self, frame: &Frame<OperatorRequest>) -> Result<(), Refused<Self::Out>> {
-        let profile = self.signed_in(frame.as_ref().ok().map(|r| r.req)).await?;
-        // A new display name counts from the next action (accepted, invited, messages).
-        self.operator.name = profile.name;
+        let req = frame.as_ref().ok().map(|r| r.req);
+        if !self.checked {
+            self.signed_in(req).await?;
+            self.checked = true;
+        } else if now_ms() >= self.expires_at {
+            let expired = Error::client(
+                ErrorCode::TokenExpired,
+                "the session has expired: sign in again",
+            );
+            return Err(Refused {
+                frame: error(req, expired.to_api()),
+                close: Close::SessionEnded,
+            });
+        }
         Ok(())
     }
 
@@ -212,9 +232,10 @@ impl Session for OperatorSession {
                 self.ringing = *available;
                 return Forward::Send(frames);
             }
-            // Removed, signed out, a new password or other rights: if this session's
-            // sign-in is among those that ended, it ends now, not at the next frame.
-            HubEvent::SignInsEnded { operator } if *operator == self.operator.id => {
+            // Removed, signed out, a new password, rights or name: if this session's sign-in
+            // is among those that ended, it ends now, not at the next frame; a new name is
+            // taken.
+            HubEvent::OperatorChanged { operator } if *operator == self.operator.id => {
                 return match self.signed_in(None).await {
                     Ok(_) => Forward::Skip,
                     Err(refused) => Forward::End(refused),
@@ -246,7 +267,7 @@ impl Session for OperatorSession {
             HubEvent::CallReady { .. }
             | HubEvent::CallSignal { .. }
             | HubEvent::OperatorAvailability { .. }
-            | HubEvent::SignInsEnded { .. }
+            | HubEvent::OperatorChanged { .. }
             | HubEvent::QueuePosition { .. } => None,
         };
         frame.into()
@@ -311,14 +332,16 @@ impl OperatorSession {
         Ok(frames)
     }
 
-    /// Whether the sign-in this session started with still holds; if not, the error (for
-    /// the request `req`, if any) and the close.
-    async fn signed_in(
-        &self,
-        req: Option<u64>,
-    ) -> Result<OperatorProfile, Refused<OperatorServerMsg>> {
+    /// Whether the sign-in this session started with still holds (read from the database);
+    /// if not, the error (for the request `req`, if any) and the close. A new display name
+    /// counts from the next action (accepted, invited, messages).
+    async fn signed_in(&mut self, req: Option<u64>) -> Result<(), Refused<OperatorServerMsg>> {
         match operator_for_token(&self.state.store, &self.token).await {
-            Ok((profile, _)) => Ok(profile),
+            Ok((profile, expires_at)) => {
+                self.operator.name = profile.name;
+                self.expires_at = expires_at;
+                Ok(())
+            }
             Err(e) => Err(Refused {
                 frame: error(req, e.to_api()),
                 close: Close::SessionEnded,

@@ -286,7 +286,7 @@ impl Session for VisitorSession {
             | HubEvent::CallSignal { .. }
             | HubEvent::OperatorAvailability { .. }
             | HubEvent::OfflineMessage(_)
-            | HubEvent::SignInsEnded { .. } => None,
+            | HubEvent::OperatorChanged { .. } => None,
         };
         frame.into()
     }
