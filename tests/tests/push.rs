@@ -32,6 +32,7 @@ switchboard_e2e::on_both_databases!(
     device_tokens_never_show_in_the_attempt_log,
     a_ring_being_retried_stops_when_its_chat_stops_ringing,
     going_not_available_clears_the_phones_and_stops_ringing,
+    a_request_taken_at_once_is_cleared_after_its_ring,
 );
 
 struct Rig {
@@ -927,4 +928,66 @@ async fn going_not_available_clears_the_phones_and_stops_ringing(db: Db) {
     // The first request still rings for Vera.
     let events = rig.server.admin.chat_events(chat, 0).await.unwrap();
     assert_eq!(events.last().unwrap().status, ChatStatus::Waiting);
+}
+
+/// Requests taken the moment they ring: their rings and clears are written and sent within a
+/// few milliseconds of each other, yet a clear never reaches a phone before the ring it clears
+/// (a ring not sent yet is cancelled instead), and every phone rung is cleared.
+async fn a_request_taken_at_once_is_cleared_after_its_ring(db: Db) {
+    let rig = rig(db).await;
+    let (_anna, anna_apns, anna_fcm) = operator_with_devices(&rig, "Anna").await;
+    let ben = rig.server.operator("Ben").await;
+    ben.set_available(true).await.unwrap();
+    let mut ben_conn: Connection = ben.connect().await.unwrap();
+    let mut chats = Vec::new();
+    for i in 0..10 {
+        let (mut visitor, chat) = request_chat(&rig, &format!("Quick {i}")).await;
+        ben_conn.accept(chat).await.unwrap();
+        // Ended by the visitor once taken (no push for that), so Ben stays under his cap.
+        visitor.end_chat().await;
+        visitor.wait_status(ChatStatus::Ended).await;
+        chats.push(chat);
+    }
+    // What each phone received about each chat, in the order it arrived.
+    let kinds = |chat: ChatId| -> (Vec<String>, Vec<String>) {
+        let apns = rig
+            .apns
+            .requests()
+            .iter()
+            .filter(|r| r.token == anna_apns && r.switchboard()["chat_id"] == chat.0)
+            .map(|r| r.switchboard()["type"].as_str().unwrap().to_owned())
+            .collect();
+        let fcm = rig
+            .fcm
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.token() == anna_fcm && r.data("chat_id") == Some(chat.0.to_string().as_str())
+            })
+            .map(|r| r.data("type").unwrap().to_owned())
+            .collect();
+        (apns, fcm)
+    };
+    let cleared = |pushes: &[String]| pushes.last().is_some_and(|k| k == "clear");
+    wait::poll(WAIT, EVERY, async || {
+        chats
+            .iter()
+            .all(|c| {
+                let (apns, fcm) = kinds(*c);
+                cleared(&apns) && cleared(&fcm)
+            })
+            .then_some(())
+    })
+    .await
+    .expect("every phone rung is cleared");
+    tokio::time::sleep(Duration::from_millis(300)).await; // nothing more may come
+    for chat in chats {
+        let (apns, fcm) = kinds(chat);
+        for pushes in [apns, fcm] {
+            assert!(
+                pushes == ["clear"] || pushes == ["ring", "clear"],
+                "chat {chat}: {pushes:?}"
+            );
+        }
+    }
 }

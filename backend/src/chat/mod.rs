@@ -22,7 +22,9 @@ mod operators;
 mod sql;
 pub mod writer;
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use switchboard_shared::{
@@ -50,6 +52,8 @@ pub struct Chats {
     writer: writer::Writer,
     settings: LiveSettings,
     line_changed: Arc<Notify>,
+    /// The next queue positions pass tells everyone, not only those who moved.
+    line_refresh: Arc<AtomicBool>,
     push: crate::push::Push,
     voice: crate::voice::Voice,
     calls: Arc<calls::Calls>,
@@ -71,6 +75,7 @@ impl Chats {
             writer,
             settings,
             line_changed: Arc::new(Notify::new()),
+            line_refresh: Arc::default(),
             push,
             voice,
             calls: Arc::default(),
@@ -281,31 +286,37 @@ impl Chats {
         }
     }
 
-    /// Tells every waiting or queued visitor where they stand, after each change to the line.
+    /// Tells the waiting and queued visitors where they stand, after each change to the line:
+    /// those whose place changed (a chat joining at the end moves nobody, so a pass costs one
+    /// frame, not one per visitor waiting), and everyone after [`Chats::refresh_line`].
     async fn queue_positions(self) {
+        let mut told: HashMap<ChatId, u32> = HashMap::new();
         loop {
             self.line_changed.notified().await;
             // coalesce bursts of changes into one pass
             tokio::time::sleep(Duration::from_millis(20)).await;
+            let everyone = self.line_refresh.swap(false, Ordering::Relaxed);
             match chats::line(&self.store.read).await {
                 Ok(line) => {
+                    let mut places = HashMap::with_capacity(line.len());
                     for (i, (chat_id, visitor)) in line.into_iter().enumerate() {
-                        self.hub.publish(
-                            &[Topic::Visitor(visitor)],
-                            HubEvent::QueuePosition {
-                                chat_id,
-                                position: i as u32 + 1,
-                            },
-                        );
+                        let position = i as u32 + 1;
+                        if everyone || told.get(&chat_id) != Some(&position) {
+                            let event = HubEvent::QueuePosition { chat_id, position };
+                            self.hub.publish(&[Topic::Visitor(visitor)], event);
+                        }
+                        places.insert(chat_id, position);
                     }
+                    told = places;
                 }
                 Err(e) => tracing::warn!(error = %e, "queue positions failed"),
             }
         }
     }
 
-    /// Asks for the queue positions to be sent again (a visitor just connected).
+    /// Asks for the queue positions to be sent again, to everyone (a visitor just connected).
     pub fn refresh_line(&self) {
+        self.line_refresh.store(true, Ordering::Relaxed);
         self.line_changed.notify_one();
     }
 

@@ -2,9 +2,16 @@
 //! deliver* ([`outbox`], through [`apns`] and [`fcm`]); [`settings`] holds the credentials.
 //!
 //! Every push is written to the `push_outbox` table before it is sent, so a restart does not
-//! lose it; the delivery worker retries 429 and 5xx answers with backoff (honouring
+//! lose it; the delivery pipeline retries 429 and 5xx answers with backoff (honouring
 //! Retry-After) and disables device tokens the provider reports as unregistered or invalid.
 //! Each attempt is logged with its latency and result.
+//!
+//! The path of a push, with no timer on the way: a chat change → [`notify`]'s decider writes
+//! the decisions waiting at that moment in one transaction → right after its commit the new
+//! rows go to [`outbox`]'s dispatcher, which sends them at once, a bounded number at a time
+//! (to APNs all over one HTTP/2 connection, with the provider token signed once and reused)
+//! → the outcomes are recorded in batches. Only retries, and rows left over by a restart, wait
+//! for the sweep, which sleeps until the next one is due.
 
 pub mod apns;
 pub mod fcm;
@@ -18,7 +25,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use switchboard_shared::{ChatId, Mode};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::error::Error;
 use crate::hub::Hub;
@@ -118,8 +125,16 @@ struct Inner {
     current: watch::Sender<Arc<Current>>,
     /// One settings update at a time.
     changing: tokio::sync::Mutex<()>,
-    /// Wakes the delivery worker when something is queued.
-    wake: Notify,
+    /// Decisions for the decider, which writes them to the outbox in order.
+    decisions: mpsc::UnboundedSender<notify::Job>,
+    /// Outbox rows for the dispatcher to send: committed just now, or claimed by the sweep.
+    to_send: mpsc::UnboundedSender<crate::store::push::Due>,
+    /// Attempts for the recorder to write.
+    outcomes: mpsc::UnboundedSender<crate::store::push::Outcome>,
+    /// The rows this node holds in memory between taking them and recording their attempt.
+    held: Mutex<outbox::Held>,
+    /// Wakes the sweep: a retry was scheduled.
+    sweep: Notify,
     /// Chats already rung again (pruned to those still ringing).
     rung_again: Mutex<HashSet<ChatId>>,
 }
@@ -131,10 +146,14 @@ pub struct Push {
 }
 
 impl Push {
-    /// Loads the settings and starts the delivery worker.
+    /// Loads the settings and starts the decider, the delivery pipeline (dispatcher,
+    /// recorder, sweep) and the escalation.
     pub async fn start(store: Store, hub: Hub, config: PushConfig) -> Result<Push, Error> {
         let settings = settings::load_settings(&store, &config.sealer).await?;
         let current = Current::new(settings, &config);
+        let (decisions, decisions_rx) = mpsc::unbounded_channel();
+        let (to_send, to_send_rx) = mpsc::unbounded_channel();
+        let (outcomes, outcomes_rx) = mpsc::unbounded_channel();
         let push = Push {
             inner: Arc::new(Inner {
                 store,
@@ -142,11 +161,18 @@ impl Push {
                 config,
                 current: watch::Sender::new(Arc::new(current)),
                 changing: tokio::sync::Mutex::new(()),
-                wake: Notify::new(),
+                decisions,
+                to_send,
+                outcomes,
+                held: Mutex::default(),
+                sweep: Notify::new(),
                 rung_again: Mutex::new(HashSet::new()),
             }),
         };
-        tokio::spawn(push.clone().worker());
+        tokio::spawn(push.clone().decider(decisions_rx));
+        tokio::spawn(push.clone().dispatcher(to_send_rx));
+        tokio::spawn(push.clone().recorder(outcomes_rx));
+        tokio::spawn(push.clone().sweep());
         tokio::spawn(push.clone().escalate());
         Ok(push)
     }

@@ -1,5 +1,7 @@
 //! Push devices, the push outbox, the attempt log and notification action tokens.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 use switchboard_shared::{
@@ -124,7 +126,7 @@ fn target(row: &AnyRow) -> Result<Target, Error> {
     })
 }
 
-/// A device that may be rung for a chat.
+/// A device that may be rung.
 #[derive(Debug, Clone)]
 pub struct Candidate {
     /// The device.
@@ -133,79 +135,161 @@ pub struct Candidate {
     pub group: u32,
 }
 
-/// The enabled devices of every available operator who has not declined this chat.
-pub async fn ring_targets(pool: &AnyPool, chat: ChatId) -> Result<Vec<Candidate>, Error> {
+/// Who may be rung for a batch of chats, read in three statements whatever the batch's size:
+/// the enabled devices of the available operators, those operators' ring groups, and which of
+/// them declined which of the chats.
+#[derive(Debug, Clone, Default)]
+pub struct Ringable {
+    devices: Vec<Candidate>,
+    operators: Vec<(OperatorId, u32)>,
+    declined: HashSet<(ChatId, OperatorId)>,
+}
+
+impl Ringable {
+    /// The enabled devices of every available operator who has not declined `chat`, by id.
+    pub fn candidates(&self, chat: ChatId) -> impl Iterator<Item = &Candidate> {
+        self.devices
+            .iter()
+            .filter(move |c| !self.declined.contains(&(chat, c.target.operator)))
+    }
+
+    /// The ring groups of the available operators who have not declined `chat`, in the order
+    /// they ring.
+    pub fn groups(&self, chat: ChatId) -> Vec<u32> {
+        let groups: BTreeSet<u32> = self
+            .operators
+            .iter()
+            .filter(|(op, _)| !self.declined.contains(&(chat, *op)))
+            .map(|(_, group)| *group)
+            .collect();
+        groups.into_iter().collect()
+    }
+}
+
+/// `ids` as the one JSON parameter the `in (…)` lists below take (static SQL on both databases,
+/// whatever the number of ids).
+fn json_ids(ids: &[ChatId]) -> Result<String, Error> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    Ok(serde_json::to_string(&ids)?)
+}
+
+/// Who may be rung for `chats` (see [`Ringable`]).
+pub async fn ringable(pool: &AnyPool, postgres: bool, chats: &[ChatId]) -> Result<Ringable, Error> {
     let rows = sqlx::query(
         "select d.id, d.operator_id, d.platform, d.token, o.ring_group \
          from push_devices d join operators o on o.id = d.operator_id \
-         where o.available = 1 and d.disabled_at is null and not exists \
-           (select 1 from chat_declines c where c.chat_id = $1 and c.operator_id = d.operator_id) \
-         order by d.id",
+         where o.available = 1 and d.disabled_at is null order by d.id",
     )
-    .bind(chat.0)
     .fetch_all(pool)
     .await?;
-    rows.iter()
+    let devices = rows
+        .iter()
         .map(|row| {
             Ok(Candidate {
                 target: target(row)?,
                 group: super::operators::ring_group(row)?,
             })
         })
-        .collect()
-}
-
-/// The ring groups of the available operators who have not declined this chat, in the order
-/// they ring.
-pub async fn ring_groups(pool: &AnyPool, chat: ChatId) -> Result<Vec<u32>, Error> {
-    let rows = sqlx::query(
-        "select distinct o.ring_group from operators o where o.available = 1 and not exists \
-           (select 1 from chat_declines c where c.chat_id = $1 and c.operator_id = o.id) \
-         order by o.ring_group",
-    )
-    .bind(chat.0)
-    .fetch_all(pool)
-    .await?;
-    rows.iter().map(super::operators::ring_group).collect()
-}
-
-/// The devices rung for this chat so far (read inside the ringing transaction, so two rings
-/// deciding at once cannot both pick a device).
-pub async fn rung_devices(conn: &mut AnyConnection, chat: ChatId) -> Result<Vec<DeviceId>, Error> {
-    let rows = sqlx::query(
-        "select distinct device_id from push_outbox where chat_id = $1 and kind = 'ring'",
-    )
-    .bind(chat.0)
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|row| Ok(DeviceId(row.try_get(0)?)))
-        .collect()
-}
-
-/// Whether the chat still rings, read inside the transaction that is about to ring it. On
-/// PostgreSQL the row is locked until that transaction ends, so an accept committing meanwhile
-/// waits and its clear then sees the new rings.
-pub async fn still_ringing(
-    conn: &mut AnyConnection,
-    chat: ChatId,
-    postgres: bool,
-) -> Result<bool, Error> {
+        .collect::<Result<_, Error>>()?;
+    let rows = sqlx::query("select id, ring_group from operators where available = 1")
+        .fetch_all(pool)
+        .await?;
+    let operators = rows
+        .iter()
+        .map(|row| {
+            Ok((
+                OperatorId(row.try_get("id")?),
+                super::operators::ring_group(row)?,
+            ))
+        })
+        .collect::<Result<_, Error>>()?;
     let sql = if postgres {
-        "select status from chats where id = $1 for update"
+        "select chat_id, operator_id from chat_declines where chat_id in \
+         (select json_array_elements_text($1::json)::bigint)"
     } else {
-        "select status from chats where id = $1"
+        "select chat_id, operator_id from chat_declines where chat_id in \
+         (select value from json_each($1))"
     };
-    let row = sqlx::query(sql).bind(chat.0).fetch_optional(conn).await?;
-    Ok(match row {
-        Some(row) => row.try_get::<String, _>(0)? == ChatStatus::Waiting.as_str(),
-        None => false,
+    let rows = sqlx::query(sql)
+        .bind(json_ids(chats)?)
+        .fetch_all(pool)
+        .await?;
+    let declined = rows
+        .iter()
+        .map(|row| Ok((ChatId(row.try_get(0)?), OperatorId(row.try_get(1)?))))
+        .collect::<Result<_, Error>>()?;
+    Ok(Ringable {
+        devices,
+        operators,
+        declined,
     })
+}
+
+/// Which of `chats` still ring, read inside the transaction that is about to ring them, and
+/// which of them it read. On PostgreSQL their rows are locked until that transaction ends (in
+/// id order), so an accept committing meanwhile waits and its clear then sees the new rings;
+/// with `skip_locked` the rows another transaction holds are left out (not read, not waited
+/// for).
+pub async fn ringing(
+    conn: &mut AnyConnection,
+    postgres: bool,
+    skip_locked: bool,
+    chats: &[ChatId],
+) -> Result<(HashSet<ChatId>, HashSet<ChatId>), Error> {
+    let sql = match (postgres, skip_locked) {
+        (true, true) => {
+            "select id, status from chats where id in \
+             (select json_array_elements_text($1::json)::bigint) order by id \
+             for update skip locked"
+        }
+        (true, false) => {
+            "select id, status from chats where id in \
+             (select json_array_elements_text($1::json)::bigint) order by id for update"
+        }
+        (false, _) => "select id, status from chats where id in (select value from json_each($1))",
+    };
+    let rows = sqlx::query(sql)
+        .bind(json_ids(chats)?)
+        .fetch_all(conn)
+        .await?;
+    let mut ringing = HashSet::new();
+    let mut read = HashSet::new();
+    for row in &rows {
+        let id = ChatId(row.try_get(0)?);
+        if row.try_get::<String, _>(1)? == ChatStatus::Waiting.as_str() {
+            ringing.insert(id);
+        }
+        read.insert(id);
+    }
+    Ok((ringing, read))
+}
+
+/// The devices rung for `chats` so far (read inside the ringing transaction, so two rings
+/// deciding at once cannot both pick a device).
+pub async fn rung_devices(
+    conn: &mut AnyConnection,
+    postgres: bool,
+    chats: &[ChatId],
+) -> Result<HashSet<(ChatId, DeviceId)>, Error> {
+    let sql = if postgres {
+        "select distinct chat_id, device_id from push_outbox where kind = 'ring' and chat_id in \
+         (select json_array_elements_text($1::json)::bigint)"
+    } else {
+        "select distinct chat_id, device_id from push_outbox where kind = 'ring' and chat_id in \
+         (select value from json_each($1))"
+    };
+    let rows = sqlx::query(sql)
+        .bind(json_ids(chats)?)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((ChatId(row.try_get(0)?), DeviceId(row.try_get(1)?))))
+        .collect()
 }
 
 /// The devices rung for this chat and not cleared since (optionally one operator's only).
 pub async fn rung_targets(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     chat: ChatId,
     operator: Option<OperatorId>,
 ) -> Result<Vec<Target>, Error> {
@@ -220,62 +304,133 @@ pub async fn rung_targets(
     )
     .bind(chat.0)
     .bind(operator.map(|o| o.0).unwrap_or(0))
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     rows.iter().map(target).collect()
 }
 
-/// Writes a push to the outbox (before anything is sent).
+/// A push to write to the outbox.
+#[derive(Debug, Clone)]
+pub struct NewPush {
+    /// Where it goes.
+    pub target: Target,
+    /// The chat it is about.
+    pub chat: ChatId,
+    /// `ring` or `clear`.
+    pub kind: &'static str,
+    /// The message, sealed.
+    pub message: String,
+}
+
+/// Writes pushes to the outbox in one statement (before anything is sent), leased until
+/// `leased_until` to the node that writes them: it sends them at once, and another node's sweep
+/// leaves them alone until then. Returns them as rows to send, in the same order.
 pub async fn enqueue(
-    conn: &mut sqlx::AnyConnection,
-    target: &Target,
-    chat: ChatId,
-    kind: &str,
-    message: &str,
+    conn: &mut AnyConnection,
+    postgres: bool,
+    pushes: Vec<NewPush>,
     now: i64,
-) -> Result<(), Error> {
-    sqlx::query(
+    leased_until: i64,
+) -> Result<Vec<Due>, Error> {
+    if pushes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<serde_json::Value> = pushes
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "device_id": p.target.device.0,
+                "platform": p.target.platform.as_str(),
+                "token": p.target.token,
+                "chat_id": p.chat.0,
+                "kind": p.kind,
+                "message": p.message,
+            })
+        })
+        .collect();
+    let sql = if postgres {
         "insert into push_outbox (device_id, platform, token, chat_id, kind, message, attempts, \
-         next_attempt_at, created_at) values ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
-    )
-    .bind(target.device.0)
-    .bind(target.platform.as_str())
-    .bind(target.token.as_str())
-    .bind(chat.0)
-    .bind(kind)
-    .bind(message)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+           next_attempt_at, created_at) \
+         select (v->>'device_id')::bigint, v->>'platform', v->>'token', (v->>'chat_id')::bigint, \
+           v->>'kind', v->>'message', 0, $2, $3 from json_array_elements($1::json) as j(v) \
+         returning id, chat_id, device_id, kind"
+    } else {
+        "insert into push_outbox (device_id, platform, token, chat_id, kind, message, attempts, \
+           next_attempt_at, created_at) \
+         select value->>'device_id', value->>'platform', value->>'token', value->>'chat_id', \
+           value->>'kind', value->>'message', 0, $2, $3 from json_each($1) \
+         returning id, chat_id, device_id, kind"
+    };
+    let returned = sqlx::query(sql)
+        .bind(serde_json::to_string(&rows)?)
+        .bind(leased_until)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?;
+    // The rows come back in no promised order: match them by what they are. Two pushes alike
+    // (the same kind to the same device about the same chat) may swap ids, which changes nothing.
+    let mut ids: HashMap<(i64, i64, String), Vec<i64>> = HashMap::new();
+    for row in &returned {
+        let key = (row.try_get(1)?, row.try_get(2)?, row.try_get(3)?);
+        ids.entry(key).or_default().push(row.try_get(0)?);
+    }
+    pushes
+        .into_iter()
+        .map(|p| {
+            let key = (p.chat.0, p.target.device.0, p.kind.to_owned());
+            let id = ids
+                .get_mut(&key)
+                .and_then(Vec::pop)
+                .ok_or_else(|| Error::Internal("an outbox row was not written".into()))?;
+            Ok(Due {
+                id,
+                device: p.target.device,
+                platform: p.target.platform,
+                token: p.target.token,
+                chat: p.chat,
+                kind: p.kind.to_owned(),
+                message: p.message,
+                attempts: 0,
+            })
+        })
+        .collect()
 }
 
 /// Settles the rings of a chat that are not delivered yet, first tries and retries alike: the
-/// request is gone, so a ring would only wake a phone for nothing.
-pub async fn cancel_rings(pool: &AnyPool, chat: ChatId, now: i64) -> Result<u64, Error> {
-    Ok(sqlx::query(
+/// request is gone, so a ring would only wake a phone for nothing. Returns their ids.
+pub async fn cancel_rings(
+    conn: &mut AnyConnection,
+    chat: ChatId,
+    now: i64,
+) -> Result<Vec<i64>, Error> {
+    let rows = sqlx::query(
         "update push_outbox set done_at = $2, result = 'cancelled: the request is gone' \
-         where chat_id = $1 and kind = 'ring' and done_at is null",
+         where chat_id = $1 and kind = 'ring' and done_at is null returning id",
     )
     .bind(chat.0)
     .bind(now)
-    .execute(pool)
-    .await?
-    .rows_affected())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
 }
 
 /// Settles the rings not delivered yet to an operator's devices (they went Not Available).
-pub async fn cancel_rings_of(pool: &AnyPool, operator: OperatorId, now: i64) -> Result<u64, Error> {
-    Ok(sqlx::query(
+/// Returns their ids.
+pub async fn cancel_rings_of(
+    conn: &mut AnyConnection,
+    operator: OperatorId,
+    now: i64,
+) -> Result<Vec<i64>, Error> {
+    let rows = sqlx::query(
         "update push_outbox set done_at = $2, result = 'cancelled: Live Help Not Available' \
          where kind = 'ring' and done_at is null and device_id in \
-           (select id from push_devices where operator_id = $1)",
+           (select id from push_devices where operator_id = $1) returning id",
     )
     .bind(operator.0)
     .bind(now)
-    .execute(pool)
-    .await?
-    .rows_affected())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
 }
 
 /// A push due to be sent.
@@ -297,6 +452,14 @@ pub struct Due {
     pub message: String,
     /// Attempts so far.
     pub attempts: i64,
+}
+
+/// When the next push not settled yet is due (its retry time, or the end of its lease).
+pub async fn next_due(pool: &AnyPool) -> Result<Option<i64>, Error> {
+    let row = sqlx::query("select min(next_attempt_at) from push_outbox where done_at is null")
+        .fetch_one(pool)
+        .await?;
+    Ok(row.try_get(0)?)
 }
 
 /// Claims up to `limit` due pushes in one statement: each is leased for `lease_ms`, so
@@ -374,68 +537,110 @@ pub struct Outcome {
     pub next: Next,
 }
 
-/// Records a batch of attempts in one transaction: the log, the outbox rows, dead devices.
-pub async fn record(pool: &AnyPool, outcomes: &[Outcome], now: i64) -> Result<(), Error> {
-    let mut tx = pool.begin().await?;
+/// Records a batch of attempts in one transaction, in three statements whatever its size
+/// (and two more for each dead device): the log, the rows settled, the retries scheduled.
+pub async fn record(
+    pool: &AnyPool,
+    postgres: bool,
+    outcomes: &[Outcome],
+    now: i64,
+) -> Result<(), Error> {
+    let mut attempts = Vec::with_capacity(outcomes.len());
+    let mut settled = Vec::new();
+    let mut retries = Vec::new();
     for o in outcomes {
         let d = &o.due;
-        sqlx::query(
-            "insert into push_attempts (outbox_id, device_id, chat_id, kind, at, latency_ms, \
-             status, result) values ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(d.id)
-        .bind(d.device.0)
-        .bind(d.chat.0)
-        .bind(d.kind.as_str())
-        .bind(o.at)
-        .bind(o.latency_ms)
-        .bind(i64::from(o.status))
-        .bind(o.result.as_str())
+        attempts.push(serde_json::json!({
+            "outbox_id": d.id,
+            "device_id": d.device.0,
+            "chat_id": d.chat.0,
+            "kind": d.kind,
+            "at": o.at,
+            "latency_ms": o.latency_ms,
+            "status": o.status,
+            "result": o.result,
+        }));
+        match &o.next {
+            Next::Settle(result) | Next::SettleAndDisable(result) => settled.push(
+                serde_json::json!({"id": d.id, "result": result, "attempts": d.attempts + 1}),
+            ),
+            Next::RetryAt(at) => {
+                retries.push(serde_json::json!({"id": d.id, "attempts": d.attempts + 1, "at": at}))
+            }
+        }
+    }
+    let mut tx = pool.begin().await?;
+    let sql = if postgres {
+        "insert into push_attempts (outbox_id, device_id, chat_id, kind, at, latency_ms, status, \
+           result) \
+         select (v->>'outbox_id')::bigint, (v->>'device_id')::bigint, (v->>'chat_id')::bigint, \
+           v->>'kind', (v->>'at')::bigint, (v->>'latency_ms')::bigint, (v->>'status')::bigint, \
+           v->>'result' from json_array_elements($1::json) as j(v)"
+    } else {
+        "insert into push_attempts (outbox_id, device_id, chat_id, kind, at, latency_ms, status, \
+           result) \
+         select value->>'outbox_id', value->>'device_id', value->>'chat_id', value->>'kind', \
+           value->>'at', value->>'latency_ms', value->>'status', value->>'result' \
+         from json_each($1)"
+    };
+    sqlx::query(sql)
+        .bind(serde_json::to_string(&attempts)?)
         .execute(&mut *tx)
         .await?;
-        match &o.next {
-            Next::Settle(result) | Next::SettleAndDisable(result) => {
-                sqlx::query(
-                    "update push_outbox set done_at = $2, result = $3, attempts = $4 where id = $1",
-                )
-                .bind(d.id)
-                .bind(now)
-                .bind(result.as_str())
-                .bind(d.attempts + 1)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Next::RetryAt(at) => {
-                sqlx::query(
-                    "update push_outbox set attempts = $2, next_attempt_at = $3 where id = $1",
-                )
-                .bind(d.id)
-                .bind(d.attempts + 1)
-                .bind(*at)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        if let Next::SettleAndDisable(reason) = &o.next {
-            sqlx::query(
-                "update push_devices set disabled_at = $2, disabled_reason = $3 where id = $1 \
-                 and disabled_at is null",
-            )
-            .bind(d.device.0)
-            .bind(now)
-            .bind(reason.as_str())
-            .execute(&mut *tx)
-            .await?;
-            // Nothing more goes to a dead token.
-            sqlx::query(
-                "update push_outbox set done_at = $2, result = 'skipped: device disabled' \
-                 where device_id = $1 and done_at is null",
-            )
-            .bind(d.device.0)
+    if !settled.is_empty() {
+        let sql = if postgres {
+            "update push_outbox p set done_at = $2, result = j.v->>'result', \
+               attempts = (j.v->>'attempts')::bigint \
+             from json_array_elements($1::json) as j(v) where p.id = (j.v->>'id')::bigint"
+        } else {
+            "update push_outbox set done_at = $2, result = j.value->>'result', \
+               attempts = j.value->>'attempts' \
+             from json_each($1) as j where push_outbox.id = j.value->>'id'"
+        };
+        sqlx::query(sql)
+            .bind(serde_json::to_string(&settled)?)
             .bind(now)
             .execute(&mut *tx)
             .await?;
-        }
+    }
+    if !retries.is_empty() {
+        let sql = if postgres {
+            "update push_outbox p set attempts = (j.v->>'attempts')::bigint, \
+               next_attempt_at = (j.v->>'at')::bigint \
+             from json_array_elements($1::json) as j(v) where p.id = (j.v->>'id')::bigint"
+        } else {
+            "update push_outbox set attempts = j.value->>'attempts', \
+               next_attempt_at = j.value->>'at' \
+             from json_each($1) as j where push_outbox.id = j.value->>'id'"
+        };
+        sqlx::query(sql)
+            .bind(serde_json::to_string(&retries)?)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for o in outcomes {
+        let Next::SettleAndDisable(reason) = &o.next else {
+            continue;
+        };
+        let device = o.due.device.0;
+        sqlx::query(
+            "update push_devices set disabled_at = $2, disabled_reason = $3 where id = $1 \
+             and disabled_at is null",
+        )
+        .bind(device)
+        .bind(now)
+        .bind(reason.as_str())
+        .execute(&mut *tx)
+        .await?;
+        // Nothing more goes to a dead token.
+        sqlx::query(
+            "update push_outbox set done_at = $2, result = 'skipped: device disabled' \
+             where device_id = $1 and done_at is null",
+        )
+        .bind(device)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -472,24 +677,52 @@ pub async fn attempts(
         .collect()
 }
 
-/// Stores an action token (hashed).
-pub async fn add_action_token(
-    conn: &mut sqlx::AnyConnection,
-    token_hash: &str,
-    operator: OperatorId,
-    chat: ChatId,
-    expires_at: i64,
+/// An action token to store.
+#[derive(Debug, Clone)]
+pub struct NewActionToken {
+    /// The token's hash (the token itself is only in the sealed push).
+    pub hash: String,
+    /// Who it acts as.
+    pub operator: OperatorId,
+    /// On which chat.
+    pub chat: ChatId,
+    /// When it stops working (unix ms).
+    pub expires_at: i64,
+}
+
+/// Stores action tokens (hashed) in one statement.
+pub async fn add_action_tokens(
+    conn: &mut AnyConnection,
+    postgres: bool,
+    tokens: &[NewActionToken],
 ) -> Result<(), Error> {
-    sqlx::query(
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<serde_json::Value> = tokens
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "hash": t.hash,
+                "operator": t.operator.0,
+                "chat": t.chat.0,
+                "expires_at": t.expires_at,
+            })
+        })
+        .collect();
+    let sql = if postgres {
         "insert into push_action_tokens (token_hash, operator_id, chat_id, expires_at) \
-         values ($1, $2, $3, $4)",
-    )
-    .bind(token_hash)
-    .bind(operator.0)
-    .bind(chat.0)
-    .bind(expires_at)
-    .execute(&mut *conn)
-    .await?;
+         select v->>'hash', (v->>'operator')::bigint, (v->>'chat')::bigint, \
+           (v->>'expires_at')::bigint from json_array_elements($1::json) as j(v)"
+    } else {
+        "insert into push_action_tokens (token_hash, operator_id, chat_id, expires_at) \
+         select value->>'hash', value->>'operator', value->>'chat', value->>'expires_at' \
+         from json_each($1)"
+    };
+    sqlx::query(sql)
+        .bind(serde_json::to_string(&rows)?)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -541,6 +774,39 @@ pub async fn use_action_token(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decline_takes_an_operator_off_one_chat_only() {
+        let device = |id, operator, group| Candidate {
+            target: Target {
+                device: DeviceId(id),
+                operator: OperatorId(operator),
+                platform: PushPlatform::Apns,
+                token: format!("token-{id}"),
+            },
+            group,
+        };
+        let ringable = Ringable {
+            // Ann (group 2) has two phones, Bob (group 1) one; Cy (group 3) has none.
+            devices: vec![device(1, 10, 2), device(2, 10, 2), device(3, 11, 1)],
+            operators: vec![
+                (OperatorId(10), 2),
+                (OperatorId(11), 1),
+                (OperatorId(12), 3),
+            ],
+            declined: HashSet::from([(ChatId(7), OperatorId(11))]),
+        };
+        let devices = |chat| {
+            let found = ringable.candidates(ChatId(chat));
+            found.map(|c| c.target.device.0).collect::<Vec<_>>()
+        };
+        assert_eq!(devices(7), [1, 2]);
+        assert_eq!(devices(8), [1, 2, 3]);
+        // The groups of the operators still in for the chat, in ring order (Cy's counts,
+        // phone or not).
+        assert_eq!(ringable.groups(ChatId(7)), [2, 3]);
+        assert_eq!(ringable.groups(ChatId(8)), [1, 2, 3]);
+    }
 
     #[test]
     fn only_a_tokens_tail_is_shown() {
