@@ -16,7 +16,7 @@ use switchboard_shared::{ChatEventKind, ChatId, ErrorCode, VisitorId};
 async fn sqlite_syncs_every_commit_to_disk() {
     let server = TestServer::start(Db::Sqlite).await;
     let store = &server.state.store;
-    for pool in [&store.write, &store.read] {
+    for (pool, autocheckpoint) in [(&store.write, "0"), (&store.read, "1000")] {
         let mut conn = pool.acquire().await.unwrap();
         let pragma = async |conn: &mut sqlx::pool::PoolConnection<sqlx::Any>, name: &str| {
             let sql = format!("pragma {name}");
@@ -33,6 +33,11 @@ async fn sqlite_syncs_every_commit_to_disk() {
         // 2 = FULL: the WAL is synced at each commit (1 = NORMAL would not survive a power cut).
         assert_eq!(pragma(&mut conn, "synchronous").await, "2");
         assert_eq!(pragma(&mut conn, "foreign_keys").await, "1");
+        // The writer's commits never copy the log into the file (a background task does).
+        assert_eq!(
+            pragma(&mut conn, "wal_autocheckpoint").await,
+            autocheckpoint
+        );
     }
 }
 

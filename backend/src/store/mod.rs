@@ -68,13 +68,16 @@ impl Store {
         if backend == Backend::Sqlite {
             owner_only(url)?;
         }
-        let read = pool(url, backend, read_conns).await?;
-        let write = pool(url, backend, write_conns).await?;
+        let read = pool(url, backend, read_conns, false).await?;
+        let write = pool(url, backend, write_conns, true).await?;
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&write).await?;
+        if backend == Backend::Sqlite {
+            tokio::spawn(checkpoints(read.clone()));
+        }
         Ok(Store {
             read,
             write,
@@ -97,7 +100,26 @@ impl Store {
     }
 }
 
-async fn pool(url: &str, backend: Backend, max: u32) -> Result<AnyPool, Error> {
+/// How often the write-ahead log is copied into the SQLite file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Copies the write-ahead log into the SQLite file every [`CHECKPOINT_EVERY`], on a reader's
+/// connection and without waiting for the writer or readers (`PASSIVE`): the writer's commits
+/// never wait for it, and the log starts over once it is all copied. Stops with the pool.
+async fn checkpoints(read: AnyPool) {
+    while !read.is_closed() {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if let Err(e) = sqlx::query("pragma wal_checkpoint(passive)")
+            .execute(&read)
+            .await
+            && !read.is_closed()
+        {
+            tracing::warn!(error = %e, "checkpoint failed");
+        }
+    }
+}
+
+async fn pool(url: &str, backend: Backend, max: u32, writer: bool) -> Result<AnyPool, Error> {
     // Every connection is opened at start and kept (`min_connections`): the first requests
     // after a start or a quiet night do not wait for PostgreSQL's connection set-up.
     let mut opts = AnyPoolOptions::new()
@@ -105,7 +127,7 @@ async fn pool(url: &str, backend: Backend, max: u32) -> Result<AnyPool, Error> {
         .min_connections(max)
         .acquire_timeout(Duration::from_secs(10));
     if backend == Backend::Sqlite {
-        opts = opts.after_connect(|conn, _meta| {
+        opts = opts.after_connect(move |conn, _meta| {
             Box::pin(async move {
                 // WAL: readers beside the writer. FULL: the WAL is synced at every commit, so
                 // "stored before acknowledged" survives a power cut, not only a crash; the
@@ -116,6 +138,12 @@ async fn pool(url: &str, backend: Backend, max: u32) -> Result<AnyPool, Error> {
                      pragma foreign_keys = on; pragma busy_timeout = 5000;",
                 )
                 .await?;
+                if writer {
+                    // The writer never copies the log into the database itself (a commit
+                    // that did would hold every client's ack for the copy and its syncs):
+                    // [`checkpoints`] does it beside it.
+                    conn.execute("pragma wal_autocheckpoint = 0").await?;
+                }
                 Ok(())
             })
         });
