@@ -8,9 +8,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use switchboard_backend::AppState;
-use switchboard_shared::Limits;
+use switchboard_core::{Client, Session};
+use switchboard_shared::{CreateOperatorRequest, Limits};
 
-use crate::ADMIN_PASSWORD;
+use crate::{ADMIN_PASSWORD, OPERATOR_PASSWORD};
 
 /// The benchmark's server, run as its own child process (this binary again, with `serve` and
 /// `args`), so its CPU and memory are its own: the child, its pid and its base URL. The
@@ -116,6 +117,35 @@ pub fn pin_command(command: &mut Command, cpu: usize) {
 /// The number of cores this process may run on.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// The benchmark server's admin ([`serve`]'s), signed in.
+pub async fn admin(base: &str) -> Session {
+    Client::new(base)
+        .expect("a client")
+        .login("admin@example.test", ADMIN_PASSWORD)
+        .await
+        .expect("admin login")
+}
+
+/// A new operator `name` with the address `{tag}@example.test`, made by `admin`, signed in.
+pub async fn new_operator(admin: &Session, base: &str, tag: &str, name: &str) -> Session {
+    let email = format!("{tag}@example.test");
+    admin
+        .create_operator(&CreateOperatorRequest {
+            email: email.clone(),
+            name: name.into(),
+            password: OPERATOR_PASSWORD.into(),
+            is_admin: false,
+            ring_group: None,
+        })
+        .await
+        .expect("operator");
+    Client::new(base)
+        .expect("a client")
+        .login(&email, OPERATOR_PASSWORD)
+        .await
+        .expect("operator login")
 }
 
 /// The `p`th percentile of sorted values (nearest rank); NaN when there are none.

@@ -19,10 +19,9 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use switchboard_core::Client;
+use switchboard_e2e::TempDir;
 use switchboard_e2e::bench::{report, spawn_server, unlimited, usage};
 use switchboard_e2e::visitor::ws_url;
-use switchboard_e2e::{ADMIN_PASSWORD, TempDir};
 use switchboard_shared::{ClientInfo, PROTOCOL_VERSION, Page, Settings, VisitorClientMsg};
 use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
@@ -88,11 +87,7 @@ async fn bench(connections: usize, fd_limit: Option<u64>) {
     );
 
     // Thousands of new visitors from 127.0.0.1: the rate limits out of the way.
-    let admin = Client::new(&base)
-        .unwrap()
-        .login("admin@example.test", ADMIN_PASSWORD)
-        .await
-        .expect("admin login");
+    let admin = switchboard_e2e::bench::admin(&base).await;
     let settings = admin.settings().await.expect("settings");
     let limits = unlimited();
     admin

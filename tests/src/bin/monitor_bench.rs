@@ -17,13 +17,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use switchboard_core::{Client, Connection};
-use switchboard_e2e::bench::{report, spawn_server, unlimited, usage};
+use switchboard_core::Connection;
+use switchboard_e2e::TempDir;
+use switchboard_e2e::bench::{new_operator, report, spawn_server, unlimited, usage};
 use switchboard_e2e::visitor::ws_url;
-use switchboard_e2e::{ADMIN_PASSWORD, OPERATOR_PASSWORD, TempDir};
 use switchboard_shared::{
-    CreateOperatorRequest, MonitorChange, OperatorAction, OperatorServerMsg, PROTOCOL_VERSION,
-    Page, Settings, VisitorClientMsg,
+    MonitorChange, OperatorAction, OperatorServerMsg, PROTOCOL_VERSION, Page, Settings,
+    VisitorClientMsg,
 };
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
@@ -78,11 +78,7 @@ async fn bench(visitors: usize, operators: usize, secs: u64) {
         "site monitor benchmark: {visitors} visitors (a page every {MEAN_PAGE_SECS} s on average), {operators} operators watching, {secs} s; server pid {server_pid} at {base} (SQLite)"
     );
 
-    let admin = Client::new(&base)
-        .unwrap()
-        .login("admin@example.test", ADMIN_PASSWORD)
-        .await
-        .expect("admin login");
+    let admin = switchboard_e2e::bench::admin(&base).await;
     let settings = admin.settings().await.expect("settings");
     let limits = unlimited();
     admin
@@ -96,22 +92,8 @@ async fn bench(visitors: usize, operators: usize, secs: u64) {
     let frames = Arc::new(AtomicU64::new(0));
     let mut watchers = Vec::new();
     for i in 0..operators {
-        let email = format!("watcher{i}@example.test");
-        admin
-            .create_operator(&CreateOperatorRequest {
-                email: email.clone(),
-                name: format!("Watcher {i}"),
-                password: OPERATOR_PASSWORD.into(),
-                is_admin: false,
-                ring_group: None,
-            })
-            .await
-            .expect("operator");
-        let session = Client::new(&base)
-            .unwrap()
-            .login(&email, OPERATOR_PASSWORD)
-            .await
-            .expect("login");
+        let tag = format!("watcher{i}");
+        let session = new_operator(&admin, &base, &tag, &format!("Watcher {i}")).await;
         let mut conn = session.connect().await.expect("connected");
         conn.request(OperatorAction::MonitorSubscribe { last_seq: None })
             .await

@@ -15,9 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use switchboard_backend::AppState;
-use switchboard_core::Client;
+use switchboard_e2e::TempDir;
 use switchboard_e2e::bench::{serve, spawn_server, usage};
-use switchboard_e2e::{ADMIN_PASSWORD, TempDir};
 use switchboard_shared::{ReportQuery, Settings};
 
 /// The export may grow the server's memory by at most this much, whatever the row count.
@@ -147,11 +146,7 @@ async fn bench(chats: i64) -> bool {
         "reports benchmark: {chats} chats over 30 days (7 events each), server pid {pid} at {base} (SQLite), ready in {:.1} s",
         seeding.elapsed().as_secs_f64()
     );
-    let admin = Client::new(&base)
-        .unwrap()
-        .login("admin@example.test", ADMIN_PASSWORD)
-        .await
-        .expect("admin login");
+    let admin = switchboard_e2e::bench::admin(&base).await;
     let settings = admin.settings().await.expect("settings");
     admin
         .put_settings(&Settings {

@@ -29,15 +29,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use switchboard_core::Client;
+use switchboard_e2e::TempDir;
 use switchboard_e2e::bench::{
-    cores, percentile, pin_command, pin_self, spawn_server_on, unlimited, usage,
+    cores, new_operator, percentile, pin_command, pin_self, spawn_server_on, unlimited, usage,
 };
 use switchboard_e2e::visitor::ws_url;
-use switchboard_e2e::{ADMIN_PASSWORD, OPERATOR_PASSWORD, TempDir};
 use switchboard_shared::{
-    Author, ChatEventKind, ChatId, CreateOperatorRequest, Mode, OperatorServerMsg,
-    PROTOCOL_VERSION, Settings, VisitorClientMsg, VisitorServerMsg,
+    Author, ChatEventKind, ChatId, Mode, OperatorServerMsg, PROTOCOL_VERSION, Settings,
+    VisitorClientMsg, VisitorServerMsg,
 };
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -425,11 +424,7 @@ async fn switchboard(
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (mut child, pid, base) = spawn_server_on(cpu, &args);
-    let admin = Client::new(&base)
-        .unwrap()
-        .login("admin@example.test", ADMIN_PASSWORD)
-        .await
-        .expect("admin login");
+    let admin = switchboard_e2e::bench::admin(&base).await;
     let settings = admin.settings().await.expect("settings");
     admin
         .put_settings(&Settings {
@@ -443,22 +438,8 @@ async fn switchboard(
     let operators = chats.div_ceil(CHATS_PER_OPERATOR);
     let mut conns = Vec::with_capacity(operators);
     for i in 0..operators {
-        let email = format!("bench{i}@example.test");
-        admin
-            .create_operator(&CreateOperatorRequest {
-                email: email.clone(),
-                name: format!("Bench {i}"),
-                password: OPERATOR_PASSWORD.into(),
-                is_admin: false,
-                ring_group: None,
-            })
-            .await
-            .expect("operator");
-        let session = Client::new(&base)
-            .unwrap()
-            .login(&email, OPERATOR_PASSWORD)
-            .await
-            .expect("login");
+        let session =
+            new_operator(&admin, &base, &format!("bench{i}"), &format!("Bench {i}")).await;
         let mut conn = session.connect().await.expect("connected");
         conn.set_available(true).await.expect("available");
         conns.push(conn);
