@@ -96,6 +96,12 @@ pub struct Config {
     /// First retry of a deferred mail after this many seconds, doubled each time up to an
     /// hour (`SWITCHBOARD_MAIL_RETRY_SECS`).
     pub mail_retry_secs: f64,
+    /// NATS server(s) for several nodes on one PostgreSQL (`SWITCHBOARD_NATS_URL`,
+    /// comma-separated); unset: one node on its own.
+    pub nats_url: Option<String>,
+    /// The subject prefix of this cluster's messages (`SWITCHBOARD_NATS_PREFIX`), so several
+    /// clusters can share one NATS.
+    pub nats_prefix: String,
 }
 
 impl Default for Config {
@@ -123,6 +129,8 @@ impl Default for Config {
             smtp_ca_file: None,
             smtp_timeout_secs: 30.0,
             mail_retry_secs: 5.0,
+            nats_url: None,
+            nats_prefix: "switchboard".into(),
         }
     }
 }
@@ -164,6 +172,8 @@ impl std::fmt::Debug for Config {
             .field("smtp_ca_file", &self.smtp_ca_file)
             .field("smtp_timeout_secs", &self.smtp_timeout_secs)
             .field("mail_retry_secs", &self.mail_retry_secs)
+            .field("nats_url", &self.nats_url.as_deref().map(redact_url))
+            .field("nats_prefix", &self.nats_prefix)
             .finish()
     }
 }
@@ -232,6 +242,19 @@ impl Config {
             "SWITCHBOARD_SECRET_KEY_PREVIOUS",
         )?;
         parse(&mut c.secret_key_file, "SWITCHBOARD_SECRET_KEY_FILE")?;
+        parse_some(&mut c.nats_url, "SWITCHBOARD_NATS_URL")?;
+        parse(&mut c.nats_prefix, "SWITCHBOARD_NATS_PREFIX")?;
+        if c.nats_prefix.is_empty()
+            || !c
+                .nats_prefix
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'))
+        {
+            return Err(Error::Config(format!(
+                "SWITCHBOARD_NATS_PREFIX={:?}: letters, digits, '-', '_' and '.' only",
+                c.nats_prefix
+            )));
+        }
         parse(&mut c.log, "SWITCHBOARD_LOG")?;
         parse(&mut c.log_format, "SWITCHBOARD_LOG_FORMAT")?;
         parse(

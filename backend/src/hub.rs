@@ -7,23 +7,28 @@
 //! rather than slowing everyone: its client reconnects and resumes from its last `seq`.
 //!
 //! Events are published only after they are committed, so anything a client receives can be
-//! found again in the database when it resumes. A cluster bus (several nodes on one
-//! PostgreSQL) plugs in behind `publish`: it relays what this node commits and feeds what other
-//! nodes commit into the same local delivery.
+//! found again in the database when it resumes. With several nodes on one PostgreSQL the
+//! [cluster bus](crate::cluster) plugs in behind `publish` ([`Hub::relay_to`]): it relays what
+//! this node commits and feeds what other nodes commit into the same local delivery
+//! ([`Hub::publish_here`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use dashmap::DashMap;
+use serde::{Deserialize, Serialize};
 use switchboard_shared::{ChatEvent, ChatId, ChatSummary, DeviceId, OperatorId, VisitorId};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
+
+use crate::cluster::{Outgoing, Peers, Section};
 
 /// How many undelivered events a connection may hold before it is cut off.
 const QUEUE: usize = 1024;
 
 /// Who an event is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "topic", content = "id", rename_all = "snake_case")]
 pub enum Topic {
     /// Every operator connection: chat requests, queue and lifecycle changes.
     Lobby,
@@ -33,8 +38,9 @@ pub enum Topic {
     Visitor(VisitorId),
 }
 
-/// What the hub carries.
-#[derive(Debug, Clone)]
+/// What the hub carries (and the cluster bus, as JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum HubEvent {
     /// A committed chat event and the chat after it.
     Chat {
@@ -137,6 +143,12 @@ struct Inner {
     available: watch::Sender<bool>,
     /// Sees every chat after each committed event (the Site Monitor).
     chat_observer: std::sync::OnceLock<ChatObserver>,
+    /// The cluster bus, when there is one: what this node publishes goes to the other nodes.
+    relay: std::sync::OnceLock<mpsc::Sender<Outgoing>>,
+    /// The other nodes, asked whether they hold a connection.
+    peers: std::sync::OnceLock<Peers>,
+    /// Something could not be relayed (the bus fell [`crate::cluster::BACKLOG`] behind).
+    relay_lost: AtomicBool,
 }
 
 type ChatObserver = Box<dyn Fn(&ChatSummary) + Send + Sync>;
@@ -213,6 +225,9 @@ impl Default for Hub {
                 next_id: AtomicU64::new(1),
                 available: watch::Sender::new(false),
                 chat_observer: std::sync::OnceLock::new(),
+                relay: std::sync::OnceLock::new(),
+                peers: std::sync::OnceLock::new(),
+                relay_lost: AtomicBool::new(false),
             }),
         }
     }
@@ -255,14 +270,78 @@ impl Hub {
         }
     }
 
-    /// Delivers `event` once to every connection subscribed to any of `topics`.
+    /// Delivers `event` once to every connection subscribed to any of `topics`, on this node
+    /// and (over the cluster bus, when there is one) on the others.
     pub fn publish(&self, topics: &[Topic], event: HubEvent) {
+        let event = Arc::new(event);
+        self.deliver(topics, &event);
+        if let Some(relay) = self.inner.relay.get()
+            && relay
+                .try_send(Outgoing::Event(topics.to_vec(), event))
+                .is_err()
+        {
+            self.inner.relay_lost.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Delivers `event` to this node's connections only: what another node committed (it
+    /// came over the bus), or what each node works out for its own clients (their place in
+    /// line).
+    pub fn publish_here(&self, topics: &[Topic], event: HubEvent) {
+        self.deliver(topics, &Arc::new(event));
+    }
+
+    /// Relays what this node publishes to the other nodes through `bus`, and asks `peers`
+    /// about their connections (see [`crate::cluster`]); set once, at start.
+    pub fn relay_to(&self, bus: mpsc::Sender<Outgoing>, peers: Peers) {
+        let _ = self.inner.relay.set(bus);
+        let _ = self.inner.peers.set(peers);
+    }
+
+    /// Whether a live connection on `topic` is held here or on another node of the cluster
+    /// (a client that lost its connection may come back on any node).
+    pub async fn connected_anywhere(&self, topic: Topic) -> bool {
+        if self.subscribers(topic) > 0 {
+            return true;
+        }
+        match self.inner.peers.get() {
+            Some(peers) => peers.have(topic).await,
+            None => false,
+        }
+    }
+
+    /// Tells the other nodes that a settings section was saved here.
+    pub fn settings_saved(&self, section: Section) {
+        if let Some(relay) = self.inner.relay.get()
+            && relay.try_send(Outgoing::Reload(section)).is_err()
+        {
+            self.inner.relay_lost.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether something could not be relayed since the last call.
+    pub(crate) fn take_relay_lost(&self) -> bool {
+        self.inner.relay_lost.swap(false, Ordering::Relaxed)
+    }
+
+    /// Cuts every live connection off: their clients reconnect and resume from the last `seq`
+    /// they saw (this node may have missed some of the other nodes' events).
+    pub fn cut_off_all(&self) {
+        let mut queues: Vec<(u64, Arc<Queue>)> = Vec::new();
+        for mut subs in self.inner.topics.iter_mut() {
+            queues.extend(subs.drain());
+        }
+        for (_, queue) in queues {
+            queue.cut_off();
+        }
+    }
+
+    fn deliver(&self, topics: &[Topic], event: &Arc<HubEvent>) {
         if let (HubEvent::Chat { chat, .. }, Some(observer)) =
-            (&event, self.inner.chat_observer.get())
+            (&**event, self.inner.chat_observer.get())
         {
             observer(chat);
         }
-        let event = Arc::new(event);
         let mut targets: Vec<(u64, Arc<Queue>)> = Vec::new();
         for topic in topics {
             if let Some(subs) = self.inner.topics.get(topic) {

@@ -25,6 +25,7 @@
 
 pub mod auth;
 pub mod chat;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -141,6 +142,14 @@ pub async fn init(config: Config) -> Result<AppState, Error> {
         closing,
     };
     invitations::start(&state);
+    if let Some(url) = &state.config.nats_url {
+        if state.store.backend != store::Backend::Postgres {
+            return Err(Error::Config(
+                "SWITCHBOARD_NATS_URL needs a PostgreSQL database: nodes share one database".into(),
+            ));
+        }
+        cluster::join(&state, url, &state.config.nats_prefix).await?;
+    }
     Ok(state)
 }
 
@@ -168,8 +177,17 @@ pub async fn serve(
         shutdown.await;
         closing.fire();
     };
-    serve::serve(listener, app(state), limits, shutdown).await;
+    serve::serve(listener, app(state.clone()), limits, shutdown).await;
+    stop(&state).await;
     Ok(())
+}
+
+/// Stops the background work that must finish before the process ends (after
+/// [`AppState::closing`] fired): pushes under way are recorded, pushes taken but not sent
+/// are given back for the next node (see [`push::Push::stop`]).
+pub async fn stop(state: &AppState) {
+    state.closing.fire();
+    state.push.stop().await;
 }
 
 /// [`init`] then [`serve`].

@@ -59,6 +59,21 @@ impl LiveSettings {
         self.tx.subscribe()
     }
 
+    /// Reads the stored settings again (another node saved them) and publishes them if they
+    /// changed.
+    pub async fn reload(&self) -> Result<(), Error> {
+        let _one_at_a_time = self.changing.lock().await;
+        let stored = db::load_key(&self.store.read, KEY)
+            .await?
+            .unwrap_or_else(defaults);
+        self.tx.send_if_modified(|current| {
+            let changed = *current != stored;
+            *current = stored;
+            changed
+        });
+        Ok(())
+    }
+
     /// Validates `new`, saves it, then publishes it; returns what was saved.
     pub async fn change(&self, new: Settings) -> Result<Settings, Error> {
         let new = validate(new)?;

@@ -77,6 +77,14 @@ impl Voice {
         }
     }
 
+    /// Reads the stored servers again (another node saved them).
+    pub async fn reload(&self) -> Result<(), Error> {
+        let _one_at_a_time = self.changing.lock().await;
+        let stored = db::load_sealed(&self.store, &self.sealer, KEY, PURPOSE).await?;
+        self.current.send_replace(stored.unwrap_or_default());
+        Ok(())
+    }
+
     /// Validates, saves (sealed), then uses the new servers.
     pub async fn change(&self, update: VoiceSettingsUpdate) -> Result<VoiceSettingsView, Error> {
         let next = validate(update)?;

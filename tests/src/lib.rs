@@ -8,6 +8,7 @@
 //! here, once.
 
 pub mod bench;
+pub mod cluster;
 pub mod media;
 pub mod operator;
 pub mod operator_app;
@@ -188,7 +189,7 @@ impl TestServer {
         Self::start_on(listener, config, Arc::new(dir)).await
     }
 
-    async fn start_on(
+    pub(crate) async fn start_on(
         listener: tokio::net::TcpListener,
         config: Config,
         dir: Arc<TempDir>,
@@ -307,7 +308,7 @@ impl TestServer {
             let _ = tx.send(());
         }
         // As a SIGTERM would: sessions close, background workers stop.
-        self.state.closing.fire();
+        switchboard_backend::stop(&self.state).await;
         if let Some(task) = self.task.take() {
             task.abort();
             let _ = task.await;

@@ -268,6 +268,9 @@ impl Chats {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
+            if !self.store.sweeps_here() {
+                continue; // another node on this database runs it
+            }
             let timeout = i64::from(self.settings.with(|s| s.ring_timeout_secs)) * 1000;
             let expired =
                 match chats::waiting_since_before(&self.store.read, now_ms() - timeout).await {
@@ -303,7 +306,8 @@ impl Chats {
                         let position = i as u32 + 1;
                         if everyone || told.get(&chat_id) != Some(&position) {
                             let event = HubEvent::QueuePosition { chat_id, position };
-                            self.hub.publish(&[Topic::Visitor(visitor)], event);
+                            // Every node reads the same line and tells its own visitors.
+                            self.hub.publish_here(&[Topic::Visitor(visitor)], event);
                         }
                         places.insert(chat_id, position);
                     }
@@ -312,6 +316,11 @@ impl Chats {
                 Err(e) => tracing::warn!(error = %e, "queue positions failed"),
             }
         }
+    }
+
+    /// The line changed on another node: the visitors here are told where they stand now.
+    pub fn line_moved(&self) {
+        self.line_changed.notify_one();
     }
 
     /// Asks for the queue positions to be sent again, to everyone (a visitor just connected).

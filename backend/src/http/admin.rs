@@ -12,6 +12,7 @@ use switchboard_shared::{
 
 use super::{Admin, Body, email, field};
 use crate::auth::{check_password_rules, hash_password};
+use crate::cluster::Section;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::store::{now_ms, operators};
@@ -119,7 +120,9 @@ async fn put_settings(
     _: Admin,
     Body(new): Body<Settings>,
 ) -> Result<Json<Settings>, Error> {
-    Ok(Json(state.settings.change(new).await?))
+    let saved = state.settings.change(new).await?;
+    state.hub.settings_saved(Section::Settings);
+    Ok(Json(saved))
 }
 
 async fn get_voice(State(state): State<AppState>, _: Admin) -> Json<VoiceSettingsView> {
@@ -131,7 +134,9 @@ async fn put_voice(
     _: Admin,
     Body(update): Body<VoiceSettingsUpdate>,
 ) -> Result<Json<VoiceSettingsView>, Error> {
-    Ok(Json(state.voice.change(update).await?))
+    let view = state.voice.change(update).await?;
+    state.hub.settings_saved(Section::Voice);
+    Ok(Json(view))
 }
 
 /// The mail parameters without the password (`null`: mail is not configured).
@@ -144,11 +149,14 @@ async fn put_mail(
     _: Admin,
     Body(input): Body<MailSettingsInput>,
 ) -> Result<Json<MailSettingsView>, Error> {
-    Ok(Json(state.mail.update(input).await?))
+    let view = state.mail.update(input).await?;
+    state.hub.settings_saved(Section::Mail);
+    Ok(Json(view))
 }
 
 async fn delete_mail(State(state): State<AppState>, _: Admin) -> Result<StatusCode, Error> {
     state.mail.remove().await?;
+    state.hub.settings_saved(Section::Mail);
     Ok(StatusCode::NO_CONTENT)
 }
 

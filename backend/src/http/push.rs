@@ -106,7 +106,9 @@ async fn put_settings(
     _: Admin,
     Body(update): Body<PushSettingsUpdate>,
 ) -> Result<Json<PushSettingsView>, Error> {
-    Ok(Json(state.push.update(update).await?))
+    let view = state.push.update(update).await?;
+    state.hub.settings_saved(crate::cluster::Section::Push);
+    Ok(Json(view))
 }
 
 #[derive(Deserialize)]

@@ -201,6 +201,18 @@ impl Mail {
         Ok(view)
     }
 
+    /// Reads the stored parameters again (another node saved or removed them).
+    pub async fn reload(&self) -> Result<(), Error> {
+        let _one_at_a_time = self.inner.changing.lock().await;
+        let stored = settings::load(&self.inner.store, &self.inner.config.sealer).await?;
+        let current = match stored {
+            Some(s) => Some(Arc::new(Current::new(s, &self.inner.config)?)),
+            None => None,
+        };
+        self.publish(current);
+        Ok(())
+    }
+
     /// Removes the parameters: mail is off (queued mails wait until it is on again).
     pub async fn remove(&self) -> Result<(), Error> {
         let _one_at_a_time = self.inner.changing.lock().await;

@@ -137,6 +137,8 @@ struct Inner {
     sweep: Notify,
     /// Chats already rung again (pruned to those still ringing).
     rung_again: Mutex<HashSet<ChatId>>,
+    /// The node is stopping: nothing more is claimed or sent (see [`Push::stop`]).
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 /// Cheap-to-clone handle to push.
@@ -167,6 +169,7 @@ impl Push {
                 held: Mutex::default(),
                 sweep: Notify::new(),
                 rung_again: Mutex::new(HashSet::new()),
+                stopping: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         tokio::spawn(push.clone().decider(decisions_rx));

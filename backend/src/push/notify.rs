@@ -400,7 +400,7 @@ impl Push {
         loop {
             tick.tick().await;
             let (again_secs, group_secs) = self.escalation();
-            if again_secs == 0 && group_secs == 0 {
+            if (again_secs == 0 && group_secs == 0) || !self.inner.store.sweeps_here() {
                 continue;
             }
             let Ok(waiting) = chats::with_status(&self.inner.store.read, ChatStatus::Waiting).await

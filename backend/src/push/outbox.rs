@@ -42,6 +42,8 @@ const BATCH: usize = 256;
 const RECORD_AFTER: Duration = Duration::from_millis(20);
 /// The sweep looks at the table at least this often: another node's retries, leases run out.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
+/// How long a stopping node waits for its sends under way to be recorded.
+const STOP_WITHIN: Duration = Duration::from_secs(5);
 /// How long the sweep waits when something is due but could not be claimed (another node
 /// holds it locked).
 const SWEEP_BUSY: Duration = Duration::from_millis(100);
@@ -53,6 +55,8 @@ pub(super) struct Held {
     ids: HashSet<i64>,
     /// Those of them cancelled before their send started.
     cancelled: HashSet<i64>,
+    /// Those not sent because the node is stopping, to give back.
+    unsent: Vec<i64>,
 }
 
 /// A send to one device about one chat: sends with the same key go one after the other.
@@ -83,6 +87,42 @@ impl Push {
 
     fn held(&self) -> std::sync::MutexGuard<'_, Held> {
         self.inner.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.inner
+            .stopping
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Stops delivering, before the database closes: nothing more is claimed or sent, the
+    /// sends under way finish and are recorded (up to [`STOP_WITHIN`]), and the rows taken
+    /// but not sent are given back, due at once, so the next node to sweep sends them without
+    /// waiting out their lease.
+    pub async fn stop(&self) {
+        self.inner
+            .stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let deadline = Instant::now() + STOP_WITHIN;
+        loop {
+            let (busy, unsent) = {
+                let mut held = self.held();
+                (!held.ids.is_empty(), std::mem::take(&mut held.unsent))
+            };
+            if !unsent.is_empty() {
+                let postgres = self.inner.store.backend == Backend::Postgres;
+                match db::release(&self.inner.store.write, postgres, &unsent, now_ms()).await {
+                    Ok(n) => tracing::info!(pushes = n, "push: stopping; unsent pushes given back"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "push: giving back unsent pushes failed; they go out when their lease ends")
+                    }
+                }
+            }
+            if !busy || Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Sends what it is given until the process ends: each at once, unless a send to the same
@@ -130,11 +170,15 @@ impl Push {
         let key = (row.chat, row.device);
         let dropped = {
             let mut held = self.held();
-            let dropped = held.cancelled.remove(&row.id);
-            if dropped {
+            let cancelled = held.cancelled.remove(&row.id);
+            let stopping = self.is_stopping();
+            if stopping && !cancelled {
+                held.unsent.push(row.id);
+            }
+            if cancelled || stopping {
                 held.ids.remove(&row.id);
             }
-            dropped
+            cancelled || stopping
         };
         if dropped {
             let _ = finished.send(key);
@@ -213,6 +257,9 @@ impl Push {
                     None
                 }
             };
+            if self.is_stopping() {
+                return;
+            }
             if next.is_some_and(|at| at <= now) && !claimed_nothing {
                 match self.claim(now).await {
                     Ok(n) => claimed_nothing = n == 0,
@@ -245,6 +292,12 @@ impl Push {
         )
         .await?;
         let n = due.len();
+        if self.is_stopping() {
+            // Claimed while stopping began: given back at once.
+            let ids: Vec<i64> = due.iter().map(|d| d.id).collect();
+            db::release(&self.inner.store.write, postgres, &ids, now_ms()).await?;
+            return Ok(n);
+        }
         self.hand_over(due);
         Ok(n)
     }

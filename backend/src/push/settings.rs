@@ -148,6 +148,15 @@ impl Push {
         Ok(shown)
     }
 
+    /// Reads the stored credentials again (another node saved them) and builds their clients.
+    pub async fn reload(&self) -> Result<(), Error> {
+        let _one_at_a_time = self.inner.changing.lock().await;
+        let stored = load_settings(&self.inner.store, &self.inner.config.sealer).await?;
+        let current = Current::new(stored, &self.inner.config);
+        self.inner.current.send_replace(Arc::new(current));
+        Ok(())
+    }
+
     /// (ring again after, next group after), in seconds.
     pub(super) fn escalation(&self) -> (u32, u32) {
         let current = self.inner.current.borrow();

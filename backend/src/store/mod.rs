@@ -17,10 +17,12 @@ pub mod push;
 pub mod reports;
 pub mod visitors;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use crate::error::Error;
 
@@ -42,6 +44,8 @@ pub struct Store {
     pub write: AnyPool,
     /// Which database this is.
     pub backend: Backend,
+    /// Whether this node runs the sweeps now (see [`Store::sweeps_here`]).
+    sweeper: Arc<AtomicBool>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -75,14 +79,28 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&write).await?;
-        if backend == Backend::Sqlite {
-            tokio::spawn(checkpoints(read.clone()));
+        let sweeper = Arc::new(AtomicBool::new(backend == Backend::Sqlite));
+        match backend {
+            Backend::Sqlite => drop(tokio::spawn(checkpoints(read.clone()))),
+            Backend::Postgres => drop(tokio::spawn(lead(
+                url.to_owned(),
+                sweeper.clone(),
+                write.clone(),
+            ))),
         }
         Ok(Store {
             read,
             write,
             backend,
+            sweeper,
         })
+    }
+
+    /// Whether this node runs the sweeps (ring timeouts, ringing again): always on SQLite (one
+    /// node); on PostgreSQL, the one node of those sharing the database that holds the sweep
+    /// lock now. Sweeps on another node would do the same work twice.
+    pub fn sweeps_here(&self) -> bool {
+        self.sweeper.load(Ordering::Relaxed)
     }
 
     /// How many write shards the chat writer may run: SQLite has a single writer.
@@ -117,6 +135,49 @@ async fn checkpoints(read: AnyPool) {
             tracing::warn!(error = %e, "checkpoint failed");
         }
     }
+}
+
+/// The PostgreSQL advisory lock held by the node that runs the sweeps.
+const SWEEP_LOCK: i64 = 0x5357_4954_4348; // "SWITCH"
+/// How often a node tries for the sweep lock, and the holder checks its connection.
+const LEAD_EVERY: Duration = Duration::from_secs(1);
+
+/// Holds the sweep lock when it is free, on a connection of its own (a session lock: it goes
+/// with the connection, so a node that dies or loses the database frees it at once for
+/// another), until the store closes.
+async fn lead(url: String, here: Arc<AtomicBool>, pool: AnyPool) {
+    let mut conn: Option<AnyConnection> = None;
+    while !pool.is_closed() {
+        if conn.is_none() {
+            match AnyConnection::connect(&url).await {
+                Ok(c) => conn = Some(c),
+                Err(e) => tracing::warn!(error = %e, "sweep lock: connecting failed"),
+            }
+        }
+        if let Some(c) = conn.as_mut() {
+            let held = here.load(Ordering::Relaxed);
+            let asked = if held {
+                sqlx::query_scalar::<_, bool>("select true")
+            } else {
+                sqlx::query_scalar::<_, bool>("select pg_try_advisory_lock($1)").bind(SWEEP_LOCK)
+            };
+            match asked.fetch_one(&mut *c).await {
+                Ok(now) => {
+                    if now && !held {
+                        tracing::info!("this node runs the sweeps");
+                    }
+                    here.store(now, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "sweep lock: the connection failed");
+                    here.store(false, Ordering::Relaxed);
+                    conn = None;
+                }
+            }
+        }
+        tokio::time::sleep(LEAD_EVERY).await;
+    }
+    here.store(false, Ordering::Relaxed);
 }
 
 async fn pool(url: &str, backend: Backend, max: u32, writer: bool) -> Result<AnyPool, Error> {

@@ -509,6 +509,24 @@ pub async fn claim_due(
     Ok(due)
 }
 
+/// Gives rows back, due at once for any node's sweep: this node took them and stops before
+/// sending them. Returns how many were still unsettled.
+pub async fn release(pool: &AnyPool, postgres: bool, ids: &[i64], now: i64) -> Result<u64, Error> {
+    let sql = if postgres {
+        "update push_outbox set next_attempt_at = $2 where done_at is null and id in \
+         (select json_array_elements_text($1::json)::bigint)"
+    } else {
+        "update push_outbox set next_attempt_at = $2 where done_at is null and id in \
+         (select value from json_each($1))"
+    };
+    let done = sqlx::query(sql)
+        .bind(serde_json::to_string(ids)?)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// What to do with an outbox row after an attempt.
 #[derive(Debug, Clone)]
 pub enum Next {

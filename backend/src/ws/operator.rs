@@ -504,8 +504,12 @@ impl OperatorSession {
 /// Available for them (the ringing chats are re-checked, the widgets follow).
 async fn unavailable_if_unreachable(state: AppState, operator: OperatorId, grace_secs: f64) {
     tokio::time::sleep(std::time::Duration::from_secs_f64(grace_secs)).await;
-    if state.hub.subscribers(Topic::Operator(operator)) > 0 {
-        return; // back
+    if state
+        .hub
+        .connected_anywhere(Topic::Operator(operator))
+        .await
+    {
+        return; // back (here or on another node)
     }
     let reachable = match crate::store::push::devices_of(&state.store.read, operator).await {
         Ok(devices) => devices.iter().any(|d| d.disabled_at.is_none()),

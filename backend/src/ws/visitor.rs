@@ -382,8 +382,8 @@ fn no_open_chat() -> Error {
 /// still gone and its chat still unanswered, the chat is missed (nobody is left to answer).
 async fn miss_if_gone(state: AppState, visitor: VisitorId, grace_secs: f64) {
     tokio::time::sleep(std::time::Duration::from_secs_f64(grace_secs)).await;
-    if state.hub.subscribers(Topic::Visitor(visitor)) > 0 {
-        return; // back (a reload, another page or tab)
+    if state.hub.connected_anywhere(Topic::Visitor(visitor)).await {
+        return; // back (a reload, another page or tab, here or on another node)
     }
     let chat = match chats::latest_for_visitor(&state.store.read, visitor).await {
         // Unanswered requests are missed; an unanswered invitation counts as declined.

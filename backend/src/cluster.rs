@@ -1,0 +1,294 @@
+//! Several nodes on one PostgreSQL, fanned out over NATS (`SWITCHBOARD_NATS_URL`).
+//!
+//! Every node serves visitors and operators and writes to the one database; what a node
+//! commits it publishes to its own connections (the [`Hub`](crate::hub::Hub)) and, through
+//! this module, to the other nodes, which hand it to theirs. So a visitor on node A and an
+//! operator on node B chat as if on one node: the database orders a chat's events (its row is
+//! locked while one is written), NATS only carries them.
+//!
+//! What crosses the bus, all on one subject (`<prefix>.bus`; nodes never hear their own):
+//! - committed changes (chat events, availability, calls' signals, sign-outs…), each with the
+//!   topics it is for; a node delivers them as if it had committed them (the Site Monitor
+//!   sees the chats change, availability and the queue line are read again);
+//! - "read this settings section again" after an admin saved it on one node;
+//! - "catch up": a node that may have missed events (its NATS connection dropped, its outbox
+//!   to NATS overflowed, it was too slow to read) makes every node cut its live connections
+//!   off; their clients reconnect and resume from the last `seq` they saw, from the database.
+//!   Nothing is lost, because nothing is only on the bus.
+//!
+//! What is not on the bus: each node tells its own waiting visitors their place in line (all
+//! nodes read the same line), sweeps run on one node at a time (a PostgreSQL advisory lock,
+//! [`crate::store::Store::sweeps_here`]), pushes are decided by the node that commits the
+//! change and claimed from the outbox with row locks.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use crate::chat::audience;
+use crate::error::Error;
+use crate::hub::{Hub, HubEvent, Topic};
+use crate::state::AppState;
+
+/// The most changes waiting to go out to NATS; past it (NATS slow or away) they are dropped
+/// and the other nodes are asked to catch up instead.
+pub const BACKLOG: usize = 16_384;
+
+/// What a node hands the bus (see [`crate::hub::Hub::relay_to`]).
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A committed change for live connections.
+    Event(Vec<Topic>, Arc<HubEvent>),
+    /// A settings section was saved here.
+    Reload(Section),
+}
+
+/// An admin-editable settings section each node keeps in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// The general settings ([`crate::settings::LiveSettings`]).
+    Settings,
+    /// The push credentials ([`crate::push::Push`]).
+    Push,
+    /// The STUN and TURN servers ([`crate::voice::Voice`]).
+    Voice,
+    /// The mail server's parameters ([`crate::mail::Mail`]).
+    Mail,
+}
+
+/// How long a node waits for another to say it holds a connection.
+const ASK_FOR: Duration = Duration::from_millis(500);
+
+/// Asks the other nodes about their live connections.
+#[derive(Clone)]
+pub struct Peers {
+    client: async_nats::Client,
+    subject: String,
+}
+
+impl Peers {
+    /// Whether another node holds a live connection on `topic` (a visitor's widget or an
+    /// operator's app that reconnected there). Only nodes that do answer; no answer within
+    /// [`ASK_FOR`] (or no NATS) counts as no.
+    pub async fn have(&self, topic: Topic) -> bool {
+        let Ok(payload) = serde_json::to_vec(&topic) else {
+            return false;
+        };
+        let asked = self.client.request(self.subject.clone(), payload.into());
+        matches!(tokio::time::timeout(ASK_FOR, asked).await, Ok(Ok(_)))
+    }
+}
+
+/// Answers the other nodes' [`Peers::have`] for the connections held here.
+async fn answer(hub: Hub, client: async_nats::Client, mut asked: async_nats::Subscriber) {
+    while let Some(message) = asked.next().await {
+        let (Some(reply), Ok(topic)) = (
+            message.reply,
+            serde_json::from_slice::<Topic>(&message.payload),
+        ) else {
+            continue;
+        };
+        if hub.subscribers(topic) > 0
+            && let Err(e) = client.publish(reply, "yes".into()).await
+        {
+            tracing::warn!(error = %e, "cluster: answering failed");
+        }
+    }
+}
+
+/// One message on the bus, as received.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Wire {
+    Event { topics: Vec<Topic>, event: HubEvent },
+    Reload { section: Section },
+    CatchUp,
+}
+
+/// One message on the bus, as sent (the same JSON as [`Wire`], without copying the event).
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WireRef<'a> {
+    Event {
+        topics: &'a [Topic],
+        event: &'a HubEvent,
+    },
+    Reload {
+        section: Section,
+    },
+    CatchUp,
+}
+
+/// Joins the cluster on `url`: relays what this node commits and delivers what the others
+/// commit. Fails when NATS cannot be reached (a node that cannot hear the others must not
+/// serve as if it were alone).
+pub async fn join(state: &AppState, url: &str, prefix: &str) -> Result<(), Error> {
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let client = async_nats::ConnectOptions::new()
+        .name("switchboard")
+        // A node's own changes are already delivered here.
+        .no_echo()
+        .event_callback(move |event| {
+            let events_tx = events_tx.clone();
+            async move {
+                let _ = events_tx.send(event);
+            }
+        })
+        .connect(url.split(',').map(str::trim).collect::<Vec<_>>())
+        .await
+        .map_err(|e| Error::Config(format!("SWITCHBOARD_NATS_URL: cannot reach NATS: {e}")))?;
+    let subject = format!("{prefix}.bus");
+    let subscriber = client
+        .subscribe(subject.clone())
+        .await
+        .map_err(|e| Error::Internal(format!("NATS subscribe: {e}")))?;
+    let present = format!("{prefix}.present");
+    let asked = client
+        .subscribe(present.clone())
+        .await
+        .map_err(|e| Error::Internal(format!("NATS subscribe: {e}")))?;
+    let (out_tx, out_rx) = mpsc::channel(BACKLOG);
+    state.hub.relay_to(
+        out_tx,
+        Peers {
+            client: client.clone(),
+            subject: present,
+        },
+    );
+    tokio::spawn(answer(state.hub.clone(), client.clone(), asked));
+    tokio::spawn(send(
+        state.hub.clone(),
+        client.clone(),
+        subject.clone(),
+        out_rx,
+    ));
+    tokio::spawn(receive(state.clone(), subscriber));
+    tokio::spawn(watch_connection(state.clone(), client, subject, events_rx));
+    tracing::info!(%url, %prefix, "joined the cluster");
+    Ok(())
+}
+
+/// Publishes what this node hands the bus, in order; when some had to be dropped (more than
+/// [`BACKLOG`] waiting), asks the others to catch up after what is left.
+async fn send(
+    hub: Hub,
+    client: async_nats::Client,
+    subject: String,
+    mut out: mpsc::Receiver<Outgoing>,
+) {
+    while let Some(item) = out.recv().await {
+        let wire = match &item {
+            Outgoing::Event(topics, event) => WireRef::Event { topics, event },
+            Outgoing::Reload(section) => WireRef::Reload { section: *section },
+        };
+        publish(&client, &subject, &wire).await;
+        if out.is_empty() && hub.take_relay_lost() {
+            tracing::warn!("cluster: events were dropped on the way to NATS; the others catch up");
+            publish(&client, &subject, &WireRef::CatchUp).await;
+        }
+    }
+}
+
+async fn publish(client: &async_nats::Client, subject: &str, wire: &WireRef<'_>) {
+    let payload = match serde_json::to_vec(wire) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "cluster: an event could not be written");
+            return;
+        }
+    };
+    // While NATS is away the client keeps what it can and fails the rest: either way the
+    // others catch up when it is back (see `watch_connection`).
+    if let Err(e) = client.publish(subject.to_owned(), payload.into()).await {
+        tracing::warn!(error = %e, "cluster: publishing failed");
+    }
+}
+
+/// Delivers what the other nodes commit, as if committed here.
+async fn receive(state: AppState, mut subscriber: async_nats::Subscriber) {
+    while let Some(message) = subscriber.next().await {
+        match serde_json::from_slice::<Wire>(&message.payload) {
+            Ok(Wire::Event { topics, event }) => deliver(&state, &topics, event).await,
+            Ok(Wire::Reload { section }) => reload(&state, section).await,
+            Ok(Wire::CatchUp) => {
+                tracing::info!("cluster: a node missed events; live connections catch up");
+                state.hub.cut_off_all();
+            }
+            Err(e) => tracing::warn!(error = %e, "cluster: unreadable message on the bus"),
+        }
+    }
+}
+
+/// One change another node committed.
+async fn deliver(state: &AppState, topics: &[Topic], event: HubEvent) {
+    match &event {
+        HubEvent::OperatorAvailability { .. } => {
+            if let Err(e) = state.chats.refresh_availability().await {
+                tracing::warn!(error = %e, "cluster: reading availability failed");
+            }
+        }
+        HubEvent::Chat { event, .. } if audience::changes_the_line(&event.kind) => {
+            state.chats.line_moved();
+        }
+        _ => {}
+    }
+    state.hub.publish_here(topics, event);
+}
+
+/// Reads a settings section again (another node saved it).
+pub async fn reload(state: &AppState, section: Section) {
+    let done = match section {
+        Section::Settings => state.settings.reload().await,
+        Section::Push => state.push.reload().await,
+        Section::Voice => state.voice.reload().await,
+        Section::Mail => state.mail.reload().await,
+    };
+    match done {
+        Ok(()) => tracing::info!(?section, "cluster: settings read again"),
+        Err(e) => tracing::warn!(error = %e, ?section, "cluster: reading settings failed"),
+    }
+}
+
+/// Follows the NATS connection: after it dropped (or this node read too slowly), events may
+/// have been missed both ways, so this node's connections catch up and the others are asked
+/// to; the settings and availability are read again.
+async fn watch_connection(
+    state: AppState,
+    client: async_nats::Client,
+    subject: String,
+    mut events: mpsc::UnboundedReceiver<async_nats::Event>,
+) {
+    let missed = AtomicBool::new(false);
+    while let Some(event) = events.recv().await {
+        tracing::info!(%event, "cluster: NATS");
+        match event {
+            async_nats::Event::Disconnected => missed.store(true, Ordering::Relaxed),
+            async_nats::Event::SlowConsumer(_) => {
+                state.hub.cut_off_all();
+                missed.store(true, Ordering::Relaxed);
+            }
+            async_nats::Event::Connected if missed.swap(false, Ordering::Relaxed) => {
+                state.hub.cut_off_all();
+                publish(&client, &subject, &WireRef::CatchUp).await;
+                for section in [
+                    Section::Settings,
+                    Section::Push,
+                    Section::Voice,
+                    Section::Mail,
+                ] {
+                    reload(&state, section).await;
+                }
+                if let Err(e) = state.chats.refresh_availability().await {
+                    tracing::warn!(error = %e, "cluster: reading availability failed");
+                }
+                state.chats.line_moved();
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Several nodes on one PostgreSQL, joined by a test-local NATS: a visitor on one node and an
+//! operator on another chat as if on one node; settings saved on one node are used by all;
+//! one node at a time runs the sweeps; a node that stops or dies, or NATS going away, loses
+//! nothing (clients resume from their last `seq`, from the database).
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use switchboard_e2e::cluster::{Nats, nodes};
+use switchboard_e2e::operator::{available_operator, message_texts, wait_message, wait_request};
+use switchboard_e2e::visitor::Visitor;
+use switchboard_e2e::{ADMIN_PASSWORD, TestServer, free_port, wait};
+use switchboard_shared::{Author, ChatEventKind, ChatId, ChatStatus, VisitorServerMsg};
+
+/// How long a node may take to hear of another's change.
+const HEAR: Duration = Duration::from_secs(10);
+
+fn seqs_have_no_gap(visitor: &Visitor) {
+    let seqs: Vec<i64> = visitor.events.iter().map(|e| e.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "{seqs:?}"
+    );
+}
+
+/// Which node runs the sweeps, once one does (at most one ever may).
+async fn sweeper(nodes: &[&TestServer]) -> usize {
+    let found = wait::poll(HEAR, Duration::from_millis(50), async || {
+        let here: Vec<usize> = (0..nodes.len())
+            .filter(|i| nodes[*i].state.store.sweeps_here())
+            .collect();
+        assert!(here.len() <= 1, "two nodes run the sweeps: {here:?}");
+        here.first().copied()
+    })
+    .await;
+    found.expect("a node runs the sweeps")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_and_an_operator_on_two_nodes_chat() {
+    let nats = Nats::start().await;
+    let cluster = nodes(2, &nats, |_| {}).await;
+    let (a, b) = (&cluster[0], &cluster[1]);
+
+    // The visitor's widget is on node A; nobody is available yet.
+    let mut visitor = Visitor::connect(&a.base).await;
+    assert!(matches!(
+        visitor.welcome,
+        VisitorServerMsg::Welcome {
+            available: false,
+            ..
+        }
+    ));
+    // The operator's app is on node B: the widget on A learns of it.
+    let mut op = available_operator(b, "Olga").await;
+    visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::Availability { available: true }))
+        .await;
+    assert!(a.client().widget_status().await.unwrap().available);
+
+    // The request rings on B, is accepted there; A's visitor sees who took it.
+    let requested = visitor.start_chat("Ann").await;
+    let chat = requested.chat_id;
+    visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::QueuePosition { position: 1, .. }))
+        .await;
+    wait_request(&mut op, chat).await;
+    op.accept(chat).await.unwrap();
+    let accepted = visitor.wait_status(ChatStatus::Active).await;
+    assert!(
+        matches!(accepted.kind, ChatEventKind::Accepted { ref operator } if operator.name == "Olga")
+    );
+
+    // Messages both ways, in one order on both sides.
+    visitor.say("v1", "Hello from node A").await;
+    op.send(chat, "Hello from node B").await.unwrap();
+    visitor.wait_message("Hello from node B").await;
+    visitor.say("v2", "Thanks").await;
+    wait_message(&mut op, chat, "Thanks").await;
+    assert_eq!(
+        message_texts(&op, chat),
+        ["Hello from node A", "Hello from node B", "Thanks"]
+    );
+    assert!(visitor.events.iter().any(|e| matches!(&e.kind,
+        ChatEventKind::Message { author: Author::Operator { name, .. }, text, .. }
+            if name == "Olga" && text == "Hello from node B")));
+    seqs_have_no_gap(&visitor);
+
+    // Settings saved through node B are used by node A.
+    let mut settings = b.admin.settings().await.unwrap();
+    settings.operator_name = "Night shift".into();
+    b.admin.put_settings(&settings).await.unwrap();
+    let heard = wait::poll(HEAR, Duration::from_millis(20), async || {
+        (a.state.settings.get().operator_name == "Night shift").then_some(())
+    })
+    .await;
+    assert!(heard.is_some(), "node A never read the new settings");
+
+    // One node runs the sweeps.
+    sweeper(&[a, b]).await;
+
+    // The operator goes Not Available on B: the widget on A follows.
+    op.set_available(false).await.unwrap();
+    visitor
+        .wait_for(|m| matches!(m, VisitorServerMsg::Availability { available: false }))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_going_away_loses_nothing() {
+    let mut nats = Nats::start().await;
+    let cluster = nodes(2, &nats, |_| {}).await;
+    let (a, b) = (&cluster[0], &cluster[1]);
+    let mut op = available_operator(b, "Nia").await;
+    let (mut visitor, chat) = request_on(a, &mut op, "Sam").await;
+    visitor.say("v1", "before").await;
+    wait_message(&mut op, chat, "before").await;
+
+    // NATS dies; the visitor goes on writing on A (stored and acknowledged all the same).
+    nats.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    visitor.say("v2", "while NATS was away").await;
+    visitor.say("v3", "and again").await;
+    nats.start_again().await;
+
+    // Back on the bus, each node cuts its connections off (they may have missed the other's
+    // events); the app and the widget reconnect, as they do after any drop, and resume from
+    // the last seq they saw, from the database: what they missed comes once.
+    op.timeout = Duration::from_secs(30);
+    assert!(op.wait_for(|_| false).await.is_err() && !op.is_connected());
+    op.reconnect().await.unwrap();
+    wait_message(&mut op, chat, "and again").await;
+    assert_eq!(
+        message_texts(&op, chat),
+        ["before", "while NATS was away", "and again"]
+    );
+    assert!(
+        visitor.wait_for_close().await,
+        "the widget on A was not cut off"
+    );
+    let mut visitor = visitor.reconnect().await;
+
+    // And the bus works again both ways.
+    op.send(chat, "welcome back").await.unwrap();
+    visitor.wait_message("welcome back").await;
+    visitor.say("v4", "thanks").await;
+    wait_message(&mut op, chat, "thanks").await;
+    assert_eq!(
+        message_texts(&op, chat),
+        [
+            "before",
+            "while NATS was away",
+            "and again",
+            "welcome back",
+            "thanks"
+        ]
+    );
+}
+
+/// A visitor on `node` asks for a chat, which `op` (on whichever node) accepts.
+async fn request_on(
+    node: &TestServer,
+    op: &mut switchboard_core::Connection,
+    name: &str,
+) -> (Visitor, ChatId) {
+    let (mut visitor, chat) = Visitor::request_chat(&node.base, name).await;
+    wait_request(op, chat).await;
+    op.accept(chat).await.unwrap();
+    visitor.wait_status(ChatStatus::Active).await;
+    (visitor, chat)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_chat_loses_nothing() {
+    let nats = Nats::start().await;
+    let cluster = nodes(1, &nats, |_| {}).await;
+    let b = &cluster[0];
+    // Node A is a process of its own, killed with SIGKILL below.
+    let mut a = NodeProcess::start(b).await;
+    let mut op = available_operator(b, "Kim").await;
+    let (mut visitor, chat) = request_on_base(&a.base, &mut op, "Lee").await;
+    visitor.say("v1", "one").await;
+    wait_message(&mut op, chat, "one").await;
+    visitor.say("v2", "two").await; // acknowledged: stored
+    a.kill();
+
+    // The widget reconnects to the node that is left and resumes from its last seq.
+    let seen = visitor.events.last().unwrap().seq;
+    let token = visitor.token.clone();
+    drop(visitor);
+    op.send(chat, "three").await.unwrap();
+    let mut visitor = Visitor::connect_as(&b.base, Some(token), Some(seen)).await;
+    visitor.wait_message("three").await;
+    assert!(visitor.events.iter().all(|e| e.seq > seen));
+    visitor.say("v3", "four").await;
+    wait_message(&mut op, chat, "two").await;
+    wait_message(&mut op, chat, "four").await;
+    assert_eq!(message_texts(&op, chat), ["one", "two", "three", "four"]);
+    // The sweeps are run by the node left.
+    assert_eq!(sweeper(&[b]).await, 0);
+}
+
+async fn request_on_base(
+    base: &str,
+    op: &mut switchboard_core::Connection,
+    name: &str,
+) -> (Visitor, ChatId) {
+    let (mut visitor, chat) = Visitor::request_chat(base, name).await;
+    wait_request(op, chat).await;
+    op.accept(chat).await.unwrap();
+    visitor.wait_status(ChatStatus::Active).await;
+    (visitor, chat)
+}
+
+/// This test binary run again as one more node of `peer`'s cluster (see [`node_process`]).
+struct NodeProcess {
+    child: Child,
+    base: String,
+}
+
+impl NodeProcess {
+    async fn start(peer: &TestServer) -> NodeProcess {
+        let port = free_port();
+        let config = &peer.config;
+        let child = Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", "node_process", "--nocapture"])
+            .env("SWITCHBOARD_CLUSTER_NODE", "1")
+            .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
+            .env("SWITCHBOARD_DATABASE_URL", &config.database_url)
+            .env("SWITCHBOARD_NATS_URL", config.nats_url.as_deref().unwrap())
+            .env("SWITCHBOARD_SECRET_KEY_FILE", &config.secret_key_file)
+            .env("SWITCHBOARD_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("SWITCHBOARD_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let up = wait::poll(
+            Duration::from_secs(30),
+            Duration::from_millis(50),
+            async || {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .ok()
+            },
+        )
+        .await;
+        assert!(up.is_some(), "the node process did not start");
+        NodeProcess { child, base }
+    }
+
+    /// SIGKILL: no goodbye to anyone.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Not a test: the body of [`NodeProcess`], a node serving until it is killed. Runs only when
+/// started by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a node process for a_node_killed_mid_chat_loses_nothing"]
+async fn node_process() {
+    if std::env::var_os("SWITCHBOARD_CLUSTER_NODE").is_none() {
+        return;
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = switchboard_backend::Config::from_env().unwrap();
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    switchboard_backend::run(config, listener, std::future::pending())
+        .await
+        .unwrap();
+}
