@@ -11,15 +11,21 @@
 //!   topics it is for; a node delivers them as if it had committed them (the Site Monitor
 //!   sees the chats change, availability and the queue line are read again);
 //! - "read this settings section again" after an admin saved it on one node;
+//! - which push devices' apps are connected to each node (so a ring is not pushed to a phone
+//!   whose app is open on another node), said on every change and every two seconds;
 //! - "catch up": a node that may have missed events (its NATS connection dropped, its outbox
 //!   to NATS overflowed, it was too slow to read) makes every node cut its live connections
 //!   off; their clients reconnect and resume from the last `seq` they saw, from the database.
 //!   Nothing is lost, because nothing is only on the bus.
 //!
+//! Besides, a node asks the others ([`Peers::have`]) whether they hold a connection before it
+//! counts a visitor or an operator as gone.
+//!
 //! What is not on the bus: each node tells its own waiting visitors their place in line (all
 //! nodes read the same line), sweeps run on one node at a time (a PostgreSQL advisory lock,
 //! [`crate::store::Store::sweeps_here`]), pushes are decided by the node that commits the
-//! change and claimed from the outbox with row locks.
+//! change and claimed from the outbox with row locks, a voice call's state is read from its
+//! chat's events.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +33,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use switchboard_shared::DeviceId;
 use tokio::sync::mpsc;
 
 use crate::chat::audience;
@@ -38,14 +45,9 @@ use crate::state::AppState;
 /// and the other nodes are asked to catch up instead.
 pub const BACKLOG: usize = 16_384;
 
-/// What a node hands the bus (see [`crate::hub::Hub::relay_to`]).
-#[derive(Debug)]
-pub enum Outgoing {
-    /// A committed change for live connections.
-    Event(Vec<Topic>, Arc<HubEvent>),
-    /// A settings section was saved here.
-    Reload(Section),
-}
+/// A committed change a node hands the bus (see [`crate::hub::Hub::relay_to`]): the topics
+/// it is for, and the event.
+pub type Outgoing = (Vec<Topic>, Arc<HubEvent>);
 
 /// An admin-editable settings section each node keeps in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,11 +66,14 @@ pub enum Section {
 /// How long a node waits for another to say it holds a connection.
 const ASK_FOR: Duration = Duration::from_millis(500);
 
-/// Asks the other nodes about their live connections.
+/// Asks the other nodes about their live connections, and has them read settings again.
 #[derive(Clone)]
 pub struct Peers {
     client: async_nats::Client,
+    /// Where nodes answer [`Peers::have`].
     subject: String,
+    /// The bus.
+    bus: String,
 }
 
 impl Peers {
@@ -81,6 +86,42 @@ impl Peers {
         };
         let asked = self.client.request(self.subject.clone(), payload.into());
         matches!(tokio::time::timeout(ASK_FOR, asked).await, Ok(Ok(_)))
+    }
+
+    /// Has every other node read `section` again, waiting for `nodes` answers (at most
+    /// [`ASK_FOR`]: a node that does not answer reads it when it hears, or at its next catch-up).
+    pub async fn reload_everywhere(&self, section: Section, nodes: usize) {
+        let inbox = self.client.new_inbox();
+        let mut answers = match self.client.subscribe(inbox.clone()).await {
+            Ok(s) => s,
+            Err(e) => return tracing::warn!(error = %e, "cluster: subscribing failed"),
+        };
+        let Ok(payload) = serde_json::to_vec(&WireRef::Reload { section }) else {
+            return;
+        };
+        if let Err(e) = self
+            .client
+            .publish_with_reply(self.bus.clone(), inbox, payload.into())
+            .await
+        {
+            return tracing::warn!(error = %e, "cluster: publishing failed");
+        }
+        let deadline = tokio::time::Instant::now() + ASK_FOR;
+        let mut heard = 0;
+        while heard < nodes {
+            match tokio::time::timeout_at(deadline, answers.next()).await {
+                Ok(Some(_)) => heard += 1,
+                _ => {
+                    tracing::warn!(
+                        ?section,
+                        heard,
+                        nodes,
+                        "cluster: not every node said it read the settings"
+                    );
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -108,6 +149,7 @@ enum Wire {
     Event { topics: Vec<Topic>, event: HubEvent },
     Reload { section: Section },
     CatchUp,
+    Devices { node: u64, devices: Vec<DeviceId> },
 }
 
 /// One message on the bus, as sent (the same JSON as [`Wire`], without copying the event).
@@ -122,7 +164,15 @@ enum WireRef<'a> {
         section: Section,
     },
     CatchUp,
+    Devices {
+        node: u64,
+        devices: &'a [DeviceId],
+    },
 }
+
+/// How often a node tells the others which devices' apps are connected to it (also at once
+/// when that changes): well within [`crate::hub::REMOTE_DEVICES_FOR`].
+const DEVICES_EVERY: Duration = Duration::from_secs(2);
 
 /// Joins the cluster on `url`: relays what this node commits and delivers what the others
 /// commit. Fails when NATS cannot be reached (a node that cannot hear the others must not
@@ -158,16 +208,22 @@ pub async fn join(state: &AppState, url: &str, prefix: &str) -> Result<(), Error
         Peers {
             client: client.clone(),
             subject: present,
+            bus: subject.clone(),
         },
     );
     tokio::spawn(answer(state.hub.clone(), client.clone(), asked));
+    tokio::spawn(share_devices(
+        state.hub.clone(),
+        client.clone(),
+        subject.clone(),
+    ));
     tokio::spawn(send(
         state.hub.clone(),
         client.clone(),
         subject.clone(),
         out_rx,
     ));
-    tokio::spawn(receive(state.clone(), subscriber));
+    tokio::spawn(receive(state.clone(), client.clone(), subscriber));
     tokio::spawn(watch_connection(state.clone(), client, subject, events_rx));
     tracing::info!(%url, %prefix, "joined the cluster");
     Ok(())
@@ -182,11 +238,8 @@ async fn send(
     mut out: mpsc::Receiver<Outgoing>,
 ) {
     while let Some(item) = out.recv().await {
-        let wire = match &item {
-            Outgoing::Event(topics, event) => WireRef::Event { topics, event },
-            Outgoing::Reload(section) => WireRef::Reload { section: *section },
-        };
-        publish(&client, &subject, &wire).await;
+        let (topics, event) = &item;
+        publish(&client, &subject, &WireRef::Event { topics, event }).await;
         if out.is_empty() && hub.take_relay_lost() {
             tracing::warn!("cluster: events were dropped on the way to NATS; the others catch up");
             publish(&client, &subject, &WireRef::CatchUp).await;
@@ -210,17 +263,49 @@ async fn publish(client: &async_nats::Client, subject: &str, wire: &WireRef<'_>)
 }
 
 /// Delivers what the other nodes commit, as if committed here.
-async fn receive(state: AppState, mut subscriber: async_nats::Subscriber) {
+async fn receive(
+    state: AppState,
+    client: async_nats::Client,
+    mut subscriber: async_nats::Subscriber,
+) {
     while let Some(message) = subscriber.next().await {
         match serde_json::from_slice::<Wire>(&message.payload) {
             Ok(Wire::Event { topics, event }) => deliver(&state, &topics, event).await,
-            Ok(Wire::Reload { section }) => reload(&state, section).await,
+            Ok(Wire::Reload { section }) => {
+                reload(&state, section).await;
+                if let Some(reply) = message.reply
+                    && let Err(e) = client.publish(reply, "read".into()).await
+                {
+                    tracing::warn!(error = %e, "cluster: answering a reload failed");
+                }
+            }
+            Ok(Wire::Devices { node, devices }) => state.hub.devices_online_at(node, devices),
             Ok(Wire::CatchUp) => {
                 tracing::info!("cluster: a node missed events; live connections catch up");
                 state.hub.cut_off_all();
             }
             Err(e) => tracing::warn!(error = %e, "cluster: unreadable message on the bus"),
         }
+    }
+}
+
+/// Tells the other nodes which devices' apps are connected here, when that changes and every
+/// [`DEVICES_EVERY`]: a ring is not pushed to a phone whose app is open on another node, and
+/// a node that dies stops counting once its word is [`crate::hub::REMOTE_DEVICES_FOR`] old.
+async fn share_devices(hub: Hub, client: async_nats::Client, subject: String) {
+    let node: u64 = rand::random();
+    loop {
+        let devices = hub.devices_online_here();
+        publish(
+            &client,
+            &subject,
+            &WireRef::Devices {
+                node,
+                devices: &devices,
+            },
+        )
+        .await;
+        let _ = tokio::time::timeout(DEVICES_EVERY, hub.devices_changed()).await;
     }
 }
 

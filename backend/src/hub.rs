@@ -25,6 +25,9 @@ use crate::cluster::{Outgoing, Peers, Section};
 
 /// How many undelivered events a connection may hold before it is cut off.
 const QUEUE: usize = 1024;
+/// How long what another node said of its connected devices holds: each node says it again
+/// more often than this, so a node that died stops sparing its devices' phones a push.
+pub const REMOTE_DEVICES_FOR: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// Who an event is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -139,6 +142,10 @@ struct Inner {
     topics: DashMap<Topic, Subscribers>,
     /// Push devices whose app holds a live connection (it rings there, not by push).
     live_devices: DashMap<DeviceId, usize>,
+    /// Rings when `live_devices` changed (the cluster tells the other nodes).
+    devices_changed: Notify,
+    /// The other nodes' devices with a live connection: node → (when heard, devices).
+    remote_devices: Mutex<HashMap<u64, (std::time::Instant, Vec<DeviceId>)>>,
     next_id: AtomicU64,
     available: watch::Sender<bool>,
     /// Sees every chat after each committed event (the Site Monitor).
@@ -211,6 +218,7 @@ impl Drop for DeviceOnline {
             *e.get_mut() -= 1;
             if *e.get() == 0 {
                 e.remove();
+                self.hub.inner.devices_changed.notify_one();
             }
         }
     }
@@ -222,6 +230,8 @@ impl Default for Hub {
             inner: Arc::new(Inner {
                 topics: DashMap::new(),
                 live_devices: DashMap::new(),
+                devices_changed: Notify::new(),
+                remote_devices: Mutex::default(),
                 next_id: AtomicU64::new(1),
                 available: watch::Sender::new(false),
                 chat_observer: std::sync::OnceLock::new(),
@@ -276,9 +286,7 @@ impl Hub {
         let event = Arc::new(event);
         self.deliver(topics, &event);
         if let Some(relay) = self.inner.relay.get()
-            && relay
-                .try_send(Outgoing::Event(topics.to_vec(), event))
-                .is_err()
+            && relay.try_send((topics.to_vec(), event)).is_err()
         {
             self.inner.relay_lost.store(true, Ordering::Relaxed);
         }
@@ -310,13 +318,24 @@ impl Hub {
         }
     }
 
-    /// Tells the other nodes that a settings section was saved here.
-    pub fn settings_saved(&self, section: Section) {
-        if let Some(relay) = self.inner.relay.get()
-            && relay.try_send(Outgoing::Reload(section)).is_err()
-        {
-            self.inner.relay_lost.store(true, Ordering::Relaxed);
+    /// Tells the other nodes that a settings section was saved here, and waits (a little)
+    /// until each has read it again: once an admin's save is answered, every node uses it.
+    pub async fn settings_saved(&self, section: Section) {
+        if let Some(peers) = self.inner.peers.get() {
+            peers.reload_everywhere(section, self.other_nodes()).await;
         }
+    }
+
+    /// How many other nodes said which devices are connected to them lately (each does so
+    /// every two seconds): the other nodes alive.
+    fn other_nodes(&self) -> usize {
+        self.inner
+            .remote_devices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .filter(|(heard, _)| heard.elapsed() < REMOTE_DEVICES_FOR)
+            .count()
     }
 
     /// Whether something could not be relayed since the last call.
@@ -384,15 +403,52 @@ impl Hub {
     /// Marks a push device as having a live foreground connection until the guard drops.
     pub fn device_online(&self, device: DeviceId) -> DeviceOnline {
         *self.inner.live_devices.entry(device).or_insert(0) += 1;
+        self.inner.devices_changed.notify_one();
         DeviceOnline {
             hub: self.clone(),
             device,
         }
     }
 
-    /// Whether a push device's app is connected right now.
+    /// Whether a push device's app is connected right now, to this node or (as that node
+    /// said within [`REMOTE_DEVICES_FOR`]) to another.
     pub fn is_device_online(&self, device: DeviceId) -> bool {
-        self.inner.live_devices.get(&device).is_some_and(|n| *n > 0)
+        if self.inner.live_devices.get(&device).is_some_and(|n| *n > 0) {
+            return true;
+        }
+        let remote = self
+            .inner
+            .remote_devices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        remote.values().any(|(heard, devices)| {
+            heard.elapsed() < REMOTE_DEVICES_FOR && devices.contains(&device)
+        })
+    }
+
+    /// The devices whose app is connected to this node.
+    pub fn devices_online_here(&self) -> Vec<DeviceId> {
+        self.inner.live_devices.iter().map(|e| *e.key()).collect()
+    }
+
+    /// Waits until a device's app connects to or leaves this node.
+    pub async fn devices_changed(&self) {
+        self.inner.devices_changed.notified().await;
+    }
+
+    /// What another node says is connected to it now (replacing what it said before). A node
+    /// not heard of before is told at once what is connected here.
+    pub fn devices_online_at(&self, node: u64, devices: Vec<DeviceId>) {
+        let known = self
+            .inner
+            .remote_devices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(node, (std::time::Instant::now(), devices))
+            .is_some();
+        if !known {
+            self.inner.devices_changed.notify_one();
+        }
     }
 
     /// Number of live subscriptions on a topic (for tests and metrics).

@@ -46,11 +46,17 @@ pub fn spawn_server_on(cpu: Option<usize>, args: &[&str]) -> (Child, u32, String
 /// `admin@example.test` / [`ADMIN_PASSWORD`]); `prepare` runs on its state before the address
 /// is printed (to seed data). Serves until stdin closes.
 pub fn serve(dir: &Path, prepare: impl AsyncFnOnce(&AppState)) {
-    serve_on(dir, None, prepare)
+    serve_on(dir, None, None, prepare)
 }
 
-/// [`serve`] on the database at `database_url` (else SQLite in `dir`).
-pub fn serve_on(dir: &Path, database_url: Option<&str>, prepare: impl AsyncFnOnce(&AppState)) {
+/// [`serve`] on the database at `database_url` (else SQLite in `dir`), joined to the other
+/// nodes on it through the NATS at `nats_url` when one is given.
+pub fn serve_on(
+    dir: &Path,
+    database_url: Option<&str>,
+    nats_url: Option<&str>,
+    prepare: impl AsyncFnOnce(&AppState),
+) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async move {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -65,6 +71,7 @@ pub fn serve_on(dir: &Path, database_url: Option<&str>, prepare: impl AsyncFnOnc
             admin_password: Some(ADMIN_PASSWORD.into()),
             secret_key_file: dir.join("switchboard.key"),
             max_connections_per_address: 1_000_000,
+            nats_url: nats_url.map(str::to_owned),
             log: "warn".into(),
             ..Default::default()
         };

@@ -45,6 +45,20 @@ macro_rules! on_both_databases {
     };
 }
 
+/// Declares each named `async fn name(db: Db)` as three tests: `sqlite::name`,
+/// `postgres::name` and `cluster::name` (two nodes behind a load balancer, see
+/// [`Db::Cluster`]).
+#[macro_export]
+macro_rules! on_every_setup {
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_databases!($($name),*);
+        mod cluster {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::Db::Cluster).await })*
+        }
+    };
+}
+
 /// Which database a test server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
@@ -53,6 +67,11 @@ pub enum Db {
     /// A fresh database on the PostgreSQL at `SWITCHBOARD_TEST_PG` (default
     /// `postgres://postgres@127.0.0.1:5432/test`).
     Postgres,
+    /// Two nodes on one fresh PostgreSQL database, joined by a NATS server of the test's own,
+    /// behind a round-robin load balancer: each new connection (HTTP or WebSocket) goes to
+    /// the next node, so a visitor and an operator are on different nodes as often as not.
+    /// The [`TestServer`] is the first node, its `base` the load balancer's.
+    Cluster,
 }
 
 /// The admin password every test server starts with.
@@ -79,6 +98,8 @@ pub struct TestServer {
     /// The database file and the secret key file; shared with the server that replaces this
     /// one on a restart, removed when the last of them is dropped.
     dir: Arc<TempDir>,
+    /// With [`Db::Cluster`]: the other node, the load balancer, NATS; kept across restarts.
+    cluster: Option<Box<cluster::Parts>>,
 }
 
 /// A fresh directory under the system temp dir, removed (with what is in it) when dropped,
@@ -175,6 +196,7 @@ impl TestServer {
         let database_url = match db {
             Db::Sqlite => format!("sqlite://{}", dir.join("test.db").display()),
             Db::Postgres => fresh_postgres().await,
+            Db::Cluster => return cluster::behind_a_balancer(tweak).await,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = Config {
@@ -224,6 +246,7 @@ impl TestServer {
             shutdown: Some(tx),
             task: Some(task),
             dir,
+            cluster: None,
         }
     }
 
@@ -298,7 +321,12 @@ impl TestServer {
             }
         };
         // The new server shares the directory, so dropping the old one keeps the database.
+        let (cluster, base) = (self.cluster.take(), self.base.clone());
         *self = Self::start_on(listener, self.config.clone(), self.dir.clone()).await;
+        if cluster.is_some() {
+            self.cluster = cluster;
+            self.base = base;
+        }
     }
 
     /// Stops the server: live connections close and new ones are refused (the network is

@@ -179,6 +179,17 @@ impl Visitor {
         }
     }
 
+    /// Reads frames until one matches (true), or the connection closes or stays silent for
+    /// 10 s (false).
+    pub async fn recv_until(&mut self, mut pred: impl FnMut(&VisitorServerMsg) -> bool) -> bool {
+        while let Some(msg) = self.recv().await {
+            if pred(&msg) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Reads frames until the closing one: true when the server closed the connection
     /// (within 100 frames).
     pub async fn wait_for_close(&mut self) -> bool {

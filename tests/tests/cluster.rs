@@ -10,7 +10,10 @@ use switchboard_e2e::cluster::{Nats, nodes};
 use switchboard_e2e::operator::{available_operator, message_texts, wait_message, wait_request};
 use switchboard_e2e::visitor::Visitor;
 use switchboard_e2e::{ADMIN_PASSWORD, TestServer, free_port, wait};
-use switchboard_shared::{Author, ChatEventKind, ChatId, ChatStatus, VisitorServerMsg};
+use switchboard_shared::{
+    Author, ChatEventKind, ChatId, ChatStatus, PushPlatform, RegisterDeviceRequest,
+    VisitorServerMsg,
+};
 
 /// How long a node may take to hear of another's change.
 const HEAR: Duration = Duration::from_secs(10);
@@ -108,6 +111,50 @@ async fn a_visitor_and_an_operator_on_two_nodes_chat() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_open_on_another_node_spares_its_phone_a_push() {
+    let nats = Nats::start().await;
+    let cluster = nodes(2, &nats, |_| {}).await;
+    let (a, b) = (&cluster[0], &cluster[1]);
+    let mut session = b.operator("Pia").await;
+    let device = session
+        .register_device(&RegisterDeviceRequest {
+            platform: PushPlatform::Fcm,
+            token: "fcm-pia-token".into(),
+            name: Some("Pia's phone".into()),
+            replaces: None,
+        })
+        .await
+        .unwrap()
+        .id;
+    let online_at_a = async |want: bool| {
+        wait::poll(HEAR, Duration::from_millis(20), async || {
+            (a.state.hub.is_device_online(device) == want).then_some(())
+        })
+        .await
+        .is_some()
+    };
+    assert!(!a.state.hub.is_device_online(device));
+    // The app opens on node B, in the foreground: node A, which decides the pushes for the
+    // requests its visitors make, knows the phone need not ring.
+    let mut app = session.connect().await.unwrap();
+    app.set_device(device).await.unwrap();
+    assert!(
+        online_at_a(true).await,
+        "node A never heard the app is open on B"
+    );
+    // In the background it is pushed again, everywhere.
+    app.set_background(true).await.unwrap();
+    assert!(online_at_a(false).await, "node A still spares the phone");
+    app.set_background(false).await.unwrap();
+    assert!(online_at_a(true).await);
+    app.close().await;
+    assert!(
+        online_at_a(false).await,
+        "the closed app still spares the phone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_going_away_loses_nothing() {
     let mut nats = Nats::start().await;
     let cluster = nodes(2, &nats, |_| {}).await;
@@ -125,12 +172,13 @@ async fn nats_going_away_loses_nothing() {
     nats.start_again().await;
 
     // Back on the bus, each node cuts its connections off (they may have missed the other's
-    // events); the app and the widget reconnect, as they do after any drop, and resume from
-    // the last seq they saw, from the database: what they missed comes once.
+    // events), once when it reconnects and once when the other says it is back; the app and
+    // the widget reconnect after each drop, as they do after any, and resume from the last
+    // seq they saw, from the database: what they missed comes once.
     op.timeout = Duration::from_secs(30);
     assert!(op.wait_for(|_| false).await.is_err() && !op.is_connected());
-    op.reconnect().await.unwrap();
-    wait_message(&mut op, chat, "and again").await;
+    op.timeout = Duration::from_secs(3);
+    app_until(&mut op, chat, "and again").await;
     assert_eq!(
         message_texts(&op, chat),
         ["before", "while NATS was away", "and again"]
@@ -139,13 +187,30 @@ async fn nats_going_away_loses_nothing() {
         visitor.wait_for_close().await,
         "the widget on A was not cut off"
     );
-    let mut visitor = visitor.reconnect().await;
 
-    // And the bus works again both ways.
-    op.send(chat, "welcome back").await.unwrap();
-    visitor.wait_message("welcome back").await;
-    visitor.say("v4", "thanks").await;
-    wait_message(&mut op, chat, "thanks").await;
+    // And the bus works again both ways (a retry reuses its client id: stored once).
+    for _ in 0..10 {
+        if !op.is_connected() {
+            let _ = op.reconnect().await;
+        }
+        if op.send_with_id(chat, "op-1", "welcome back").await.is_ok() {
+            break;
+        }
+    }
+    let mut visitor = widget_until(visitor, "welcome back").await;
+    loop {
+        visitor.write("v4", "thanks").await;
+        if visitor
+            .recv_until(
+                |m| matches!(m, VisitorServerMsg::Ack { client_id, .. } if client_id == "v4"),
+            )
+            .await
+        {
+            break;
+        }
+        visitor = visitor.reconnect().await;
+    }
+    app_until(&mut op, chat, "thanks").await;
     assert_eq!(
         message_texts(&op, chat),
         [
@@ -156,6 +221,44 @@ async fn nats_going_away_loses_nothing() {
             "thanks"
         ]
     );
+}
+
+/// The operator's app until `text` is in `chat`: reconnecting after each drop, as the app does.
+async fn app_until(op: &mut switchboard_core::Connection, chat: ChatId, text: &str) {
+    for _ in 0..20 {
+        if message_texts(op, chat).iter().any(|t| t == text) {
+            return;
+        }
+        if !op.is_connected() {
+            let _ = op.reconnect().await;
+            continue;
+        }
+        let _ = op.wait_for(|m| is_message(m, chat, text)).await;
+    }
+    panic!("the operator never got {text:?}");
+}
+
+/// The widget until it has the message `text`: reconnecting after each drop, as it does.
+async fn widget_until(mut visitor: Visitor, text: &str) -> Visitor {
+    for _ in 0..20 {
+        if visitor.texts().iter().any(|t| t == text) {
+            return visitor;
+        }
+        let wanted = |m: &VisitorServerMsg| {
+            matches!(m, VisitorServerMsg::Event { event }
+                if matches!(&event.kind, ChatEventKind::Message { text: t, .. } if t == text))
+        };
+        if !visitor.recv_until(wanted).await {
+            visitor = visitor.reconnect().await;
+        }
+    }
+    panic!("the visitor never got {text:?}");
+}
+
+fn is_message(m: &switchboard_shared::OperatorServerMsg, chat: ChatId, text: &str) -> bool {
+    matches!(m, switchboard_shared::OperatorServerMsg::Event { event, .. }
+        if event.chat_id == chat
+            && matches!(&event.kind, ChatEventKind::Message { text: t, .. } if t == text))
 }
 
 /// A visitor on `node` asks for a chat, which `op` (on whichever node) accepts.

@@ -16,7 +16,7 @@ use switchboard_shared::{
     OperatorServerMsg, PushPlatform, RegisterDeviceRequest, Settings, VisitorServerMsg,
 };
 
-switchboard_e2e::on_both_databases!(
+switchboard_e2e::on_every_setup!(
     visitor_asks_operator_accepts_chats_holds_and_ends,
     first_accept_wins_on_every_device,
     declined_by_everyone_offers_leave_a_message,

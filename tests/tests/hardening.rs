@@ -165,7 +165,7 @@ async fn an_operation_the_database_fails_fails_nobody_else(db: Db) {
     let trigger: &[&str] = match db {
         Db::Sqlite => &["create trigger boom before insert on chat_events \
              when new.body like '%BOOM%' begin select raise(abort, 'boom'); end"],
-        Db::Postgres => &[
+        Db::Postgres | Db::Cluster => &[
             "create function boom() returns trigger language plpgsql as $$ begin \
              if new.body like '%BOOM%' then raise exception 'boom'; end if; return new; end $$",
             "create trigger boom before insert on chat_events for each row execute function boom()",

@@ -136,7 +136,7 @@ async fn every_connection_is_open_at_start(db: Db) {
     let store = &server.state.store;
     let (read, write) = match db {
         Db::Sqlite => (8, 1),
-        Db::Postgres => (16, 8),
+        Db::Postgres | Db::Cluster => (16, 8),
     };
     assert_eq!((store.read.size(), store.write.size()), (read, write));
     assert_eq!(store.read.num_idle(), read as usize, "all idle, none lost");

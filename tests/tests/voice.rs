@@ -12,7 +12,7 @@ use switchboard_shared::{
     IceCandidate, Mode, OperatorAction, OperatorServerMsg, VisitorClientMsg, VisitorServerMsg,
 };
 
-switchboard_e2e::on_both_databases!(
+switchboard_e2e::on_every_setup!(
     a_voice_request_becomes_a_call_when_accepted,
     signals_reach_only_the_other_peer_of_the_call,
     bad_signals_are_refused_with_typed_errors,

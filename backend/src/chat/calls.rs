@@ -1,8 +1,9 @@
 //! Voice calls in chats. The call table (`switchboard_shared::call_transition`, shared with the
-//! app) decides every move; this module keeps each chat's live call, records the call's
-//! milestones as chat events through the writer (invited, started, connected, ended — with
-//! their `seq`, so transcripts and reports show calls), and relays signaling between the
-//! chat's visitor and its leading operator only. SDP and candidates are never stored.
+//! app) decides every move; this module records the call's milestones as chat events through
+//! the writer (invited, started, connected, ended — with their `seq`, so transcripts and
+//! reports show calls), reads a chat's call back from them (so the two peers of a call may be
+//! on different nodes of a cluster), and relays signaling between the chat's visitor and its
+//! leading operator only. SDP and candidates are never stored.
 //!
 //! A call starts when an operator accepts a voice request, or when the visitor accepts the
 //! operator's invitation; its id is its `call_started` event's `seq`. The visitor's browser
@@ -19,23 +20,27 @@ use switchboard_shared::{
 use tokio::sync::Mutex;
 
 use super::lifecycle::{self, Actor};
+use super::writer::CALL_MOVED;
 use super::{Chats, Done, Op};
 use crate::error::Error;
 use crate::hub::{HubEvent, Topic};
 use crate::store::{chats, now_ms};
 
-/// Each chat's live call (chats without one have no entry).
+/// One move at a time in each chat's call on this node (chats without a move under way have
+/// no entry); the call itself is what the chat's events say.
 #[derive(Default)]
 pub struct Calls {
     live: DashMap<ChatId, Arc<Mutex<Live>>>,
 }
 
-/// A call in progress.
+/// A call in progress, as its chat's latest call event says.
 #[derive(Debug, Clone, Copy)]
 struct Live {
     state: CallState,
     /// The `call_started` event's `seq` (0 while only invited).
     call_id: i64,
+    /// The `seq` of the chat's latest call event (0: none).
+    seen: i64,
     /// When the audio connected.
     connected_at: Option<i64>,
 }
@@ -45,6 +50,7 @@ impl Default for Live {
         Live {
             state: CallState::Idle,
             call_id: 0,
+            seen: 0,
             connected_at: None,
         }
     }
@@ -149,11 +155,10 @@ impl Chats {
         signal.check()?;
         let chat = self.chat_for_call(chat, &actor).await?;
         let from = party(&actor)?;
-        let live = self.calls.live.get(&chat.id).map(|l| l.clone());
-        let Some(live) = live else {
+        let live = self.recorded(chat.id).await?;
+        if live.state == CallState::Idle {
             return Err(no_call(from));
-        };
-        let live = live.lock().await;
+        }
         switchboard_shared::call_transition(live.state, CallInput::Signal, from)?;
         if live.call_id != call_id {
             return Err(Error::client(
@@ -179,7 +184,7 @@ impl Chats {
 
     /// The chat ends: so does its call, first.
     pub(super) async fn end_call_with_chat(&self, chat: ChatId) -> Result<(), Error> {
-        if !self.calls.live.contains_key(&chat) {
+        if self.recorded(chat).await?.state == CallState::Idle {
             return Ok(());
         }
         let Some(summary) = chats::get_from(&self.store.read, chat).await? else {
@@ -194,9 +199,30 @@ impl Chats {
         }
     }
 
-    /// Applies one call move: the table decides, the writer records the milestone, then the
-    /// live call follows (and, for a start, both peers get their ICE servers).
+    /// Applies one call move: decided on the call as recorded now, decided again when another
+    /// node moved it meanwhile (both peers said "connected" at once, on two nodes).
     async fn call_move(
+        &self,
+        chat: &ChatSummary,
+        actor: CallActor,
+        input: CallInput,
+        call_id: Option<i64>,
+    ) -> Result<Done, Error> {
+        let mut tries = 0;
+        loop {
+            match self.call_move_once(chat, actor, input, call_id).await {
+                Err(Error::Client { message, .. }) if message == CALL_MOVED && tries < 3 => {
+                    tries += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// One try of [`Chats::call_move`]: the table decides, the writer records the milestone
+    /// (unless the call moved since it was read), then the live call follows (and, for a
+    /// start, both peers get their ICE servers).
+    async fn call_move_once(
         &self,
         chat: &ChatSummary,
         actor: CallActor,
@@ -205,6 +231,8 @@ impl Chats {
     ) -> Result<Done, Error> {
         let entry = self.calls.live.entry(chat.id).or_default().clone();
         let mut live = entry.lock().await;
+        // Read under this node's lock: another node may have moved the call since.
+        *live = self.recorded(chat.id).await?;
         let step = match switchboard_shared::call_transition(live.state, input, actor) {
             Ok(step) => step,
             Err(refused) => {
@@ -277,6 +305,7 @@ impl Chats {
                 chat: chat.id,
                 actor: record_as,
                 kind,
+                after: live.seen,
             })
             .await?;
         live.state = step.state;
@@ -296,6 +325,38 @@ impl Chats {
             self.calls.live.remove(&chat.id);
         }
         Ok(done)
+    }
+
+    /// The chat's call as its latest call event says (idle when it has none, or it ended).
+    async fn recorded(&self, chat: ChatId) -> Result<Live, Error> {
+        let last = chats::last_call_event(&self.store.read, chat).await?;
+        let Some(e) = last else {
+            return Ok(Live::default());
+        };
+        let seen = e.seq;
+        Ok(match e.kind {
+            ChatEventKind::CallInvited { .. } => Live {
+                state: CallState::Invited,
+                seen,
+                ..Live::default()
+            },
+            ChatEventKind::CallStarted { .. } => Live {
+                state: CallState::Connecting,
+                call_id: e.seq,
+                seen,
+                connected_at: None,
+            },
+            ChatEventKind::CallConnected { call_id } => Live {
+                state: CallState::Connected,
+                call_id,
+                seen,
+                connected_at: Some(e.at),
+            },
+            _ => Live {
+                seen,
+                ..Live::default()
+            },
+        })
     }
 
     /// Both peers get the call's id and their ICE servers.

@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::AnyConnection;
 use switchboard_shared::{
-    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, EndReason, Mode, OperatorRef, Page,
-    VisitorId,
+    ChatEvent, ChatEventKind, ChatId, ChatStatus, ChatSummary, EndReason, ErrorCode, Mode,
+    OperatorRef, Page, VisitorId,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -37,6 +37,9 @@ use crate::error::Error;
 use crate::hub::{Hub, HubEvent};
 use crate::settings::LiveSettings;
 use crate::store::{Backend, Store, chats, now_ms};
+
+/// Why a call's milestone was not recorded: another node moved the call since it was decided.
+pub(super) const CALL_MOVED: &str = "the call changed meanwhile";
 
 /// Most operations one transaction carries.
 const MAX_BATCH: usize = 256;
@@ -97,6 +100,10 @@ pub enum Op {
         actor: Actor,
         /// What happened.
         kind: ChatEventKind,
+        /// The `seq` of the chat's latest call event this milestone was decided on (0: none):
+        /// when another node recorded one since, nothing is recorded and the move is
+        /// refused with [`CALL_MOVED`], to be decided again.
+        after: i64,
     },
     /// Bookkeeping that changes nothing in the lifecycle and may come at any time, also after
     /// the chat ended (a transcript mailed): recorded with the chat's current status.
@@ -470,7 +477,19 @@ impl Shard {
                     other => self.simple_move(conn, work, now, chat, actor, *other).await,
                 }
             }
-            Op::Record { chat, actor, kind } => {
+            Op::Record {
+                chat,
+                actor,
+                kind,
+                after,
+            } => {
+                // The chat's row is this batch's (locked on PostgreSQL, the one writer's on
+                // SQLite): what its events say now is what the milestone follows.
+                work.flush(conn).await?;
+                let latest = chats::last_call_event(&mut *conn, *chat).await?;
+                if latest.map_or(0, |e| e.seq) != *after {
+                    return Err(Error::client(ErrorCode::IllegalTransition, CALL_MOVED));
+                }
                 let mut chat = work.chat(*chat)?;
                 let (status, _) = lifecycle::decide_message(&chat, actor)?;
                 let events = vec![next_event(&mut chat, now, status, kind.clone())];

@@ -121,7 +121,7 @@ async fn put_settings(
     Body(new): Body<Settings>,
 ) -> Result<Json<Settings>, Error> {
     let saved = state.settings.change(new).await?;
-    state.hub.settings_saved(Section::Settings);
+    state.hub.settings_saved(Section::Settings).await;
     Ok(Json(saved))
 }
 
@@ -135,7 +135,7 @@ async fn put_voice(
     Body(update): Body<VoiceSettingsUpdate>,
 ) -> Result<Json<VoiceSettingsView>, Error> {
     let view = state.voice.change(update).await?;
-    state.hub.settings_saved(Section::Voice);
+    state.hub.settings_saved(Section::Voice).await;
     Ok(Json(view))
 }
 
@@ -150,13 +150,13 @@ async fn put_mail(
     Body(input): Body<MailSettingsInput>,
 ) -> Result<Json<MailSettingsView>, Error> {
     let view = state.mail.update(input).await?;
-    state.hub.settings_saved(Section::Mail);
+    state.hub.settings_saved(Section::Mail).await;
     Ok(Json(view))
 }
 
 async fn delete_mail(State(state): State<AppState>, _: Admin) -> Result<StatusCode, Error> {
     state.mail.remove().await?;
-    state.hub.settings_saved(Section::Mail);
+    state.hub.settings_saved(Section::Mail).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -107,7 +107,10 @@ async fn put_settings(
     Body(update): Body<PushSettingsUpdate>,
 ) -> Result<Json<PushSettingsView>, Error> {
     let view = state.push.update(update).await?;
-    state.hub.settings_saved(crate::cluster::Section::Push);
+    state
+        .hub
+        .settings_saved(crate::cluster::Section::Push)
+        .await;
     Ok(Json(view))
 }
 

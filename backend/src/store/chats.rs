@@ -106,6 +106,22 @@ pub async fn events_after<'c, E: Executor<'c, Database = Any>>(
     rows.iter().map(event).collect()
 }
 
+/// A chat's latest call milestone (invited, started, connected, ended), if it had a call.
+pub async fn last_call_event<'c, E: Executor<'c, Database = Any>>(
+    exec: E,
+    chat: ChatId,
+) -> Result<Option<ChatEvent>, Error> {
+    let row = sqlx::query(
+        "select chat_id, seq, at, status, body from chat_events where chat_id = $1 \
+         and kind in ('call_invited', 'call_started', 'call_connected', 'call_ended') \
+         order by seq desc limit 1",
+    )
+    .bind(chat.0)
+    .fetch_optional(exec)
+    .await?;
+    row.as_ref().map(event).transpose()
+}
+
 /// The visitor's most recent chat.
 pub async fn latest_for_visitor<'c, E: Executor<'c, Database = Any>>(
     exec: E,

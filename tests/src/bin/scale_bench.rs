@@ -20,8 +20,11 @@
 //! Then the throughput: the first 200 visitors each send their next message as soon as the last
 //! is acknowledged, for `secs`: messages stored and acknowledged per second, the ack latency.
 //!
-//! `cargo run --release -p switchboard-e2e --bin scale_bench -- [chats] [rate] [secs] [--postgres]`
-//! (defaults 1000 2000 10; `--postgres`: a fresh database on `SWITCHBOARD_TEST_PG`)
+//! `cargo run --release -p switchboard-e2e --bin scale_bench -- [chats] [rate] [secs] [--postgres]
+//! [--cluster]` (defaults 1000 2000 10; `--postgres`: a fresh database on `SWITCHBOARD_TEST_PG`;
+//! `--cluster`: two nodes on that PostgreSQL joined by a test-local NATS, both on the server
+//! core, the visitors on one node and the operators on the other, so every message crosses
+//! the bus; CPU and memory are the two nodes' together)
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -57,10 +60,12 @@ fn main() {
         return switchboard_e2e::bench::serve_on(
             dir,
             args.get(2).map(String::as_str),
+            args.get(3).map(String::as_str),
             async |_| {},
         );
     }
-    let postgres = args.iter().any(|a| a == "--postgres");
+    let cluster = args.iter().any(|a| a == "--cluster");
+    let postgres = cluster || args.iter().any(|a| a == "--postgres");
     let args: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let arg = |i: usize, default: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
     let (chats, rate, secs) = (arg(0, 1000) as usize, arg(1, 2000), arg(2, 10));
@@ -72,6 +77,7 @@ fn main() {
         Duration::from_secs(secs),
         pinned,
         postgres,
+        cluster,
     ));
     std::process::exit(if ok { 0 } else { 1 });
 }
@@ -108,14 +114,13 @@ const FLAT_OUT_CHATS: usize = 200;
 /// soon as the last is acknowledged, for `secs`. Messages stored and acknowledged per second,
 /// the ack latency, the server's CPU.
 async fn flat_out(
-    pid: u32,
+    pids: &[u32],
     sinks: Vec<Option<futures_util::stream::SplitSink<Ws, Message>>>,
     mut acks: Vec<tokio::sync::mpsc::UnboundedReceiver<()>>,
     start: Instant,
     secs: Duration,
 ) -> FlatOut {
-    let pid = pid.to_string();
-    let (cpu0, _) = usage(&pid).unwrap_or_default();
+    let (cpu0, _) = usage_of(pids);
     let t0 = Instant::now();
     let stop = t0 + secs;
     let mut tasks = Vec::new();
@@ -151,7 +156,7 @@ async fn flat_out(
         ack_ms.extend(t.await.unwrap_or_default());
     }
     let secs = t0.elapsed().as_secs_f64();
-    let (cpu1, _) = usage(&pid).unwrap_or_default();
+    let (cpu1, _) = usage_of(pids);
     FlatOut {
         chats,
         messages: ack_ms.len() as u64,
@@ -202,7 +207,14 @@ impl Seen {
     }
 }
 
-async fn bench(chats: usize, rate: u64, secs: Duration, pinned: bool, postgres: bool) -> bool {
+async fn bench(
+    chats: usize,
+    rate: u64,
+    secs: Duration,
+    pinned: bool,
+    postgres: bool,
+    cluster: bool,
+) -> bool {
     println!(
         "scale benchmark: {chats} chats, {rate} messages/s in all, {} s measured after {} s warm-up; {}",
         secs.as_secs(),
@@ -213,7 +225,7 @@ async fn bench(chats: usize, rate: u64, secs: Duration, pinned: bool, postgres: 
         }
     );
     let server_cpu = pinned.then_some(0);
-    let switchboard = switchboard(chats, rate, secs, server_cpu, postgres).await;
+    let switchboard = switchboard(chats, rate, secs, server_cpu, postgres, cluster).await;
     let nats = nats(chats, rate, secs, server_cpu).await;
 
     println!();
@@ -230,9 +242,10 @@ async fn bench(chats: usize, rate: u64, secs: Duration, pinned: bool, postgres: 
     let mut p99 = Vec::new();
     for (name, run) in [
         (
-            match postgres {
-                true => "Switchboard (PostgreSQL)",
-                false => "Switchboard (SQLite, FULL)",
+            match (cluster, postgres) {
+                (true, _) => "Switchboard (2 nodes, NATS)",
+                (false, true) => "Switchboard (PostgreSQL)",
+                (false, false) => "Switchboard (SQLite, FULL)",
             },
             &switchboard,
         ),
@@ -338,16 +351,22 @@ impl Pace {
     }
 }
 
-/// Measures the window: CPU and memory of `pid` across it, the latencies seen in it.
-async fn window(pid: u32, seen: &Seen, secs: Duration) -> (f64, f64, Vec<f64>) {
+/// CPU time and resident memory (KB) of the processes `pids`, together.
+fn usage_of(pids: &[u32]) -> (Duration, u64) {
+    pids.iter()
+        .filter_map(|pid| usage(&pid.to_string()))
+        .fold((Duration::ZERO, 0), |(cpu, rss), (c, r)| (cpu + c, rss + r))
+}
+
+/// Measures the window: CPU and memory of `pids` across it, the latencies seen in it.
+async fn window(pids: &[u32], seen: &Seen, secs: Duration) -> (f64, f64, Vec<f64>) {
     tokio::time::sleep(WARM_UP).await;
-    let pid = pid.to_string();
-    let (cpu0, _) = usage(&pid).unwrap_or_default();
+    let (cpu0, _) = usage_of(pids);
     let t0 = Instant::now();
     seen.measuring.store(true, Ordering::SeqCst);
     tokio::time::sleep(secs).await;
     seen.measuring.store(false, Ordering::SeqCst);
-    let (cpu1, rss_kb) = usage(&pid).unwrap_or_default();
+    let (cpu1, rss_kb) = usage_of(pids);
     let cpu = (cpu1 - cpu0).as_secs_f64() / t0.elapsed().as_secs_f64() * 100.0;
     (cpu, rss_kb as f64 / 1024.0, seen.take())
 }
@@ -415,6 +434,7 @@ async fn switchboard(
     secs: Duration,
     cpu: Option<usize>,
     postgres: bool,
+    cluster: bool,
 ) -> Option<Run> {
     let dir = TempDir::new("switchboard-scale-bench");
     let mut args = vec![dir.path().display().to_string()];
@@ -422,8 +442,27 @@ async fn switchboard(
         // PostgreSQL runs where the system puts it (not on the server's core).
         args.push(switchboard_e2e::fresh_postgres().await);
     }
+    // With --cluster: NATS, also where the system puts it, and a second node.
+    let nats = match cluster {
+        true => Some(switchboard_e2e::cluster::Nats::start().await),
+        false => None,
+    };
+    if let Some(nats) = &nats {
+        args.push(nats.url());
+    }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (mut child, pid, base) = spawn_server_on(cpu, &args);
+    let mut pids = vec![pid];
+    // The visitors are on the first node, the operators on the second (the same one
+    // without --cluster).
+    let (mut second, operators_base) = match cluster {
+        true => {
+            let (child, pid, base) = spawn_server_on(cpu, &args);
+            pids.push(pid);
+            (Some(child), base)
+        }
+        false => (None, base.clone()),
+    };
     let admin = switchboard_e2e::bench::admin(&base).await;
     let settings = admin.settings().await.expect("settings");
     admin
@@ -438,8 +477,13 @@ async fn switchboard(
     let operators = chats.div_ceil(CHATS_PER_OPERATOR);
     let mut conns = Vec::with_capacity(operators);
     for i in 0..operators {
-        let session =
-            new_operator(&admin, &base, &format!("bench{i}"), &format!("Bench {i}")).await;
+        let session = new_operator(
+            &admin,
+            &operators_base,
+            &format!("bench{i}"),
+            &format!("Bench {i}"),
+        )
+        .await;
         let mut conn = session.connect().await.expect("connected");
         conn.set_available(true).await.expect("available");
         conns.push(conn);
@@ -455,7 +499,7 @@ async fn switchboard(
         sockets.push(ws);
     }
     println!(
-        "Switchboard: {chats} chats opened and accepted by {operators} operators in {:.1} s (server pid {pid})",
+        "Switchboard: {chats} chats opened and accepted by {operators} operators in {:.1} s (server pids {pids:?})",
         setup.elapsed().as_secs_f64()
     );
 
@@ -517,7 +561,7 @@ async fn switchboard(
             Some(sink)
         }));
     }
-    let (cpu_percent, rss_mb, latencies_ms) = window(pid, &seen, secs).await;
+    let (cpu_percent, rss_mb, latencies_ms) = window(&pids, &seen, secs).await;
     let mut sinks = Vec::with_capacity(chats);
     for w in writers {
         sinks.push(w.await.ok().flatten());
@@ -528,13 +572,15 @@ async fn switchboard(
     if acked_paced < sent_paced {
         println!("Switchboard: only {acked_paced} of {sent_paced} messages acknowledged");
     }
-    let peak_paced = peak_mb(pid);
-    let flat_out = flat_out(pid, sinks, acks, start, secs).await;
+    let peak_paced: f64 = pids.iter().map(|p| peak_mb(*p)).sum();
+    let flat_out = flat_out(&pids, sinks, acks, start, secs).await;
     for r in readers {
         r.abort();
     }
-    drop(child.stdin.take());
-    let _ = child.wait();
+    for child in std::iter::once(&mut child).chain(second.as_mut()) {
+        drop(child.stdin.take());
+        let _ = child.wait();
+    }
     Some(Run {
         latencies_ms,
         sent: sent_paced,
@@ -663,7 +709,7 @@ async fn nats(chats: usize, rate: u64, secs: Duration, cpu: Option<usize>) -> Op
     println!(
         "NATS: {chats} publishers and {operators} subscribers connected (nats-server pid {pid})"
     );
-    let (cpu_percent, rss_mb, latencies_ms) = window(pid, &seen, secs).await;
+    let (cpu_percent, rss_mb, latencies_ms) = window(&[pid], &seen, secs).await;
     for w in writers {
         let _ = w.await;
     }
