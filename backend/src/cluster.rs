@@ -28,7 +28,6 @@
 //! chat's events.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -348,16 +347,17 @@ async fn watch_connection(
     subject: String,
     mut events: mpsc::UnboundedReceiver<async_nats::Event>,
 ) {
-    let missed = AtomicBool::new(false);
+    let mut missed = false;
     while let Some(event) = events.recv().await {
         tracing::info!(%event, "cluster: NATS");
         match event {
-            async_nats::Event::Disconnected => missed.store(true, Ordering::Relaxed),
+            async_nats::Event::Disconnected => missed = true,
             async_nats::Event::SlowConsumer(_) => {
                 state.hub.cut_off_all();
-                missed.store(true, Ordering::Relaxed);
+                missed = true;
             }
-            async_nats::Event::Connected if missed.swap(false, Ordering::Relaxed) => {
+            async_nats::Event::Connected if missed => {
+                missed = false;
                 state.hub.cut_off_all();
                 publish(&client, &subject, &WireRef::CatchUp).await;
                 for section in [

@@ -123,7 +123,7 @@ impl Balancer {
         let task = tokio::spawn(async move {
             let mut next = 0;
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
+                let Ok((inbound, _)) = listener.accept().await else {
                     continue;
                 };
                 let _ = inbound.set_nodelay(true);
@@ -132,12 +132,11 @@ impl Balancer {
                 let nodes = nodes.clone();
                 tokio::spawn(async move {
                     for i in 0..nodes.len() {
-                        if let Ok(mut outbound) =
+                        if let Ok(outbound) =
                             TcpStream::connect(nodes[(first + i) % nodes.len()]).await
                         {
                             let _ = outbound.set_nodelay(true);
-                            let _ =
-                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                            relay(inbound, outbound).await;
                             return;
                         }
                     }
@@ -151,6 +150,21 @@ impl Balancer {
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
+}
+
+/// Copies both ways until the node's side ends; the client's side failing (the node closed
+/// before reading a whole request it refused) does not cut the node's answer short.
+async fn relay(inbound: TcpStream, outbound: TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let (mut from_client, mut to_client) = inbound.into_split();
+    let (mut from_node, mut to_node) = outbound.into_split();
+    let up = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut from_client, &mut to_node).await;
+        let _ = to_node.shutdown().await;
+    });
+    let _ = tokio::io::copy(&mut from_node, &mut to_client).await;
+    let _ = to_client.shutdown().await;
+    up.abort();
 }
 
 impl Drop for Balancer {

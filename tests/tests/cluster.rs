@@ -9,7 +9,7 @@ use std::time::Duration;
 use switchboard_e2e::cluster::{Nats, nodes};
 use switchboard_e2e::operator::{available_operator, message_texts, wait_message, wait_request};
 use switchboard_e2e::visitor::Visitor;
-use switchboard_e2e::{ADMIN_PASSWORD, TestServer, free_port, wait};
+use switchboard_e2e::{ADMIN_PASSWORD, OPERATOR_PASSWORD, TestServer, free_port, wait};
 use switchboard_shared::{
     Author, ChatEventKind, ChatId, ChatStatus, PushPlatform, RegisterDeviceRequest,
     VisitorServerMsg,
@@ -108,6 +108,44 @@ async fn a_visitor_and_an_operator_on_two_nodes_chat() {
     visitor
         .wait_for(|m| matches!(m, VisitorServerMsg::Availability { available: false }))
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_cap_holds_when_two_nodes_accept_at_once() {
+    let nats = Nats::start().await;
+    let cluster = nodes(2, &nats, |_| {}).await;
+    let (a, b) = (&cluster[0], &cluster[1]);
+    let mut settings = a.admin.settings().await.unwrap();
+    settings.max_chats_per_operator = 1;
+    a.admin.put_settings(&settings).await.unwrap();
+    // One operator, with the app open on node A and on node B.
+    let mut on_a = available_operator(a, "Cap").await;
+    let mut on_b = b
+        .client()
+        .login(&on_a.state.operator.email, OPERATOR_PASSWORD)
+        .await
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    for round in 0..10 {
+        let (_v1, c1) = Visitor::request_chat(&a.base, "One").await;
+        let (_v2, c2) = Visitor::request_chat(&b.base, "Two").await;
+        for chat in [c1, c2] {
+            wait_request(&mut on_a, chat).await;
+            wait_request(&mut on_b, chat).await;
+        }
+        // Each app takes a different chat at the same moment: one of them is over the cap.
+        let (took_1, took_2) = tokio::join!(on_a.accept(c1), on_b.accept(c2));
+        assert!(
+            took_1.is_ok() != took_2.is_ok(),
+            "round {round}: exactly one chat within a cap of 1 ({took_1:?}, {took_2:?})"
+        );
+        let (open, other) = if took_1.is_ok() { (c1, c2) } else { (c2, c1) };
+        let app = if took_1.is_ok() { &mut on_a } else { &mut on_b };
+        app.end(open).await.unwrap();
+        app.decline(other).await.unwrap();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -572,6 +572,14 @@ impl Shard {
     ) -> Result<(), Error> {
         if let Change::Accepted(me) | Change::Resumed(me) = &step.change {
             work.flush(conn).await?;
+            if self.store.backend == Backend::Postgres {
+                // Another shard or node may be giving this operator a chat at the same
+                // moment: one count at a time (the lock is the transaction's).
+                sqlx::query("select id from operators where id = $1 for update")
+                    .bind(me.id.0)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             let active = chats::count_active_for_operator(&mut *conn, me.id).await?;
             let max = self.settings.with(|s| s.max_chats_per_operator);
             lifecycle::within_limit(active, max)?;

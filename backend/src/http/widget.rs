@@ -124,11 +124,17 @@ async fn demo_page(headers: HeaderMap) -> Response {
     asset(&headers, DEMO_HTML, "text/html; charset=utf-8")
 }
 
-async fn status(State(state): State<AppState>) -> Json<WidgetStatus> {
-    Json(WidgetStatus {
-        available: state.hub.is_available(),
+async fn status(State(state): State<AppState>) -> Result<Json<WidgetStatus>, Error> {
+    let available = match state.config.nats_url {
+        // One node: its own view is the whole truth.
+        None => state.hub.is_available(),
+        // Several: another node's change may be on its way here still; the database has it.
+        Some(_) => state.chats.refresh_availability().await?,
+    };
+    Ok(Json(WidgetStatus {
+        available,
         mail: state.mail.info().is_some(),
-    })
+    }))
 }
 
 /// "Leave a message": stored, linked to the visitor (and their last chat) when known.
