@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use switchboard_shared::DeviceId;
+use switchboard_shared::{DeviceId, MonitorChange};
 use tokio::sync::mpsc;
 
 use crate::chat::audience;
@@ -145,10 +145,22 @@ async fn answer(hub: Hub, client: async_nats::Client, mut asked: async_nats::Sub
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Wire {
-    Event { topics: Vec<Topic>, event: HubEvent },
-    Reload { section: Section },
+    Event {
+        topics: Vec<Topic>,
+        event: HubEvent,
+    },
+    Reload {
+        section: Section,
+    },
     CatchUp,
-    Devices { node: u64, devices: Vec<DeviceId> },
+    Devices {
+        node: u64,
+        devices: Vec<DeviceId>,
+    },
+    Monitor {
+        node: u64,
+        changes: Vec<MonitorChange>,
+    },
 }
 
 /// One message on the bus, as sent (the same JSON as [`Wire`], without copying the event).
@@ -167,7 +179,15 @@ enum WireRef<'a> {
         node: u64,
         devices: &'a [DeviceId],
     },
+    Monitor {
+        node: u64,
+        changes: &'a [MonitorChange],
+    },
 }
+
+/// Most Site Monitor changes in one message (a node that just joined is sent every visitor
+/// of this node, in messages of this many).
+const MONITOR_CHUNK: usize = 256;
 
 /// How often a node tells the others which devices' apps are connected to it (also at once
 /// when that changes): well within [`crate::hub::REMOTE_DEVICES_FOR`].
@@ -201,7 +221,11 @@ pub async fn join(state: &AppState, url: &str, prefix: &str) -> Result<(), Error
         .subscribe(present.clone())
         .await
         .map_err(|e| Error::Internal(format!("NATS subscribe: {e}")))?;
+    // This node, to the others (a restart is a new node).
+    let node: u64 = rand::random();
     let (out_tx, out_rx) = mpsc::channel(BACKLOG);
+    let (monitor_tx, monitor_rx) = mpsc::unbounded_channel();
+    state.monitor.relay_to(monitor_tx);
     state.hub.relay_to(
         out_tx,
         Peers {
@@ -212,36 +236,79 @@ pub async fn join(state: &AppState, url: &str, prefix: &str) -> Result<(), Error
     );
     tokio::spawn(answer(state.hub.clone(), client.clone(), asked));
     tokio::spawn(share_devices(
-        state.hub.clone(),
+        state.clone(),
         client.clone(),
         subject.clone(),
+        node,
     ));
-    tokio::spawn(send(
-        state.hub.clone(),
-        client.clone(),
-        subject.clone(),
-        out_rx,
-    ));
-    tokio::spawn(receive(state.clone(), client.clone(), subscriber));
+    let bus = Bus {
+        client: client.clone(),
+        subject: subject.clone(),
+        node,
+    };
+    tokio::spawn(send(state.hub.clone(), bus.clone(), out_rx, monitor_rx));
+    tokio::spawn(receive(state.clone(), bus, subscriber));
     tokio::spawn(watch_connection(state.clone(), client, subject, events_rx));
+    let url = crate::config::redact_url(url);
     tracing::info!(%url, %prefix, "joined the cluster");
     Ok(())
 }
 
-/// Publishes what this node hands the bus, in order; when some had to be dropped (more than
-/// [`BACKLOG`] waiting), asks the others to catch up after what is left.
-async fn send(
-    hub: Hub,
+/// This node's side of the bus.
+#[derive(Clone)]
+struct Bus {
     client: async_nats::Client,
     subject: String,
+    node: u64,
+}
+
+impl Bus {
+    async fn publish(&self, wire: &WireRef<'_>) {
+        publish(&self.client, &self.subject, wire).await;
+    }
+
+    /// Site Monitor changes of this node's visitors, in messages of [`MONITOR_CHUNK`].
+    async fn monitor(&self, changes: &[MonitorChange]) {
+        for chunk in changes.chunks(MONITOR_CHUNK) {
+            let node = self.node;
+            self.publish(&WireRef::Monitor {
+                node,
+                changes: chunk,
+            })
+            .await;
+        }
+    }
+}
+
+/// Publishes what this node hands the bus, in order: its visitors' Site Monitor changes
+/// before the chat events that follow them (a visitor arrives, then asks for a chat); when
+/// some events had to be dropped (more than [`BACKLOG`] waiting), asks the others to catch up
+/// after what is left.
+async fn send(
+    hub: Hub,
+    bus: Bus,
     mut out: mpsc::Receiver<Outgoing>,
+    mut monitor: mpsc::UnboundedReceiver<MonitorChange>,
 ) {
-    while let Some(item) = out.recv().await {
-        let (topics, event) = &item;
-        publish(&client, &subject, &WireRef::Event { topics, event }).await;
-        if out.is_empty() && hub.take_relay_lost() {
-            tracing::warn!("cluster: events were dropped on the way to NATS; the others catch up");
-            publish(&client, &subject, &WireRef::CatchUp).await;
+    let mut changes = Vec::new();
+    loop {
+        tokio::select! {
+            biased;
+            n = monitor.recv_many(&mut changes, MONITOR_CHUNK) => {
+                if n == 0 {
+                    return;
+                }
+                bus.monitor(&changes).await;
+                changes.clear();
+            }
+            item = out.recv() => {
+                let Some((topics, event)) = item else { return };
+                bus.publish(&WireRef::Event { topics: &topics, event: &event }).await;
+                if out.is_empty() && hub.take_relay_lost() {
+                    tracing::warn!("cluster: events were dropped on the way to NATS; the others catch up");
+                    bus.publish(&WireRef::CatchUp).await;
+                }
+            }
         }
     }
 }
@@ -262,23 +329,35 @@ async fn publish(client: &async_nats::Client, subject: &str, wire: &WireRef<'_>)
 }
 
 /// Delivers what the other nodes commit, as if committed here.
-async fn receive(
-    state: AppState,
-    client: async_nats::Client,
-    mut subscriber: async_nats::Subscriber,
-) {
+async fn receive(state: AppState, bus: Bus, mut subscriber: async_nats::Subscriber) {
     while let Some(message) = subscriber.next().await {
         match serde_json::from_slice::<Wire>(&message.payload) {
             Ok(Wire::Event { topics, event }) => deliver(&state, &topics, event).await,
             Ok(Wire::Reload { section }) => {
                 reload(&state, section).await;
                 if let Some(reply) = message.reply
-                    && let Err(e) = client.publish(reply, "read".into()).await
+                    && let Err(e) = bus.client.publish(reply, "read".into()).await
                 {
                     tracing::warn!(error = %e, "cluster: answering a reload failed");
                 }
             }
-            Ok(Wire::Devices { node, devices }) => state.hub.devices_online_at(node, devices),
+            Ok(Wire::Devices { node, devices }) => {
+                if state.hub.devices_online_at(node, devices) {
+                    // A node not heard of before: it learns who is on the site here.
+                    let here: Vec<MonitorChange> = state
+                        .monitor
+                        .here()
+                        .into_iter()
+                        .map(|visitor| MonitorChange::Joined { visitor })
+                        .collect();
+                    bus.monitor(&here).await;
+                }
+            }
+            Ok(Wire::Monitor { node, changes }) => {
+                for change in changes {
+                    state.monitor.remote(node, change);
+                }
+            }
             Ok(Wire::CatchUp) => {
                 tracing::info!("cluster: a node missed events; live connections catch up");
                 state.hub.cut_off_all();
@@ -291,9 +370,13 @@ async fn receive(
 /// Tells the other nodes which devices' apps are connected here, when that changes and every
 /// [`DEVICES_EVERY`]: a ring is not pushed to a phone whose app is open on another node, and
 /// a node that dies stops counting once its word is [`crate::hub::REMOTE_DEVICES_FOR`] old.
-async fn share_devices(hub: Hub, client: async_nats::Client, subject: String) {
-    let node: u64 = rand::random();
+async fn share_devices(state: AppState, client: async_nats::Client, subject: String, node: u64) {
+    let hub = &state.hub;
     loop {
+        for gone in hub.nodes_gone() {
+            tracing::info!(node = gone, "cluster: a node is gone");
+            state.monitor.forget_node(gone);
+        }
         let devices = hub.devices_online_here();
         publish(
             &client,

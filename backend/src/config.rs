@@ -178,8 +178,8 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// Hides a password in a database URL.
-fn redact_url(url: &str) -> String {
+/// Hides a password in a database (or NATS) URL.
+pub(crate) fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &url[s + 3..at];

@@ -437,8 +437,8 @@ impl Hub {
     }
 
     /// What another node says is connected to it now (replacing what it said before). A node
-    /// not heard of before is told at once what is connected here.
-    pub fn devices_online_at(&self, node: u64, devices: Vec<DeviceId>) {
+    /// not heard of before is told at once what is connected here; returns whether it is new.
+    pub fn devices_online_at(&self, node: u64, devices: Vec<DeviceId>) -> bool {
         let known = self
             .inner
             .remote_devices
@@ -449,6 +449,25 @@ impl Hub {
         if !known {
             self.inner.devices_changed.notify_one();
         }
+        !known
+    }
+
+    /// The other nodes not heard of for [`REMOTE_DEVICES_FOR`]: forgotten, and returned.
+    pub fn nodes_gone(&self) -> Vec<u64> {
+        let mut remote = self
+            .inner
+            .remote_devices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let gone: Vec<u64> = remote
+            .iter()
+            .filter(|(_, (heard, _))| heard.elapsed() >= REMOTE_DEVICES_FOR)
+            .map(|(node, _)| *node)
+            .collect();
+        for node in &gone {
+            remote.remove(node);
+        }
+        gone
     }
 
     /// Number of live subscriptions on a topic (for tests and metrics).

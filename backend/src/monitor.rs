@@ -10,8 +10,13 @@
 //! [`MonitorDelta`] with the next `seq`; the flusher ([`Monitor::run`]) sends the changes of
 //! each tick to every subscriber as one batch and keeps the recent ones, so an operator who
 //! reconnects gets exactly what it missed, or a fresh snapshot when that is gone.
+//!
+//! With several nodes ([`crate::cluster`]) each node tells the others of its own visitors'
+//! arrivals, pages and departures ([`Monitor::relay_to`]) and lists theirs beside its own
+//! ([`Monitor::remote`]): a visitor is on the site while a widget of theirs is open on any
+//! node. Chat states are not relayed: every node sees every chat event.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -19,7 +24,7 @@ use switchboard_shared::{
     ChatStatus, ChatSummary, ClientInfo, MAX_CLIENT_TEXT_CHARS, MONITOR_FRAME_VISITORS,
     MonitorChange, MonitorDelta, OperatorServerMsg, Page, SiteVisitor, VisitorChat, VisitorId,
 };
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::store::now_ms;
 use crate::validate::page_text;
@@ -47,6 +52,9 @@ struct Shared {
     live: Mutex<Live>,
     batches: broadcast::Sender<Batch>,
     grace_ms: i64,
+    /// The cluster bus, when there is one: this node's own visitors' arrivals, pages and
+    /// departures go to the other nodes.
+    relay: std::sync::OnceLock<mpsc::UnboundedSender<MonitorChange>>,
 }
 
 #[derive(Default)]
@@ -69,7 +77,10 @@ struct Live {
 
 struct Present {
     view: SiteVisitor,
+    /// Widgets open on this node.
     connections: u32,
+    /// Other nodes where a widget of theirs is open (a cluster).
+    elsewhere: HashSet<u64>,
     /// An automatic invitation went to them in this visit (at most one a visit).
     auto_invited: bool,
 }
@@ -81,6 +92,21 @@ impl Live {
             seq: self.seq,
             change,
         });
+    }
+
+    /// The visitor's widgets on `node` are closed: they leave when none is open anywhere.
+    fn gone_from(&mut self, id: VisitorId, node: u64) {
+        let Some(present) = self.visitors.get_mut(&id) else {
+            return;
+        };
+        present.elsewhere.remove(&node);
+        if present.elsewhere.is_empty()
+            && present.connections == 0
+            && !self.leaving.contains_key(&id)
+        {
+            self.visitors.remove(&id);
+            self.push(MonitorChange::Left { id });
+        }
     }
 }
 
@@ -121,12 +147,13 @@ pub struct Subscription {
 
 impl Monitor {
     /// An empty set; visitors leave `grace` after their last connection closes. The stream's
-    /// `seq` starts at this node's start time in µs, so `seq`s from an earlier run are never
-    /// taken for this run's.
+    /// `seq` starts at a random place below 2⁵² (a JavaScript number counts exactly to 2⁵³),
+    /// so an operator's `seq` from an earlier run, or from another node of a cluster (each
+    /// node has its own stream), is all but never taken for this one's: it gets a snapshot.
     pub fn new(grace: Duration) -> Monitor {
         let (batches, _) = broadcast::channel(BACKLOG);
         let live = Live {
-            seq: now_ms() * 1000,
+            seq: rand::random_range(0..1_i64 << 52),
             ..Live::default()
         };
         Monitor {
@@ -134,6 +161,7 @@ impl Monitor {
                 live: Mutex::new(live),
                 batches,
                 grace_ms: i64::try_from(grace.as_millis()).unwrap_or(i64::MAX),
+                relay: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -149,10 +177,16 @@ impl Monitor {
     /// within the grace period on another page or tab).
     pub fn arrive(&self, arrival: Arrival, now: i64) -> Presence {
         let mut live = self.live();
-        live.leaving.remove(&arrival.id);
+        let came_back = live.leaving.remove(&arrival.id).is_some();
         let change = match live.visitors.get_mut(&arrival.id) {
             Some(present) => {
                 present.connections += 1;
+                if present.connections == 1 && !came_back {
+                    // Listed for another node's widget so far: now here too.
+                    self.relay(MonitorChange::Joined {
+                        visitor: present.view.clone(),
+                    });
+                }
                 arrival
                     .page
                     .filter(|p| p.url != present.view.page.url)
@@ -165,6 +199,7 @@ impl Monitor {
                     Box::new(Present {
                         view: view.clone(),
                         connections: 1,
+                        elsewhere: HashSet::new(),
                         auto_invited: false,
                     }),
                 );
@@ -172,6 +207,7 @@ impl Monitor {
             }
         };
         if let Some(change) = change {
+            self.relay(change.clone());
             live.push(change);
         }
         Presence {
@@ -187,7 +223,93 @@ impl Monitor {
             return;
         };
         let change = viewed(&mut present.view, page, now);
+        self.relay(change.clone());
         live.push(change);
+    }
+
+    /// Sends this node's own visitors' arrivals, pages and departures to the other nodes
+    /// through `bus` (see [`crate::cluster`]); set once, at start.
+    pub fn relay_to(&self, bus: mpsc::UnboundedSender<MonitorChange>) {
+        let _ = self.inner.relay.set(bus);
+    }
+
+    fn relay(&self, change: MonitorChange) {
+        if let Some(bus) = self.inner.relay.get() {
+            let _ = bus.send(change);
+        }
+    }
+
+    /// The visitors with a widget open on this node, as each is now (for a node that just
+    /// joined the cluster).
+    pub fn here(&self) -> Vec<SiteVisitor> {
+        let live = self.live();
+        live.visitors
+            .iter()
+            .filter(|(id, p)| p.connections > 0 || live.leaving.contains_key(id))
+            .map(|(_, p)| p.view.clone())
+            .collect()
+    }
+
+    /// What `node` said of its own visitors: they are listed here too, while a widget of
+    /// theirs is open there. (Chat changes are not taken: this node sees the chat events.)
+    pub fn remote(&self, node: u64, change: MonitorChange) {
+        let mut live = self.live();
+        match change {
+            MonitorChange::Joined { visitor } => match live.visitors.get_mut(&visitor.id) {
+                Some(present) => {
+                    present.elsewhere.insert(node);
+                }
+                None => {
+                    let id = visitor.id;
+                    live.visitors.insert(
+                        id,
+                        Box::new(Present {
+                            view: visitor.clone(),
+                            connections: 0,
+                            elsewhere: HashSet::from([node]),
+                            auto_invited: false,
+                        }),
+                    );
+                    live.push(MonitorChange::Joined { visitor });
+                }
+            },
+            MonitorChange::Page {
+                id,
+                page,
+                page_since,
+                pages,
+            } => {
+                let Some(present) = live.visitors.get_mut(&id) else {
+                    return;
+                };
+                present.view.page = page.clone();
+                present.view.page_since = page_since;
+                present.view.pages = pages;
+                live.push(MonitorChange::Page {
+                    id,
+                    page,
+                    page_since,
+                    pages,
+                });
+            }
+            MonitorChange::Left { id } => live.gone_from(id, node),
+            MonitorChange::Chat { .. } => {}
+        }
+    }
+
+    /// `node` is gone (not heard of lately): its visitors are no longer on the site unless a
+    /// widget of theirs is open elsewhere.
+    pub fn forget_node(&self, node: u64) {
+        let mut live = self.live();
+        let theirs: Vec<VisitorId> = live
+            .visitors
+            .iter()
+            .filter(|(_, p)| p.elsewhere.contains(&node))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in theirs {
+            live.gone_from(id, node);
+        }
     }
 
     fn depart(&self, id: VisitorId) {
@@ -278,8 +400,16 @@ impl Monitor {
             }
             for id in gone {
                 live.leaving.remove(&id);
-                live.visitors.remove(&id);
-                live.push(MonitorChange::Left { id });
+                // Gone from this node; still on the site while a widget is open elsewhere.
+                self.relay(MonitorChange::Left { id });
+                if live
+                    .visitors
+                    .get(&id)
+                    .is_some_and(|p| p.elsewhere.is_empty())
+                {
+                    live.visitors.remove(&id);
+                    live.push(MonitorChange::Left { id });
+                }
             }
         }
         if live.pending.is_empty() {

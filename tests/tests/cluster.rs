@@ -16,7 +16,7 @@ use switchboard_shared::{
 };
 
 /// How long a node may take to hear of another's change.
-const HEAR: Duration = Duration::from_secs(10);
+const HEAR: Duration = Duration::from_secs(15);
 
 fn seqs_have_no_gap(visitor: &Visitor) {
     let seqs: Vec<i64> = visitor.events.iter().map(|e| e.seq).collect();
@@ -108,6 +108,64 @@ async fn a_visitor_and_an_operator_on_two_nodes_chat() {
     visitor
         .wait_for(|m| matches!(m, VisitorServerMsg::Availability { available: false }))
         .await;
+}
+
+fn visitor_id(v: &Visitor) -> switchboard_shared::VisitorId {
+    match &v.welcome {
+        VisitorServerMsg::Welcome { visitor_id, .. } => *visitor_id,
+        other => panic!("not a welcome: {other:?}"),
+    }
+}
+
+/// The page node `node` lists the visitor on, once it is `want` (`None`: not on the site).
+async fn listed(node: &TestServer, visitor: &Visitor, want: Option<&str>) -> bool {
+    let id = visitor_id(visitor);
+    wait::poll(HEAR, Duration::from_millis(20), async || {
+        let page = node.state.monitor.page_of(id);
+        (page.as_ref().map(|p| p.url.as_str()) == want).then_some(())
+    })
+    .await
+    .is_some()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_site_monitor_lists_every_nodes_visitors() {
+    let nats = Nats::start().await;
+    let cluster = nodes(2, &nats, |c| c.visitor_grace_secs = 0.5).await;
+    let (a, b) = (&cluster[0], &cluster[1]);
+    let pricing = "https://shop.example.test/pricing";
+    let contact = "https://shop.example.test/contact";
+    // A visitor on node A is on node B's Site Monitor, page by page.
+    let mut v = Visitor::connect(&a.base).await;
+    assert!(
+        listed(b, &v, Some(pricing)).await,
+        "B never listed A's visitor"
+    );
+    v.send(&switchboard_shared::VisitorClientMsg::PageView {
+        page: switchboard_shared::Page {
+            url: contact.into(),
+            title: Some("Contact".into()),
+        },
+    })
+    .await;
+    assert!(
+        listed(b, &v, Some(contact)).await,
+        "B never saw the page view"
+    );
+    // A second tab on node B, then the first closes: still on the site.
+    let id = visitor_id(&v);
+    let second = Visitor::connect_as(&b.base, Some(v.token.clone()), None).await;
+    drop(v);
+    tokio::time::sleep(Duration::from_millis(1_500)).await; // past the grace
+    assert!(a.state.monitor.page_of(id).is_some() && b.state.monitor.page_of(id).is_some());
+    // The last tab closes: the visitor leaves both lists after the grace.
+    drop(second);
+    let left = wait::poll(HEAR, Duration::from_millis(20), async || {
+        (a.state.monitor.page_of(id).is_none() && b.state.monitor.page_of(id).is_none())
+            .then_some(())
+    })
+    .await;
+    assert!(left.is_some(), "the visitor who left is still listed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -324,6 +382,8 @@ async fn a_node_killed_mid_chat_loses_nothing() {
     visitor.say("v1", "one").await;
     wait_message(&mut op, chat, "one").await;
     visitor.say("v2", "two").await; // acknowledged: stored
+    let stays_on_a = Visitor::connect(&a.base).await;
+    assert!(listed(b, &stays_on_a, Some("https://shop.example.test/pricing")).await);
     a.kill();
 
     // The widget reconnects to the node that is left and resumes from its last seq.
@@ -338,8 +398,12 @@ async fn a_node_killed_mid_chat_loses_nothing() {
     wait_message(&mut op, chat, "two").await;
     wait_message(&mut op, chat, "four").await;
     assert_eq!(message_texts(&op, chat), ["one", "two", "three", "four"]);
-    // The sweeps are run by the node left.
+    // The sweeps are run by the node left; the dead node's visitors leave its Site Monitor.
     assert_eq!(sweeper(&[b]).await, 0);
+    assert!(
+        listed(b, &stays_on_a, None).await,
+        "the dead node's visitor is still listed"
+    );
 }
 
 async fn request_on_base(

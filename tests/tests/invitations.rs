@@ -15,7 +15,7 @@ use switchboard_shared::{
     VisitorServerMsg,
 };
 
-switchboard_e2e::on_both_databases!(
+switchboard_e2e::on_every_setup!(
     start_chat_goes_to_the_inviting_operator,
     closing_the_invitation_declines_it,
     a_visitor_who_leaves_without_answering_declines,

@@ -16,7 +16,7 @@ use switchboard_shared::{
     VisitorServerMsg,
 };
 
-switchboard_e2e::on_both_databases!(
+switchboard_e2e::on_every_setup!(
     visitors_arrive_browse_chat_and_leave_as_deltas,
     a_dropped_operator_gets_what_it_missed_or_a_snapshot,
     only_subscribers_get_the_stream,
@@ -267,7 +267,9 @@ async fn a_dropped_operator_gets_what_it_missed_or_a_snapshot(db: Db) {
         s.get(id2).is_some() && s.get(id1).is_some_and(|v| v.pages == 2)
     })
     .await;
-    assert_eq!(site.snapshots, 1, "resumed with deltas, not a snapshot");
+    if db != Db::Cluster {
+        assert_eq!(site.snapshots, 1, "resumed with deltas, not a snapshot");
+    } // (on a cluster the app may come back on another node, whose stream is another: a snapshot)
 
     // A seq the server never gave: a snapshot, which agrees with the picture built from deltas.
     let built = site.visitors.clone();

@@ -11,7 +11,8 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 use switchboard_shared::{
     ApiError, CallParty, ChatId, ChatStatus, DeviceId, ErrorCode, OperatorAction, OperatorId,
-    OperatorProfile, OperatorRef, OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, ResumeFrom,
+    OperatorProfile, OperatorRef, OperatorRequest, OperatorServerMsg, PROTOCOL_VERSION, Page,
+    ResumeFrom, VisitorId,
 };
 
 use super::{Close, Conn, Forward, Frame, Refused, Sent, Session};
@@ -392,16 +393,12 @@ impl OperatorSession {
             }
             OperatorAction::Invite { visitor_id, text } => {
                 // Only a visitor on the site now can be invited (and see it).
-                let page = self
-                    .state
-                    .monitor
-                    .page_of(visitor_id)
-                    .ok_or_else(|| Error::not_found("visitor on the site"))?;
+                let page = self.visitor_page(visitor_id).await?;
                 let inviter = OperatorRef {
                     id: self.operator.id,
                     name: self.operator.name.clone(),
                 };
-                let page = (!page.url.is_empty()).then_some(page);
+                let page = page.filter(|p| !p.url.is_empty());
                 let done = chats.invite(inviter, visitor_id, text, page).await?;
                 return Ok(Reply::Ack(done.seq));
             }
@@ -487,6 +484,30 @@ impl OperatorSession {
             self.online = Some(self.state.hub.device_online(device));
         }
         Ok(())
+    }
+
+    /// The page of a visitor on the site (listed here, or with a widget open on another node
+    /// whose word of their arrival is still on its way); an error when they are not on it.
+    async fn visitor_page(&self, visitor: VisitorId) -> Result<Option<Page>, Error> {
+        let monitor = &self.state.monitor;
+        if let Some(page) = monitor.page_of(visitor) {
+            return Ok(Some(page));
+        }
+        if !self
+            .state
+            .hub
+            .connected_anywhere(Topic::Visitor(visitor))
+            .await
+        {
+            return Err(Error::not_found("visitor on the site"));
+        }
+        for _ in 0..20 {
+            if let Some(page) = monitor.page_of(visitor) {
+                return Ok(Some(page));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        Ok(None)
     }
 
     /// The device stops counting as online; if this connection held it, the requests ringing
