@@ -112,6 +112,14 @@ impl Visitor {
         v
     }
 
+    /// Who the server says this visitor is (from its `welcome`).
+    pub fn id(&self) -> switchboard_shared::VisitorId {
+        match &self.welcome {
+            VisitorServerMsg::Welcome { visitor_id, .. } => *visitor_id,
+            other => panic!("not a welcome: {other:?}"),
+        }
+    }
+
     /// Reconnects as the same visitor, resuming after the last event seen.
     pub async fn reconnect(self) -> Visitor {
         let last = self.events.last().map(|e| e.seq);

@@ -36,13 +36,6 @@ fn page(path: &str, title: &str) -> Page {
     }
 }
 
-fn visitor_id(v: &Visitor) -> VisitorId {
-    match &v.welcome {
-        VisitorServerMsg::Welcome { visitor_id, .. } => *visitor_id,
-        other => panic!("not a welcome: {other:?}"),
-    }
-}
-
 fn find(view: &MonitorView, id: VisitorId) -> Option<&SiteVisitor> {
     view.visitors.iter().find(|v| v.id == id)
 }
@@ -68,7 +61,7 @@ async fn the_monitor_follows_visitors_arriving_browsing_chatting_and_leaving(db:
         Some(client),
     )
     .await;
-    let greta_id = visitor_id(&greta);
+    let greta_id = greta.id();
     h.app.monitor_open().await.unwrap();
     let view = h
         .until_monitor("the snapshot", |v| find(v, greta_id).is_some())
@@ -82,7 +75,7 @@ async fn the_monitor_follows_visitors_arriving_browsing_chatting_and_leaving(db:
 
     // Another arrives and browses: a delta each.
     let mut hugo = Visitor::connect_with(&server.base, None, None, page("/", "Home"), None).await;
-    let hugo_id = visitor_id(&hugo);
+    let hugo_id = hugo.id();
     h.until_monitor("the second visitor", |v| v.on_site == 2)
         .await;
     hugo.send(&VisitorClientMsg::PageView {
@@ -132,7 +125,7 @@ async fn a_closed_monitor_gets_nothing_and_resumes_when_opened(db: Db) {
     let op = server.operator("Rita").await;
     let (_dir, mut h) = AppHarness::signed_in(&server, &op.operator.email).await;
     let first = Visitor::connect(&server.base).await;
-    let first_id = visitor_id(&first);
+    let first_id = first.id();
     h.app.monitor_open().await.unwrap();
     h.until_monitor("the snapshot", |v| find(v, first_id).is_some())
         .await;
@@ -142,7 +135,7 @@ async fn a_closed_monitor_gets_nothing_and_resumes_when_opened(db: Db) {
     tokio::time::sleep(Duration::from_millis(300)).await; // a batch in flight may still land
     while h.events.try_recv().is_ok() {}
     let second = Visitor::connect(&server.base).await;
-    let second_id = visitor_id(&second);
+    let second_id = second.id();
     tokio::time::sleep(Duration::from_millis(1200)).await;
     while let Ok(event) = h.events.try_recv() {
         assert!(
@@ -181,7 +174,7 @@ async fn an_open_monitor_subscribes_again_after_a_reconnect(db: Db) {
     h.until_monitor("the fresh snapshot", |v| v.on_site == 0)
         .await;
     let after = Visitor::connect(&server.base).await;
-    let after_id = visitor_id(&after);
+    let after_id = after.id();
     h.until_monitor("a visitor after the restart", |v| {
         find(v, after_id).is_some()
     })
@@ -193,7 +186,7 @@ async fn the_app_invites_a_visitor_from_the_monitor(db: Db) {
     let op = server.operator("Ivo").await;
     let (_dir, mut h) = AppHarness::signed_in(&server, &op.operator.email).await;
     let mut v = Visitor::connect(&server.base).await;
-    let id = visitor_id(&v);
+    let id = v.id();
     h.app.monitor_open().await.unwrap();
     h.until_monitor("the visitor", |view| find(view, id).is_some())
         .await;

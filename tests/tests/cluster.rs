@@ -110,16 +110,9 @@ async fn a_visitor_and_an_operator_on_two_nodes_chat() {
         .await;
 }
 
-fn visitor_id(v: &Visitor) -> switchboard_shared::VisitorId {
-    match &v.welcome {
-        VisitorServerMsg::Welcome { visitor_id, .. } => *visitor_id,
-        other => panic!("not a welcome: {other:?}"),
-    }
-}
-
 /// The page node `node` lists the visitor on, once it is `want` (`None`: not on the site).
 async fn listed(node: &TestServer, visitor: &Visitor, want: Option<&str>) -> bool {
-    let id = visitor_id(visitor);
+    let id = visitor.id();
     wait::poll(HEAR, Duration::from_millis(20), async || {
         let page = node.state.monitor.page_of(id);
         (page.as_ref().map(|p| p.url.as_str()) == want).then_some(())
@@ -153,7 +146,7 @@ async fn the_site_monitor_lists_every_nodes_visitors() {
         "B never saw the page view"
     );
     // A second tab on node B, then the first closes: still on the site.
-    let id = visitor_id(&v);
+    let id = v.id();
     let second = Visitor::connect_as(&b.base, Some(v.token.clone()), None).await;
     drop(v);
     tokio::time::sleep(Duration::from_millis(1_500)).await; // past the grace
@@ -256,7 +249,7 @@ async fn nats_going_away_loses_nothing() {
     let cluster = nodes(2, &nats, |_| {}).await;
     let (a, b) = (&cluster[0], &cluster[1]);
     let mut op = available_operator(b, "Nia").await;
-    let (mut visitor, chat) = request_on(a, &mut op, "Sam").await;
+    let (mut visitor, chat) = request_on(&a.base, &mut op, "Sam").await;
     visitor.say("v1", "before").await;
     wait_message(&mut op, chat, "before").await;
 
@@ -357,19 +350,6 @@ fn is_message(m: &switchboard_shared::OperatorServerMsg, chat: ChatId, text: &st
             && matches!(&event.kind, ChatEventKind::Message { text: t, .. } if t == text))
 }
 
-/// A visitor on `node` asks for a chat, which `op` (on whichever node) accepts.
-async fn request_on(
-    node: &TestServer,
-    op: &mut switchboard_core::Connection,
-    name: &str,
-) -> (Visitor, ChatId) {
-    let (mut visitor, chat) = Visitor::request_chat(&node.base, name).await;
-    wait_request(op, chat).await;
-    op.accept(chat).await.unwrap();
-    visitor.wait_status(ChatStatus::Active).await;
-    (visitor, chat)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_mid_chat_loses_nothing() {
     let nats = Nats::start().await;
@@ -378,7 +358,7 @@ async fn a_node_killed_mid_chat_loses_nothing() {
     // Node A is a process of its own, killed with SIGKILL below.
     let mut a = NodeProcess::start(b).await;
     let mut op = available_operator(b, "Kim").await;
-    let (mut visitor, chat) = request_on_base(&a.base, &mut op, "Lee").await;
+    let (mut visitor, chat) = request_on(&a.base, &mut op, "Lee").await;
     visitor.say("v1", "one").await;
     wait_message(&mut op, chat, "one").await;
     visitor.say("v2", "two").await; // acknowledged: stored
@@ -406,7 +386,8 @@ async fn a_node_killed_mid_chat_loses_nothing() {
     );
 }
 
-async fn request_on_base(
+/// A visitor on the node at `base` asks for a chat, which `op` (on whichever node) accepts.
+async fn request_on(
     base: &str,
     op: &mut switchboard_core::Connection,
     name: &str,

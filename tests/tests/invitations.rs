@@ -32,16 +32,9 @@ async fn server(db: Db) -> TestServer {
     server
 }
 
-fn visitor_id(v: &Visitor) -> VisitorId {
-    match &v.welcome {
-        VisitorServerMsg::Welcome { visitor_id, .. } => *visitor_id,
-        other => panic!("not a welcome: {other:?}"),
-    }
-}
-
 async fn invite(op: &mut Connection, v: &Visitor, text: &str) -> Result<Option<i64>, ErrorCode> {
     op.request(OperatorAction::Invite {
-        visitor_id: visitor_id(v),
+        visitor_id: v.id(),
         text: text.into(),
     })
     .await
@@ -182,7 +175,7 @@ async fn bad_invitations_are_refused_and_store_nothing(db: Db) {
     );
     // A visitor gone from the site cannot be.
     let gone = Visitor::connect(&server.base).await;
-    let gone_id = visitor_id(&gone);
+    let gone_id = gone.id();
     drop(gone);
     tokio::time::sleep(Duration::from_millis(1800)).await;
     let late = olga

@@ -13,7 +13,6 @@ use switchboard_e2e::{Db, TestServer};
 use switchboard_shared::{
     ClientInfo, ErrorCode, MAX_CLIENT_TEXT_CHARS, MonitorChange, MonitorDelta, OperatorAction,
     OperatorServerMsg, Page, SiteVisitor, VisitorChat, VisitorClientMsg, VisitorId,
-    VisitorServerMsg,
 };
 
 switchboard_e2e::on_every_setup!(
@@ -122,13 +121,6 @@ impl Site {
     }
 }
 
-fn visitor_id(v: &Visitor) -> VisitorId {
-    match &v.welcome {
-        VisitorServerMsg::Welcome { visitor_id, .. } => *visitor_id,
-        other => panic!("not a welcome: {other:?}"),
-    }
-}
-
 async fn subscribe(op: &mut Connection, last_seq: Option<i64>) {
     op.request(OperatorAction::MonitorSubscribe { last_seq })
         .await
@@ -159,7 +151,7 @@ async fn visitors_arrive_browse_chat_and_leave_as_deltas(db: Db) {
         Some(client),
     )
     .await;
-    let id = visitor_id(&v);
+    let id = v.id();
     site.until(&mut op, "the visitor", |s| s.get(id).is_some())
         .await;
     let seen = site.get(id).unwrap().clone();
@@ -244,10 +236,8 @@ async fn a_dropped_operator_gets_what_it_missed_or_a_snapshot(db: Db) {
     let first = Visitor::connect(&server.base).await;
     subscribe(&mut op, None).await;
     let mut site = Site::default();
-    site.until(&mut op, "the snapshot", |s| {
-        s.get(visitor_id(&first)).is_some()
-    })
-    .await;
+    site.until(&mut op, "the snapshot", |s| s.get(first.id()).is_some())
+        .await;
 
     // The phone drops off; meanwhile a visitor arrives and the first one browses.
     op.drop_connection();
@@ -262,7 +252,7 @@ async fn a_dropped_operator_gets_what_it_missed_or_a_snapshot(db: Db) {
     tokio::time::sleep(Duration::from_millis(600)).await;
     op.reconnect().await.unwrap();
     subscribe(&mut op, Some(site.seq)).await;
-    let (id1, id2) = (visitor_id(&first), visitor_id(&second));
+    let (id1, id2) = (first.id(), second.id());
     site.until(&mut op, "what was missed", |s| {
         s.get(id2).is_some() && s.get(id1).is_some_and(|v| v.pages == 2)
     })
@@ -288,10 +278,8 @@ async fn only_subscribers_get_the_stream(db: Db) {
     subscribe(&mut watching, None).await;
     let mut site = Site::default();
     let v = Visitor::connect(&server.base).await;
-    site.until(&mut watching, "the visitor", |s| {
-        s.get(visitor_id(&v)).is_some()
-    })
-    .await;
+    site.until(&mut watching, "the visitor", |s| s.get(v.id()).is_some())
+        .await;
     // The operator who never subscribed got no monitor frame (a pong marks the end of what
     // was sent before it).
     busy.ping().await.unwrap();
@@ -350,7 +338,7 @@ async fn what_browsers_say_is_kept_as_text_and_cut_to_size(db: Db) {
         user_agent: Some("\u{0}<img src=x onerror=alert(1)>".into()),
     };
     let v = Visitor::connect_with(&server.base, None, None, page("/", "Home <i>"), Some(odd)).await;
-    let id = visitor_id(&v);
+    let id = v.id();
     site.until(&mut op, "the odd visitor", |s| s.get(id).is_some())
         .await;
     let seen = site.get(id).unwrap();

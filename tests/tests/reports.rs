@@ -117,18 +117,11 @@ async fn ask(
     (v, chat)
 }
 
-fn visitor_id(v: &Visitor) -> switchboard_shared::VisitorId {
-    match &v.welcome {
-        VisitorServerMsg::Welcome { visitor_id, .. } => *visitor_id,
-        other => panic!("not a welcome: {other:?}"),
-    }
-}
-
 /// An operator invites a new visitor: the visitor and the invited chat.
 async fn invite(server: &TestServer, op: &mut Connection) -> (Visitor, ChatId) {
     let mut v = Visitor::connect(&server.base).await;
     op.request(OperatorAction::Invite {
-        visitor_id: visitor_id(&v),
+        visitor_id: v.id(),
         text: "Hello! Can I help?".into(),
     })
     .await
