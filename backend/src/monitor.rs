@@ -273,24 +273,12 @@ impl Monitor {
                     live.push(MonitorChange::Joined { visitor });
                 }
             },
-            MonitorChange::Page {
-                id,
-                page,
-                page_since,
-                pages,
-            } => {
+            MonitorChange::Page { id, .. } => {
                 let Some(present) = live.visitors.get_mut(&id) else {
                     return;
                 };
-                present.view.page = page.clone();
-                present.view.page_since = page_since;
-                present.view.pages = pages;
-                live.push(MonitorChange::Page {
-                    id,
-                    page,
-                    page_since,
-                    pages,
-                });
+                present.view.apply(&change);
+                live.push(change);
             }
             MonitorChange::Left { id } => live.gone_from(id, node),
             MonitorChange::Chat { .. } => {}

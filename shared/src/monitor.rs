@@ -110,6 +110,33 @@ pub struct SiteVisitor {
     pub chat: VisitorChat,
 }
 
+impl SiteVisitor {
+    /// Applies a change about this visitor: a `Page` or `Chat` change whose `id` is theirs.
+    /// `Joined` and `Left` add and remove visitors, the list's business, and change nothing
+    /// here. Says whether anything was applied.
+    pub fn apply(&mut self, change: &MonitorChange) -> bool {
+        match change {
+            MonitorChange::Page {
+                id,
+                page,
+                page_since,
+                pages,
+            } if *id == self.id => {
+                self.page = page.clone();
+                self.page_since = *page_since;
+                self.pages = *pages;
+                true
+            }
+            MonitorChange::Chat { id, name, chat } if *id == self.id => {
+                self.name = name.clone();
+                self.chat = chat.clone();
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// One change to the visitors on the site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -188,5 +215,63 @@ mod tests {
         // A hello without client info is still a hello.
         let info: ClientInfo = serde_json::from_str("{}").unwrap();
         assert_eq!(info, ClientInfo::default());
+    }
+
+    #[test]
+    fn a_visitor_takes_only_its_own_page_and_chat_changes() {
+        let page = |url: &str| Page {
+            url: url.into(),
+            title: None,
+        };
+        let mut v = SiteVisitor {
+            id: VisitorId(4),
+            name: None,
+            page: page("/"),
+            referrer: None,
+            search_terms: None,
+            arrived_at: 1,
+            page_since: 1,
+            visits: 1,
+            pages: 1,
+            browser: None,
+            os: None,
+            language: None,
+            utc_offset_min: None,
+            chat: VisitorChat::None,
+        };
+        let before = v.clone();
+        let someone_else = MonitorChange::Page {
+            id: VisitorId(5),
+            page: page("/pricing"),
+            page_since: 9,
+            pages: 2,
+        };
+        assert!(!v.apply(&someone_else));
+        assert!(!v.apply(&MonitorChange::Left { id: VisitorId(4) }));
+        assert_eq!(v, before);
+
+        assert!(v.apply(&MonitorChange::Page {
+            id: VisitorId(4),
+            page: page("/pricing"),
+            page_since: 9,
+            pages: 2,
+        }));
+        assert_eq!(
+            (v.page.url.as_str(), v.page_since, v.pages),
+            ("/pricing", 9, 2)
+        );
+        let chatting = VisitorChat::Chatting {
+            chat_id: ChatId(2),
+            operator: OperatorRef {
+                id: OperatorId(1),
+                name: "Olga".into(),
+            },
+        };
+        assert!(v.apply(&MonitorChange::Chat {
+            id: VisitorId(4),
+            name: Some("Ann".into()),
+            chat: chatting.clone(),
+        }));
+        assert_eq!((v.name.as_deref(), &v.chat), (Some("Ann"), &chatting));
     }
 }

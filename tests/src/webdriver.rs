@@ -65,11 +65,19 @@ return found.find((el) => el.closest('dialog[open]')) || found[0] || null;
 "#;
 
 /// Whether the page (or the widget's shadow root when the second argument is true) shows a
-/// text. Arguments: text, shadow.
+/// text. Only text on screen counts: a hidden element's text (a notice not shown yet) is in
+/// the page but not seen. Arguments: text, shadow.
 const HAS_TEXT: &str = r#"
 const [text, shadow] = arguments;
 const root = shadow ? document.querySelector('#switchboard-widget')?.shadowRoot : document.body;
-return !!root && root.textContent.includes(text);
+if (!root) return false;
+const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+let shown = '';
+for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+  const el = n.parentElement;
+  if (el && el.getClientRects().length > 0) shown += n.data;
+}
+return shown.includes(text);
 "#;
 
 /// The WebDriver errors after which finding the element again and retrying may succeed:

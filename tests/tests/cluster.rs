@@ -110,6 +110,47 @@ async fn a_visitor_and_an_operator_on_two_nodes_chat() {
         .await;
 }
 
+/// A stranger calling the public status endpoint on node A as fast as sixteen connections go:
+/// every call is answered, and no answer is older than its call, even for a change made on
+/// node B a moment before (on a cluster the status is read from the database, the reads the
+/// callers share one at a time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_status_reads_never_answers_stale() {
+    let nats = Nats::start().await;
+    let cluster = nodes(2, &nats, |_| {}).await;
+    let (a, b) = (&cluster[0], &cluster[1]);
+    let flood: Vec<_> = (0..16)
+        .map(|_| {
+            let client = a.client();
+            tokio::spawn(async move {
+                for _ in 0..150 {
+                    client
+                        .widget_status()
+                        .await
+                        .expect("a status read in the flood");
+                }
+            })
+        })
+        .collect();
+    let status = a.client();
+    let mut op = available_operator(b, "Olga").await;
+    for round in 0..5 {
+        assert!(
+            status.widget_status().await.unwrap().available,
+            "round {round}: available on B, not yet on A"
+        );
+        op.set_available(false).await.unwrap();
+        assert!(
+            !status.widget_status().await.unwrap().available,
+            "round {round}: not available on B, still available on A"
+        );
+        op.set_available(true).await.unwrap();
+    }
+    for f in flood {
+        f.await.unwrap();
+    }
+}
+
 /// The page node `node` lists the visitor on, once it is `want` (`None`: not on the site).
 async fn listed(node: &TestServer, visitor: &Visitor, want: Option<&str>) -> bool {
     let id = visitor.id();
@@ -399,7 +440,7 @@ async fn request_on(
     (visitor, chat)
 }
 
-/// This test binary run again as one more node of `peer`'s cluster (see [`node_process`]).
+/// One more node of `peer`'s cluster, a process of its own (`src/bin/cluster_node.rs`).
 struct NodeProcess {
     child: Child,
     base: String,
@@ -409,9 +450,7 @@ impl NodeProcess {
     async fn start(peer: &TestServer) -> NodeProcess {
         let port = free_port();
         let config = &peer.config;
-        let child = Command::new(std::env::current_exe().unwrap())
-            .args(["--ignored", "--exact", "node_process", "--nocapture"])
-            .env("SWITCHBOARD_CLUSTER_NODE", "1")
+        let child = Command::new(env!("CARGO_BIN_EXE_cluster_node"))
             .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
             .env("SWITCHBOARD_DATABASE_URL", &config.database_url)
             .env("SWITCHBOARD_NATS_URL", config.nats_url.as_deref().unwrap())
@@ -447,20 +486,4 @@ impl Drop for NodeProcess {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// Not a test: the body of [`NodeProcess`], a node serving until it is killed. Runs only when
-/// started by it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a node process for a_node_killed_mid_chat_loses_nothing"]
-async fn node_process() {
-    if std::env::var_os("SWITCHBOARD_CLUSTER_NODE").is_none() {
-        return;
-    }
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = switchboard_backend::Config::from_env().unwrap();
-    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-    switchboard_backend::run(config, listener, std::future::pending())
-        .await
-        .unwrap();
 }

@@ -75,21 +75,9 @@ impl Site {
                         MonitorChange::Joined { visitor } => {
                             self.visitors.insert(visitor.id.0, visitor.clone());
                         }
-                        MonitorChange::Page {
-                            id,
-                            page,
-                            page_since,
-                            pages,
-                        } => {
+                        MonitorChange::Page { id, .. } | MonitorChange::Chat { id, .. } => {
                             let v = self.visitors.get_mut(&id.0).expect("a known visitor");
-                            v.page = page.clone();
-                            v.page_since = *page_since;
-                            v.pages = *pages;
-                        }
-                        MonitorChange::Chat { id, name, chat } => {
-                            let v = self.visitors.get_mut(&id.0).expect("a known visitor");
-                            v.name = name.clone();
-                            v.chat = chat.clone();
+                            assert!(v.apply(&d.change));
                         }
                         MonitorChange::Left { id } => {
                             self.visitors.remove(&id.0);

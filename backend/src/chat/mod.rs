@@ -57,6 +57,8 @@ pub struct Chats {
     push: crate::push::Push,
     voice: crate::voice::Voice,
     calls: Arc<calls::Calls>,
+    /// Reads of the site-wide availability shared by the public status endpoint's callers.
+    availability_reads: Arc<operators::SharedRead<bool>>,
 }
 
 impl Chats {
@@ -79,6 +81,7 @@ impl Chats {
             push,
             voice,
             calls: Arc::default(),
+            availability_reads: Arc::default(),
         };
         tokio::spawn(chats.clone().queue_positions());
         tokio::spawn(chats.clone().ring_timeouts());

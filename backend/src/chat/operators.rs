@@ -2,7 +2,11 @@
 //! changing and removing an operator. Each commits, then publishes (the operator's open apps
 //! learn of it at once), then ends the ringing chats nobody is left to answer.
 
+use std::future::Future;
+use std::time::Instant;
+
 use switchboard_shared::{ErrorCode, OperatorId, OperatorProfile};
+use tokio::sync::Mutex;
 
 use super::{Actor, Chats, Move, sql};
 use crate::error::Error;
@@ -41,6 +45,15 @@ impl Chats {
         let any = operators::count_available(&self.store.read).await? > 0;
         self.hub.set_available(any);
         Ok(any)
+    }
+
+    /// The site-wide availability as the database has it now, for the public status read on
+    /// a cluster: never older than the call, and a flood of callers shares one read at a time
+    /// (see [`SharedRead`]), so strangers cannot keep the database busy through it.
+    pub async fn fresh_availability(&self) -> Result<bool, Error> {
+        self.availability_reads
+            .get(|| self.refresh_availability())
+            .await
     }
 
     /// Ends one sign-in (`token_hash`). Signed out everywhere, the operator is no longer there
@@ -133,5 +146,88 @@ impl Chats {
             }
         }
         Ok(())
+    }
+}
+
+/// A read many callers may share. Each caller gets the result of a read that began after it
+/// asked, never an older one; while a read runs, the callers that arrive wait and share the
+/// next. However many ask at once, one read runs at a time.
+#[derive(Default)]
+pub(super) struct SharedRead<T> {
+    /// The latest read: when it began, and what it found.
+    last: Mutex<Option<(Instant, T)>>,
+}
+
+impl<T: Clone> SharedRead<T> {
+    /// What `read` finds now, or what a read that began after this call found.
+    pub(super) async fn get<F, R>(&self, read: F) -> Result<T, Error>
+    where
+        F: FnOnce() -> R,
+        R: Future<Output = Result<T, Error>>,
+    {
+        let asked = Instant::now();
+        let mut last = self.last.lock().await;
+        if let Some((began, value)) = last.as_ref()
+            && *began >= asked
+        {
+            return Ok(value.clone());
+        }
+        let began = Instant::now();
+        let value = read().await?;
+        *last = Some((began, value.clone()));
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_flood_shares_reads_and_no_one_gets_a_result_older_than_their_call() {
+        let shared = Arc::new(SharedRead::<bool>::default());
+        let reads = Arc::new(AtomicUsize::new(0));
+        let truth = Arc::new(AtomicBool::new(false));
+        let read = {
+            let (reads, truth) = (reads.clone(), truth.clone());
+            move || {
+                let (reads, truth) = (reads.clone(), truth.clone());
+                async move {
+                    reads.fetch_add(1, Ordering::SeqCst);
+                    let now = truth.load(Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok(now)
+                }
+            }
+        };
+
+        let callers: Vec<_> = (0..200)
+            .map(|_| {
+                let (shared, read) = (shared.clone(), read.clone());
+                tokio::spawn(async move { shared.get(read).await })
+            })
+            .collect();
+        for c in callers {
+            assert!(!c.await.unwrap().unwrap());
+        }
+        let n = reads.load(Ordering::SeqCst);
+        assert!((1..=2).contains(&n), "200 callers at once, {n} reads");
+
+        // A change before the call is seen by it: the last read began before the change.
+        truth.store(true, Ordering::SeqCst);
+        assert!(shared.get(read.clone()).await.unwrap());
+        assert_eq!(reads.load(Ordering::SeqCst), n + 1);
+
+        // A failed read fails its caller only; the next caller reads again.
+        let failed = shared
+            .get(|| async { Err::<bool, _>(Error::not_found("operator")) })
+            .await;
+        assert!(failed.is_err());
+        assert!(shared.get(read).await.unwrap());
+        assert_eq!(reads.load(Ordering::SeqCst), n + 2);
     }
 }

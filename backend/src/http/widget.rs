@@ -129,7 +129,7 @@ async fn status(State(state): State<AppState>) -> Result<Json<WidgetStatus>, Err
         // One node: its own view is the whole truth.
         None => state.hub.is_available(),
         // Several: another node's change may be on its way here still; the database has it.
-        Some(_) => state.chats.refresh_availability().await?,
+        Some(_) => state.chats.fresh_availability().await?,
     };
     Ok(Json(WidgetStatus {
         available,

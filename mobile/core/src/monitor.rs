@@ -112,22 +112,9 @@ impl SiteMonitor {
             MonitorChange::Joined { visitor } => {
                 self.visitors.insert(visitor.id, visitor.clone());
             }
-            MonitorChange::Page {
-                id,
-                page,
-                page_since,
-                pages,
-            } => {
+            MonitorChange::Page { id, .. } | MonitorChange::Chat { id, .. } => {
                 if let Some(v) = self.visitors.get_mut(id) {
-                    v.page = page.clone();
-                    v.page_since = *page_since;
-                    v.pages = *pages;
-                }
-            }
-            MonitorChange::Chat { id, name, chat } => {
-                if let Some(v) = self.visitors.get_mut(id) {
-                    v.name = name.clone();
-                    v.chat = chat.clone();
+                    v.apply(&d.change);
                 }
             }
             MonitorChange::Left { id } => {
