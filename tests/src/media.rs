@@ -101,5 +101,12 @@ pub async fn put_widget(b: &Browser, server: &TestServer, timeout_secs: u32, ref
     let src = format!("{}/widget.js", server.base);
     b.js(PUT_WIDGET, json!([src, timeout_secs, refuse_mic]))
         .await;
-    b.see("Live Help Available").await;
+    // Up: its launcher is there (shown, or behind a chat it restored).
+    b.wait("the widget", WIDGET_UP, json!([])).await;
 }
+
+/// Whether the widget has drawn its launcher with the availability it was told.
+const WIDGET_UP: &str = r#"
+const root = document.querySelector('#switchboard-widget')?.shadowRoot;
+return !!root && root.textContent.includes('Live Help Available');
+"#;
