@@ -49,7 +49,8 @@ impl Chats {
 
     /// The site-wide availability as the database has it now, for the public status read on
     /// a cluster: never older than the call, and a flood of callers shares one read at a time
-    /// (see [`SharedRead`]), so strangers cannot keep the database busy through it.
+    /// (see [`SharedRead`]): strangers calling it hold at most one of the pool's connections,
+    /// never the others' turn.
     pub async fn fresh_availability(&self) -> Result<bool, Error> {
         self.availability_reads
             .get(|| self.refresh_availability())
