@@ -164,6 +164,33 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// How long the disk under `dir` takes to make a small write durable: `n` times a 4 KiB
+/// write then `fdatasync` (as a SQLite commit with `synchronous = FULL` syncs its log), the
+/// latencies in ms, sorted. Every stored message waits for at least one: the floor under
+/// "stored before relayed".
+pub fn disk_sync_ms(dir: &Path, n: usize) -> std::io::Result<Vec<f64>> {
+    use std::os::unix::fs::FileExt;
+    let path = dir.join("sync-probe");
+    let file = std::fs::File::create(&path)?;
+    let block = [0x5au8; 4096];
+    // Written once first, so the probes rewrite blocks in place like a reused log.
+    for i in 0..64 {
+        file.write_all_at(&block, i * 4096)?;
+    }
+    file.sync_all()?;
+    let mut took = Vec::with_capacity(n);
+    for i in 0..n as u64 {
+        file.write_all_at(&block, (i % 64) * 4096)?;
+        let t = std::time::Instant::now();
+        file.sync_data()?;
+        took.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop(file);
+    std::fs::remove_file(&path)?;
+    took.sort_by(f64::total_cmp);
+    Ok(took)
+}
+
 /// Prints one line of figures in milliseconds: p50, p99, min, max and how many.
 pub fn report(what: &str, mut values: Vec<f64>) {
     values.sort_by(f64::total_cmp);

@@ -34,7 +34,8 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use switchboard_e2e::TempDir;
 use switchboard_e2e::bench::{
-    cores, new_operator, percentile, pin_command, pin_self, spawn_server_on, unlimited, usage,
+    cores, disk_sync_ms, new_operator, percentile, pin_command, pin_self, spawn_server_on,
+    unlimited, usage,
 };
 use switchboard_e2e::visitor::ws_url;
 use switchboard_shared::{
@@ -224,6 +225,11 @@ async fn bench(
             false => "not pinned (fewer than 2 cores)",
         }
     );
+    // The disk's own sync time, where the SQLite database goes: the floor under every commit.
+    let disk_sync = match postgres {
+        true => None,
+        false => disk_sync_ms(TempDir::new("switchboard-disk-probe").path(), 2000).ok(),
+    };
     let server_cpu = pinned.then_some(0);
     let switchboard = switchboard(chats, rate, secs, server_cpu, postgres, cluster).await;
     let nats = nats(chats, rate, secs, server_cpu).await;
@@ -285,6 +291,14 @@ async fn bench(
             percentile(&l, 99.0),
             f.cpu_percent,
             if postgres { "10,000" } else { "20,000" }
+        );
+    }
+    if let Some(l) = &disk_sync {
+        println!(
+            "The disk under the database: a 4 KiB write made durable (fdatasync) p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms; every commit waits for one, NATS for none",
+            percentile(l, 50.0),
+            percentile(l, 99.0),
+            l.last().copied().unwrap_or(f64::NAN)
         );
     }
     let mut ok = true;
